@@ -1,0 +1,243 @@
+#include "feedwatch/config.h"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "toml_util.h"
+
+namespace feedwatch {
+
+namespace fs = std::filesystem;
+using tomlutil::Errors;
+
+namespace {
+
+std::string ResolvePath(const std::string& p, const std::string& base_dir) {
+  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
+  return (fs::path(base_dir) / p).lexically_normal().string();
+}
+
+bool IsHttpUrl(const std::string& url) {
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
+// Reads a secret from a file (systemd credentials, mounted secrets): the first
+// line, trailing whitespace removed.
+Result<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read secret file " + path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+  return line;
+}
+
+void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSettings& d, Errors& errors) {
+  tomlutil::CheckKeys(t,
+                      {"state_dir", "interval", "min_interval", "jitter", "user_agent", "fetch_timeout",
+                       "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
+                       "max_attempts", "rules"},
+                      "[daemon]", errors);
+  if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
+  if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
+  if (auto v = tomlutil::GetDuration(t, "min_interval", errors)) d.min_interval = *v;
+  if (auto v = tomlutil::GetDuration(t, "jitter", errors)) d.jitter = *v;
+  if (auto v = tomlutil::GetString(t, "user_agent", errors)) d.user_agent = *v;
+  if (auto v = tomlutil::GetDuration(t, "fetch_timeout", errors)) d.fetch_timeout = *v;
+  if (auto v = tomlutil::GetDuration(t, "connect_timeout", errors)) d.connect_timeout = *v;
+  if (auto v = tomlutil::GetByteSize(t, "max_body", errors)) d.max_body_bytes = *v;
+  if (auto v = tomlutil::GetInt(t, "max_redirects", errors)) {
+    if (*v < 0 || *v > 20) errors.Add(t.get("max_redirects"), "'max_redirects' must be between 0 and 20");
+    else d.max_redirects = static_cast<int>(*v);
+  }
+  if (auto v = tomlutil::GetBool(t, "prime", errors)) d.prime = *v;
+  if (auto v = tomlutil::GetDuration(t, "retry_base", errors)) d.retry_base = *v;
+  if (auto v = tomlutil::GetDuration(t, "retry_max", errors)) d.retry_max = *v;
+  if (auto v = tomlutil::GetInt(t, "max_attempts", errors)) {
+    if (*v < 1) errors.Add(t.get("max_attempts"), "'max_attempts' must be at least 1");
+    else d.max_attempts = static_cast<int>(*v);
+  }
+  if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
+  if (d.fetch_timeout.count() <= 0) errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
+}
+
+void LoadFeeds(const toml::array& arr, const DaemonSettings& d, std::vector<FeedSpec>& feeds, Errors& errors) {
+  std::set<std::string> names, urls;
+  for (const toml::node& n : arr) {
+    const toml::table* t = n.as_table();
+    if (!t) {
+      errors.Add(&n, "[[feed]] entries must be tables");
+      continue;
+    }
+    tomlutil::CheckKeys(*t, {"name", "url", "interval", "tags", "prime"}, "[[feed]]", errors);
+    FeedSpec f;
+    f.line = tomlutil::LineOf(&n);
+    f.interval = d.interval;
+    f.prime = d.prime;
+    auto url = tomlutil::GetString(*t, "url", errors);
+    if (!url) {
+      if (!t->get("url")) errors.Add(&n, "[[feed]] needs a 'url'");
+      continue;
+    }
+    f.url = *url;
+    if (!IsHttpUrl(f.url)) {
+      errors.Add(t->get("url"), "feed url \"" + f.url + "\" must start with http:// or https://");
+    }
+    f.name = tomlutil::GetString(*t, "name", errors).value_or(f.url);
+    if (auto v = tomlutil::GetDuration(*t, "interval", errors)) f.interval = *v;
+    if (f.interval < d.min_interval) {
+      errors.Add(t->get("interval") ? t->get("interval") : &n,
+                 "feed '" + f.name + "': interval is below min_interval (" +
+                     std::to_string(d.min_interval.count()) + " ms)");
+    }
+    if (auto v = tomlutil::GetStringList(*t, "tags", errors)) f.tags = *v;
+    if (auto v = tomlutil::GetBool(*t, "prime", errors)) f.prime = *v;
+    if (!names.insert(f.name).second) errors.Add(&n, "duplicate feed name '" + f.name + "'");
+    if (!urls.insert(f.url).second) errors.Add(&n, "duplicate feed url " + f.url);
+    feeds.push_back(std::move(f));
+  }
+}
+
+void LoadSinks(const toml::array& arr, const std::string& base_dir, std::vector<SinkSpec>& sinks, Errors& errors) {
+  std::set<std::string> names;
+  for (const toml::node& n : arr) {
+    const toml::table* t = n.as_table();
+    if (!t) {
+      errors.Add(&n, "[[sink]] entries must be tables");
+      continue;
+    }
+    tomlutil::CheckKeys(*t, {"name", "type", "url", "url_file", "secret", "secret_file", "headers", "timeout"},
+                        "[[sink]]", errors);
+    SinkSpec s;
+    s.line = tomlutil::LineOf(&n);
+    s.type = tomlutil::GetString(*t, "type", errors).value_or("");
+    s.name = tomlutil::GetString(*t, "name", errors).value_or(s.type);
+    if (s.type != "log" && s.type != "webhook") {
+      errors.Add(t->get("type") ? t->get("type") : &n,
+                 "sink '" + s.name + "': type must be \"log\" or \"webhook\"");
+      continue;
+    }
+    if (auto v = tomlutil::GetString(*t, "url", errors)) s.url = *v;
+    if (auto v = tomlutil::GetString(*t, "url_file", errors)) {
+      auto r = ReadSecretFile(ResolvePath(*v, base_dir));
+      if (r.ok()) s.url = *r;
+      else errors.Add(t->get("url_file"), r.status().message());
+    }
+    if (s.type == "webhook") {
+      if (s.url.empty()) errors.Add(&n, "sink '" + s.name + "': a webhook needs 'url' or 'url_file'");
+      else if (!IsHttpUrl(s.url)) errors.Add(&n, "sink '" + s.name + "': url must start with http:// or https://");
+    }
+    std::vector<std::string> secrets;
+    if (auto v = tomlutil::GetStringList(*t, "secret", errors)) secrets = *v;
+    if (auto v = tomlutil::GetString(*t, "secret_file", errors)) {
+      auto r = ReadSecretFile(ResolvePath(*v, base_dir));
+      if (r.ok()) secrets.push_back(*r);
+      else errors.Add(t->get("secret_file"), r.status().message());
+    }
+    for (const auto& sec : secrets) {
+      if (sec.empty()) errors.Add(&n, "sink '" + s.name + "': empty signing secret");
+    }
+    s.secrets = std::move(secrets);
+    if (const toml::table* h = t->get_as<toml::table>("headers")) {
+      for (const auto& [k, v] : *h) {
+        if (!v.is_string()) {
+          errors.Add(&v, "header values must be strings");
+          continue;
+        }
+        std::string value = *v.value<std::string>();
+        if (value.find_first_of("\r\n") != std::string::npos || k.str().find_first_of("\r\n:") != std::string_view::npos) {
+          errors.Add(&v, "header '" + std::string(k.str()) + "' contains a line break or colon");
+          continue;
+        }
+        s.headers[std::string(k.str())] = value;
+      }
+    }
+    if (auto v = tomlutil::GetDuration(*t, "timeout", errors)) s.timeout = *v;
+    if (!names.insert(s.name).second) errors.Add(&n, "duplicate sink name '" + s.name + "'");
+    sinks.push_back(std::move(s));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths, const std::string& base_dir) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& p) {
+    if (seen.insert(p).second) out.push_back(p);
+  };
+  for (const auto& raw : paths) {
+    std::string p = ResolvePath(raw, base_dir);
+    std::error_code ec;
+    if (p.find_first_of("*?[") != std::string::npos) {
+      glob_t g{};
+      int rc = glob(p.c_str(), 0, nullptr, &g);
+      std::vector<std::string> matches;
+      if (rc == 0) {
+        for (std::size_t i = 0; i < g.gl_pathc; ++i) matches.emplace_back(g.gl_pathv[i]);
+      }
+      globfree(&g);
+      std::sort(matches.begin(), matches.end());
+      for (const auto& m : matches) add(m);
+    } else if (fs::is_directory(p, ec)) {
+      std::vector<std::string> files;
+      for (const auto& de : fs::directory_iterator(p, ec)) {
+        if (de.path().extension() == ".toml") files.push_back(de.path().string());
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) add(f);
+    } else if (fs::exists(p, ec)) {
+      add(p);
+    } else {
+      return Status::NotFound("rule path " + p + " does not exist");
+    }
+  }
+  return out;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  Config cfg;
+  if (Status st = LoadConfigInto(path, cfg); !st.ok()) return st;
+  return cfg;
+}
+
+Status LoadConfigInto(const std::string& path, Config& cfg) {
+  auto parsed = tomlutil::ParseFile(path);
+  if (!parsed.ok()) return parsed.status();
+  const toml::table& root = *parsed;
+  cfg.path = path;
+  Errors errors(path);
+  std::string base_dir = fs::path(path).parent_path().string();
+  tomlutil::CheckKeys(root, {"daemon", "feed", "sink"}, "the top level", errors);
+  if (const toml::node* d = root.get("daemon")) {
+    if (const toml::table* t = d->as_table()) LoadDaemon(*t, base_dir, cfg.daemon, errors);
+    else errors.Add(d, "[daemon] must be a table");
+  }
+  if (const toml::node* f = root.get("feed")) {
+    if (const toml::array* a = f->as_array()) LoadFeeds(*a, cfg.daemon, cfg.feeds, errors);
+    else errors.Add(f, "feeds are declared as [[feed]] tables");
+  }
+  if (const toml::node* s = root.get("sink")) {
+    if (const toml::array* a = s->as_array()) LoadSinks(*a, base_dir, cfg.sinks, errors);
+    else errors.Add(s, "sinks are declared as [[sink]] tables");
+  }
+  if (cfg.sinks.empty()) {
+    SinkSpec log;
+    log.name = "log";
+    log.type = "log";
+    cfg.sinks.push_back(log);
+  }
+  if (cfg.daemon.rules.empty()) errors.Add(0, "[daemon] rules: no rule files configured");
+  auto files = ExpandRulePaths(cfg.daemon.rules, base_dir);
+  if (!files.ok()) errors.Add(root.get("daemon") ? tomlutil::LineOf(root["daemon"]["rules"].node()) : 0,
+                              files.status().message());
+  else cfg.rule_files = *files;
+  return errors.ToStatus();
+}
+
+}  // namespace feedwatch

@@ -1,0 +1,131 @@
+#include "toml_util.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "feedwatch/util.h"
+
+namespace feedwatch::tomlutil {
+
+Result<toml::table> ParseFile(const std::string& path, std::uintmax_t max_bytes) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::NotFound(path + ": cannot read: " + ec.message());
+  if (size > max_bytes) {
+    return Status::Invalid(path + ": file is " + std::to_string(size) + " bytes, more than the " +
+                           std::to_string(max_bytes) + "-byte limit");
+  }
+  try {
+    return toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::Parse(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Status::Io(path + ": " + e.what());
+  }
+}
+
+int LineOf(const toml::node* n) { return n ? static_cast<int>(n->source().begin.line) : 0; }
+
+void Errors::Add(const toml::node* at, const std::string& msg) { Add(LineOf(at), msg); }
+
+void Errors::Add(int line, const std::string& msg) {
+  errors_.push_back(file_ + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + msg);
+}
+
+Status Errors::ToStatus() const {
+  if (errors_.empty()) return Status::Ok();
+  std::string all;
+  for (const auto& e : errors_) {
+    if (!all.empty()) all += '\n';
+    all += e;
+  }
+  return Status::Invalid(all);
+}
+
+void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed, std::string_view context,
+               Errors& errors) {
+  for (const auto& [k, v] : t) {
+    bool ok = false;
+    for (auto a : allowed) ok = ok || k.str() == a;
+    if (!ok) {
+      std::string list;
+      for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      errors.Add(&v, "unknown key '" + std::string(k.str()) + "' in " + std::string(context) +
+                         " (known keys: " + list + ")");
+    }
+  }
+}
+
+std::optional<std::string> GetString(const toml::table& t, std::string_view key, Errors& errors) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (auto s = n->value<std::string>(); s && n->is_string()) return *s;
+  errors.Add(n, "'" + std::string(key) + "' must be a string");
+  return std::nullopt;
+}
+
+std::optional<bool> GetBool(const toml::table& t, std::string_view key, Errors& errors) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (n->is_boolean()) return n->value<bool>();
+  errors.Add(n, "'" + std::string(key) + "' must be true or false");
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> GetInt(const toml::table& t, std::string_view key, Errors& errors) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (n->is_integer()) return n->value<std::int64_t>();
+  errors.Add(n, "'" + std::string(key) + "' must be an integer");
+  return std::nullopt;
+}
+
+std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key, Errors& errors) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (!n->is_string()) {
+    errors.Add(n, "'" + std::string(key) + "' must be a duration string such as \"10m\"");
+    return std::nullopt;
+  }
+  auto d = ParseDuration(*n->value<std::string>());
+  if (!d.ok()) {
+    errors.Add(n, "'" + std::string(key) + "': " + d.status().message());
+    return std::nullopt;
+  }
+  return *d;
+}
+
+std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key, Errors& errors) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (n->is_integer() && *n->value<std::int64_t>() >= 0) return static_cast<std::uint64_t>(*n->value<std::int64_t>());
+  if (n->is_string()) {
+    auto s = ParseByteSize(*n->value<std::string>());
+    if (s.ok()) return *s;
+    errors.Add(n, "'" + std::string(key) + "': " + s.status().message());
+    return std::nullopt;
+  }
+  errors.Add(n, "'" + std::string(key) + "' must be a size such as \"16MiB\"");
+  return std::nullopt;
+}
+
+std::optional<std::vector<std::string>> GetStringList(const toml::table& t, std::string_view key, Errors& errors) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  if (n->is_string()) return std::vector<std::string>{*n->value<std::string>()};
+  if (const toml::array* arr = n->as_array()) {
+    std::vector<std::string> out;
+    for (const toml::node& el : *arr) {
+      if (!el.is_string()) {
+        errors.Add(&el, "'" + std::string(key) + "' must be a list of strings");
+        return std::nullopt;
+      }
+      out.push_back(*el.value<std::string>());
+    }
+    return out;
+  }
+  errors.Add(n, "'" + std::string(key) + "' must be a string or a list of strings");
+  return std::nullopt;
+}
+
+}  // namespace feedwatch::tomlutil

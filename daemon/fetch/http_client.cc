@@ -1,0 +1,297 @@
+#include "feedwatch/http_client.h"
+
+#include <curl/curl.h>
+
+#include <asio/post.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <strings.h>
+
+namespace feedwatch {
+
+void EnsureCurlGlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+namespace {
+
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpRequest request;
+  HttpResponse response;
+  HttpClient::Handler done;
+  std::string cap_error;  // set when the write callback refused more bytes
+  char error_buf[CURL_ERROR_SIZE] = {0};
+
+  ~Transfer() {
+    if (easy) curl_easy_cleanup(easy);
+    if (headers) curl_slist_free_all(headers);
+  }
+};
+
+size_t WriteBody(char* data, size_t size, size_t nmemb, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  size_t n = size * nmemb;
+  // The real guard against huge chunked bodies and compression bombs: libcurl
+  // hands us decoded bytes, and MAXFILESIZE only sees Content-Length.
+  if (t->response.body.size() + n > t->request.max_body_bytes) {
+    t->cap_error = "body exceeds the " + std::to_string(t->request.max_body_bytes) + "-byte limit";
+    return 0;
+  }
+  t->response.body.append(data, n);
+  return n;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+size_t ReadHeader(char* data, size_t size, size_t nmemb, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  size_t n = size * nmemb;
+  std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect): forget the last one's headers
+    t->response.content_type.clear();
+    t->response.etag.clear();
+    t->response.last_modified.clear();
+    t->response.retry_after.clear();
+    return n;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) return n;
+  std::string_view name = line.substr(0, colon);
+  std::string value = Trim(line.substr(colon + 1));
+  auto is = [&](const char* h) { return name.size() == std::strlen(h) && strncasecmp(name.data(), h, name.size()) == 0; };
+  if (is("content-type")) t->response.content_type = value;
+  else if (is("etag")) t->response.etag = value;
+  else if (is("last-modified")) t->response.last_modified = value;
+  else if (is("retry-after")) t->response.retry_after = value;
+  return n;
+}
+
+}  // namespace
+
+class HttpClient::Impl {
+ public:
+  explicit Impl(asio::io_context& io) : io_(io), timer_(io) {
+    EnsureCurlGlobalInit();
+    multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    share_ = curl_share_init();
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  }
+
+  ~Impl() {
+    alive_.reset();
+    timer_.cancel();
+    for (auto& [easy, t] : transfers_) curl_multi_remove_handle(multi_, easy);
+    transfers_.clear();
+    for (auto& [fd, s] : sockets_) s->descriptor.release();
+    sockets_.clear();
+    curl_multi_cleanup(multi_);
+    curl_share_cleanup(share_);
+  }
+
+  void Start(HttpRequest req, Handler done) {
+    auto t = std::make_unique<Transfer>();
+    t->request = std::move(req);
+    t->done = std::move(done);
+    CURL* e = curl_easy_init();
+    t->easy = e;
+    const HttpRequest& r = t->request;
+    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+    curl_easy_setopt(e, CURLOPT_SHARE, share_);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    // Only HTTP(S), for the first request and every redirect hop.
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 100L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
+    if (r.accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &WriteBody);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &ReadHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    if (r.method == "POST") {
+      curl_easy_setopt(e, CURLOPT_POST, 1L);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    }
+    for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
+    if (r.method == "POST") t->headers = curl_slist_append(t->headers, "Expect:");
+    if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    CURLMcode mc = curl_multi_add_handle(multi_, e);
+    if (mc != CURLM_OK) {
+      HttpResponse resp;
+      resp.error = std::string("cannot start transfer: ") + curl_multi_strerror(mc);
+      asio::post(io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
+      return;
+    }
+    transfers_.emplace(e, std::move(t));
+  }
+
+  void CancelAll() {
+    std::vector<std::unique_ptr<Transfer>> cancelled;
+    for (auto& [easy, t] : transfers_) {
+      curl_multi_remove_handle(multi_, easy);
+      cancelled.push_back(std::move(t));
+    }
+    transfers_.clear();
+    for (auto& t : cancelled) {
+      HttpResponse resp;
+      resp.error = "cancelled";
+      asio::post(io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
+    }
+  }
+
+  std::size_t in_flight() const { return transfers_.size(); }
+
+ private:
+  struct Socket {
+    explicit Socket(asio::io_context& io, curl_socket_t fd) : descriptor(io, fd) {}
+    asio::posix::stream_descriptor descriptor;  // does not own fd: released before destruction
+    int wanted = 0;                             // CURL_POLL_IN / OUT / INOUT
+    bool read_armed = false, write_armed = false;
+  };
+
+  static int OnSocket(CURL*, curl_socket_t fd, int what, void* userp, void*) {
+    auto* self = static_cast<Impl*>(userp);
+    if (what == CURL_POLL_REMOVE) {
+      auto it = self->sockets_.find(fd);
+      if (it != self->sockets_.end()) {
+        asio::error_code ec;
+        it->second->descriptor.cancel(ec);
+        it->second->descriptor.release();  // libcurl closes the fd itself
+        self->sockets_.erase(it);
+      }
+      return 0;
+    }
+    auto& s = self->sockets_[fd];
+    if (!s) s = std::make_shared<Socket>(self->io_, fd);
+    s->wanted = what;
+    self->Arm(fd, s);
+    return 0;
+  }
+
+  void Arm(curl_socket_t fd, const std::shared_ptr<Socket>& s) {
+    std::weak_ptr<Socket> weak = s;
+    std::weak_ptr<bool> alive = alive_;
+    if ((s->wanted & CURL_POLL_IN) && !s->read_armed) {
+      s->read_armed = true;
+      s->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                               [this, fd, weak, alive](const asio::error_code& ec) {
+                                 if (alive.expired()) return;
+                                 OnReady(fd, weak, ec, CURL_CSELECT_IN);
+                               });
+    }
+    if ((s->wanted & CURL_POLL_OUT) && !s->write_armed) {
+      s->write_armed = true;
+      s->descriptor.async_wait(asio::posix::stream_descriptor::wait_write,
+                               [this, fd, weak, alive](const asio::error_code& ec) {
+                                 if (alive.expired()) return;
+                                 OnReady(fd, weak, ec, CURL_CSELECT_OUT);
+                               });
+    }
+  }
+
+  void OnReady(curl_socket_t fd, const std::weak_ptr<Socket>& weak, const asio::error_code& ec, int direction) {
+    auto s = weak.lock();
+    if (!s) return;  // socket was removed; a new one may reuse the fd number
+    if (direction == CURL_CSELECT_IN) s->read_armed = false;
+    else s->write_armed = false;
+    if (ec == asio::error::operation_aborted) return;
+    int running = 0;
+    curl_multi_socket_action(multi_, fd, ec ? CURL_CSELECT_ERR : direction, &running);
+    ReadDone();
+    // Re-arm if libcurl still wants this direction on this (same) socket.
+    auto it = sockets_.find(fd);
+    if (it != sockets_.end() && it->second == s) Arm(fd, s);
+  }
+
+  static int OnTimer(CURLM*, long timeout_ms, void* userp) {
+    auto* self = static_cast<Impl*>(userp);
+    self->timer_.cancel();
+    if (timeout_ms < 0) return 0;
+    std::weak_ptr<bool> alive = self->alive_;
+    // Even a 0 ms timeout is run from the loop, never from inside libcurl.
+    self->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    self->timer_.async_wait([self, alive](const asio::error_code& ec) {
+      if (ec || alive.expired()) return;
+      int running = 0;
+      curl_multi_socket_action(self->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      self->ReadDone();
+    });
+    return 0;
+  }
+
+  void ReadDone() {
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      CURL* e = msg->easy_handle;
+      CURLcode rc = msg->data.result;
+      auto it = transfers_.find(e);
+      if (it == transfers_.end()) continue;
+      std::unique_ptr<Transfer> t = std::move(it->second);
+      transfers_.erase(it);
+      curl_multi_remove_handle(multi_, e);
+      Finish(*t, rc);
+      asio::post(io_, [d = std::move(t->done), resp = std::move(t->response)]() mutable { d(std::move(resp)); });
+    }
+  }
+
+  static void Finish(Transfer& t, CURLcode rc) {
+    HttpResponse& r = t.response;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
+    char* url = nullptr;
+    if (curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) r.final_url = url;
+    curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME, &r.total_seconds);
+    if (rc == CURLE_OK) {
+      r.ok = true;
+      return;
+    }
+    r.ok = false;
+    if (!t.cap_error.empty()) r.error = t.cap_error;
+    else if (rc == CURLE_FILESIZE_EXCEEDED) r.error = "body exceeds the " + std::to_string(t.request.max_body_bytes) + "-byte limit";
+    else if (rc == CURLE_OPERATION_TIMEDOUT) r.error = std::string("timed out (") + (t.error_buf[0] ? t.error_buf : "no detail") + ")";
+    else if (rc == CURLE_TOO_MANY_REDIRECTS) r.error = "too many redirects (limit " + std::to_string(t.request.max_redirects) + ")";
+    else r.error = std::string(curl_easy_strerror(rc)) + (t.error_buf[0] ? std::string(": ") + t.error_buf : "");
+    r.body.clear();
+  }
+
+  asio::io_context& io_;
+  asio::steady_timer timer_;
+  CURLM* multi_ = nullptr;
+  CURLSH* share_ = nullptr;
+  std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+HttpClient::HttpClient(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
+HttpClient::~HttpClient() = default;
+void HttpClient::Start(HttpRequest request, Handler done) { impl_->Start(std::move(request), std::move(done)); }
+void HttpClient::CancelAll() { impl_->CancelAll(); }
+std::size_t HttpClient::in_flight() const { return impl_->in_flight(); }
+
+}  // namespace feedwatch

@@ -1,0 +1,48 @@
+// feedwatch: watches news feeds and raises alerts. This file only parses the
+// command line; everything else lives in the modules under daemon/.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "feedwatch/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"feedwatch: watches news feeds and raises alerts when entries match your rules"};
+  app.set_version_flag("--version", std::string("feedwatch ") + feedwatch::kVersion);
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+
+  std::string default_config = "/etc/feedwatch/feedwatch.toml";
+  feedwatch::RunCommand run;
+  run.config_path = default_config;
+  auto* run_cmd = app.add_subcommand("run", "run the daemon in the foreground until SIGINT/SIGTERM");
+  run_cmd->add_option("-c,--config", run.config_path, "config file")->capture_default_str();
+  run_cmd->add_flag("--once", run.once, "poll every feed once, deliver what is due, print a summary and exit");
+
+  std::string check_config = default_config;
+  auto* check_cmd = app.add_subcommand("check", "validate the config and its rule files; non-zero on errors");
+  check_cmd->add_option("-c,--config", check_config, "config file")->capture_default_str();
+
+  feedwatch::ScanCommand scan;
+  auto* scan_cmd = app.add_subcommand("scan", "match saved feed files offline; one JSON line per match");
+  scan_cmd->add_option("-r,--rules", scan.rule_paths, "rule file, directory or glob (repeatable)");
+  scan_cmd->add_option("-c,--config", scan.config_path, "take the rule files from this config");
+  scan_cmd->add_option("inputs", scan.inputs, "feed files or directories")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("feedwatch");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (std::getenv("JOURNAL_STREAM")) spdlog::set_pattern("%l: %v");  // journald adds its own timestamps
+  else spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  if (*run_cmd) return feedwatch::CmdRun(run, std::cout, std::cerr);
+  if (*check_cmd) return feedwatch::CmdCheck(check_config, std::cout, std::cerr);
+  if (*scan_cmd) return feedwatch::CmdScan(scan, std::cout, std::cerr);
+  return 2;
+}

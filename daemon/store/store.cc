@@ -1,0 +1,304 @@
+#include "feedwatch/store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "feedwatch/util.h"
+#include "sqlite_util.h"
+
+namespace feedwatch {
+
+namespace fs = std::filesystem;
+using sql::Stmt;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE feeds (
+  id INTEGER PRIMARY KEY,
+  url TEXT NOT NULL UNIQUE,
+  primed INTEGER NOT NULL DEFAULT 0,
+  last_poll_ms INTEGER,
+  last_status TEXT,
+  last_error TEXT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE seen (
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  entry_key TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (feed_id, entry_key)
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  alert_id TEXT NOT NULL UNIQUE,
+  sink TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  delivered_ms INTEGER,
+  last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+)sql";
+
+AlertState StateFromText(const std::string& s) {
+  if (s == "delivered") return AlertState::kDelivered;
+  if (s == "dead") return AlertState::kDead;
+  return AlertState::kPending;
+}
+
+// Columns read by ReadOutboxRow, in order.
+#define kSelectOutbox                                                                            \
+  "SELECT o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, " \
+  "o.created_ms, o.state, COALESCE(o.last_error, '') FROM outbox o JOIN feeds f ON f.id = o.feed_id "
+
+OutboxRow ReadOutboxRow(const Stmt& q) {
+  OutboxRow r;
+  r.id = q.Int(0);
+  r.alert_id = q.Text(1);
+  r.sink = q.Text(2);
+  r.rule_id = q.Text(3);
+  r.feed_url = q.Text(4);
+  r.payload = q.Text(5);
+  r.attempts = static_cast<int>(q.Int(6));
+  r.next_attempt_ms = q.Int(7);
+  r.created_ms = q.Int(8);
+  r.state = StateFromText(q.Text(9));
+  r.last_error = q.Text(10);
+  return r;
+}
+
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {
+    ok_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~Transaction() {
+    if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  bool ok() const { return ok_; }
+  Status Commit() {
+    done_ = true;
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Status s = Status::Io(std::string("commit failed: ") + sqlite3_errmsg(db_));
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool ok_ = false;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
+                    const std::string& sink) {
+  std::string material = rule_id;
+  for (const std::string* part : {&feed_url, &entry_key, &sink}) {
+    material.push_back('\0');
+    material += *part;
+  }
+  return "fw_" + Sha256Hex(material).substr(0, 32);
+}
+
+Store::~Store() {
+  if (db_) {
+    sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(db_);
+  }
+}
+
+Status Store::Exec(const char* sql_text) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql_text, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return Status::Io(path_ + ": " + msg);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
+  std::error_code ec;
+  fs::create_directories(state_dir, ec);
+  if (ec) return Status::Io("cannot create state directory " + state_dir + ": " + ec.message());
+  std::unique_ptr<Store> s(new Store());
+  s->path_ = (fs::path(state_dir) / "feedwatch.db").string();
+  // Create the file ourselves so it is private from the first byte.
+  int fd = ::open(s->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Io("cannot open " + s->path_ + ": " + std::strerror(errno));
+  ::close(fd);
+  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    return Status::Io("cannot open " + s->path_ + ": " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(s->db_, 5000);
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    if (Status st = s->Exec(pragma); !st.ok()) {
+      return Status::Io(st.message() + " (is " + s->path_ + " a feedwatch database?)");
+    }
+  }
+  Stmt v(s->db_, "PRAGMA user_version");
+  if (!v.Step()) return v.status(s->path_ + ": reading schema version");
+  std::int64_t version = v.Int(0);
+  if (version > kSchemaVersion) {
+    return Status::Invalid(s->path_ + ": schema version " + std::to_string(version) +
+                           " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
+  }
+  if (version < 1) {
+    Transaction tx(s->db_);
+    if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
+    if (Status st = s->Exec(kSchemaV1); !st.ok()) return st;
+    if (Status st = s->Exec("PRAGMA user_version = 1"); !st.ok()) return st;
+    if (Status st = tx.Commit(); !st.ok()) return st;
+  }
+  return s;
+}
+
+Result<std::int64_t> Store::FeedId(const std::string& url, bool* primed) {
+  Stmt ins(db_, "INSERT OR IGNORE INTO feeds(url) VALUES (?)");
+  if (Status st = ins.Bind(1, url).Run("registering feed"); !st.ok()) return st;
+  Stmt q(db_, "SELECT id, primed FROM feeds WHERE url = ?");
+  q.Bind(1, url);
+  if (!q.Step()) return q.status("looking up feed");
+  if (primed) *primed = q.Int(1) != 0;
+  return q.Int(0);
+}
+
+Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
+                                      std::int64_t now_ms) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  bool primed = false;
+  auto id = FeedId(feed_url, &primed);
+  if (!id.ok()) return id.status();
+  PollOutcome out;
+  out.primed_now = prime && !primed;
+  Stmt seen(db_, "INSERT OR IGNORE INTO seen(feed_id, entry_key, first_seen_ms) VALUES (?, ?, ?)");
+  Stmt alert(db_,
+             "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  for (const PolledEntry& e : entries) {
+    seen.Reset();
+    if (Status st = seen.Bind(1, *id).Bind(2, e.key).Bind(3, now_ms).Run("marking entry seen"); !st.ok()) return st;
+    if (sqlite3_changes(db_) == 0) continue;
+    ++out.new_entries;
+    if (out.primed_now) continue;
+    for (const NewAlert& a : e.alerts) {
+      alert.Reset();
+      alert.Bind(1, a.alert_id).Bind(2, a.sink).Bind(3, a.rule_id).Bind(4, *id).Bind(5, a.payload);
+      alert.Bind(6, now_ms).Bind(7, now_ms);
+      if (Status st = alert.Run("queueing alert"); !st.ok()) return st;
+      out.alerts_queued += sqlite3_changes(db_);
+    }
+  }
+  Stmt upd(db_,
+           "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
+           "consecutive_failures = 0 WHERE id = ?");
+  if (Status st = upd.Bind(1, now_ms).Bind(2, *id).Run("updating feed"); !st.ok()) return st;
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return out;
+}
+
+Status Store::RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms) {
+  auto id = FeedId(feed_url, nullptr);
+  if (!id.ok()) return id.status();
+  Stmt upd(db_,
+           "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
+           "consecutive_failures = consecutive_failures + 1 WHERE id = ?");
+  return upd.Bind(1, now_ms).Bind(2, error).Bind(3, *id).Run("recording fetch error");
+}
+
+Result<std::vector<OutboxRow>> Store::DueAlerts(std::int64_t now_ms, std::size_t limit, bool ignore_schedule,
+                                                const std::vector<std::int64_t>& exclude) {
+  Stmt q(db_,
+         kSelectOutbox
+         "WHERE o.state = 'pending' AND (?1 OR o.next_attempt_ms <= ?2) ORDER BY o.id LIMIT ?3");
+  q.Bind(1, static_cast<std::int64_t>(ignore_schedule)).Bind(2, now_ms);
+  q.Bind(3, static_cast<std::int64_t>(limit + exclude.size()));
+  std::vector<OutboxRow> rows;
+  while (q.Step()) {
+    if (std::find(exclude.begin(), exclude.end(), static_cast<std::int64_t>(q.Int(0))) != exclude.end()) continue;
+    OutboxRow r = ReadOutboxRow(q);
+    rows.push_back(std::move(r));
+    if (rows.size() >= limit) break;
+  }
+  if (!q.ok()) return q.status("reading outbox");
+  return rows;
+}
+
+Result<std::optional<std::int64_t>> Store::NextAttemptTime() {
+  Stmt q(db_, "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'");
+  if (!q.Step()) return q.status("reading outbox");
+  if (q.IsNull(0)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q.Int(0));
+}
+
+Status Store::MarkDelivered(std::int64_t id, std::int64_t now_ms) {
+  Stmt u(db_,
+         "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL "
+         "WHERE id = ?");
+  return u.Bind(1, now_ms).Bind(2, id).Run("marking alert delivered");
+}
+
+Status Store::MarkRetry(std::int64_t id, const std::string& error, std::int64_t next_attempt_ms) {
+  Stmt u(db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?");
+  return u.Bind(1, next_attempt_ms).Bind(2, error).Bind(3, id).Run("scheduling alert retry");
+}
+
+Status Store::MarkDead(std::int64_t id, const std::string& error) {
+  Stmt u(db_, "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?");
+  return u.Bind(1, error).Bind(2, id).Run("dead-lettering alert");
+}
+
+Result<OutboxCounts> Store::CountOutbox() {
+  Stmt q(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+  OutboxCounts c;
+  while (q.Step()) {
+    std::string state = q.Text(0);
+    if (state == "pending") c.pending = q.Int(1);
+    else if (state == "delivered") c.delivered = q.Int(1);
+    else if (state == "dead") c.dead = q.Int(1);
+  }
+  if (!q.ok()) return q.status("counting outbox");
+  return c;
+}
+
+Result<std::vector<OutboxRow>> Store::ListOutbox(std::size_t limit) {
+  Stmt q(db_,
+         kSelectOutbox
+         "ORDER BY o.id LIMIT ?");
+  q.Bind(1, static_cast<std::int64_t>(limit));
+  std::vector<OutboxRow> rows;
+  while (q.Step()) {
+    OutboxRow r = ReadOutboxRow(q);
+    rows.push_back(std::move(r));
+  }
+  if (!q.ok()) return q.status("reading outbox");
+  return rows;
+}
+
+Result<std::int64_t> Store::CountSeen(const std::string& feed_url) {
+  Stmt q(db_, "SELECT COUNT(*) FROM seen s JOIN feeds f ON f.id = s.feed_id WHERE f.url = ?");
+  q.Bind(1, feed_url);
+  if (!q.Step()) return q.status("counting seen entries");
+  return q.Int(0);
+}
+
+}  // namespace feedwatch

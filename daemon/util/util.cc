@@ -1,0 +1,190 @@
+#include "feedwatch/util.h"
+
+#include <openssl/evp.h>
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <ctime>
+
+namespace feedwatch {
+
+namespace {
+
+bool ParseUint(std::string_view s, std::uint64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
+  const std::string orig(text);
+  if (text.empty()) return Status::Invalid("empty duration");
+  std::int64_t total_ms = 0;
+  std::size_t i = 0;
+  bool any = false;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+    std::uint64_t n = 0;
+    if (!ParseUint(text.substr(start, i - start), &n) || n > 1'000'000'000ULL) {
+      return Status::Invalid("invalid duration \"" + orig + "\" (expected e.g. \"30s\", \"10m\", \"1h30m\")");
+    }
+    std::size_t ustart = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    std::string_view unit = text.substr(ustart, i - ustart);
+    std::int64_t mult;
+    if (unit == "ms") mult = 1;
+    else if (unit == "s") mult = 1000;
+    else if (unit == "m") mult = 60'000;
+    else if (unit == "h") mult = 3'600'000;
+    else if (unit == "d") mult = 86'400'000;
+    else
+      return Status::Invalid("invalid duration \"" + orig + "\": unit must be ms, s, m, h or d");
+    total_ms += static_cast<std::int64_t>(n) * mult;
+    any = true;
+  }
+  if (!any) return Status::Invalid("invalid duration \"" + orig + "\"");
+  return std::chrono::milliseconds(total_ms);
+}
+
+Result<std::uint64_t> ParseByteSize(std::string_view text) {
+  const std::string orig(text);
+  std::size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  std::uint64_t n = 0;
+  if (!ParseUint(text.substr(0, i), &n)) return Status::Invalid("invalid size \"" + orig + "\"");
+  std::string_view unit = text.substr(i);
+  std::uint64_t mult;
+  if (unit.empty() || unit == "B") mult = 1;
+  else if (unit == "KiB") mult = 1ULL << 10;
+  else if (unit == "MiB") mult = 1ULL << 20;
+  else if (unit == "GiB") mult = 1ULL << 30;
+  else if (unit == "KB" || unit == "kB") mult = 1000;
+  else if (unit == "MB") mult = 1000 * 1000;
+  else if (unit == "GB") mult = 1000ULL * 1000 * 1000;
+  else return Status::Invalid("invalid size \"" + orig + "\": unit must be B, KiB, MiB, GiB, KB, MB or GB");
+  if (n > (1ULL << 40) / mult) return Status::Invalid("size \"" + orig + "\" is too large");
+  return n * mult;
+}
+
+std::string FormatRfc3339(std::int64_t t) {
+  // Clamp to years 0000..9999 (-62167219200 .. 253402300799).
+  if (t < -62167219200LL) t = -62167219200LL;
+  if (t > 253402300799LL) t = 253402300799LL;
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  // strftime's %Y does not zero-pad years < 1000.
+  if (tm.tm_year + 1900 < 1000) {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  }
+  return buf;
+}
+
+std::int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t UnixNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string SanitizeUtf8(std::string_view in) {
+  static constexpr char kReplacement[] = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(in.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      if (c >= 0x20 && c != 0x7F) out.push_back(static_cast<char>(c));
+      else if (c == '\t' || c == '\n') out.push_back(static_cast<char>(c));
+      else if (c == '\r') out.push_back('\n');
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+    else { out += kReplacement; ++i; continue; }
+    if (i + len > n) { out += kReplacement; ++i; continue; }
+    bool valid = true;
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) { valid = false; break; }
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (valid) {
+      // Overlongs, surrogates, > U+10FFFF.
+      if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+          (cp >= 0xD800 && cp <= 0xDFFF)) {
+        valid = false;
+      }
+    }
+    if (!valid) { out += kReplacement; ++i; continue; }
+    if (cp >= 0x80 && cp <= 0x9F) { i += len; continue; }  // C1 controls
+    out.append(reinterpret_cast<const char*>(s + i), len);
+    i += len;
+  }
+  return out;
+}
+
+std::string TruncateUtf8(std::string_view in, std::size_t max_bytes) {
+  if (in.size() <= max_bytes) return std::string(in);
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(in[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(in.substr(0, cut));
+}
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 0xF]);
+  }
+  return out;
+}
+
+std::string RedactUrl(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "<redacted>";
+  auto host_start = scheme_end + 3;
+  auto host_end = url.find_first_of("/?#", host_start);
+  std::string_view authority = url.substr(host_start, host_end == std::string_view::npos
+                                                          ? std::string_view::npos
+                                                          : host_end - host_start);
+  // Drop userinfo (user:password@).
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string out(url.substr(0, host_start));
+  out += authority;
+  if (host_end != std::string_view::npos && host_end + 1 < url.size()) out += "/…";
+  return out;
+}
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms % 3'600'000 == 0 && ms >= 3'600'000) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0 && ms >= 60'000) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0 && ms >= 1000) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace feedwatch

@@ -1,0 +1,30 @@
+// The command-line subcommands. Each returns the process exit code and
+// writes only to the streams it is given (results to `out`, messages to `err`).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace feedwatch {
+
+constexpr const char* kVersion = "0.1.0";
+
+struct RunCommand {
+  std::string config_path;
+  bool once = false;
+};
+int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err);
+
+int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err);
+
+struct ScanCommand {
+  std::vector<std::string> rule_paths;  // files, directories, globs
+  std::string config_path;              // alternative source of rule paths
+  std::vector<std::string> inputs;      // feed files or directories
+};
+// One JSON line per match on `out`; a summary on `err`. Exit 0 when every
+// input parsed, 1 when some did not, 2 when the rules could not be loaded.
+int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err);
+
+}  // namespace feedwatch

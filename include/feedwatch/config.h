@@ -1,0 +1,74 @@
+// The daemon's configuration: one TOML file (etc/feedwatch.toml documents every
+// key) plus the rule files it names. Loading touches only the file system.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "feedwatch/status.h"
+
+namespace feedwatch {
+
+using std::chrono::milliseconds;
+
+struct FeedSpec {
+  std::string name;  // unique; defaults to the URL
+  std::string url;
+  milliseconds interval{0};
+  std::vector<std::string> tags;
+  bool prime = true;  // first successful poll marks entries seen without alerting
+  int line = 0;       // where it is declared, for messages
+};
+
+struct SinkSpec {
+  std::string name;  // unique; rules refer to it
+  std::string type;  // "log" or "webhook"
+  std::string url;   // webhook
+  std::vector<std::string> secrets;  // whsec_… signing keys, in configured order
+  std::map<std::string, std::string> headers;
+  milliseconds timeout{15000};
+  int line = 0;
+};
+
+struct DaemonSettings {
+  std::string state_dir = "/var/lib/feedwatch";
+  milliseconds interval{10 * 60 * 1000};  // default per feed
+  milliseconds min_interval{1000};        // floor for any feed's interval
+  milliseconds jitter{30 * 1000};         // up to this much is added to each wait
+  std::string user_agent = "feedwatch/0.1 (RSS/Atom monitor)";
+  milliseconds fetch_timeout{30 * 1000};
+  milliseconds connect_timeout{10 * 1000};
+  std::uint64_t max_body_bytes = 16ULL << 20;  // decoded bytes
+  int max_redirects = 5;
+  bool prime = true;
+  milliseconds retry_base{5 * 1000};      // first delivery retry delay, doubled per attempt
+  milliseconds retry_max{60 * 60 * 1000};  // cap on the delay
+  int max_attempts = 20;                   // then the alert is dead-lettered
+  std::vector<std::string> rules;          // as written (paths, globs, directories)
+};
+
+struct Config {
+  std::string path;  // the file loaded
+  DaemonSettings daemon;
+  std::vector<FeedSpec> feeds;
+  std::vector<SinkSpec> sinks;
+  std::vector<std::string> rule_files;  // expanded, sorted, de-duplicated
+};
+
+// Loads and validates `path`. Errors name path:line; all of them are reported
+// together (one per line of the Status message). Relative paths inside the
+// file are resolved against the file's directory.
+Result<Config> LoadConfig(const std::string& path);
+
+// Like LoadConfig, but fills `cfg` with everything that could be read even
+// when there are errors, so callers can go on to check the rule files too.
+Status LoadConfigInto(const std::string& path, Config& cfg);
+
+// Expands paths, directories (their *.toml files) and globs. A literal path
+// that does not exist is an error; a glob matching nothing is not.
+Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths, const std::string& base_dir);
+
+}  // namespace feedwatch

@@ -1,0 +1,98 @@
+// Delivery: the alert payload, webhook signing (Standard Webhooks v1), sinks,
+// and the dispatcher that drains the outbox.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "feedwatch/config.h"
+#include "feedwatch/feed.h"
+#include "feedwatch/http_client.h"
+#include "feedwatch/match.h"
+#include "feedwatch/status.h"
+#include "feedwatch/store.h"
+#include "feedwatch/store_thread.h"
+
+namespace feedwatch {
+
+constexpr std::size_t kSummaryExcerptBytes = 2048;
+
+// The generic JSON payload, version 1 (docs/payload.md). Built once when the
+// alert is queued; sinks send these bytes (webhook) or render from them.
+std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const std::string& feed_title,
+                              const Entry& entry, const std::string& alert_id, std::int64_t now);
+
+// "whsec_<base64>" (or bare base64) -> key bytes.
+Result<std::string> DecodeWebhookSecret(const std::string& secret);
+
+// Value of the webhook-signature header: "v1,<sig>" per secret, space
+// separated, in the order given. REQUIRES: secrets decode (checked at load).
+std::string SignWebhook(const std::vector<std::string>& secrets, const std::string& msg_id, std::int64_t timestamp,
+                        const std::string& body);
+
+enum class DeliveryOutcome { kDelivered, kRetry, kPermanent };
+
+struct DeliveryResult {
+  DeliveryOutcome outcome = DeliveryOutcome::kRetry;
+  std::string error;
+  std::optional<std::chrono::seconds> retry_after;
+};
+
+// HTTP status -> outcome: 2xx delivered; 408, 429 and 5xx retried; any other
+// status (3xx is never followed, 4xx is the receiver refusing) is permanent.
+DeliveryResult ClassifyHttp(const HttpResponse& r);
+
+struct DeliveryCounters {
+  std::int64_t delivered = 0, retried = 0, dead = 0;
+};
+
+// Sends due outbox rows to their sinks over the shared HttpClient. Lives on
+// the event loop; all SQLite work goes through the StoreThread.
+class Dispatcher {
+ public:
+  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, const Config& config);
+
+  // Look for due alerts now (after a poll queued some, or a result came back).
+  void Kick();
+  // Try every pending alert once, whatever its schedule; `done` runs when
+  // each has been attempted and its result recorded.
+  void Flush(std::function<void()> done);
+  // No new sends; running ones finish or are cancelled with the HttpClient.
+  void Stop();
+
+  std::size_t in_flight() const { return in_flight_.size(); }
+  const DeliveryCounters& counters() const { return counters_; }
+
+ private:
+  void Query();
+  void Send(OutboxRow row);
+  void OnResult(const OutboxRow& row, DeliveryResult result);
+  void ScheduleWake(std::optional<std::int64_t> next_ms);
+  void MaybeFinishFlush();
+  std::chrono::milliseconds Backoff(int attempts);
+
+  asio::io_context& io_;
+  StoreThread& store_;
+  HttpClient& http_;
+  const Config& config_;
+  std::map<std::string, const SinkSpec*> sinks_;
+  asio::steady_timer wake_;
+  std::set<std::int64_t> in_flight_;
+  std::vector<std::int64_t> flushed_;  // ids attempted during Flush()
+  std::function<void()> flush_done_;
+  bool querying_ = false, requery_ = false, stopped_ = false;
+  DeliveryCounters counters_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace feedwatch

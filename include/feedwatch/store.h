@@ -1,0 +1,100 @@
+// Durable state in one SQLite file (WAL): which entries each feed has shown,
+// and the outbox of alerts. Thread-safety: a Store is used by one thread at a
+// time (the daemon's store thread); it never touches the event loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "feedwatch/status.h"
+
+struct sqlite3;
+
+namespace feedwatch {
+
+// An alert ready to enter the outbox.
+struct NewAlert {
+  std::string alert_id;  // deterministic: see AlertId()
+  std::string sink;
+  std::string rule_id;
+  std::string payload;   // generic JSON payload (docs/payload.md)
+};
+
+struct PolledEntry {
+  std::string key;
+  std::vector<NewAlert> alerts;  // what this entry would raise if it is new
+};
+
+struct PollOutcome {
+  bool primed_now = false;  // first successful poll of a priming feed: nothing alerted
+  int new_entries = 0;
+  int alerts_queued = 0;
+};
+
+enum class AlertState { kPending, kDelivered, kDead };
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string alert_id;
+  std::string sink;
+  std::string rule_id;
+  std::string feed_url;
+  std::string payload;
+  int attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::int64_t created_ms = 0;
+  AlertState state = AlertState::kPending;
+  std::string last_error;
+};
+
+struct OutboxCounts {
+  std::int64_t pending = 0, delivered = 0, dead = 0;
+};
+
+// alert id = "fw_" + first 32 hex of SHA-256(rule \0 feed url \0 entry key \0 sink).
+// The same match always yields the same id, across restarts and re-polls.
+std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
+                    const std::string& sink);
+
+class Store {
+ public:
+  // Opens or creates <dir>/feedwatch.db (mode 0600), migrating the schema.
+  static Result<std::unique_ptr<Store>> Open(const std::string& state_dir);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // One transaction: every new key is marked seen and, unless this is the
+  // feed's priming poll (`prime` and never polled before), its alerts enter
+  // the outbox. Re-inserting an existing alert id is a no-op.
+  Result<PollOutcome> RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
+                                 std::int64_t now_ms);
+  Status RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms);
+
+  // Pending rows with next_attempt <= now (any time when `ignore_schedule`),
+  // oldest first, excluding ids in `exclude`.
+  Result<std::vector<OutboxRow>> DueAlerts(std::int64_t now_ms, std::size_t limit, bool ignore_schedule,
+                                           const std::vector<std::int64_t>& exclude = {});
+  // Earliest next_attempt of a pending row, if any.
+  Result<std::optional<std::int64_t>> NextAttemptTime();
+  Status MarkDelivered(std::int64_t id, std::int64_t now_ms);
+  Status MarkRetry(std::int64_t id, const std::string& error, std::int64_t next_attempt_ms);
+  Status MarkDead(std::int64_t id, const std::string& error);
+  Result<OutboxCounts> CountOutbox();
+  Result<std::vector<OutboxRow>> ListOutbox(std::size_t limit);
+  Result<std::int64_t> CountSeen(const std::string& feed_url);
+
+ private:
+  Store() = default;
+  Status Exec(const char* sql);
+  Result<std::int64_t> FeedId(const std::string& url, bool* primed);
+  sqlite3* db_ = nullptr;
+  std::string path_;
+};
+
+}  // namespace feedwatch

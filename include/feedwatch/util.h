@@ -1,0 +1,48 @@
+// Small pure helpers shared by every module: durations and sizes as written in
+// config files, timestamps, UTF-8 hygiene, hashing, log redaction.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "feedwatch/status.h"
+
+namespace feedwatch {
+
+// "500ms", "30s", "10m", "2h", "1d", and sums such as "1h30m". A bare number is
+// rejected (ambiguous unit).
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// "16MiB", "512KiB", "1GiB", "1000" (bytes), "10MB" (10^6).
+Result<std::uint64_t> ParseByteSize(std::string_view text);
+
+// Unix seconds -> "YYYY-MM-DDTHH:MM:SSZ". Out-of-range years are clamped to
+// 0000..9999 so the output always has this shape.
+std::string FormatRfc3339(std::int64_t unix_seconds);
+
+// Current wall-clock time in Unix seconds / milliseconds.
+std::int64_t UnixNow();
+std::int64_t UnixNowMs();
+
+// Returns valid UTF-8: invalid sequences, surrogates and non-characters above
+// U+10FFFF become U+FFFD; C0/C1 control characters other than \t and \n are
+// dropped (log and terminal injection). Everything feed-derived passes here
+// before it reaches a log line, a rule or a payload.
+std::string SanitizeUtf8(std::string_view in);
+
+// Truncates to at most max_bytes without cutting a UTF-8 sequence in half.
+std::string TruncateUtf8(std::string_view in, std::size_t max_bytes);
+
+// Lowercase hex SHA-256 of the bytes.
+std::string Sha256Hex(std::string_view data);
+
+// "https://hooks.slack.com/services/T0/B0/xyz?token=1" -> "https://hooks.slack.com/…":
+// keeps scheme and host so logs say where, never the secret path or query.
+std::string RedactUrl(std::string_view url);
+
+// Formats a duration for humans: "250ms", "12s", "10m", "2h".
+std::string FormatDuration(std::chrono::milliseconds d);
+
+}  // namespace feedwatch
