@@ -107,6 +107,9 @@ class Daemon::Impl {
     if (once_ && feeds_.empty()) FinishCycle();
     if (!once_) dispatcher_.Kick();  // alerts left from a previous run
     io_.run();
+    // The loop has stopped: a blocking call to the store thread is fine now.
+    auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
+    if (counts.ok()) stats_.alerts_pending = counts->pending;
   }
 
   void BeginStop() {
@@ -276,8 +279,6 @@ class Daemon::Impl {
     http_.CancelAll();
     stats_.alerts_delivered = static_cast<std::int64_t>(dispatcher_.counters().delivered);
     stats_.alerts_failed = static_cast<std::int64_t>(dispatcher_.counters().retried + dispatcher_.counters().dead);
-    auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
-    if (counts.ok()) stats_.alerts_pending = counts->pending;
     guard_.reset();
     io_.stop();
   }
