@@ -36,7 +36,7 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
         << s.feeds_failed << " failed)\n"
         << "entries:          " << s.entries << " (" << s.new_entries << " new)\n"
         << "matches:          " << s.matches << "\n"
-        << "alerts queued:    " << s.alerts_queued << "\n"
+        << "alerts queued:    " << s.alerts_queued << " (one per new match and sink)\n"
         << "alerts delivered: " << s.alerts_delivered << "\n"
         << "alerts pending:   " << s.alerts_pending << " (retried later)\n";
   }
