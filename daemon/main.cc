@@ -32,6 +32,13 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("-r,--rules", scan.rule_paths, "rule file, directory or glob (repeatable)");
   scan_cmd->add_option("-c,--config", scan.config_path, "take the rule files from this config");
   scan_cmd->add_option("inputs", scan.inputs, "feed files or directories")->required();
+  scan_cmd->add_flag("--explain", scan.explain, "add the conditions that held and the matched spans");
+
+  std::vector<std::string> test_rules;
+  std::string test_config;
+  auto* test_cmd = app.add_subcommand("test", "run the rules' embedded examples ([[rule.test]])");
+  test_cmd->add_option("rules", test_rules, "rule files or directories");
+  test_cmd->add_option("-c,--config", test_config, "take the rule files from this config");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -44,5 +51,6 @@ int main(int argc, char** argv) {
   if (*run_cmd) return feedwatch::CmdRun(run, std::cout, std::cerr);
   if (*check_cmd) return feedwatch::CmdCheck(check_config, std::cout, std::cerr);
   if (*scan_cmd) return feedwatch::CmdScan(scan, std::cout, std::cerr);
+  if (*test_cmd) return feedwatch::CmdTest(test_rules, test_config, std::cout, std::cerr);
   return 2;
 }

@@ -11,7 +11,8 @@ namespace feedwatch {
 using nlohmann::json;
 
 std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const std::string& feed_title,
-                              const Entry& entry, const std::string& alert_id, std::int64_t now) {
+                              const Entry& entry, const std::string& alert_id, std::int64_t now,
+                              const std::vector<Highlight>& highlights) {
   auto opt_time = [](const std::optional<std::int64_t>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); };
   std::string summary = entry.summary.empty() ? entry.content : entry.summary;
   bool truncated = summary.size() > kSummaryExcerptBytes;
@@ -34,6 +35,12 @@ std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const 
         {"summary", TruncateUtf8(summary, kSummaryExcerptBytes)},
         {"summary_truncated", truncated}}},
   };
+  json hl = json::array();
+  for (const Highlight& h : highlights) {
+    hl.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", TruncateUtf8(h.text, 256)},
+                  {"begin", h.begin}, {"end", h.end}});
+  }
+  j["highlights"] = std::move(hl);
   // Every string was sanitised to valid UTF-8 by the parser; `replace` keeps a
   // stray invalid byte from throwing here all the same.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -1,116 +1,450 @@
-// One RE2::Set holds every pattern of every rule, so an entry's text is
-// scanned once per field however many rules there are; only the rules whose
-// patterns hit are then evaluated (any / all / none).
+// Matching: one RE2::Set per field holds every pattern that looks at that
+// field, so an entry's text is scanned once per field however many rules
+// there are; only rules whose patterns hit are evaluated further.
 #include <re2/re2.h>
 #include <re2/set.h>
 
 #include <algorithm>
+#include <array>
 
 #include "feedwatch/match.h"
 
 namespace feedwatch {
 
 namespace {
-enum Kind : std::uint8_t { kAny = 0, kAll = 1, kNone = 2 };
+
+enum Kind : std::uint8_t { kAny, kAll, kNone, kNear };
+
+struct PatternInfo {
+  std::unique_ptr<RE2> re;
+  const Pattern* spec;
+  std::uint32_t rule;
+  Kind kind;
+  std::uint16_t near_index;  // which near condition (kNear only)
+  std::uint16_t term_index;  // which term of it
+};
+
+// The text of each field for one entry. Title, summary, content, link point
+// into the entry; the joined fields are built here.
+struct FieldTexts {
+  std::array<std::string_view, kFieldCount> v;
+  std::string authors, categories;
+
+  FieldTexts(const Entry& e, const MatchContext& ctx) {
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string s;
+      for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
+      return s;
+    };
+    authors = join(e.authors);
+    categories = join(e.categories);
+    v[int(Field::kTitle)] = e.title;
+    v[int(Field::kSummary)] = e.summary;
+    v[int(Field::kContent)] = e.content;
+    v[int(Field::kLink)] = e.link;
+    v[int(Field::kAuthor)] = authors;
+    v[int(Field::kCategories)] = categories;
+    v[int(Field::kFeed)] = ctx.feed_title;
+  }
+};
+
+bool Contains(const std::vector<std::string>& list, std::string_view s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+// Scope and age filters; `why` explains a refusal.
+bool InScope(const RuleSpec& r, const Entry& e, const MatchContext& ctx, std::string* why) {
+  if (ctx.ignore_scope) return true;
+  if (!r.feeds.empty() && !Contains(r.feeds, ctx.feed_name)) {
+    if (why) *why = "scope: feed '" + std::string(ctx.feed_name) + "' is not in this rule's feeds";
+    return false;
+  }
+  if (!r.tags.empty()) {
+    bool tagged = false;
+    if (ctx.feed_tags) {
+      for (const auto& t : *ctx.feed_tags) tagged = tagged || Contains(r.tags, t);
+    }
+    if (!tagged) {
+      if (why) *why = "scope: feed '" + std::string(ctx.feed_name) + "' has none of this rule's tags";
+      return false;
+    }
+  }
+  if (Contains(r.exclude_feeds, ctx.feed_name)) {
+    if (why) *why = "scope: feed '" + std::string(ctx.feed_name) + "' is excluded";
+    return false;
+  }
+  if (r.max_age && ctx.now > 0) {
+    std::optional<std::int64_t> date = e.published ? e.published : e.updated;
+    if (date && *date <= ctx.now && ctx.now - *date > r.max_age->count()) {
+      if (why) *why = "max_age: the entry is older than the rule's max_age";
+      return false;
+    }
+  }
+  return true;
+}
+
+// Byte offsets where words start (a word: ASCII alphanumerics or any non-ASCII byte).
+std::vector<std::size_t> WordStarts(std::string_view text) {
+  std::vector<std::size_t> starts;
+  bool in_word = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    bool w = std::isalnum(c) || c >= 0x80 || c == '_';
+    if (w && !in_word) starts.push_back(i);
+    in_word = w;
+  }
+  return starts;
+}
+
+// Smallest distance in words between occurrences of every term in `text`;
+// nullopt when a term does not occur. `spans` receives the winning occurrences.
+std::optional<int> NearDistance(std::string_view text, const std::vector<const RE2*>& terms,
+                                std::vector<std::pair<std::size_t, std::size_t>>* spans) {
+  constexpr int kMaxOccurrences = 1000;
+  auto starts = WordStarts(text);
+  struct Occ {
+    std::size_t word;
+    std::size_t term;
+    std::size_t begin, end;
+  };
+  std::vector<Occ> occ;
+  for (std::size_t t = 0; t < terms.size(); ++t) {
+    re2::StringPiece input(text.data(), text.size());
+    re2::StringPiece m;
+    std::size_t pos = 0;
+    int found = 0;
+    while (pos <= text.size() && found < kMaxOccurrences &&
+           terms[t]->Match(input, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
+      std::size_t b = static_cast<std::size_t>(m.data() - text.data());
+      std::size_t word = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), b) - starts.begin());
+      occ.push_back({word == 0 ? 0 : word - 1, t, b, b + m.size()});
+      ++found;
+      pos = b + std::max<std::size_t>(m.size(), 1);
+    }
+    if (found == 0) return std::nullopt;
+  }
+  std::sort(occ.begin(), occ.end(), [](const Occ& a, const Occ& b) { return a.word < b.word; });
+  // Minimum window over the sorted occurrences that covers every term.
+  std::vector<int> count(terms.size(), 0);
+  std::size_t covered = 0, left = 0;
+  std::optional<int> best;
+  std::size_t best_l = 0, best_r = 0;
+  for (std::size_t right = 0; right < occ.size(); ++right) {
+    if (count[occ[right].term]++ == 0) ++covered;
+    while (covered == terms.size()) {
+      int d = static_cast<int>(occ[right].word - occ[left].word);
+      if (!best || d < *best) {
+        best = d;
+        best_l = left;
+        best_r = right;
+      }
+      if (--count[occ[left].term] == 0) --covered;
+      ++left;
+    }
+  }
+  if (best && spans) {
+    std::vector<bool> taken(terms.size(), false);
+    for (std::size_t k = best_l; k <= best_r; ++k) {
+      if (!taken[occ[k].term]) {
+        taken[occ[k].term] = true;
+        spans->emplace_back(occ[k].begin, occ[k].end);
+      }
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+std::string_view FieldName(Field f) {
+  static constexpr std::string_view kNames[] = {"title", "summary", "content", "link", "author", "categories", "feed"};
+  return kNames[int(f)];
+}
+
+std::optional<Field> FieldFromName(std::string_view name) {
+  for (int i = 0; i < kFieldCount; ++i) {
+    if (FieldName(static_cast<Field>(i)) == name) return static_cast<Field>(i);
+  }
+  return std::nullopt;
 }
 
 struct Matcher::Engine {
-  std::vector<std::unique_ptr<RE2>> patterns;  // one per (rule, pattern), same index as in `set`
-  std::unique_ptr<RE2::Set> set;
+  std::vector<PatternInfo> patterns;
+  std::vector<std::size_t> rule_first;  // rule -> first pattern; size rules + 1
+  std::array<std::unique_ptr<RE2::Set>, kFieldCount> sets;
+  std::array<std::vector<std::uint32_t>, kFieldCount> set_patterns;  // set index -> pattern
 };
 
 Matcher::~Matcher() = default;
 
 Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rules, const MatcherOptions& options) {
   std::shared_ptr<Matcher> m(new Matcher());
+  m->rules_ = std::move(rules);
+  auto engine = std::make_unique<Engine>();
   RE2::Options set_opts;
   set_opts.set_log_errors(false);
   set_opts.set_max_mem(options.set_max_mem);
-  m->engine_ = std::make_unique<Engine>();
-  m->engine_->set = std::make_unique<RE2::Set>(set_opts, RE2::UNANCHORED);
-  auto& patterns = m->engine_->patterns;
-  auto& set = *m->engine_->set;
-  for (std::size_t r = 0; r < rules.size(); ++r) {
-    const RuleSpec& rule = rules[r];
-    m->rule_first_pattern_.push_back(patterns.size());
-    auto add = [&](const std::vector<Pattern>& list, Kind kind) -> Status {
-      for (const Pattern& p : list) {
-        RE2::Options o;
-        o.set_log_errors(false);
-        o.set_case_sensitive(rule.case_sensitive);
-        auto re = std::make_unique<RE2>(p.regex, o);
-        std::string where = rule.file + ":" + std::to_string(p.line) + ": rule '" + rule.id + "'";
-        if (!re->ok()) return Status::Invalid(where + ": invalid regex '" + p.regex + "': " + re->error());
-        std::string wrapped = (rule.case_sensitive ? "(?:" : "(?i:") + p.regex + ")";
+  for (int f = 0; f < kFieldCount; ++f) engine->sets[f] = std::make_unique<RE2::Set>(set_opts, RE2::UNANCHORED);
+  for (std::size_t r = 0; r < m->rules_.size(); ++r) {
+    const RuleSpec& rule = m->rules_[r];
+    engine->rule_first.push_back(engine->patterns.size());
+    auto add = [&](const Pattern& p, Kind kind, std::size_t near_i, std::size_t term_i) -> Status {
+      RE2::Options o;
+      o.set_log_errors(false);
+      o.set_case_sensitive(rule.case_sensitive);
+      o.set_max_mem(options.pattern_max_mem);
+      auto re = std::make_unique<RE2>(p.regex, o);
+      std::string where = rule.file + ":" + std::to_string(p.line) + ": rule '" + rule.id + "'";
+      if (!re->ok()) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + re->error());
+      std::string wrapped = (rule.case_sensitive ? "(?:" : "(?i:") + p.regex + ")";
+      std::uint32_t index = static_cast<std::uint32_t>(engine->patterns.size());
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (!(rule.fields & (1 << f))) continue;
         std::string err;
-        int idx = set.Add(wrapped, &err);
-        if (idx < 0) return Status::Invalid(where + ": invalid regex '" + p.regex + "': " + err);
-        patterns.push_back(std::move(re));
-        m->pattern_rule_.push_back(static_cast<std::uint32_t>(r));
-        m->pattern_kind_.push_back(kind);
+        if (engine->sets[f]->Add(wrapped, &err) < 0) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + err);
+        engine->set_patterns[f].push_back(index);
       }
+      engine->patterns.push_back(PatternInfo{std::move(re), &p, static_cast<std::uint32_t>(r), kind,
+                                             static_cast<std::uint16_t>(near_i), static_cast<std::uint16_t>(term_i)});
       return Status::Ok();
     };
     for (auto [list, kind] : {std::pair{&rule.any, kAny}, std::pair{&rule.all, kAll}, std::pair{&rule.none, kNone}}) {
-      if (Status s = add(*list, kind); !s.ok()) return s;
+      for (const Pattern& p : *list) {
+        if (Status s = add(p, kind, 0, 0); !s.ok()) return s;
+      }
+    }
+    for (std::size_t n = 0; n < rule.near.size(); ++n) {
+      for (std::size_t t = 0; t < rule.near[n].terms.size(); ++t) {
+        if (Status s = add(rule.near[n].terms[t], kNear, n, t); !s.ok()) return s;
+      }
     }
   }
-  m->rule_first_pattern_.push_back(patterns.size());
-  if (!patterns.empty() && !set.Compile()) {
-    return Status::Invalid("the rule set (" + std::to_string(rules.size()) + " rules, " +
-                           std::to_string(patterns.size()) +
-                           " patterns) does not fit RE2's memory budget of " +
-                           std::to_string(options.set_max_mem >> 20) + " MiB");
+  engine->rule_first.push_back(engine->patterns.size());
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (engine->set_patterns[f].empty()) {
+      engine->sets[f].reset();
+    } else if (!engine->sets[f]->Compile()) {
+      return Status::Invalid("the rule set (" + std::to_string(m->rules_.size()) + " rules, " +
+                             std::to_string(engine->set_patterns[f].size()) + " patterns on field '" +
+                             std::string(FieldName(static_cast<Field>(f))) +
+                             "') does not fit RE2's memory budget of " + std::to_string(options.set_max_mem >> 20) +
+                             " MiB");
+    }
   }
-  m->rules_ = std::move(rules);
+  m->engine_ = std::move(engine);
   return std::shared_ptr<const Matcher>(std::move(m));
 }
 
-std::vector<std::size_t> Matcher::Match(const Entry& entry) const {
+std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& ctx) const {
   std::vector<std::size_t> out;
-  const auto& patterns_ = engine_->patterns;
-  const RE2::Set& set = *engine_->set;
-  if (patterns_.empty()) return out;
-  std::vector<char> hit(patterns_.size(), 0);
-  std::vector<int> idx;
-  bool any_hit = false;
-  for (const std::string* text : {&entry.title, &entry.summary, &entry.content}) {
-    if (text->empty()) continue;
+  const Engine& eng = *engine_;
+  if (eng.patterns.empty()) return out;
+  FieldTexts texts(entry, ctx);
+  // hit[p]: bit f set when pattern p matched field f. Reused per thread.
+  thread_local std::vector<std::uint8_t> hit;
+  thread_local std::vector<int> idx;
+  thread_local std::vector<std::uint32_t> candidates;
+  hit.assign(eng.patterns.size(), 0);
+  candidates.clear();
+  for (int f = 0; f < kFieldCount; ++f) {
+    const RE2::Set* set = eng.sets[f].get();
+    std::string_view text = texts.v[f];
+    if (!set || text.empty()) continue;
     idx.clear();
     RE2::Set::ErrorInfo info{};
-    if (set.Match(*text, &idx, &info)) {
-      for (int i : idx) hit[static_cast<std::size_t>(i)] = 1;
-      any_hit = true;
+    re2::StringPiece sp(text.data(), text.size());
+    if (set->Match(sp, &idx, &info)) {
+      for (int i : idx) {
+        std::uint32_t p = eng.set_patterns[f][static_cast<std::size_t>(i)];
+        hit[p] |= static_cast<std::uint8_t>(1 << f);
+        if (eng.patterns[p].kind != kNone) candidates.push_back(eng.patterns[p].rule);
+      }
     } else if (info.kind != RE2::Set::kNoError) {
-      // The DFA ran out of memory (or similar): never treat that as "no match";
-      // fall back to testing each pattern on its own.
-      for (std::size_t i = 0; i < patterns_.size(); ++i) {
-        if (!hit[i] && RE2::PartialMatch(*text, *patterns_[i])) {
-          hit[i] = 1;
-          any_hit = true;
+      // The Set's DFA ran out of memory: never read that as "no match";
+      // test this field's patterns one by one instead.
+      for (std::uint32_t p : eng.set_patterns[f]) {
+        if (RE2::PartialMatch(sp, *eng.patterns[p].re)) {
+          hit[p] |= static_cast<std::uint8_t>(1 << f);
+          if (eng.patterns[p].kind != kNone) candidates.push_back(eng.patterns[p].rule);
         }
       }
     }
   }
-  if (!any_hit) return out;
-  // Candidates: rules with a hit in 'any' or 'all'; only those are evaluated.
-  std::vector<std::uint32_t> candidates;
-  for (std::size_t i = 0; i < patterns_.size(); ++i) {
-    if (hit[i] && pattern_kind_[i] != kNone) candidates.push_back(pattern_rule_[i]);
-  }
+  std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   for (std::uint32_t r : candidates) {
-    bool has_any = false, any_ok = false, all_ok = true, none_ok = true;
-    for (std::size_t k = rule_first_pattern_[r]; k < rule_first_pattern_[r + 1]; ++k) {
-      switch (pattern_kind_[k]) {
+    const RuleSpec& rule = rules_[r];
+    bool has_any = false, any_ok = false, all_ok = true, none_ok = true, near_ok = true;
+    for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1] && all_ok && none_ok; ++k) {
+      switch (eng.patterns[k].kind) {
         case kAny: has_any = true; any_ok = any_ok || hit[k]; break;
-        case kAll: all_ok = all_ok && hit[k]; break;
-        case kNone: none_ok = none_ok && !hit[k]; break;
+        case kAll: all_ok = hit[k] != 0; break;
+        case kNone: none_ok = hit[k] == 0; break;
+        case kNear: near_ok = near_ok && hit[k] != 0; break;
       }
     }
-    if ((!has_any || any_ok) && all_ok && none_ok) out.push_back(r);
+    if ((has_any && !any_ok) || !all_ok || !none_ok || !near_ok) continue;
+    if (!InScope(rule, entry, ctx, nullptr)) continue;
+    // Proximity needs positions: only now, for the few rules still standing.
+    bool near_holds = true;
+    for (std::size_t n = 0; n < rule.near.size() && near_holds; ++n) {
+      std::vector<const RE2*> terms;
+      FieldMask common = rule.fields;
+      for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1]; ++k) {
+        if (eng.patterns[k].kind == kNear && eng.patterns[k].near_index == n) {
+          terms.push_back(eng.patterns[k].re.get());
+          common &= hit[k];
+        }
+      }
+      bool found = false;
+      for (int f = 0; f < kFieldCount && !found; ++f) {
+        if (!(common & (1 << f))) continue;
+        auto d = NearDistance(texts.v[f], terms, nullptr);
+        found = d && *d <= rule.near[n].within;
+      }
+      near_holds = found;
+    }
+    if (near_holds) out.push_back(r);
   }
   return out;
+}
+
+Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::size_t r) const {
+  Explanation ex;
+  const RuleSpec& rule = rules_[r];
+  const Engine& eng = *engine_;
+  FieldTexts texts(entry, ctx);
+  auto quote = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+  // First match of pattern k in any of the rule's fields.
+  auto find = [&](std::size_t k, Highlight* h) {
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
+      re2::StringPiece input(texts.v[f].data(), texts.v[f].size()), m;
+      if (eng.patterns[k].re->Match(input, 0, input.size(), RE2::UNANCHORED, &m, 1)) {
+        std::size_t b = static_cast<std::size_t>(m.data() - input.data());
+        *h = Highlight{static_cast<Field>(f), eng.patterns[k].spec->source, b, b + m.size(), std::string(m.data(), m.size())};
+        return true;
+      }
+    }
+    return false;
+  };
+  std::string why;
+  bool ok = InScope(rule, entry, ctx, &why);
+  if (!ok) ex.failed.push_back(why);
+  bool has_any = false, any_ok = false;
+  std::vector<std::string> any_missed;
+  for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1]; ++k) {
+    const PatternInfo& p = eng.patterns[k];
+    if (p.kind == kNear) continue;
+    Highlight h;
+    bool found = find(k, &h);
+    std::string where = found ? " matched " + std::string(FieldName(h.field)) + " \"" + h.text + "\"" : "";
+    switch (p.kind) {
+      case kAny:
+        has_any = true;
+        if (found) {
+          any_ok = true;
+          ex.held.push_back("any: " + quote(p.spec->source) + where);
+          ex.highlights.push_back(h);
+        } else {
+          any_missed.push_back(quote(p.spec->source));
+        }
+        break;
+      case kAll:
+        if (found) {
+          ex.held.push_back("all: " + quote(p.spec->source) + where);
+          ex.highlights.push_back(h);
+        } else {
+          ok = false;
+          ex.failed.push_back("all: " + quote(p.spec->source) + " did not match");
+        }
+        break;
+      case kNone:
+        if (found) {
+          ok = false;
+          ex.failed.push_back("none: " + quote(p.spec->source) + where);
+        }
+        break;
+      case kNear: break;
+    }
+  }
+  if (has_any && !any_ok) {
+    ok = false;
+    std::string list;
+    for (const auto& s : any_missed) list += (list.empty() ? "" : ", ") + s;
+    ex.failed.push_back("any: none of " + list + " matched");
+  }
+  for (std::size_t n = 0; n < rule.near.size(); ++n) {
+    std::vector<const RE2*> terms;
+    std::vector<std::string> names;
+    for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1]; ++k) {
+      if (eng.patterns[k].kind == kNear && eng.patterns[k].near_index == n) {
+        terms.push_back(eng.patterns[k].re.get());
+        names.push_back(eng.patterns[k].spec->source);
+      }
+    }
+    std::string label;
+    for (const auto& s : names) label += (label.empty() ? "" : " ~ ") + s;
+    label = "near: " + label + " within " + std::to_string(rule.near[n].within) + " words";
+    std::optional<int> best;
+    int best_field = -1;
+    std::vector<std::pair<std::size_t, std::size_t>> best_spans;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
+      std::vector<std::pair<std::size_t, std::size_t>> spans;
+      auto d = NearDistance(texts.v[f], terms, &spans);
+      if (d && (!best || *d < *best)) {
+        best = d;
+        best_field = f;
+        best_spans = spans;
+      }
+    }
+    if (best && *best <= rule.near[n].within) {
+      ex.held.push_back(label + " (" + std::to_string(*best) + " apart in " +
+                        std::string(FieldName(static_cast<Field>(best_field))) + ")");
+      for (auto [b, e] : best_spans) {
+        ex.highlights.push_back(Highlight{static_cast<Field>(best_field), label.substr(6), b, e,
+                                          std::string(texts.v[best_field].substr(b, e - b))});
+      }
+    } else {
+      ok = false;
+      ex.failed.push_back(label + (best ? " (closest: " + std::to_string(*best) + " apart)" : " (not all terms occur in one field)"));
+    }
+  }
+  if (ex.failed.empty() && ex.held.empty()) ex.failed.push_back("no condition");
+  ex.matched = ok;
+  return ex;
+}
+
+std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules) {
+  std::vector<std::string> warnings;
+  for (const RuleSpec& r : rules) {
+    auto warn = [&](int line, const std::string& msg) {
+      warnings.push_back(r.file + ":" + std::to_string(line) + ": rule '" + r.id + "': " + msg);
+    };
+    auto matches_empty = [&](const Pattern& p) {
+      RE2::Options o;
+      o.set_log_errors(false);
+      RE2 re(p.regex, o);
+      return re.ok() && RE2::PartialMatch("", re);
+    };
+    for (const Pattern& p : r.any) {
+      if (matches_empty(p)) warn(p.line, "'" + p.source + "' matches the empty string, so 'any' holds for every entry");
+    }
+    for (const Pattern& p : r.all) {
+      if (matches_empty(p)) warn(p.line, "'" + p.source + "' matches the empty string, so it holds for every entry");
+      for (const Pattern& n : r.none) {
+        if (n.regex == p.regex) warn(n.line, "'" + n.source + "' is both required (all) and excluded (none): the rule can never match");
+      }
+    }
+    for (const Pattern& p : r.none) {
+      if (matches_empty(p)) warn(p.line, "'" + p.source + "' in 'none' matches the empty string: the rule can never match");
+    }
+    if (r.fields == (1 << int(Field::kFeed)) && r.feeds.empty() && r.tags.empty()) {
+      warn(r.line, "looks only at the feed title, so it matches every entry of a matching feed");
+    }
+  }
+  return warnings;
 }
 
 }  // namespace feedwatch

@@ -1,10 +1,12 @@
-// Rule packs: TOML files with [[rule]] tables (docs/rules.md).
+// Rule packs: TOML files with [groups] and [[rule]] tables (docs/rules.md).
 #include <re2/re2.h>
 
+#include <map>
 #include <set>
 
 #include "../config/toml_util.h"
 #include "feedwatch/match.h"
+#include "feedwatch/util.h"
 
 namespace feedwatch {
 
@@ -14,6 +16,10 @@ namespace {
 
 constexpr std::size_t kMaxPatternBytes = 4096;
 constexpr std::size_t kMaxRulesPerFile = 10000;
+
+bool IsAsciiWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
 
 // PCRE habits RE2 rejects by design deserve a hint.
 std::string Hint(const std::string& regex) {
@@ -27,49 +33,271 @@ std::string Hint(const std::string& regex) {
   return "";
 }
 
-void ReadPatterns(const toml::table& t, std::string_view key, const RuleSpec& rule, std::vector<Pattern>& out,
-                  Errors& errors) {
-  const toml::node* n = t.get(key);
-  if (!n) return;
-  const toml::array* arr = n->as_array();
-  if (!arr) {
-    errors.Add(n, "rule '" + rule.id + "': '" + std::string(key) + "' must be a list of regexes");
-    return;
+using Groups = std::map<std::string, std::string>;  // name -> regex alternation
+
+// Replaces {name} with the group's alternation. `\{` stays literal, and so do
+// RE2 repetitions such as {2,3} (they never start with a letter).
+Result<std::string> ExpandGroups(const std::string& regex, const Groups& groups) {
+  std::string out;
+  for (std::size_t i = 0; i < regex.size(); ++i) {
+    char c = regex[i];
+    if (c == '\\' && i + 1 < regex.size()) {
+      out += c;
+      out += regex[++i];
+      continue;
+    }
+    if (c == '{' && i + 1 < regex.size() && std::isalpha(static_cast<unsigned char>(regex[i + 1]))) {
+      std::size_t close = regex.find('}', i);
+      if (close != std::string::npos) {
+        std::string name = regex.substr(i + 1, close - i - 1);
+        bool ident = std::all_of(name.begin(), name.end(), [](char ch) { return IsAsciiWordChar(ch) || ch == '-'; });
+        if (ident) {
+          auto it = groups.find(name);
+          if (it == groups.end()) return Status::Invalid("unknown group {" + name + "}");
+          out += it->second;
+          i = close;
+          continue;
+        }
+      }
+    }
+    out += c;
   }
-  for (const toml::node& el : *arr) {
-    if (!el.is_string()) {
-      errors.Add(&el, "rule '" + rule.id + "': '" + std::string(key) + "' entries must be strings");
-      continue;
+  return out;
+}
+
+class RuleReader {
+ public:
+  RuleReader(const std::string& path, Errors& errors) : path_(path), errors_(errors) {}
+
+  void ReadGroups(const toml::table& t) {
+    for (const auto& [k, v] : t) {
+      std::string name(k.str());
+      const toml::array* arr = v.as_array();
+      if (!arr || arr->empty()) {
+        errors_.Add(&v, "group '" + name + "' must be a non-empty list of terms");
+        continue;
+      }
+      std::string alt = "(?:";
+      bool first = true;
+      for (const toml::node& el : *arr) {
+        if (!el.is_string() || el.value<std::string>()->empty()) {
+          errors_.Add(&el, "group '" + name + "': terms must be non-empty strings");
+          continue;
+        }
+        alt += (first ? "" : "|") + TermToRegex(*el.value<std::string>());
+        first = false;
+      }
+      groups_[name] = alt + ")";
     }
-    Pattern p{*el.value<std::string>(), tomlutil::LineOf(&el)};
-    if (p.regex.empty()) {
-      errors.Add(&el, "rule '" + rule.id + "': empty regex in '" + std::string(key) + "'");
-      continue;
+  }
+
+  // Compiles `regex` once to report errors where the user wrote it.
+  std::optional<Pattern> MakePattern(const RuleSpec& rule, const toml::node& at, std::string source, bool is_term) {
+    if (source.empty()) {
+      errors_.Add(&at, "rule '" + rule.id + "': empty pattern");
+      return std::nullopt;
     }
-    if (p.regex.size() > kMaxPatternBytes) {
-      errors.Add(&el, "rule '" + rule.id + "': regex longer than " + std::to_string(kMaxPatternBytes) + " bytes");
-      continue;
+    if (source.size() > kMaxPatternBytes) {
+      errors_.Add(&at, "rule '" + rule.id + "': pattern longer than " + std::to_string(kMaxPatternBytes) + " bytes");
+      return std::nullopt;
+    }
+    // A term is plain text, or a lone group reference such as "{chinese_labs}".
+    bool group_ref = source.size() > 2 && source.front() == '{' && source.back() == '}';
+    std::string raw = is_term && !group_ref ? TermToRegex(source) : source;
+    auto expanded = ExpandGroups(raw, groups_);
+    if (!expanded.ok()) {
+      errors_.Add(&at, "rule '" + rule.id + "': " + expanded.status().message() + " in '" + source + "'");
+      return std::nullopt;
     }
     RE2::Options o;
     o.set_log_errors(false);
     o.set_case_sensitive(rule.case_sensitive);
-    RE2 re(p.regex, o);
+    RE2 re(*expanded, o);
     if (!re.ok()) {
-      errors.Add(&el, "rule '" + rule.id + "': invalid regex '" + p.regex + "': " + re.error() + Hint(p.regex));
-      continue;
+      std::string what = re.error_code() == RE2::ErrorPatternTooLarge
+                             ? "regex too large for RE2's memory budget"
+                             : "invalid regex";
+      errors_.Add(&at, "rule '" + rule.id + "': " + what + " '" + source + "': " + re.error() + Hint(source));
+      return std::nullopt;
     }
-    out.push_back(std::move(p));
+    return Pattern{*expanded, std::move(source), tomlutil::LineOf(&at)};
   }
-}
+
+  void ReadList(const toml::table& t, std::string_view key, const RuleSpec& rule, std::vector<Pattern>& out,
+                bool terms) {
+    const toml::node* n = t.get(key);
+    if (!n) return;
+    const toml::array* arr = n->as_array();
+    if (!arr) {
+      errors_.Add(n, "rule '" + rule.id + "': '" + std::string(key) + "' must be a list of strings");
+      return;
+    }
+    for (const toml::node& el : *arr) {
+      if (!el.is_string()) {
+        errors_.Add(&el, "rule '" + rule.id + "': '" + std::string(key) + "' entries must be strings");
+        continue;
+      }
+      if (auto p = MakePattern(rule, el, *el.value<std::string>(), terms)) out.push_back(std::move(*p));
+    }
+  }
+
+  void ReadNear(const toml::node& n, RuleSpec& rule) {
+    auto read_one = [&](const toml::node& node) {
+      const toml::table* t = node.as_table();
+      if (!t) {
+        errors_.Add(&node, "rule '" + rule.id + "': near must be a table { terms = [...], within = N }");
+        return;
+      }
+      tomlutil::CheckKeys(*t, {"terms", "within"}, "near", errors_);
+      NearCondition nc;
+      nc.line = tomlutil::LineOf(&node);
+      ReadList(*t, "terms", rule, nc.terms, true);
+      if (nc.terms.size() < 2) errors_.Add(&node, "rule '" + rule.id + "': near needs at least two terms");
+      if (auto w = tomlutil::GetInt(*t, "within", errors_)) {
+        if (*w < 0 || *w > 1000) errors_.Add(t->get("within"), "rule '" + rule.id + "': within must be 0..1000 words");
+        else nc.within = static_cast<int>(*w);
+      }
+      rule.near.push_back(std::move(nc));
+    };
+    if (const toml::array* arr = n.as_array()) {
+      for (const toml::node& el : *arr) read_one(el);
+    } else {
+      read_one(n);
+    }
+  }
+
+  void ReadExamples(const toml::node& n, RuleSpec& rule) {
+    const toml::array* arr = n.as_array();
+    if (!arr) {
+      errors_.Add(&n, "rule '" + rule.id + "': examples are [[rule.test]] tables");
+      return;
+    }
+    for (const toml::node& el : *arr) {
+      const toml::table* t = el.as_table();
+      if (!t) continue;
+      tomlutil::CheckKeys(*t, {"title", "summary", "content", "link", "author", "categories", "feed", "expect"},
+                          "[[rule.test]]", errors_);
+      RuleExample ex;
+      ex.line = tomlutil::LineOf(&el);
+      ex.entry.title = tomlutil::GetString(*t, "title", errors_).value_or("");
+      ex.entry.summary = tomlutil::GetString(*t, "summary", errors_).value_or("");
+      ex.entry.content = tomlutil::GetString(*t, "content", errors_).value_or("");
+      ex.entry.link = tomlutil::GetString(*t, "link", errors_).value_or("");
+      if (auto a = tomlutil::GetString(*t, "author", errors_)) ex.entry.authors.push_back(*a);
+      if (auto c = tomlutil::GetStringList(*t, "categories", errors_)) ex.entry.categories = *c;
+      ex.feed_title = tomlutil::GetString(*t, "feed", errors_).value_or("");
+      auto expect = tomlutil::GetBool(*t, "expect", errors_);
+      if (!expect) errors_.Add(&el, "rule '" + rule.id + "': an example needs expect = true or false");
+      ex.expect = expect.value_or(true);
+      rule.examples.push_back(std::move(ex));
+    }
+  }
+
+  std::optional<RuleSpec> ReadRule(const toml::node& n) {
+    const toml::table* t = n.as_table();
+    if (!t) {
+      errors_.Add(&n, "[[rule]] entries must be tables");
+      return std::nullopt;
+    }
+    RuleSpec r;
+    r.file = path_;
+    r.line = tomlutil::LineOf(&n);
+    auto id = tomlutil::GetString(*t, "id", errors_);
+    if (!id || id->empty()) {
+      errors_.Add(&n, "[[rule]] needs a non-empty 'id'");
+      return std::nullopt;
+    }
+    r.id = *id;
+    tomlutil::CheckKeys(*t,
+                        {"id", "title", "severity", "sinks", "any", "all", "none", "words", "phrases", "near",
+                         "fields", "case_sensitive", "feeds", "tags", "exclude_feeds", "max_age", "test"},
+                        "rule '" + r.id + "'", errors_);
+    r.title = tomlutil::GetString(*t, "title", errors_).value_or(r.id);
+    if (auto s = tomlutil::GetString(*t, "severity", errors_)) {
+      if (*s != "low" && *s != "medium" && *s != "high" && *s != "critical") {
+        errors_.Add(t->get("severity"), "rule '" + r.id + "': severity must be low, medium, high or critical");
+      }
+      r.severity = *s;
+    }
+    if (auto s = tomlutil::GetStringList(*t, "sinks", errors_)) r.sinks = *s;
+    if (auto cs = tomlutil::GetBool(*t, "case_sensitive", errors_)) r.case_sensitive = *cs;
+    if (auto f = tomlutil::GetStringList(*t, "fields", errors_)) {
+      r.fields = 0;
+      for (const auto& name : *f) {
+        if (auto field = FieldFromName(name)) r.fields |= static_cast<FieldMask>(1 << int(*field));
+        else
+          errors_.Add(t->get("fields"), "rule '" + r.id + "': unknown field '" + name +
+                                            "' (fields: title, summary, content, link, author, categories, feed)");
+      }
+      if (f->empty()) errors_.Add(t->get("fields"), "rule '" + r.id + "': fields must not be empty");
+    }
+    if (auto v = tomlutil::GetStringList(*t, "feeds", errors_)) r.feeds = *v;
+    if (auto v = tomlutil::GetStringList(*t, "tags", errors_)) r.tags = *v;
+    if (auto v = tomlutil::GetStringList(*t, "exclude_feeds", errors_)) r.exclude_feeds = *v;
+    if (auto d = tomlutil::GetDuration(*t, "max_age", errors_)) {
+      r.max_age = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    }
+    ReadList(*t, "any", r, r.any, false);
+    ReadList(*t, "words", r, r.any, true);
+    ReadList(*t, "phrases", r, r.any, true);
+    ReadList(*t, "all", r, r.all, false);
+    ReadList(*t, "none", r, r.none, false);
+    if (const toml::node* near = t->get("near")) ReadNear(*near, r);
+    if (const toml::node* tests = t->get("test")) ReadExamples(*tests, r);
+    if (!t->get("any") && !t->get("all") && !t->get("words") && !t->get("phrases") && !t->get("near")) {
+      errors_.Add(&n, "rule '" + r.id +
+                          "': needs 'any', 'all', 'words', 'phrases' or 'near' (a rule with only 'none' would "
+                          "match everything)");
+    }
+    return r;
+  }
+
+ private:
+  std::string path_;
+  Errors& errors_;
+  Groups groups_;
+};
 
 }  // namespace
+
+std::string TermToRegex(std::string_view term) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < term.size()) {
+    while (i < term.size() && std::isspace(static_cast<unsigned char>(term[i]))) ++i;
+    std::size_t start = i;
+    while (i < term.size() && !std::isspace(static_cast<unsigned char>(term[i]))) ++i;
+    if (i > start) words.push_back(term.substr(start, i - start));
+  }
+  if (words.empty()) return "(?:)";
+  std::string out;
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::string_view word = words[w];
+    bool wildcard = word.size() > 1 && word.back() == '*';
+    if (wildcard) word.remove_suffix(1);
+    if (w > 0) out += "\\s+";
+    out += RE2::QuoteMeta(re2::StringPiece(word.data(), word.size()));
+    if (wildcard) out += "[\\pL\\pN_]*";
+  }
+  // \b is ASCII-only in RE2: bound a side only where the term has an ASCII
+  // word character (a term like "É-chip" is left unbounded on its left).
+  std::string_view first = words.front(), last = words.back();
+  if (IsAsciiWordChar(first.front())) out = "\\b" + out;
+  if (IsAsciiWordChar(last.back()) || last.back() == '*') out += "\\b";
+  return "(?:" + out + ")";
+}
 
 Result<std::vector<RuleSpec>> LoadRuleFile(const std::string& path) {
   auto parsed = tomlutil::ParseFile(path);
   if (!parsed.ok()) return parsed.status();
   const toml::table& root = *parsed;
   Errors errors(path);
-  tomlutil::CheckKeys(root, {"rule"}, "the top level of a rule file", errors);
+  tomlutil::CheckKeys(root, {"rule", "groups"}, "the top level of a rule file", errors);
+  RuleReader reader(path, errors);
+  if (const toml::node* g = root.get("groups")) {
+    if (const toml::table* gt = g->as_table()) reader.ReadGroups(*gt);
+    else errors.Add(g, "[groups] must be a table of name = [terms]");
+  }
   std::vector<RuleSpec> rules;
   const toml::node* rn = root.get("rule");
   const toml::array* arr = rn ? rn->as_array() : nullptr;
@@ -81,39 +309,10 @@ Result<std::vector<RuleSpec>> LoadRuleFile(const std::string& path) {
   std::set<std::string> ids;
   if (arr) {
     for (const toml::node& n : *arr) {
-      const toml::table* t = n.as_table();
-      if (!t) {
-        errors.Add(&n, "[[rule]] entries must be tables");
-        continue;
-      }
-      RuleSpec r;
-      r.file = path;
-      r.line = tomlutil::LineOf(&n);
-      auto id = tomlutil::GetString(*t, "id", errors);
-      if (!id || id->empty()) {
-        errors.Add(&n, "[[rule]] needs a non-empty 'id'");
-        continue;
-      }
-      r.id = *id;
-      tomlutil::CheckKeys(*t, {"id", "title", "severity", "sinks", "any", "all", "none", "case_sensitive"},
-                          "rule '" + r.id + "'", errors);
-      r.title = tomlutil::GetString(*t, "title", errors).value_or(r.id);
-      if (auto s = tomlutil::GetString(*t, "severity", errors)) {
-        if (*s != "low" && *s != "medium" && *s != "high" && *s != "critical") {
-          errors.Add(t->get("severity"), "rule '" + r.id + "': severity must be low, medium, high or critical");
-        }
-        r.severity = *s;
-      }
-      if (auto s = tomlutil::GetStringList(*t, "sinks", errors)) r.sinks = *s;
-      if (auto cs = tomlutil::GetBool(*t, "case_sensitive", errors)) r.case_sensitive = *cs;
-      ReadPatterns(*t, "any", r, r.any, errors);
-      ReadPatterns(*t, "all", r, r.all, errors);
-      ReadPatterns(*t, "none", r, r.none, errors);
-      if (!t->get("any") && !t->get("all")) {
-        errors.Add(&n, "rule '" + r.id + "': needs 'any' or 'all' (a rule with only 'none' would match everything)");
-      }
-      if (!ids.insert(r.id).second) errors.Add(&n, "duplicate rule id '" + r.id + "'");
-      rules.push_back(std::move(r));
+      auto r = reader.ReadRule(n);
+      if (!r) continue;
+      if (!ids.insert(r->id).second) errors.Add(&n, "duplicate rule id '" + r->id + "'");
+      rules.push_back(std::move(*r));
     }
   }
   if (!errors.empty()) return errors.ToStatus();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -50,8 +51,23 @@ int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& er
     return 1;
   }
   const Config& c = loaded->config;
+  std::set<std::string> feed_names;
+  for (const auto& f : c.feeds) feed_names.insert(f.name);
+  std::vector<std::string> warnings = LintRules(loaded->matcher->rules());
+  for (const auto& r : loaded->matcher->rules()) {
+    for (const auto* list : {&r.feeds, &r.exclude_feeds}) {
+      for (const auto& name : *list) {
+        if (!feed_names.count(name)) {
+          warnings.push_back(r.file + ":" + std::to_string(r.line) + ": rule '" + r.id + "': feed '" + name +
+                             "' is not configured in " + config_path);
+        }
+      }
+    }
+  }
+  for (const auto& w : warnings) err << "warning: " << w << "\n";
   out << config_path << ": ok: " << c.feeds.size() << " feeds, " << loaded->matcher->rules().size()
-      << " rules from " << c.rule_files.size() << " files, " << c.sinks.size() << " sinks\n";
+      << " rules from " << c.rule_files.size() << " files, " << c.sinks.size() << " sinks"
+      << (warnings.empty() ? "" : ", " + std::to_string(warnings.size()) + " warnings") << "\n";
   return 0;
 }
 
@@ -87,34 +103,39 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs, st
   return files;
 }
 
+// Rules from explicit paths and/or a config's rule list, compiled.
+Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string>& rule_paths,
+                                                   const std::string& config_path) {
+  std::vector<std::string> rule_files;
+  if (!config_path.empty()) {
+    auto cfg = LoadConfig(config_path);
+    if (!cfg.ok()) return cfg.status();
+    rule_files = cfg->rule_files;
+  }
+  auto expanded = ExpandRulePaths(rule_paths, "");
+  if (!expanded.ok()) return expanded.status();
+  rule_files.insert(rule_files.end(), expanded->begin(), expanded->end());
+  if (rule_files.empty()) return Status::Invalid("no rules: give rule files or directories, or --config FILE");
+  auto rules = LoadRuleFiles(rule_files);
+  if (!rules.ok()) return rules.status();
+  return Matcher::Build(std::move(*rules));
+}
+
+nlohmann::json HighlightsJson(const std::vector<Highlight>& hs) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& h : hs) {
+    a.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", h.text}, {"begin", h.begin},
+                 {"end", h.end}});
+  }
+  return a;
+}
+
+std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
 }  // namespace
 
 int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
-  std::vector<std::string> rule_files;
-  if (!cmd.config_path.empty()) {
-    auto cfg = LoadConfig(cmd.config_path);
-    if (!cfg.ok()) {
-      err << cfg.status().message() << "\n";
-      return 2;
-    }
-    rule_files = cfg->rule_files;
-  }
-  auto expanded = ExpandRulePaths(cmd.rule_paths, "");
-  if (!expanded.ok()) {
-    err << expanded.status().message() << "\n";
-    return 2;
-  }
-  rule_files.insert(rule_files.end(), expanded->begin(), expanded->end());
-  if (rule_files.empty()) {
-    err << "no rules: give --rules FILE|DIR or --config FILE\n";
-    return 2;
-  }
-  auto rules = LoadRuleFiles(rule_files);
-  if (!rules.ok()) {
-    err << rules.status().message() << "\n";
-    return 2;
-  }
-  auto matcher = Matcher::Build(std::move(*rules));
+  auto matcher = LoadMatcher(cmd.rule_paths, cmd.config_path);
   if (!matcher.ok()) {
     err << matcher.status().message() << "\n";
     return 2;
@@ -135,9 +156,15 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
       continue;
     }
     ++files_ok;
+    // Saved files are not configured feeds: scan tests the text conditions;
+    // feed scoping and max_age apply in the daemon only.
+    MatchContext ctx;
+    ctx.feed_name = path;
+    ctx.feed_title = feed->title;
+    ctx.ignore_scope = true;
     for (const Entry& e : feed->entries) {
       ++entries;
-      for (std::size_t r : (*matcher)->Match(e)) {
+      for (std::size_t r : (*matcher)->Match(e, ctx)) {
         ++matches;
         nlohmann::json j = {{"rule", (*matcher)->rules()[r].id},
                             {"feed", path},
@@ -145,6 +172,10 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
                             {"title", e.title},
                             {"link", e.link},
                             {"published", e.published ? nlohmann::json(FormatRfc3339(*e.published)) : nlohmann::json()}};
+        if (cmd.explain) {
+          Explanation ex = (*matcher)->Explain(e, ctx, r);
+          j["explain"] = {{"held", ex.held}, {"highlights", HighlightsJson(ex.highlights)}};
+        }
         out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       }
     }
@@ -152,6 +183,43 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
   err << "scanned " << files_ok << " files (" << errors << " failed), " << entries << " entries, " << matches
       << " matches, " << (*matcher)->rules().size() << " rules\n";
   return errors ? 1 : 0;
+}
+
+int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path, std::ostream& out,
+            std::ostream& err) {
+  auto matcher = LoadMatcher(rule_paths, config_path);
+  if (!matcher.ok()) {
+    err << matcher.status().message() << "\n";
+    return 2;
+  }
+  const Matcher& m = **matcher;
+  int passed = 0, failed = 0;
+  for (std::size_t r = 0; r < m.rules().size(); ++r) {
+    const RuleSpec& rule = m.rules()[r];
+    for (const RuleExample& ex : rule.examples) {
+      MatchContext ctx;
+      ctx.feed_title = ex.feed_title;
+      ctx.ignore_scope = true;
+      auto matched = m.Match(ex.entry, ctx);
+      bool got = std::find(matched.begin(), matched.end(), r) != matched.end();
+      Explanation why = m.Explain(ex.entry, ctx, r);
+      if (got == ex.expect && why.matched == got) {
+        ++passed;
+        continue;
+      }
+      ++failed;
+      out << "FAIL " << rule.file << ":" << ex.line << ": rule '" << rule.id << "': expected "
+          << (ex.expect ? "a match" : "no match") << ", got " << (got ? "a match" : "none") << "\n";
+      if (!ex.entry.title.empty()) out << "    title:   " << Quoted(ex.entry.title) << "\n";
+      if (!ex.entry.summary.empty()) out << "    summary: " << Quoted(ex.entry.summary) << "\n";
+      if (!ex.entry.content.empty()) out << "    content: " << Quoted(ex.entry.content) << "\n";
+      for (const auto& h : why.held) out << "    held:    " << h << "\n";
+      for (const auto& f : why.failed) out << "    failed:  " << f << "\n";
+      if (why.matched != got) out << "    internal: the RE2::Set and per-pattern evaluation disagree\n";
+    }
+  }
+  out << passed << " passed, " << failed << " failed\n";
+  return failed ? 1 : 0;
 }
 
 }  // namespace feedwatch

@@ -183,17 +183,19 @@ class Daemon::Impl {
     p.entries = parsed->entries.size();
     p.warnings = std::move(parsed->warnings);
     std::int64_t now = UnixNow();
+    MatchContext ctx{spec.name, p.feed_title, &spec.tags, now};
     p.polled.reserve(parsed->entries.size());
     for (const Entry& e : parsed->entries) {
       PolledEntry pe;
       pe.key = e.key;
-      for (std::size_t r : matcher.Match(e)) {
+      for (std::size_t r : matcher.Match(e, ctx)) {
         const RuleSpec& rule = matcher.rules()[r];
         ++p.matches;
-        std::string payload;
+        std::vector<Highlight> highlights = matcher.Explain(e, ctx, r).highlights;
         auto add_sink = [&](const std::string& sink) {
           std::string id = AlertId(rule.id, spec.url, e.key, sink);
-          pe.alerts.push_back(NewAlert{id, sink, rule.id, BuildAlertPayload(rule, spec, p.feed_title, e, id, now)});
+          pe.alerts.push_back(
+              NewAlert{id, sink, rule.id, BuildAlertPayload(rule, spec, p.feed_title, e, id, now, highlights)});
         };
         if (rule.sinks.empty()) {
           for (const auto& s : cfg_.sinks) add_sink(s.name);

@@ -22,9 +22,17 @@ struct ScanCommand {
   std::vector<std::string> rule_paths;  // files, directories, globs
   std::string config_path;              // alternative source of rule paths
   std::vector<std::string> inputs;      // feed files or directories
+  bool explain = false;                 // add the conditions that held and the matched spans
 };
 // One JSON line per match on `out`; a summary on `err`. Exit 0 when every
 // input parsed, 1 when some did not, 2 when the rules could not be loaded.
 int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err);
+
+// Runs every rule's embedded examples ([[rule.test]]). Prints each failure
+// with the rule, the example and the conditions that decided it; ends with
+// "N passed, N failed". Exit 0 when all pass, 1 when some fail, 2 when the
+// rules could not be loaded.
+int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path, std::ostream& out,
+            std::ostream& err);
 
 }  // namespace feedwatch

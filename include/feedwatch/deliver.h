@@ -30,7 +30,8 @@ constexpr std::size_t kSummaryExcerptBytes = 2048;
 // The generic JSON payload, version 1 (docs/payload.md). Built once when the
 // alert is queued; sinks send these bytes (webhook) or render from them.
 std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const std::string& feed_title,
-                              const Entry& entry, const std::string& alert_id, std::int64_t now);
+                              const Entry& entry, const std::string& alert_id, std::int64_t now,
+                              const std::vector<Highlight>& highlights = {});
 
 // "whsec_<base64>" (or bare base64) -> key bytes.
 Result<std::string> DecodeWebhookSecret(const std::string& secret);

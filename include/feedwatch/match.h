@@ -1,8 +1,10 @@
 // Topic rules (TOML rule packs, docs/rules.md) and the compiled matcher.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +14,32 @@
 namespace feedwatch {
 
 // The entry fields a rule may look at.
-enum class Field : std::uint8_t { kTitle = 0, kSummary = 1, kContent = 2 };
-constexpr int kFieldCount = 3;
+enum class Field : std::uint8_t { kTitle, kSummary, kContent, kLink, kAuthor, kCategories, kFeed };
+constexpr int kFieldCount = 7;
+std::string_view FieldName(Field f);
+std::optional<Field> FieldFromName(std::string_view name);
+using FieldMask = std::uint8_t;  // bit (1 << Field)
+constexpr FieldMask kDefaultFields = (1 << int(Field::kTitle)) | (1 << int(Field::kSummary)) | (1 << int(Field::kContent));
 
 struct Pattern {
-  std::string regex;  // RE2 syntax, as written
+  std::string regex;   // RE2 syntax after group expansion
+  std::string source;  // as written in the file (a regex, or a plain term)
+  int line = 0;
+};
+
+// near = { terms = [...], within = N }: every term occurs in one field with
+// at most N words between the first and the last.
+struct NearCondition {
+  std::vector<Pattern> terms;
+  int within = 10;
+  int line = 0;
+};
+
+// An embedded example ([[rule.test]]), run by `feedwatch test`.
+struct RuleExample {
+  Entry entry;             // title, summary, content, link, authors, categories
+  std::string feed_title;  // for the "feed" field
+  bool expect = true;
   int line = 0;
 };
 
@@ -25,13 +48,24 @@ struct RuleSpec {
   std::string title;
   std::string severity = "medium";  // "low" | "medium" | "high" | "critical"
   std::vector<std::string> sinks;   // empty: every configured sink
-  std::vector<Pattern> any;         // at least one must match (when non-empty)
+  std::vector<Pattern> any;         // at least one must match (when non-empty); includes words/phrases
   std::vector<Pattern> all;         // every one must match
   std::vector<Pattern> none;        // none may match
+  std::vector<NearCondition> near;  // every one must hold
+  FieldMask fields = kDefaultFields;
   bool case_sensitive = false;
+  std::vector<std::string> feeds;          // only entries of these feeds (by name), when non-empty
+  std::vector<std::string> tags;           // only entries of feeds with one of these tags, when non-empty
+  std::vector<std::string> exclude_feeds;  // never entries of these feeds
+  std::optional<std::chrono::seconds> max_age;  // ignore entries dated longer ago
+  std::vector<RuleExample> examples;
   std::string file;
   int line = 0;
 };
+
+// Turns a plain term into a regex: escaped, word-bounded, whitespace-tolerant,
+// a trailing '*' matching the rest of a word ("distill*").
+std::string TermToRegex(std::string_view term);
 
 // Reads one rule pack. Each pattern is compiled once here so that a bad regex
 // is reported as "file:line: rule 'id': <RE2 message>".
@@ -41,14 +75,39 @@ Result<std::vector<RuleSpec>> LoadRuleFile(const std::string& path);
 // every file is reported together.
 Result<std::vector<RuleSpec>> LoadRuleFiles(const std::vector<std::string>& paths);
 
-struct MatcherOptions {
-  // RE2 memory budget for each per-field RE2::Set. 10,000 rules need ~64 MiB.
-  std::int64_t set_max_mem = 128LL << 20;
+// Where an entry comes from, for scoping, the "feed" field and max_age.
+struct MatchContext {
+  std::string_view feed_name;
+  std::string_view feed_title;
+  const std::vector<std::string>* feed_tags = nullptr;
+  std::int64_t now = 0;  // Unix seconds; 0 disables max_age
+  bool ignore_scope = false;  // embedded examples: test the text conditions only
 };
 
-// Immutable once built; Match() is safe to call from many threads at once.
-// Reload builds a new Matcher and swaps a shared_ptr; the old one stays valid
-// for whoever still holds it.
+struct Highlight {
+  Field field;
+  std::string pattern;  // source, as written
+  std::size_t begin = 0, end = 0;  // byte offsets into the field's text
+  std::string text;     // the matched text
+};
+
+// Why a rule did or did not match one entry (`scan --explain`, `feedwatch test`).
+struct Explanation {
+  bool matched = false;
+  std::vector<std::string> held;     // conditions that held, human-readable
+  std::vector<std::string> failed;   // conditions that did not
+  std::vector<Highlight> highlights; // spans of the patterns that matched
+};
+
+struct MatcherOptions {
+  // RE2 memory budget for each per-field RE2::Set. 10,000 rules need ~64 MiB.
+  std::int64_t set_max_mem = 256LL << 20;
+  // Budget for each single pattern (RE2's default is 8 MiB).
+  std::int64_t pattern_max_mem = 8LL << 20;
+};
+
+// Immutable once built; Match() and Explain() are safe to call from many
+// threads at once. Reload builds a new Matcher and swaps a shared_ptr.
 class Matcher {
  public:
   static Result<std::shared_ptr<const Matcher>> Build(std::vector<RuleSpec> rules,
@@ -58,18 +117,23 @@ class Matcher {
   Matcher& operator=(const Matcher&) = delete;
 
   // Indexes into rules() of the rules the entry satisfies, ascending.
-  std::vector<std::size_t> Match(const Entry& entry) const;
+  std::vector<std::size_t> Match(const Entry& entry, const MatchContext& ctx = {}) const;
+
+  // Evaluates one rule pattern by pattern (no RE2::Set), with spans. Slower
+  // than Match(); meant for matches that alert and for explaining.
+  Explanation Explain(const Entry& entry, const MatchContext& ctx, std::size_t rule) const;
 
   const std::vector<RuleSpec>& rules() const { return rules_; }
 
  private:
   Matcher() = default;
+  struct Engine;
   std::vector<RuleSpec> rules_;
-  struct Engine;                                              // RE2 objects (re2.h stays out of this header)
   std::unique_ptr<Engine> engine_;
-  std::vector<std::uint32_t> pattern_rule_;                   // pattern -> rule index
-  std::vector<std::uint8_t> pattern_kind_;                    // 0 any, 1 all, 2 none
-  std::vector<std::size_t> rule_first_pattern_;               // rule -> first pattern; size rules+1
 };
+
+// Static checks beyond errors: rules that can never match or match every
+// entry. One warning per line, naming file:line and the rule.
+std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules);
 
 }  // namespace feedwatch
