@@ -97,6 +97,10 @@ TEST(DaemonEndToEnd, NewMatchingEntryAlertsExactlyOnceAcrossRestarts) {
   EXPECT_EQ(body["entry"]["title"], "US widens export controls on AI chips");
   EXPECT_EQ(body["entry"]["link"], "https://wire.example/1");
   EXPECT_EQ(body["feed"]["name"], "wire");
+  ASSERT_EQ(body["highlights"].size(), 2u);
+  EXPECT_EQ(body["highlights"][0]["field"], "title");
+  EXPECT_EQ(body["highlights"][0]["text"], "export controls");
+  EXPECT_EQ(body["highlights"][1]["text"], "chips");
   EXPECT_EQ(hooks[0].Header("webhook-id"), body["alert_id"]);
   EXPECT_EQ(hooks[0].Header("content-type"), "application/json");
   // The signature covers exactly the bytes received.

@@ -121,8 +121,8 @@ Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string
   return Matcher::Build(std::move(*rules));
 }
 
-nlohmann::json HighlightsJson(const std::vector<Highlight>& hs) {
-  nlohmann::json a = nlohmann::json::array();
+nlohmann::ordered_json HighlightsJson(const std::vector<Highlight>& hs) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& h : hs) {
     a.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", h.text}, {"begin", h.begin},
                  {"end", h.end}});
@@ -166,12 +166,12 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
       ++entries;
       for (std::size_t r : (*matcher)->Match(e, ctx)) {
         ++matches;
-        nlohmann::json j = {{"rule", (*matcher)->rules()[r].id},
+        nlohmann::ordered_json j = {{"rule", (*matcher)->rules()[r].id},
                             {"feed", path},
                             {"entry_id", e.key},
                             {"title", e.title},
                             {"link", e.link},
-                            {"published", e.published ? nlohmann::json(FormatRfc3339(*e.published)) : nlohmann::json()}};
+                            {"published", e.published ? nlohmann::ordered_json(FormatRfc3339(*e.published)) : nlohmann::ordered_json()}};
         if (cmd.explain) {
           Explanation ex = (*matcher)->Explain(e, ctx, r);
           j["explain"] = {{"held", ex.held}, {"highlights", HighlightsJson(ex.highlights)}};
