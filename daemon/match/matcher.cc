@@ -22,6 +22,13 @@ struct PatternInfo {
   Kind kind;
   std::uint16_t near_index;  // which near condition (kNear only)
   std::uint16_t term_index;  // which term of it
+  // Only triggers go into the RE2::Sets; a hit on one makes its rule a
+  // candidate, whose other patterns are then tried one by one. Triggers are
+  // the 'any' patterns, or (a rule without 'any') its first 'all' pattern, or
+  // (without either) its first near term: each is necessary for the rule to
+  // match. Common words in 'all' and 'none' lists thus cost nothing for the
+  // entries that no rule is about.
+  bool trigger = false;
 };
 
 // The text of each field for one entry. Title, summary, content, link point
@@ -171,7 +178,8 @@ std::optional<Field> FieldFromName(std::string_view name) {
 struct Matcher::Engine {
   std::vector<PatternInfo> patterns;
   std::vector<std::size_t> rule_first;  // rule -> first pattern; size rules + 1
-  std::array<std::unique_ptr<RE2::Set>, kFieldCount> sets;
+  // Fields with the same pattern list share one Set (and its DFA cache).
+  std::array<std::shared_ptr<RE2::Set>, kFieldCount> sets;
   std::array<std::vector<std::uint32_t>, kFieldCount> set_patterns;  // set index -> pattern
 };
 
@@ -184,7 +192,7 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
   RE2::Options set_opts;
   set_opts.set_log_errors(false);
   set_opts.set_max_mem(options.set_max_mem);
-  for (int f = 0; f < kFieldCount; ++f) engine->sets[f] = std::make_unique<RE2::Set>(set_opts, RE2::UNANCHORED);
+  std::vector<std::string> wrapped_patterns;
   for (std::size_t r = 0; r < m->rules_.size(); ++r) {
     const RuleSpec& rule = m->rules_[r];
     engine->rule_first.push_back(engine->patterns.size());
@@ -196,14 +204,9 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
       auto re = std::make_unique<RE2>(p.regex, o);
       std::string where = rule.file + ":" + std::to_string(p.line) + ": rule '" + rule.id + "'";
       if (!re->ok()) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + re->error());
-      std::string wrapped = (rule.case_sensitive ? "(?:" : "(?i:") + p.regex + ")";
       std::uint32_t index = static_cast<std::uint32_t>(engine->patterns.size());
-      for (int f = 0; f < kFieldCount; ++f) {
-        if (!(rule.fields & (1 << f))) continue;
-        std::string err;
-        if (engine->sets[f]->Add(wrapped, &err) < 0) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + err);
-        engine->set_patterns[f].push_back(index);
-      }
+      wrapped_patterns.push_back((rule.case_sensitive ? "(?:" : "(?i:") + p.regex + ")");
+      (void)index;
       engine->patterns.push_back(PatternInfo{std::move(re), &p, static_cast<std::uint32_t>(r), kind,
                                              static_cast<std::uint16_t>(near_i), static_cast<std::uint16_t>(term_i)});
       return Status::Ok();
@@ -220,16 +223,46 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
     }
   }
   engine->rule_first.push_back(engine->patterns.size());
+  for (std::size_t r = 0; r < m->rules_.size(); ++r) {
+    const RuleSpec& rule = m->rules_[r];
+    Kind trigger_kind = !rule.any.empty() ? kAny : !rule.all.empty() ? kAll : kNear;
+    bool first = true;
+    for (std::size_t k = engine->rule_first[r]; k < engine->rule_first[r + 1]; ++k) {
+      PatternInfo& p = engine->patterns[k];
+      if (p.kind != trigger_kind) continue;
+      p.trigger = trigger_kind == kAny || first;
+      first = false;
+      if (!p.trigger) continue;
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (rule.fields & (1 << f)) engine->set_patterns[f].push_back(static_cast<std::uint32_t>(k));
+      }
+    }
+  }
   for (int f = 0; f < kFieldCount; ++f) {
-    if (engine->set_patterns[f].empty()) {
-      engine->sets[f].reset();
-    } else if (!engine->sets[f]->Compile()) {
+    const auto& list = engine->set_patterns[f];
+    if (list.empty()) continue;
+    for (int g = 0; g < f && !engine->sets[f]; ++g) {
+      if (engine->set_patterns[g] == list) engine->sets[f] = engine->sets[g];
+    }
+    if (engine->sets[f]) continue;
+    auto set = std::make_shared<RE2::Set>(set_opts, RE2::UNANCHORED);
+    for (std::uint32_t index : list) {
+      std::string err;
+      if (set->Add(wrapped_patterns[index], &err) < 0) {
+        const PatternInfo& p = engine->patterns[index];
+        const RuleSpec& rule = m->rules_[p.rule];
+        return Status::Invalid(rule.file + ":" + std::to_string(p.spec->line) + ": rule '" + rule.id +
+                               "': invalid regex '" + p.spec->source + "': " + err);
+      }
+    }
+    if (!set->Compile()) {
       return Status::Invalid("the rule set (" + std::to_string(m->rules_.size()) + " rules, " +
-                             std::to_string(engine->set_patterns[f].size()) + " patterns on field '" +
+                             std::to_string(list.size()) + " patterns on field '" +
                              std::string(FieldName(static_cast<Field>(f))) +
                              "') does not fit RE2's memory budget of " + std::to_string(options.set_max_mem >> 20) +
                              " MiB");
     }
+    engine->sets[f] = std::move(set);
   }
   m->engine_ = std::move(engine);
   return std::shared_ptr<const Matcher>(std::move(m));
@@ -240,12 +273,21 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
   const Engine& eng = *engine_;
   if (eng.patterns.empty()) return out;
   FieldTexts texts(entry, ctx);
-  // hit[p]: bit f set when pattern p matched field f. Reused per thread.
+  // hit[p]: bit f set when trigger p matched field f. Reused per thread.
   thread_local std::vector<std::uint8_t> hit;
   thread_local std::vector<int> idx;
-  thread_local std::vector<std::uint32_t> candidates;
-  hit.assign(eng.patterns.size(), 0);
+  thread_local std::vector<std::uint32_t> candidates, touched;
+  // Cleared by undoing the last call's writes, not by rewriting the whole
+  // vector: with 10,000 rules that is a few entries instead of ~30 KB.
+  for (std::uint32_t p : touched) hit[p] = 0;
+  touched.clear();
+  if (hit.size() < eng.patterns.size()) hit.resize(eng.patterns.size(), 0);
   candidates.clear();
+  auto record = [&](std::uint32_t p, int f) {
+    if (!hit[p]) touched.push_back(p);
+    hit[p] |= static_cast<std::uint8_t>(1 << f);
+    candidates.push_back(eng.patterns[p].rule);
+  };
   for (int f = 0; f < kFieldCount; ++f) {
     const RE2::Set* set = eng.sets[f].get();
     std::string_view text = texts.v[f];
@@ -254,46 +296,51 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
     RE2::Set::ErrorInfo info{};
     re2::StringPiece sp(text.data(), text.size());
     if (set->Match(sp, &idx, &info)) {
-      for (int i : idx) {
-        std::uint32_t p = eng.set_patterns[f][static_cast<std::size_t>(i)];
-        hit[p] |= static_cast<std::uint8_t>(1 << f);
-        if (eng.patterns[p].kind != kNone) candidates.push_back(eng.patterns[p].rule);
-      }
+      for (int i : idx) record(eng.set_patterns[f][static_cast<std::size_t>(i)], f);
     } else if (info.kind != RE2::Set::kNoError) {
       // The Set's DFA ran out of memory: never read that as "no match";
-      // test this field's patterns one by one instead.
+      // test this field's triggers one by one instead.
       for (std::uint32_t p : eng.set_patterns[f]) {
-        if (RE2::PartialMatch(sp, *eng.patterns[p].re)) {
-          hit[p] |= static_cast<std::uint8_t>(1 << f);
-          if (eng.patterns[p].kind != kNone) candidates.push_back(eng.patterns[p].rule);
-        }
+        if (RE2::PartialMatch(sp, *eng.patterns[p].re)) record(p, f);
       }
     }
   }
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  for (std::uint32_t r : candidates) {
-    const RuleSpec& rule = rules_[r];
-    bool has_any = false, any_ok = false, all_ok = true, none_ok = true, near_ok = true;
-    for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1] && all_ok && none_ok; ++k) {
-      switch (eng.patterns[k].kind) {
-        case kAny: has_any = true; any_ok = any_ok || hit[k]; break;
-        case kAll: all_ok = hit[k] != 0; break;
-        case kNone: none_ok = hit[k] == 0; break;
-        case kNear: near_ok = near_ok && hit[k] != 0; break;
+  // Fields (as a mask) in which pattern k matches: from the Set for
+  // triggers, tried directly for the others.
+  auto fields_of = [&](std::size_t k, FieldMask rule_fields) -> FieldMask {
+    const PatternInfo& p = eng.patterns[k];
+    if (p.trigger) return hit[k];
+    FieldMask m = 0;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!(rule_fields & (1 << f)) || texts.v[f].empty()) continue;
+      if (RE2::PartialMatch(re2::StringPiece(texts.v[f].data(), texts.v[f].size()), *p.re)) {
+        m |= static_cast<FieldMask>(1 << f);
       }
     }
-    if ((has_any && !any_ok) || !all_ok || !none_ok || !near_ok) continue;
+    return m;
+  };
+  for (std::uint32_t r : candidates) {
+    const RuleSpec& rule = rules_[r];
     if (!InScope(rule, entry, ctx, nullptr)) continue;
+    // A candidate's trigger hit, so 'any' holds (or it has no 'any').
+    // Cheapest refusals first: 'all', then 'none'.
+    bool ok = true;
+    for (std::size_t k = eng.rule_first[r]; ok && k < eng.rule_first[r + 1]; ++k) {
+      if (eng.patterns[k].kind == kAll) ok = fields_of(k, rule.fields) != 0;
+    }
+    for (std::size_t k = eng.rule_first[r]; ok && k < eng.rule_first[r + 1]; ++k) {
+      if (eng.patterns[k].kind == kNone) ok = fields_of(k, rule.fields) == 0;
+    }
     // Proximity needs positions: only now, for the few rules still standing.
-    bool near_holds = true;
-    for (std::size_t n = 0; n < rule.near.size() && near_holds; ++n) {
+    for (std::size_t n = 0; ok && n < rule.near.size(); ++n) {
       std::vector<const RE2*> terms;
       FieldMask common = rule.fields;
-      for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1]; ++k) {
+      for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1] && common; ++k) {
         if (eng.patterns[k].kind == kNear && eng.patterns[k].near_index == n) {
           terms.push_back(eng.patterns[k].re.get());
-          common &= hit[k];
+          common &= fields_of(k, rule.fields);
         }
       }
       bool found = false;
@@ -302,9 +349,9 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
         auto d = NearDistance(texts.v[f], terms, nullptr);
         found = d && *d <= rule.near[n].within;
       }
-      near_holds = found;
+      ok = found;
     }
-    if (near_holds) out.push_back(r);
+    if (ok) out.push_back(r);
   }
   return out;
 }

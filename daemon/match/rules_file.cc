@@ -84,7 +84,8 @@ class RuleReader {
           errors_.Add(&el, "group '" + name + "': terms must be non-empty strings");
           continue;
         }
-        alt += (first ? "" : "|") + TermToRegex(*el.value<std::string>());
+        if (!first) alt += '|';
+        alt += TermToRegex(*el.value<std::string>());
         first = false;
       }
       groups_[name] = alt + ")";
