@@ -34,6 +34,14 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("inputs", scan.inputs, "feed files or directories")->required();
   scan_cmd->add_flag("--explain", scan.explain, "add the conditions that held and the matched spans");
 
+  feedwatch::ParseCommand parse;
+  std::string parse_format = "json";
+  auto* parse_cmd = app.add_subcommand("parse", "print a feed file as the parser reads it (JSON)");
+  parse_cmd->add_option("input", parse.input, "feed file, or - for standard input")->required();
+  parse_cmd->add_option("--url", parse.url, "the feed's URL: base for relative links");
+  parse_cmd->add_option("--content-type", parse.content_type, "as the server sent it, e.g. \"text/xml; charset=koi8-r\"");
+  parse_cmd->add_option("--format", parse_format, "output format")->check(CLI::IsMember({"json"}))->capture_default_str();
+
   std::vector<std::string> test_rules;
   std::string test_config;
   auto* test_cmd = app.add_subcommand("test", "run the rules' embedded examples ([[rule.test]])");
@@ -51,6 +59,7 @@ int main(int argc, char** argv) {
   if (*run_cmd) return feedwatch::CmdRun(run, std::cout, std::cerr);
   if (*check_cmd) return feedwatch::CmdCheck(check_config, std::cout, std::cerr);
   if (*scan_cmd) return feedwatch::CmdScan(scan, std::cout, std::cerr);
+  if (*parse_cmd) return feedwatch::CmdParse(parse, std::cout, std::cerr);
   if (*test_cmd) return feedwatch::CmdTest(test_rules, test_config, std::cout, std::cerr);
   return 2;
 }

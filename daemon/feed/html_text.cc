@@ -1,6 +1,7 @@
 // HTML fragments as feeds carry them (descriptions, content:encoded, Atom
 // type="html") turned into the plain text rules match against.
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -96,8 +97,12 @@ bool DecodeOne(std::string_view text, std::size_t i, std::string& out, std::size
       return true;
     }
   }
-  // Legacy references without ';' (&amp, &copy, &nbsp …): longest known prefix.
+  // Legacy references without ';' (&amp, &copy, &nbsp …): longest known
+  // prefix, except before '=' or an alphanumeric, as in URL query strings
+  // ("?page=1&copy=2"), where HTML5 leaves them alone in attributes too.
   for (std::size_t len = j - start; len >= 2; --len) {
+    char after = start + len < text.size() ? text[start + len] : '\0';
+    if (after == '=' || IsAlnum(after)) continue;
     if (const NamedRef* e = FindEntity(text.substr(start, len))) {
       out += e->value;
       *consumed = 1 + len;
@@ -254,7 +259,20 @@ std::string HtmlToText(std::string_view html) {
     }
     if (IsBlockTag(name)) raw.push_back('\n');
   }
-  return CollapseWhitespace(DecodeHtmlEntities(raw));
+  std::string decoded = DecodeHtmlEntities(raw);
+  // Double-escaped references ("&amp;amp;", "&amp;#8217;") are a common
+  // publishing bug: when the raw text has them, decode once more.
+  for (std::size_t p = raw.find("&amp;"); p != std::string::npos; p = raw.find("&amp;", p + 1)) {
+    std::size_t q = p + 5;
+    std::size_t r = q;
+    if (r < raw.size() && raw[r] == '#') ++r;
+    while (r < raw.size() && IsAlnum(raw[r])) ++r;
+    if (r > q && r < raw.size() && raw[r] == ';') {
+      decoded = DecodeHtmlEntities(decoded);
+      break;
+    }
+  }
+  return CollapseWhitespace(decoded);
 }
 
 }  // namespace feedwatch

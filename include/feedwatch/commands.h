@@ -28,6 +28,15 @@ struct ScanCommand {
 // input parsed, 1 when some did not, 2 when the rules could not be loaded.
 int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct ParseCommand {
+  std::string input;         // a file, or "-" for standard input
+  std::string url;           // base for relative links; also names the input in messages
+  std::string content_type;  // as an HTTP server would send it (charset!)
+};
+// Prints the parsed feed as one JSON document (docs/parsing.md). Exit 0, or
+// 1 when the input is not a feed (the message goes to `err`).
+int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err);
+
 // Runs every rule's embedded examples ([[rule.test]]). Prints each failure
 // with the rule, the example and the conditions that decided it; ends with
 // "N passed, N failed". Exit 0 when all pass, 1 when some fail, 2 when the

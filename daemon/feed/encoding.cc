@@ -1,0 +1,182 @@
+#include "encoding.h"
+
+#include <iconv.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+
+namespace feedwatch {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"' || s.front() == '\''))
+    s.remove_prefix(1);
+  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"' || s.back() == '\''))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
+// WHATWG-style label normalisation for the labels feeds actually use.
+std::string Normalize(std::string label) {
+  label = Lower(Trim(label));
+  if (label == "utf8" || label == "unicode-1-1-utf-8") return "utf-8";
+  if (label == "iso-8859-1" || label == "iso8859-1" || label == "latin1" || label == "l1" || label == "us-ascii" ||
+      label == "ascii" || label == "cp1252" || label == "x-cp1252" || label == "iso_8859-1")
+    return "windows-1252";
+  if (label == "gb2312" || label == "x-gbk" || label == "csgb2312" || label == "chinese") return "gbk";
+  if (label == "x-sjis" || label == "shift-jis" || label == "sjis" || label == "ms_kanji" || label == "csshiftjis")
+    return "shift_jis";
+  if (label == "big5-hkscs" || label == "x-x-big5" || label == "cn-big5") return "big5";
+  if (label == "x-euc-jp" || label == "cseucpkdfmtjapanese") return "euc-jp";
+  if (label == "koi8" || label == "koi") return "koi8-r";
+  return label;
+}
+
+// encoding="…" of a leading XML declaration (ASCII-compatible bodies only).
+std::string XmlDeclEncoding(std::string_view body) {
+  std::size_t start = body.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos || body.compare(start, 5, "<?xml") != 0) return "";
+  std::size_t end = body.find("?>", start);
+  if (end == std::string_view::npos || end - start > 512) return "";
+  std::string_view decl = body.substr(start, end - start);
+  std::size_t enc = decl.find("encoding");
+  if (enc == std::string_view::npos) return "";
+  std::size_t q = decl.find_first_of("\"'", enc);
+  if (q == std::string_view::npos) return "";
+  std::size_t q2 = decl.find(decl[q], q + 1);
+  if (q2 == std::string_view::npos) return "";
+  return std::string(decl.substr(q + 1, q2 - q - 1));
+}
+
+struct Utf8Stats {
+  std::size_t invalid = 0, multibyte = 0;
+};
+
+Utf8Stats ScanUtf8(std::string_view s) {
+  Utf8Stats st;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = 0, n = s.size();
+  while (i < n) {
+    unsigned char c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+    if (ok) { ++st.multibyte; i += len; }
+    else { ++st.invalid; ++i; }
+  }
+  return st;
+}
+
+// Converts with iconv; an undecodable byte becomes U+FFFD. false when the
+// charset is unknown to iconv.
+bool Convert(std::string_view in, const std::string& charset, std::string* out, std::size_t* replaced) {
+  iconv_t cd = iconv_open("UTF-8", charset.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  out->clear();
+  out->reserve(in.size() + in.size() / 2);
+  char buf[16384];
+  char* src = const_cast<char*>(in.data());
+  std::size_t src_left = in.size();
+  while (src_left > 0) {
+    char* dst = buf;
+    std::size_t dst_left = sizeof buf;
+    std::size_t rc = iconv(cd, &src, &src_left, &dst, &dst_left);
+    out->append(buf, static_cast<std::size_t>(dst - buf));
+    if (rc == static_cast<std::size_t>(-1)) {
+      if (errno == E2BIG) continue;
+      // EILSEQ or EINVAL (truncated sequence): replace one byte, go on.
+      out->append("\xEF\xBF\xBD");
+      ++*replaced;
+      ++src;
+      --src_left;
+      iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    }
+  }
+  iconv_close(cd);
+  return true;
+}
+
+}  // namespace
+
+std::string CharsetFromContentType(std::string_view ct) {
+  std::string lower = Lower(ct);
+  std::size_t p = lower.find("charset=");
+  if (p == std::string::npos) return "";
+  std::size_t end = lower.find(';', p);
+  return Trim(std::string_view(lower).substr(p + 8, end == std::string::npos ? std::string::npos : end - p - 8));
+}
+
+DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type) {
+  DecodedBody d;
+  std::string label;
+  if (body.substr(0, 3) == "\xEF\xBB\xBF") {
+    body.remove_prefix(3);
+    label = "utf-8";
+    d.source = "BOM";
+  } else if (body.substr(0, 2) == "\xFF\xFE") {
+    body.remove_prefix(2);
+    label = "utf-16le";
+    d.source = "BOM";
+  } else if (body.substr(0, 2) == "\xFE\xFF") {
+    body.remove_prefix(2);
+    label = "utf-16be";
+    d.source = "BOM";
+  } else if (body.size() >= 4 && body[0] == '<' && body[1] == '\0' && body[2] != '\0') {
+    label = "utf-16le";
+    d.source = "guess";
+  } else if (body.size() >= 4 && body[0] == '\0' && body[1] == '<') {
+    label = "utf-16be";
+    d.source = "guess";
+  } else if (std::string http = CharsetFromContentType(content_type); !http.empty()) {
+    label = http;
+    d.source = "HTTP";
+  } else if (std::string decl = XmlDeclEncoding(body); !decl.empty()) {
+    label = decl;
+    d.source = "XML declaration";
+  } else {
+    label = "utf-8";
+    d.source = "default";
+  }
+  label = Normalize(label);
+  if (label == "utf-16" ) label = "utf-16le";
+  if (label == "utf-8") {
+    Utf8Stats st = ScanUtf8(body);
+    if (st.invalid > 0 && st.multibyte == 0) {
+      // Very common: Latin-1 bytes served as (or defaulting to) UTF-8.
+      d.warnings.push_back("body is not valid UTF-8 (" + std::to_string(st.invalid) +
+                           " invalid bytes, no multi-byte characters): read as windows-1252");
+      label = "windows-1252";
+      d.source = "guess";
+    } else {
+      if (st.invalid > 0) {
+        d.warnings.push_back("replaced " + std::to_string(st.invalid) + " invalid UTF-8 bytes");
+      }
+      d.utf8.assign(body);
+      d.charset = "utf-8";
+      return d;
+    }
+  }
+  std::size_t replaced = 0;
+  if (!Convert(body, label, &d.utf8, &replaced)) {
+    d.warnings.push_back("unknown charset \"" + label + "\" (from " + d.source + "): read as UTF-8");
+    d.utf8.assign(body);
+    d.charset = "utf-8";
+    return d;
+  }
+  d.charset = label;
+  if (replaced > 0) {
+    d.warnings.push_back("replaced " + std::to_string(replaced) + " bytes that are not valid " + label);
+  }
+  return d;
+}
+
+}  // namespace feedwatch

@@ -1,0 +1,27 @@
+// Charset detection and conversion to UTF-8 for feed bodies (docs/parsing.md).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace feedwatch {
+
+struct DecodedBody {
+  std::string utf8;                   // the body in UTF-8, BOM removed
+  std::string charset;                // what it was read as, e.g. "windows-1252"
+  std::string source;                 // "BOM", "HTTP", "XML declaration", "JSON", "default", "guess"
+  std::vector<std::string> warnings;  // e.g. an unknown label, invalid bytes replaced
+};
+
+// Priority: byte order mark > charset parameter of the HTTP Content-Type >
+// encoding in the XML declaration > UTF-8. ISO-8859-1 and US-ASCII labels are
+// read as windows-1252, as browsers do (WHATWG Encoding). A body that claims
+// (or defaults to) UTF-8 but is not, and has no valid multi-byte sequence at
+// all, is read as windows-1252 with a warning.
+DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type);
+
+// "text/xml; charset=KOI8-R" -> "koi8-r" (lower case, quotes removed); "" when absent.
+std::string CharsetFromContentType(std::string_view content_type);
+
+}  // namespace feedwatch

@@ -1,0 +1,46 @@
+// What every format reader shares: text hygiene and limits, warnings, and
+// the entry-key rules (docs/parsing.md).
+#pragma once
+
+#include <string>
+#include <unordered_set>
+
+#include "feedwatch/feed.h"
+
+namespace feedwatch {
+
+class EntryBuilder {
+ public:
+  EntryBuilder(const ParseOptions& opt, ParsedFeed& out) : opt_(opt), out_(out) {}
+
+  // Valid UTF-8 without control characters, capped at max_field_bytes.
+  std::string Clean(std::string_view text);
+  std::string CleanHtml(std::string_view html) { return Clean(HtmlToText(html)); }
+  std::string CleanPlain(std::string_view text) { return Clean(CollapseWhitespace(text)); }
+
+  // A date field: nullopt plus a warning when present but unreadable.
+  std::optional<std::int64_t> Date(std::string_view raw, std::string_view where);
+
+  void Warn(const std::string& w) { out_.warnings.push_back(w); }
+  void WarnOnce(const std::string& w);
+
+  // True (with a warning) once max_entries entries were added.
+  bool Full();
+
+  // Assigns the entry's key and appends it. Key: the id (guid / Atom id /
+  // JSON id), else the link, else "sha256:" of title, date and the first KiB
+  // of text. A key seen earlier in the same document becomes "key link", or
+  // "key#position" when that is taken too: distinct entries never merge.
+  void Finish(Entry e);
+
+  ParsedFeed& feed() { return out_; }
+  const ParseOptions& options() const { return opt_; }
+
+ private:
+  const ParseOptions& opt_;
+  ParsedFeed& out_;
+  std::unordered_set<std::string> warned_;
+  std::unordered_set<std::string> keys_;
+};
+
+}  // namespace feedwatch
