@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 
 namespace feedwatch {
 
@@ -65,6 +67,14 @@ Utf8Stats ScanUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   std::size_t i = 0, n = s.size();
   while (i < n) {
+    // Skip ASCII eight bytes at a time.
+    while (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= n) break;
     unsigned char c = p[i];
     if (c < 0x80) { ++i; continue; }
     std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
@@ -160,18 +170,19 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type) {
       if (st.invalid > 0) {
         d.warnings.push_back("replaced " + std::to_string(st.invalid) + " invalid UTF-8 bytes");
       }
-      d.utf8.assign(body);
+      d.utf8 = body;
       d.charset = "utf-8";
       return d;
     }
   }
   std::size_t replaced = 0;
-  if (!Convert(body, label, &d.utf8, &replaced)) {
+  if (!Convert(body, label, &d.converted, &replaced)) {
     d.warnings.push_back("unknown charset \"" + label + "\" (from " + d.source + "): read as UTF-8");
-    d.utf8.assign(body);
+    d.utf8 = body;
     d.charset = "utf-8";
     return d;
   }
+  d.utf8 = d.converted;
   d.charset = label;
   if (replaced > 0) {
     d.warnings.push_back("replaced " + std::to_string(replaced) + " bytes that are not valid " + label);

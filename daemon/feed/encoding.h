@@ -8,7 +8,9 @@
 namespace feedwatch {
 
 struct DecodedBody {
-  std::string utf8;                   // the body in UTF-8, BOM removed
+  std::string_view utf8;              // the body in UTF-8, BOM removed: a view of the
+                                      // input, or of `converted` after conversion
+  std::string converted;
   std::string charset;                // what it was read as, e.g. "windows-1252"
   std::string source;                 // "BOM", "HTTP", "XML declaration", "JSON", "default", "guess"
   std::vector<std::string> warnings;  // e.g. an unknown label, invalid bytes replaced

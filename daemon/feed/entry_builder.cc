@@ -1,11 +1,14 @@
 #include "entry_builder.h"
 
+#include <cctype>
+
 #include "feedwatch/util.h"
 
 namespace feedwatch {
 
-std::string EntryBuilder::Clean(std::string_view text) {
-  std::string s = SanitizeUtf8(text);
+std::string EntryBuilder::Clean(std::string_view text) { return Cap(SanitizeUtf8(text)); }
+
+std::string EntryBuilder::Cap(std::string s) {
   if (s.size() > opt_.max_field_bytes) {
     s = TruncateUtf8(s, opt_.max_field_bytes);
     WarnOnce("a text field longer than " + std::to_string(opt_.max_field_bytes) + " bytes was truncated");
@@ -13,13 +16,14 @@ std::string EntryBuilder::Clean(std::string_view text) {
   return s;
 }
 
-std::optional<std::int64_t> EntryBuilder::Date(std::string_view raw_in, std::string_view where) {
-  std::string raw = CollapseWhitespace(raw_in);
+std::optional<std::int64_t> EntryBuilder::Date(std::string_view raw, std::string_view where) {
+  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.front()))) raw.remove_prefix(1);
+  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
   if (raw.empty()) return std::nullopt;
   auto t = ParseDate(raw);
   if (!t) {
-    out_.warnings.push_back("unparseable date \"" + SanitizeUtf8(TruncateUtf8(raw, 64)) + "\" in " +
-                            std::string(where) + ": recorded as absent");
+    out_.warnings.push_back("unparseable date \"" + SanitizeUtf8(TruncateUtf8(raw, 64)) + "\" in <" +
+                            SanitizeUtf8(where) + ">: recorded as absent");
   }
   return t;
 }

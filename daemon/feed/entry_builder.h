@@ -15,8 +15,10 @@ class EntryBuilder {
 
   // Valid UTF-8 without control characters, capped at max_field_bytes.
   std::string Clean(std::string_view text);
-  std::string CleanHtml(std::string_view html) { return Clean(HtmlToText(html)); }
-  std::string CleanPlain(std::string_view text) { return Clean(CollapseWhitespace(text)); }
+  // HtmlToText and CollapseWhitespace already yield clean UTF-8: only the cap.
+  std::string CleanHtml(std::string_view html) { return Cap(HtmlToText(html)); }
+  std::string CleanPlain(std::string_view text) { return Cap(CollapseWhitespace(text)); }
+  std::string Cap(std::string s);
 
   // A date field: nullopt plus a warning when present but unreadable.
   std::optional<std::int64_t> Date(std::string_view raw, std::string_view where);

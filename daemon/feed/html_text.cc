@@ -123,11 +123,21 @@ bool StartsWithNoCase(std::string_view s, std::size_t pos, std::string_view pref
 }
 
 bool IsBlockTag(std::string_view name) {
-  static constexpr std::string_view kBlocks[] = {
-      "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-      "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
-      "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul"};
-  return std::find(std::begin(kBlocks), std::end(kBlocks), name) != std::end(kBlocks);
+  // Sorted by length, then name; most tags (a, b, i, em, span) fail at once.
+  switch (name.size()) {
+    case 1: return name[0] == 'p';
+    case 2:
+      return name == "br" || name == "dd" || name == "dl" || name == "dt" || name == "h1" || name == "h2" ||
+             name == "h3" || name == "h4" || name == "h5" || name == "h6" || name == "hr" || name == "li" ||
+             name == "ol" || name == "td" || name == "th" || name == "tr" || name == "ul";
+    case 3: return name == "div" || name == "nav" || name == "pre";
+    case 4: return name == "main";
+    case 5: return name == "aside" || name == "table";
+    case 6: return name == "figure" || name == "footer" || name == "header";
+    case 7: return name == "address" || name == "article" || name == "section";
+    case 10: return name == "blockquote" || name == "figcaption";
+    default: return false;
+  }
 }
 
 // Finds the '>' that ends a tag starting at pos, honouring quoted attribute values.
@@ -151,128 +161,296 @@ std::size_t TagEnd(std::string_view s, std::size_t pos) {
 std::string DecodeHtmlEntities(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] == '&') {
-      std::size_t consumed = 0;
-      if (DecodeOne(text, i, out, &consumed)) {
-        i += consumed;
-        continue;
-      }
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t amp = text.find('&', i);
+    if (amp == std::string_view::npos) amp = text.size();
+    out.append(text.data() + i, amp - i);  // bulk copy up to the next '&'
+    i = amp;
+    if (i >= text.size()) break;
+    std::size_t consumed = 0;
+    if (DecodeOne(text, i, out, &consumed)) {
+      i += consumed;
+    } else {
+      out.push_back('&');
+      ++i;
     }
-    out.push_back(text[i++]);
   }
   return out;
 }
+
+namespace {
+
+// Writes plain text into `out` in one pass: whitespace (ASCII and Unicode
+// spaces) collapsed and trimmed, format characters (soft hyphen, zero-width,
+// bidi controls) and control characters dropped, invalid UTF-8 replaced by
+// U+FFFD. One pass and one output buffer: this is the parser's hot path.
+class TextSink {
+ public:
+  explicit TextSink(std::string& out) : out_(out) {}
+
+  void Space() { pending_space_ = !out_.empty(); }
+
+  void Ascii(const char* p, std::size_t n) {
+    Flush();
+    out_.append(p, n);
+  }
+
+  void CodePoint(std::uint32_t cp) {
+    if (cp < 0x80) {
+      if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') return Space();
+      if (cp < 0x20 || cp == 0x7F) return;
+      Flush();
+      out_.push_back(static_cast<char>(cp));
+      return;
+    }
+    if (IsSpace(cp)) return Space();
+    if (IsFormat(cp) || (cp >= 0x80 && cp <= 0x9F)) return;
+    Flush();
+    AppendUtf8(out_, cp);
+  }
+
+  // Consumes one non-ASCII UTF-8 sequence at s[i]; returns its length.
+  std::size_t Utf8(const unsigned char* s, std::size_t i, std::size_t n) {
+    unsigned char c = s[i];
+    std::size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    std::uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (s[i + k] & 0xC0) == 0x80;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (ok && ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+               (cp >= 0xD800 && cp <= 0xDFFF))) {
+      ok = false;
+    }
+    if (!ok) {
+      CodePoint(0xFFFD);
+      return 1;
+    }
+    CodePoint(cp);
+    return len;
+  }
+
+ private:
+  static bool IsSpace(std::uint32_t cp) {
+    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+  }
+  static bool IsFormat(std::uint32_t cp) {
+    return cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF ||
+           cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  }
+  void Flush() {
+    if (pending_space_) out_.push_back(' ');
+    pending_space_ = false;
+  }
+  std::string& out_;
+  bool pending_space_ = false;
+};
+
+// Bytes that can be copied as they are: printable ASCII except space (and,
+// in HTML, except the '&' and '<' that start references and tags).
+constexpr std::array<bool, 256> MakePlainTable(bool html) {
+  std::array<bool, 256> t{};
+  for (int c = 0x21; c < 0x7F; ++c) t[c] = !(html && (c == '&' || c == '<'));
+  return t;
+}
+constexpr std::array<bool, 256> kPlainText = MakePlainTable(false);
+constexpr std::array<bool, 256> kPlainHtml = MakePlainTable(true);
+
+// Bit 7 of each byte of the result is set where `w` holds a byte that ends a
+// plain run: a control or whitespace character other than ' ', a non-ASCII
+// byte, DEL, and (HTML) '&' or '<'. May also flag a byte after a flagged one,
+// which only ends a run early.
+inline std::uint64_t SpecialBytes(std::uint64_t w, bool html) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  std::uint64_t high_or_del = (w | (w + kOnes)) & kHigh;
+  std::uint64_t m = below_space | high_or_del;
+  if (html) m |= has_zero(w ^ (kOnes * '&')) | has_zero(w ^ (kOnes * '<'));
+  return m;
+}
+
+bool IsAsciiSpace(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// Decodes the reference at text[i] == '&' into the sink. "&amp;" directly
+// followed by another complete reference ("&amp;amp;", "&amp;#8217;") is
+// double escaping, a common publishing bug, and decodes as that reference.
+std::size_t Reference(std::string_view text, std::size_t i, TextSink& sink) {
+  // The references feeds use most, without the general lookup.
+  struct Common {
+    std::string_view ref;
+    std::uint32_t cp;
+  };
+  static constexpr Common kCommon[] = {{"&lt;", '<'},     {"&gt;", '>'},     {"&quot;", '"'},
+                                       {"&#39;", '\''},  {"&nbsp;", 0xA0},  {"&apos;", '\''},
+                                       {"&#8217;", 0x2019}, {"&hellip;", 0x2026}, {"&#8212;", 0x2014}};
+  if (text.compare(i, 5, "&amp;") != 0) {
+    for (const Common& c : kCommon) {
+      if (text.compare(i, c.ref.size(), c.ref) == 0) {
+        sink.CodePoint(c.cp);
+        return c.ref.size();
+      }
+    }
+  }
+  std::string tmp;
+  std::size_t consumed = 0;
+  if (!DecodeOne(text, i, tmp, &consumed)) {
+    sink.CodePoint('&');
+    return 1;
+  }
+  if (consumed == 5 && text.compare(i, 5, "&amp;") == 0) {
+    std::size_t j = i + 5, r = j;
+    if (r < text.size() && text[r] == '#') ++r;
+    while (r < text.size() && IsAlnum(text[r])) ++r;
+    if (r > j && r < text.size() && text[r] == ';') {
+      std::string inner = "&" + std::string(text.substr(j, r + 1 - j));
+      std::string dec;
+      std::size_t c = 0;
+      if (DecodeOne(inner, 0, dec, &c) && c == inner.size()) {
+        tmp = std::move(dec);
+        consumed = r + 1 - i;
+      }
+    }
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(tmp.data());
+  for (std::size_t k = 0; k < tmp.size();) {
+    if (p[k] < 0x80) {
+      sink.CodePoint(p[k]);
+      ++k;
+    } else {
+      k += sink.Utf8(p, k, tmp.size());
+    }
+  }
+  return consumed;
+}
+
+// The one pass behind HtmlToText (html) and CollapseWhitespace (!html).
+void ToText(std::string_view in, bool html, std::string& out) {
+  TextSink sink(out);
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c >= 0x80) {
+      i += sink.Utf8(s, i, n);
+      continue;
+    }
+    if (IsAsciiSpace(c)) {
+      sink.Space();
+      ++i;
+      continue;
+    }
+    if (html && c == '&') {
+      i += Reference(in, i, sink);
+      continue;
+    }
+    if (html && c == '<') {
+      if (in.compare(i, 4, "<!--") == 0) {
+        std::size_t end = in.find("-->", i + 4);
+        i = end == std::string_view::npos ? n : end + 3;
+        continue;
+      }
+      if (in.compare(i, 9, "<![CDATA[") == 0) {
+        std::size_t end = in.find("]]>", i + 9);
+        std::size_t stop = end == std::string_view::npos ? n : end;
+        ToText(in.substr(i + 9, stop - (i + 9)), false, out);
+        i = end == std::string_view::npos ? n : end + 3;
+        continue;
+      }
+      std::size_t j = i + 1;
+      bool closing = j < n && in[j] == '/';
+      if (closing) ++j;
+      bool is_tag = j < n && (std::isalpha(s[j]) || in[j] == '!' || in[j] == '?');
+      if (!is_tag) {  // a literal '<' as in "a < b"
+        sink.CodePoint('<');
+        ++i;
+        continue;
+      }
+      std::size_t name_start = j;
+      while (j < n && (IsAlnum(in[j]) || in[j] == '-' || in[j] == ':')) ++j;
+      char name[16];
+      std::size_t name_len = std::min<std::size_t>(j - name_start, sizeof name - 1);
+      for (std::size_t k = 0; k < name_len; ++k) name[k] = static_cast<char>(std::tolower(s[name_start + k]));
+      std::string_view tag(name, name_len);
+      std::size_t end = TagEnd(in, j);
+      if (end == std::string_view::npos) break;  // unterminated tag: drop the rest
+      i = end + 1;
+      if (!closing && (tag == "script" || tag == "style")) {
+        std::string close = "</" + std::string(tag);
+        std::size_t k = i;
+        while (k < n && !StartsWithNoCase(in, k, close)) ++k;
+        if (k >= n) break;
+        std::size_t close_end = TagEnd(in, k);
+        i = close_end == std::string_view::npos ? n : close_end + 1;
+        sink.Space();
+        continue;
+      }
+      if (IsBlockTag(tag)) sink.Space();
+      continue;
+    }
+    if (c < 0x20 || c == 0x7F) {
+      ++i;  // a control character
+      continue;
+    }
+    // A run of printable ASCII and spaces, found eight bytes at a time:
+    // copied in one go when its spaces need no collapsing (the usual case).
+    std::size_t j = i + 1;
+    while (j + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, s + j, 8);
+      if (std::uint64_t m = SpecialBytes(w, html)) {
+        j += static_cast<std::size_t>(__builtin_ctzll(m)) / 8;
+        goto run_end;
+      }
+      j += 8;
+    }
+    while (j < n && (s[j] == ' ' || (html ? kPlainHtml : kPlainText)[s[j]])) ++j;
+  run_end:
+    std::string_view run = in.substr(i, j - i);
+    std::size_t end = run.size();
+    while (end > 0 && run[end - 1] == ' ') --end;
+    run = run.substr(0, end);
+    if (run.find("  ") == std::string_view::npos) {
+      sink.Ascii(run.data(), run.size());
+    } else {
+      for (std::size_t k = 0; k < run.size();) {  // rare: runs of spaces inside
+        if (run[k] == ' ') {
+          sink.Space();
+          ++k;
+          continue;
+        }
+        std::size_t e = run.find(' ', k);
+        if (e == std::string_view::npos) e = run.size();
+        sink.Ascii(run.data() + k, e - k);
+        k = e;
+      }
+    }
+    if (end < j - i) sink.Space();
+    i = j;
+  }
+}
+
+}  // namespace
 
 std::string CollapseWhitespace(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  bool pending_space = false;
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  for (std::size_t i = 0; i < text.size();) {
-    unsigned char c = s[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      pending_space = true;
-      ++i;
-      continue;
-    }
-    std::size_t len = 1;
-    std::uint32_t cp = c;
-    if (c >= 0xC0 && c < 0xE0 && i + 1 < text.size()) { len = 2; cp = ((c & 0x1F) << 6) | (s[i + 1] & 0x3F); }
-    else if (c >= 0xE0 && c < 0xF0 && i + 2 < text.size()) {
-      len = 3;
-      cp = ((c & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
-    } else if (c >= 0xF0 && i + 3 < text.size()) {
-      len = 4;
-    }
-    if (len > 1 && len < 4) {
-      bool space = cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
-                   cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
-      bool format = cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2060 && cp <= 0x2064) ||
-                    cp == 0xFEFF || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) ||
-                    (cp >= 0x2066 && cp <= 0x2069);
-      if (space) { pending_space = true; i += len; continue; }
-      if (format) { i += len; continue; }
-    }
-    if (pending_space && !out.empty()) out.push_back(' ');
-    pending_space = false;
-    out.append(text.data() + i, std::min(len, text.size() - i));
-    i += len;
-  }
+  ToText(text, false, out);
   return out;
 }
 
 std::string HtmlToText(std::string_view html) {
-  // Fast path: no markup and no references.
-  if (html.find_first_of("<&") == std::string_view::npos) return CollapseWhitespace(html);
-  std::string raw;
-  raw.reserve(html.size());
-  std::size_t i = 0;
-  while (i < html.size()) {
-    char c = html[i];
-    if (c != '<') {
-      std::size_t next = html.find('<', i);
-      if (next == std::string_view::npos) next = html.size();
-      raw.append(html.data() + i, next - i);
-      i = next;
-      continue;
-    }
-    if (html.compare(i, 4, "<!--") == 0) {
-      std::size_t end = html.find("-->", i + 4);
-      i = end == std::string_view::npos ? html.size() : end + 3;
-      continue;
-    }
-    if (html.compare(i, 9, "<![CDATA[") == 0) {
-      std::size_t end = html.find("]]>", i + 9);
-      std::size_t stop = end == std::string_view::npos ? html.size() : end;
-      raw.append(html.data() + i + 9, stop - (i + 9));
-      i = end == std::string_view::npos ? html.size() : end + 3;
-      continue;
-    }
-    std::size_t j = i + 1;
-    bool closing = j < html.size() && html[j] == '/';
-    if (closing) ++j;
-    bool is_tag = j < html.size() && (std::isalpha(static_cast<unsigned char>(html[j])) || html[j] == '!' ||
-                                      html[j] == '?');
-    if (!is_tag) {  // a literal '<' as in "a < b"
-      raw.push_back('<');
-      ++i;
-      continue;
-    }
-    std::size_t name_start = j;
-    while (j < html.size() && (IsAlnum(html[j]) || html[j] == '-' || html[j] == ':')) ++j;
-    std::string name(html.substr(name_start, j - name_start));
-    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    std::size_t end = TagEnd(html, j);
-    if (end == std::string_view::npos) break;  // unterminated tag: drop the rest
-    i = end + 1;
-    if (!closing && (name == "script" || name == "style")) {
-      // Skip to the matching close tag.
-      std::size_t k = i;
-      std::string close = "</" + name;
-      while (k < html.size() && !StartsWithNoCase(html, k, close)) ++k;
-      if (k >= html.size()) break;
-      std::size_t close_end = TagEnd(html, k);
-      i = close_end == std::string_view::npos ? html.size() : close_end + 1;
-      raw.push_back(' ');
-      continue;
-    }
-    if (IsBlockTag(name)) raw.push_back('\n');
-  }
-  std::string decoded = DecodeHtmlEntities(raw);
-  // Double-escaped references ("&amp;amp;", "&amp;#8217;") are a common
-  // publishing bug: when the raw text has them, decode once more.
-  for (std::size_t p = raw.find("&amp;"); p != std::string::npos; p = raw.find("&amp;", p + 1)) {
-    std::size_t q = p + 5;
-    std::size_t r = q;
-    if (r < raw.size() && raw[r] == '#') ++r;
-    while (r < raw.size() && IsAlnum(raw[r])) ++r;
-    if (r > q && r < raw.size() && raw[r] == ';') {
-      decoded = DecodeHtmlEntities(decoded);
-      break;
-    }
-  }
-  return CollapseWhitespace(decoded);
+  std::string out;
+  out.reserve(html.size());
+  ToText(html, true, out);
+  // A trailing pending space is never written; trim a leading one.
+  return out;
 }
 
 }  // namespace feedwatch

@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "entry_builder.h"
+#include "feedwatch/util.h"
 #include "formats.h"
 
 namespace feedwatch {
@@ -38,8 +39,9 @@ bool LooksLikeJsonFeed(std::string_view utf8) {
   return first != std::string_view::npos && utf8[first] == '{';
 }
 
-Result<ParsedFeed> ParseJsonFeed(std::string_view utf8, std::string_view url, const ParseOptions& opt,
+Result<ParsedFeed> ParseJsonFeed(std::string_view utf8, std::string_view raw_url, const ParseOptions& opt,
                                  const std::string& where) {
+  const std::string url = SanitizeUtf8(raw_url);
   json doc = json::parse(utf8, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Status::Parse(where + ": not a feed (invalid JSON)");
   std::string version = Str(doc, "version");

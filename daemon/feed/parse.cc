@@ -33,6 +33,13 @@ constexpr int kMaxRepairs = 16;
 // XML 1.0 forbids most C0 controls; one makes pugixml reject the whole
 // document. Replace them (and raw NULs) with spaces before parsing.
 std::size_t ScrubControlChars(std::string& buf) {
+  // Count first, in a loop the compiler vectorises; rewrite only if needed.
+  std::size_t bad = 0;
+  for (char ch : buf) {
+    auto u = static_cast<unsigned char>(ch);
+    bad += (u < 0x20) & (u != '\t') & (u != '\n') & (u != '\r');
+  }
+  if (bad == 0) return 0;
   std::size_t n = 0;
   for (char& c : buf) {
     auto u = static_cast<unsigned char>(c);
@@ -150,20 +157,26 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
     if (feed.ok()) feed->warnings.insert(feed->warnings.begin(), decoded.warnings.begin(), decoded.warnings.end());
     return feed;
   }
-  std::string& text = decoded.utf8;
+  std::string_view text = decoded.utf8;
   std::size_t lt = text.find('<');
   std::size_t first = text.find_first_not_of(" \t\r\n");
-  if (lt == std::string::npos) return Status::Parse(where + ": not a feed (no XML markup found)");
+  if (lt == std::string_view::npos) return Status::Parse(where + ": not a feed (no XML markup found)");
   ParsedFeed feed;
   feed.warnings = std::move(decoded.warnings);
   if (lt != first) feed.warnings.push_back("ignored " + std::to_string(lt - first) + " bytes before the XML");
-  std::string buf = text.substr(lt);
-  if (std::size_t n = ScrubControlChars(buf); n > 0) {
-    feed.warnings.push_back("replaced " + std::to_string(n) + " control characters that XML does not allow");
+  std::string buf(text.substr(lt));
+  std::size_t scrubbed = ScrubControlChars(buf);
+  if (scrubbed > 0) {
+    feed.warnings.push_back("replaced " + std::to_string(scrubbed) + " control characters that XML does not allow");
   }
   pugi::xml_document doc;
-  pugi::xml_parse_result res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
+  // Parsed in place (no second copy); if that fails, `buf` is rebuilt and the
+  // repair attempts use copying parses, so offsets keep pointing into it.
+  pugi::xml_parse_result res = doc.load_buffer_inplace(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!res) {
+    buf.assign(text.substr(lt));
+    ScrubControlChars(buf);
+    res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
     // Recover: a sanitising pass, then drop stray closing tags one by one.
     std::string first_error = std::string(res.description()) + " at byte " + std::to_string(res.offset + lt);
     std::size_t fixes = SanitizeMarkup(buf);

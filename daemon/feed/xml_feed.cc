@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "entry_builder.h"
+#include "feedwatch/util.h"
 #include "formats.h"
 
 namespace feedwatch {
@@ -77,7 +78,7 @@ struct Names {
 class Reader {
  public:
   Reader(std::string_view url, const ParseOptions& opt, ParsedFeed& out, std::vector<pugi::xml_node>* nodes)
-      : url_(url), b_(opt, out), out_(out), nodes_(nodes) {}
+      : url_(SanitizeUtf8(url)), b_(opt, out), out_(out), nodes_(nodes) {}
 
   // Text of a node: every descendant text node, elements separated by spaces.
   // Iterative and depth-limited: feeds can nest deeply.
@@ -107,8 +108,23 @@ class Reader {
     return s;
   }
 
-  std::string Html(const pugi::xml_node& n) { return n ? b_.CleanHtml(InnerText(n)) : std::string(); }
-  std::string Plain(const pugi::xml_node& n) { return n ? b_.CleanPlain(InnerText(n)) : std::string(); }
+  // The node's text without copying when it is a single text or CDATA child
+  // (nearly always); `scratch` holds the concatenation otherwise.
+  static std::string_view TextOf(const pugi::xml_node& n, std::string& scratch) {
+    pugi::xml_node c = n.first_child();
+    if (c && !c.next_sibling() && (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata)) return c.value();
+    if (!c) return {};
+    scratch = InnerText(n);
+    return scratch;
+  }
+  std::string Html(const pugi::xml_node& n) {
+    std::string scratch;
+    return n ? b_.CleanHtml(TextOf(n, scratch)) : std::string();
+  }
+  std::string Plain(const pugi::xml_node& n) {
+    std::string scratch;
+    return n ? b_.CleanPlain(TextOf(n, scratch)) : std::string();
+  }
 
   // Atom text construct (type="text|html|xhtml"; Atom 0.3 also "text/html"
   // and mode="escaped").
@@ -121,7 +137,9 @@ class Reader {
   }
 
   std::optional<std::int64_t> Date(const pugi::xml_node& n) {
-    return n ? b_.Date(InnerText(n), std::string("<") + n.name() + ">") : std::nullopt;
+    if (!n) return std::nullopt;
+    std::string scratch;
+    return b_.Date(TextOf(n, scratch), n.name());
   }
 
   void Finish(Entry e, const pugi::xml_node& node) {
@@ -214,12 +232,12 @@ class Reader {
   }
 
   void ReadAtom(const pugi::xml_node& root, const Names& n, bool v03) {
-    std::string feed_base = ResolveUrl(url_, root.attribute("xml:base").value());
+    std::string feed_base = ResolveUrl(url_, b_.Clean(root.attribute("xml:base").value()));
     out_.title = TextConstruct(root.child(n.title.c_str()));
     out_.link = AlternateLink(root, n, feed_base);
     for (pugi::xml_node entry = root.child(n.entry.c_str()); entry; entry = entry.next_sibling(n.entry.c_str())) {
       if (b_.Full()) return;
-      std::string base = ResolveUrl(feed_base, entry.attribute("xml:base").value());
+      std::string base = ResolveUrl(feed_base, b_.Clean(entry.attribute("xml:base").value()));
       Entry e;
       e.id = Plain(entry.child(n.id.c_str()));
       e.title = TextConstruct(entry.child(n.title.c_str()));

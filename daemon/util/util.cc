@@ -108,6 +108,14 @@ std::string SanitizeUtf8(std::string_view in) {
   std::size_t i = 0;
   while (i < n) {
     unsigned char c = s[i];
+    if (c >= 0x20 && c < 0x7F) {
+      // A run of printable ASCII: copied in one go.
+      std::size_t j = i + 1;
+      while (j < n && s[j] >= 0x20 && s[j] < 0x7F) ++j;
+      out.append(in.data() + i, j - i);
+      i = j;
+      continue;
+    }
     if (c < 0x80) {
       if (c >= 0x20 && c != 0x7F) out.push_back(static_cast<char>(c));
       else if (c == '\t' || c == '\n') out.push_back(static_cast<char>(c));

@@ -1,0 +1,44 @@
+// libFuzzer target for the feed parser: arbitrary bytes through ParseFeed with
+// a few content types, and through the text helpers it relies on.
+//   scripts/fuzz [SECONDS]
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "feedwatch/feed.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  static const char* kContentTypes[] = {"", "application/rss+xml", "text/xml; charset=windows-1252",
+                                        "text/xml; charset=koi8-r", "application/feed+json; charset=utf-8",
+                                        "text/html; charset=shift_jis", "text/xml; charset=utf-16"};
+  // The first byte picks the content type; the rest is the body.
+  const char* ct = kContentTypes[data[0] % (sizeof kContentTypes / sizeof kContentTypes[0])];
+  std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+  feedwatch::ParseOptions opt;
+  opt.max_entries = 200;
+  auto feed = feedwatch::ParseFeed(body, ct, "https://fuzz.example/feed.xml", opt);
+  if (feed.ok()) {
+    for (const auto& e : feed->entries) {
+      // Every string the parser hands out must be valid UTF-8 (payloads and
+      // RE2 depend on it); a violation is a bug, so crash loudly.
+      for (const std::string* s : {&e.title, &e.summary, &e.content, &e.link, &e.key}) {
+        const auto* p = reinterpret_cast<const unsigned char*>(s->data());
+        for (std::size_t i = 0; i < s->size();) {
+          unsigned char c = p[i];
+          std::size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+          if (c >= 0x80 && (c < 0xC2 || c > 0xF4 || i + len > s->size())) __builtin_trap();
+          for (std::size_t k = 1; k < len; ++k) {
+            if ((p[i + k] & 0xC0) != 0x80) __builtin_trap();
+          }
+          i += len;
+        }
+      }
+    }
+  }
+  feedwatch::HtmlToText(body.substr(0, 4096));
+  feedwatch::ParseDate(body.substr(0, 64));
+  feedwatch::ResolveUrl("https://fuzz.example/a/b?c", body.substr(0, 256));
+  return 0;
+}
