@@ -42,6 +42,16 @@ int main(int argc, char** argv) {
   parse_cmd->add_option("--content-type", parse.content_type, "as the server sent it, e.g. \"text/xml; charset=koi8-r\"");
   parse_cmd->add_option("--format", parse_format, "output format")->check(CLI::IsMember({"json"}))->capture_default_str();
 
+  feedwatch::FetchCommand fetch;
+  auto* fetch_cmd = app.add_subcommand("fetch", "fetch one URL with the daemon's HTTP policy and report");
+  fetch_cmd->add_option("url", fetch.url, "feed URL")->required();
+  fetch_cmd->add_option("-c,--config", fetch.config_path, "take the HTTP policy from this config");
+  fetch_cmd->add_flag("--allow-private", fetch.allow_private, "allow loopback/private addresses for this fetch");
+
+  std::string status_config = default_config;
+  auto* status_cmd = app.add_subcommand("status", "list feeds with their last result and next due time");
+  status_cmd->add_option("-c,--config", status_config, "config file")->capture_default_str();
+
   std::vector<std::string> test_rules;
   std::string test_config;
   auto* test_cmd = app.add_subcommand("test", "run the rules' embedded examples ([[rule.test]])");
@@ -59,6 +69,8 @@ int main(int argc, char** argv) {
   if (*run_cmd) return feedwatch::CmdRun(run, std::cout, std::cerr);
   if (*check_cmd) return feedwatch::CmdCheck(check_config, std::cout, std::cerr);
   if (*scan_cmd) return feedwatch::CmdScan(scan, std::cout, std::cerr);
+  if (*fetch_cmd) return feedwatch::CmdFetch(fetch, std::cout, std::cerr);
+  if (*status_cmd) return feedwatch::CmdStatus(status_config, std::cout, std::cerr);
   if (*parse_cmd) return feedwatch::CmdParse(parse, std::cout, std::cerr);
   if (*test_cmd) return feedwatch::CmdTest(test_rules, test_config, std::cout, std::cerr);
   return 2;

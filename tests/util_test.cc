@@ -57,6 +57,14 @@ TEST(RedactUrl, KeepsSchemeAndHostOnly) {
   EXPECT_EQ(RedactUrl("http://example.com"), "http://example.com");
 }
 
+TEST(FormatDuration, HumanUnits) {
+  EXPECT_EQ(FormatDuration(std::chrono::milliseconds(250)), "250ms");
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(12)), "12s");
+  EXPECT_EQ(FormatDuration(std::chrono::minutes(10)), "10m");
+  EXPECT_EQ(FormatDuration(std::chrono::seconds(2757)), "45m57s");
+  EXPECT_EQ(FormatDuration(std::chrono::hours(26)), "1d2h");
+}
+
 TEST(Sha256Hex, KnownVector) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

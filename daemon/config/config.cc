@@ -41,7 +41,8 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   tomlutil::CheckKeys(t,
                       {"state_dir", "interval", "min_interval", "jitter", "user_agent", "fetch_timeout",
                        "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
-                       "max_attempts", "rules"},
+                       "max_attempts", "rules", "allow_private_addresses", "max_concurrent_fetches",
+                       "max_per_host", "max_interval"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
   if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
@@ -63,6 +64,16 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
     else d.max_attempts = static_cast<int>(*v);
   }
   if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
+  if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors)) d.allow_private_addresses = *v;
+  if (auto v = tomlutil::GetInt(t, "max_concurrent_fetches", errors)) {
+    if (*v < 1 || *v > 10000) errors.Add(t.get("max_concurrent_fetches"), "'max_concurrent_fetches' must be 1..10000");
+    else d.max_concurrent_fetches = static_cast<int>(*v);
+  }
+  if (auto v = tomlutil::GetInt(t, "max_per_host", errors)) {
+    if (*v < 1 || *v > 1000) errors.Add(t.get("max_per_host"), "'max_per_host' must be 1..1000");
+    else d.max_per_host = static_cast<int>(*v);
+  }
+  if (auto v = tomlutil::GetDuration(t, "max_interval", errors)) d.max_interval = *v;
   if (d.fetch_timeout.count() <= 0) errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
 }
 
@@ -74,11 +85,14 @@ void LoadFeeds(const toml::array& arr, const DaemonSettings& d, std::vector<Feed
       errors.Add(&n, "[[feed]] entries must be tables");
       continue;
     }
-    tomlutil::CheckKeys(*t, {"name", "url", "interval", "tags", "prime"}, "[[feed]]", errors);
+    tomlutil::CheckKeys(*t, {"name", "url", "interval", "tags", "prime", "allow_private_addresses"}, "[[feed]]",
+                        errors);
     FeedSpec f;
     f.line = tomlutil::LineOf(&n);
     f.interval = d.interval;
     f.prime = d.prime;
+    f.allow_private_addresses = d.allow_private_addresses;
+    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors)) f.allow_private_addresses = *v;
     auto url = tomlutil::GetString(*t, "url", errors);
     if (!url) {
       if (!t->get("url")) errors.Add(&n, "[[feed]] needs a 'url'");
@@ -103,7 +117,8 @@ void LoadFeeds(const toml::array& arr, const DaemonSettings& d, std::vector<Feed
   }
 }
 
-void LoadSinks(const toml::array& arr, const std::string& base_dir, std::vector<SinkSpec>& sinks, Errors& errors) {
+void LoadSinks(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
+               std::vector<SinkSpec>& sinks, Errors& errors) {
   std::set<std::string> names;
   for (const toml::node& n : arr) {
     const toml::table* t = n.as_table();
@@ -111,10 +126,14 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, std::vector<
       errors.Add(&n, "[[sink]] entries must be tables");
       continue;
     }
-    tomlutil::CheckKeys(*t, {"name", "type", "url", "url_file", "secret", "secret_file", "headers", "timeout"},
+    tomlutil::CheckKeys(*t,
+                        {"name", "type", "url", "url_file", "secret", "secret_file", "headers", "timeout",
+                         "allow_private_addresses"},
                         "[[sink]]", errors);
     SinkSpec s;
     s.line = tomlutil::LineOf(&n);
+    s.allow_private_addresses = d.allow_private_addresses;
+    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors)) s.allow_private_addresses = *v;
     s.type = tomlutil::GetString(*t, "type", errors).value_or("");
     s.name = tomlutil::GetString(*t, "name", errors).value_or(s.type);
     if (s.type != "log" && s.type != "webhook") {
@@ -223,7 +242,7 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
     else errors.Add(f, "feeds are declared as [[feed]] tables");
   }
   if (const toml::node* s = root.get("sink")) {
-    if (const toml::array* a = s->as_array()) LoadSinks(*a, base_dir, cfg.sinks, errors);
+    if (const toml::array* a = s->as_array()) LoadSinks(*a, base_dir, cfg.daemon, cfg.sinks, errors);
     else errors.Add(s, "sinks are declared as [[sink]] tables");
   }
   if (cfg.sinks.empty()) {

@@ -124,6 +124,7 @@ void Dispatcher::Send(OutboxRow row) {
   req.max_redirects = 0;
   req.max_body_bytes = 1 << 20;
   req.accept_encoding = false;
+  req.allow_private = sink.allow_private_addresses;
   // Standard Webhooks: the id is fixed per alert, the timestamp is this attempt's.
   std::int64_t ts = UnixNow();
   req.headers = {"Content-Type: application/json", "webhook-id: " + row.alert_id,

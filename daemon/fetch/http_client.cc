@@ -9,6 +9,9 @@
 #include <map>
 #include <mutex>
 #include <strings.h>
+#include <sys/socket.h>
+
+#include "feedwatch/net_policy.h"
 
 namespace feedwatch {
 
@@ -26,6 +29,7 @@ struct Transfer {
   HttpResponse response;
   HttpClient::Handler done;
   std::string cap_error;  // set when the write callback refused more bytes
+  std::string blocked;    // set when the network policy refused a connection
   char error_buf[CURL_ERROR_SIZE] = {0};
 
   ~Transfer() {
@@ -33,6 +37,20 @@ struct Transfer {
     if (headers) curl_slist_free_all(headers);
   }
 };
+
+// Every connection attempt, after DNS, for every redirect hop: the address
+// checked is the address connected to, so there is no window for rebinding.
+curl_socket_t OpenSocket(void* userp, curlsocktype purpose, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(userp);
+  if (purpose == CURLSOCKTYPE_IPCXN && !t->request.allow_private) {
+    if (auto why = NonPublicAddress(&address->addr)) {
+      t->blocked = "blocked by network policy: " + *why +
+                   " (set allow_private_addresses = true for this feed or sink to allow it)";
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
 
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
@@ -128,6 +146,8 @@ class HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     if (r.accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &WriteBody);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &ReadHeader);
@@ -271,7 +291,8 @@ class HttpClient::Impl {
       return;
     }
     r.ok = false;
-    if (!t.cap_error.empty()) r.error = t.cap_error;
+    if (!t.blocked.empty()) r.error = t.blocked;
+    else if (!t.cap_error.empty()) r.error = t.cap_error;
     else if (rc == CURLE_FILESIZE_EXCEEDED) r.error = "body exceeds the " + std::to_string(t.request.max_body_bytes) + "-byte limit";
     else if (rc == CURLE_OPERATION_TIMEDOUT) r.error = std::string("timed out (") + (t.error_buf[0] ? t.error_buf : "no detail") + ")";
     else if (rc == CURLE_TOO_MANY_REDIRECTS) r.error = "too many redirects (limit " + std::to_string(t.request.max_redirects) + ")";

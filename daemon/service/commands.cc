@@ -2,14 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <asio/io_context.hpp>
+
 #include "feedwatch/daemon.h"
+#include "feedwatch/http_client.h"
+#include "feedwatch/store.h"
 #include "feedwatch/feed.h"
 #include "feedwatch/util.h"
 
@@ -183,6 +189,110 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
   err << "scanned " << files_ok << " files (" << errors << " failed), " << entries << " entries, " << matches
       << " matches, " << (*matcher)->rules().size() << " rules\n";
   return errors ? 1 : 0;
+}
+
+int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
+  DaemonSettings d;
+  bool allow = cmd.allow_private;
+  if (!cmd.config_path.empty()) {
+    auto cfg = LoadConfig(cmd.config_path);
+    if (!cfg.ok()) {
+      err << cfg.status().message() << "\n";
+      return 2;
+    }
+    d = cfg->daemon;
+    allow = allow || d.allow_private_addresses;
+    for (const auto& f : cfg->feeds) {
+      if (f.url == cmd.url) allow = allow || f.allow_private_addresses;
+    }
+  }
+  HttpRequest req;
+  req.url = cmd.url;
+  req.user_agent = d.user_agent;
+  req.timeout = d.fetch_timeout;
+  req.connect_timeout = d.connect_timeout;
+  req.max_body_bytes = d.max_body_bytes;
+  req.max_redirects = d.max_redirects;
+  req.allow_private = allow;
+  asio::io_context io;
+  HttpClient client(io);
+  HttpResponse resp;
+  client.Start(req, [&](HttpResponse r) { resp = std::move(r); });
+  io.run();
+  out << "GET " << cmd.url << "\n";
+  if (!resp.ok) {
+    out << "error:         " << resp.error << "\n";
+    return 1;
+  }
+  out << "status:        " << resp.status << "\n";
+  if (!resp.final_url.empty() && resp.final_url != cmd.url) out << "final URL:     " << resp.final_url << "\n";
+  char secs[32];
+  std::snprintf(secs, sizeof secs, "%.3f s", resp.total_seconds);
+  out << "time:          " << secs << "\n";
+  for (const auto& [name, value] : {std::pair{"content-type:  ", &resp.content_type}, std::pair{"etag:          ", &resp.etag},
+                                    std::pair{"last-modified: ", &resp.last_modified},
+                                    std::pair{"retry-after:   ", &resp.retry_after}}) {
+    if (!value->empty()) out << name << SanitizeUtf8(*value) << "\n";
+  }
+  out << "body:          " << resp.body.size() << " bytes (decoded)\n";
+  if (resp.status >= 200 && resp.status < 300) {
+    auto feed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? cmd.url : resp.final_url);
+    if (feed.ok()) {
+      out << "parsed:        " << FormatName(feed->format) << ", " << feed->entries.size() << " entries, "
+          << feed->warnings.size() << " warnings\n";
+      for (const auto& w : feed->warnings) out << "  warning: " << w << "\n";
+    } else {
+      out << "parsed:        " << feed.status().message() << "\n";
+      return 1;
+    }
+  }
+  return (resp.status >= 200 && resp.status < 300) || resp.status == 304 ? 0 : 1;
+}
+
+int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfig(config_path);
+  if (!cfg.ok()) {
+    err << cfg.status().message() << "\n";
+    return 2;
+  }
+  auto store = Store::Open(cfg->daemon.state_dir);
+  if (!store.ok()) {
+    err << store.status().message() << "\n";
+    return 1;
+  }
+  auto states = (*store)->FeedStatuses();
+  auto counts = (*store)->CountOutbox();
+  if (!states.ok() || !counts.ok()) {
+    err << (states.ok() ? counts.status() : states.status()).message() << "\n";
+    return 1;
+  }
+  std::map<std::string, const FeedStatus*> by_url;
+  for (const auto& s : *states) by_url[s.url] = &s;
+  std::int64_t now = UnixNowMs();
+  auto ago = [&](std::int64_t ms) {
+    if (ms <= 0) return std::string("never");
+    return FormatDuration(std::chrono::milliseconds((now - ms) / 1000 * 1000)) + " ago";
+  };
+  int failing = 0;
+  for (const auto& f : cfg->feeds) {
+    auto it = by_url.find(f.url);
+    if (it == by_url.end()) {
+      out << f.name << "  " << f.url << "\n    not polled yet\n";
+      continue;
+    }
+    const FeedStatus& s = *it->second;
+    failing += s.consecutive_failures > 0;
+    out << f.name << "  " << f.url << "\n    last poll " << ago(s.last_poll_ms) << ": " << s.last_status;
+    if (s.last_http_status) out << " (HTTP " << s.last_http_status << ")";
+    if (s.consecutive_failures) out << ", " << s.consecutive_failures << " consecutive failures: " << s.last_error;
+    out << "\n    next due "
+        << (s.next_due_ms > now ? "in " + FormatDuration(std::chrono::milliseconds((s.next_due_ms - now) / 1000 * 1000))
+                                : std::string("now"))
+        << ", " << s.seen_entries << " entries seen\n";
+  }
+  out << cfg->feeds.size() << " feeds, " << failing << " failing; outbox: " << counts->pending << " pending, "
+      << counts->delivered << " delivered, " << counts->dead << " dead\n";
+  return 0;
 }
 
 int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err) {

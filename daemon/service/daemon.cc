@@ -8,6 +8,8 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <deque>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -49,6 +51,7 @@ namespace {
 // What a worker hands back after parsing and matching one fetched body.
 struct Processed {
   Status status;
+  std::string etag, last_modified;
   std::string feed_title;
   std::size_t entries = 0;
   std::size_t matches = 0;
@@ -57,10 +60,23 @@ struct Processed {
 };
 
 struct FeedRuntime {
-  const FeedSpec* spec;
+  const FeedSpec* spec = nullptr;
   std::unique_ptr<asio::steady_timer> timer;
-  bool busy = false;
+  std::string host;           // for the per-host limit
+  bool busy = false;          // queued, fetching, parsing or being recorded
+  std::string etag, last_modified;  // validators for conditional GET
+  int failures = 0;           // consecutive, for backoff
 };
+
+std::string HostOf(const std::string& url) {
+  std::size_t start = url.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  std::size_t end = url.find_first_of("/?#", start);
+  std::string host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (auto at = host.rfind('@'); at != std::string::npos) host = host.substr(at + 1);
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
 
 }  // namespace
 
@@ -91,17 +107,37 @@ class Daemon::Impl {
     }
     spdlog::info("feedwatch started: {} feeds, {} rules, {} sinks, state in {}", cfg_.feeds.size(),
                  matcher_->rules().size(), cfg_.sinks.size(), cfg_.daemon.state_dir);
-    feeds_.reserve(cfg_.feeds.size());
-    for (const auto& f : cfg_.feeds) {
-      feeds_.push_back(FeedRuntime{&f, std::make_unique<asio::steady_timer>(io_), false});
+    // Resume what the state file remembers: validators, failures, next due.
+    // The loop is not running yet, so waiting for the store thread is fine.
+    std::map<std::string, FeedStatus> known;
+    if (auto st = store_.RunSync([](Store& s) { return s.FeedStatuses(); }); st.ok()) {
+      for (auto& fs : *st) known[fs.url] = fs;
     }
-    for (auto& f : feeds_) {
+    feeds_.reserve(cfg_.feeds.size());
+    std::int64_t now = UnixNowMs();
+    for (const auto& spec : cfg_.feeds) {
+      FeedRuntime f;
+      f.spec = &spec;
+      f.timer = std::make_unique<asio::steady_timer>(io_);
+      f.host = HostOf(spec.url);
+      auto it = known.find(spec.url);
+      std::int64_t next_due = 0;
+      if (it != known.end()) {
+        f.etag = it->second.etag;
+        f.last_modified = it->second.last_modified;
+        f.failures = it->second.consecutive_failures;
+        next_due = it->second.next_due_ms;
+      }
+      feeds_.push_back(std::move(f));
+      FeedRuntime& fr = feeds_.back();
       if (once_) {
-        Poll(f);
+        Enqueue(fr);
+      } else if (next_due > now) {
+        Schedule(fr, std::chrono::milliseconds(next_due - now));
       } else {
-        // Spread the first polls so a restart does not fire every feed at once.
-        auto spread = std::min(cfg_.daemon.jitter, f.spec->interval);
-        Schedule(f, RandomUpTo(spread));
+        // New or overdue: spread the first polls so a restart does not fire
+        // every feed at once.
+        Schedule(fr, RandomUpTo(std::min(cfg_.daemon.jitter, spec.interval)));
       }
     }
     if (once_ && feeds_.empty()) FinishCycle();
@@ -142,14 +178,35 @@ class Daemon::Impl {
   void Schedule(FeedRuntime& f, std::chrono::milliseconds delay) {
     f.timer->expires_after(delay);
     f.timer->async_wait([this, &f](const asio::error_code& ec) {
-      if (!ec && !stopping_) Poll(f);
+      if (!ec && !stopping_) Enqueue(f);
     });
   }
 
-  void Poll(FeedRuntime& f) {
+  // Due feeds wait here for a free slot: at most max_concurrent_fetches
+  // transfers at once, and max_per_host to any one host.
+  void Enqueue(FeedRuntime& f) {
     if (f.busy) return;
     f.busy = true;
     ++busy_;
+    ready_.push_back(&f);
+    Pump();
+  }
+
+  void Pump() {
+    for (auto it = ready_.begin(); it != ready_.end() && fetching_ < cfg_.daemon.max_concurrent_fetches;) {
+      FeedRuntime& f = **it;
+      if (per_host_[f.host] >= cfg_.daemon.max_per_host) {
+        ++it;
+        continue;
+      }
+      it = ready_.erase(it);
+      Fetch(f);
+    }
+  }
+
+  void Fetch(FeedRuntime& f) {
+    ++fetching_;
+    ++per_host_[f.host];
     HttpRequest req;
     req.url = f.spec->url;
     req.user_agent = cfg_.daemon.user_agent;
@@ -157,18 +214,74 @@ class Daemon::Impl {
     req.connect_timeout = cfg_.daemon.connect_timeout;
     req.max_body_bytes = cfg_.daemon.max_body_bytes;
     req.max_redirects = cfg_.daemon.max_redirects;
-    req.headers = {"Accept: application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"};
-    http_.Start(std::move(req), [this, &f](HttpResponse resp) { OnFetched(f, std::move(resp)); });
+    req.allow_private = f.spec->allow_private_addresses;
+    req.headers = {"Accept: application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"};
+    // Conditional GET: an unchanged feed costs a 304 and no parse.
+    if (!f.etag.empty()) req.headers.push_back("If-None-Match: " + f.etag);
+    if (!f.last_modified.empty()) req.headers.push_back("If-Modified-Since: " + f.last_modified);
+    http_.Start(std::move(req), [this, &f](HttpResponse resp) {
+      --fetching_;
+      if (--per_host_[f.host] == 0) per_host_.erase(f.host);
+      OnFetched(f, std::move(resp));
+      Pump();
+    });
   }
 
   void OnFetched(FeedRuntime& f, HttpResponse resp) {
-    if (!resp.ok) return Failed(f, resp.error);
-    if (resp.status < 200 || resp.status >= 300) return Failed(f, "HTTP " + std::to_string(resp.status));
+    if (!resp.ok) return Failed(f, resp.error, 0, "");
+    if (resp.status == 304) return NotModified(f, resp);
+    if (resp.status < 200 || resp.status >= 300) {
+      return Failed(f, "HTTP " + std::to_string(resp.status), resp.status, resp.retry_after);
+    }
     auto matcher = matcher_;  // the rule set of this moment; a reload would not disturb it
     asio::post(workers_, [this, &f, matcher, resp = std::move(resp)]() mutable {
       Processed p = Process(*f.spec, *matcher, resp);
+      p.etag = resp.etag;
+      p.last_modified = resp.last_modified;
       asio::post(io_, [this, &f, p = std::move(p)]() mutable { OnProcessed(f, std::move(p)); });
     });
+  }
+
+  // The wait before the next poll: the interval, or after failures an
+  // exponential backoff (interval x 2^failures), or what Retry-After asks;
+  // never beyond max_interval.
+  std::chrono::milliseconds NextDelay(const FeedRuntime& f, long status, const std::string& retry_after) {
+    using std::chrono::milliseconds;
+    milliseconds base = f.spec->interval;
+    milliseconds cap = std::max(cfg_.daemon.max_interval, base);
+    milliseconds delay = base;
+    if (f.failures > 0) {
+      std::int64_t d = base.count();
+      for (int i = 0; i < f.failures && d < cap.count(); ++i) d *= 2;
+      delay = milliseconds(std::min(d, cap.count()));
+    }
+    if ((status == 429 || status == 503) && !retry_after.empty()) {
+      std::optional<std::int64_t> secs;
+      if (std::all_of(retry_after.begin(), retry_after.end(), ::isdigit) && retry_after.size() < 10) {
+        secs = std::stoll(retry_after);
+      } else if (auto when = ParseDate(retry_after)) {
+        secs = *when - UnixNow();
+      }
+      if (secs) delay = std::clamp(milliseconds(*secs * 1000), base, cap);
+    }
+    return delay;
+  }
+
+  void NotModified(FeedRuntime& f, const HttpResponse& resp) {
+    f.failures = 0;
+    if (!resp.etag.empty()) f.etag = resp.etag;
+    if (!resp.last_modified.empty()) f.last_modified = resp.last_modified;
+    ++stats_.feeds_polled;
+    ++stats_.feeds_not_modified;
+    spdlog::debug("feed {}: not modified", f.spec->name);
+    auto delay = NextDelay(f, 304, "");
+    FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304};
+    store_.Run(
+        io_, [url = f.spec->url, fs](Store& s) { return s.RecordNotModified(url, UnixNowMs(), fs); },
+        [this, &f, delay](Status st) {
+          if (!st.ok()) spdlog::error("feed {}: {}", f.spec->url, st.message());
+          PollDone(f, delay);
+        });
   }
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
@@ -209,17 +322,22 @@ class Daemon::Impl {
   }
 
   void OnProcessed(FeedRuntime& f, Processed p) {
-    if (!p.status.ok()) return Failed(f, p.status.message());
+    if (!p.status.ok()) return Failed(f, p.status.message());  // a parse error
     for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", f.spec->url, w);
     stats_.entries += static_cast<std::int64_t>(p.entries);
     std::size_t entries = p.entries;
     std::size_t matches = p.matches;
+    f.failures = 0;
+    f.etag = p.etag;
+    f.last_modified = p.last_modified;
+    auto delay = NextDelay(f, 200, "");
+    FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200};
     store_.Run(
         io_,
-        [url = f.spec->url, prime = f.spec->prime, polled = std::move(p.polled)](Store& s) {
-          return s.RecordPoll(url, prime, polled, UnixNowMs());
+        [url = f.spec->url, prime = f.spec->prime, polled = std::move(p.polled), fs](Store& s) {
+          return s.RecordPoll(url, prime, polled, UnixNowMs(), fs);
         },
-        [this, &f, entries, matches](Result<PollOutcome> out) {
+        [this, &f, entries, matches, delay](Result<PollOutcome> out) {
           if (!out.ok()) {
             // Nothing was recorded: the same entries are new again next poll.
             spdlog::error("feed {}: could not record poll: {}", f.spec->url, out.status().message());
@@ -240,22 +358,25 @@ class Daemon::Impl {
             }
             if (out->alerts_queued > 0) dispatcher_.Kick();
           }
-          PollDone(f);
+          PollDone(f, delay);
         });
   }
 
-  void Failed(FeedRuntime& f, const std::string& reason) {
+  void Failed(FeedRuntime& f, const std::string& reason, long status = 0, const std::string& retry_after = "") {
     ++stats_.feeds_failed;
-    spdlog::warn("feed {} ({}): {}", f.spec->name, f.spec->url, reason);
+    ++f.failures;
+    auto delay = NextDelay(f, status, retry_after);
+    spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, f.spec->url, reason, FormatDuration(delay));
+    FetchState fs{"", "", UnixNowMs() + delay.count(), static_cast<int>(status)};
     store_.Run(
-        io_, [url = f.spec->url, reason](Store& s) { return s.RecordFetchError(url, reason, UnixNowMs()); },
-        [this, &f](Status st) {
+        io_, [url = f.spec->url, reason, fs](Store& s) { return s.RecordFetchError(url, reason, UnixNowMs(), fs); },
+        [this, &f, delay](Status st) {
           if (!st.ok()) spdlog::error("feed {}: {}", f.spec->url, st.message());
-          PollDone(f);
+          PollDone(f, delay);
         });
   }
 
-  void PollDone(FeedRuntime& f) {
+  void PollDone(FeedRuntime& f, std::chrono::milliseconds delay) {
     f.busy = false;
     --busy_;
     if (stopping_) return MaybeFinish();
@@ -263,7 +384,7 @@ class Daemon::Impl {
       if (busy_ == 0) FinishCycle();
       return;
     }
-    Schedule(f, f.spec->interval + RandomUpTo(cfg_.daemon.jitter));
+    Schedule(f, delay + RandomUpTo(cfg_.daemon.jitter));
   }
 
   void FinishCycle() {
@@ -298,6 +419,9 @@ class Daemon::Impl {
   Dispatcher dispatcher_;
   asio::signal_set signals_;
   std::vector<FeedRuntime> feeds_;
+  std::deque<FeedRuntime*> ready_;  // due, waiting for a fetch slot
+  std::map<std::string, int> per_host_;
+  int fetching_ = 0;
   std::unique_ptr<asio::steady_timer> drain_timer_;
   std::mt19937_64 rng_{std::random_device{}()};
   int busy_ = 0;

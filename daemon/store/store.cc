@@ -18,7 +18,7 @@ using sql::Stmt;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -51,6 +51,15 @@ CREATE TABLE outbox (
   last_error TEXT
 );
 CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+)sql";
+
+// v2: HTTP validators and the schedule survive restarts (conditional GET
+// after a restart; no stampede of every feed at once).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE feeds ADD COLUMN etag TEXT;
+ALTER TABLE feeds ADD COLUMN last_modified TEXT;
+ALTER TABLE feeds ADD COLUMN next_due_ms INTEGER;
+ALTER TABLE feeds ADD COLUMN last_http_status INTEGER;
 )sql";
 
 AlertState StateFromText(const std::string& s) {
@@ -161,11 +170,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
     return Status::Invalid(s->path_ + ": schema version " + std::to_string(version) +
                            " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
   }
-  if (version < 1) {
+  // Each migration runs in its own transaction, in order.
+  const char* migrations[] = {kSchemaV1, kSchemaV2};
+  for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
-    if (Status st = s->Exec(kSchemaV1); !st.ok()) return st;
-    if (Status st = s->Exec("PRAGMA user_version = 1"); !st.ok()) return st;
+    if (Status st = s->Exec(migrations[v]); !st.ok()) return st;
+    if (Status st = s->Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str()); !st.ok()) return st;
     if (Status st = tx.Commit(); !st.ok()) return st;
   }
   return s;
@@ -182,7 +193,7 @@ Result<std::int64_t> Store::FeedId(const std::string& url, bool* primed) {
 }
 
 Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                      std::int64_t now_ms) {
+                                      std::int64_t now_ms, const FetchState& fetch) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
   bool primed = false;
@@ -210,19 +221,61 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
   }
   Stmt upd(db_,
            "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
-           "consecutive_failures = 0 WHERE id = ?");
-  if (Status st = upd.Bind(1, now_ms).Bind(2, *id).Run("updating feed"); !st.ok()) return st;
+           "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ? "
+           "WHERE id = ?");
+  upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
+  if (Status st = upd.Bind(5, fetch.http_status).Bind(6, *id).Run("updating feed"); !st.ok()) return st;
   if (Status st = tx.Commit(); !st.ok()) return st;
   return out;
 }
 
-Status Store::RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms) {
+Status Store::RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
+                               const FetchState& fetch) {
   auto id = FeedId(feed_url, nullptr);
   if (!id.ok()) return id.status();
   Stmt upd(db_,
            "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
-           "consecutive_failures = consecutive_failures + 1 WHERE id = ?");
-  return upd.Bind(1, now_ms).Bind(2, error).Bind(3, *id).Run("recording fetch error");
+           "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? WHERE id = ?");
+  upd.Bind(1, now_ms).Bind(2, error).Bind(3, fetch.next_due_ms).Bind(4, fetch.http_status);
+  return upd.Bind(5, *id).Run("recording fetch error");
+}
+
+Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FetchState& fetch) {
+  auto id = FeedId(feed_url, nullptr);
+  if (!id.ok()) return id.status();
+  Stmt upd(db_,
+           "UPDATE feeds SET last_poll_ms = ?, last_status = 'not modified', last_error = NULL, "
+           "consecutive_failures = 0, next_due_ms = ?, last_http_status = 304, "
+           "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), last_modified) "
+           "WHERE id = ?");
+  upd.Bind(1, now_ms).Bind(2, fetch.next_due_ms).Bind(3, fetch.etag).Bind(4, fetch.last_modified);
+  return upd.Bind(5, *id).Run("recording 304");
+}
+
+Result<std::vector<FeedStatus>> Store::FeedStatuses() {
+  Stmt q(db_,
+         "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), COALESCE(last_error, ''), "
+         "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), COALESCE(next_due_ms, 0), "
+         "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id) "
+         "FROM feeds ORDER BY url");
+  std::vector<FeedStatus> out;
+  while (q.Step()) {
+    FeedStatus f;
+    f.url = q.Text(0);
+    f.primed = q.Int(1) != 0;
+    f.last_poll_ms = q.Int(2);
+    f.last_status = q.Text(3);
+    f.last_error = q.Text(4);
+    f.consecutive_failures = static_cast<int>(q.Int(5));
+    f.etag = q.Text(6);
+    f.last_modified = q.Text(7);
+    f.next_due_ms = q.Int(8);
+    f.last_http_status = static_cast<int>(q.Int(9));
+    f.seen_entries = q.Int(10);
+    out.push_back(std::move(f));
+  }
+  if (!q.ok()) return q.status("reading feed states");
+  return out;
 }
 
 Result<std::vector<OutboxRow>> Store::DueAlerts(std::int64_t now_ms, std::size_t limit, bool ignore_schedule,

@@ -189,10 +189,14 @@ std::string RedactUrl(std::string_view url) {
 
 std::string FormatDuration(std::chrono::milliseconds d) {
   auto ms = d.count();
-  if (ms % 3'600'000 == 0 && ms >= 3'600'000) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0 && ms >= 60'000) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0 && ms >= 1000) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  auto secs = ms / 1000;
+  std::string out;
+  if (secs >= 86400) out += std::to_string(secs / 86400) + "d", secs %= 86400;
+  if (secs >= 3600) out += std::to_string(secs / 3600) + "h", secs %= 3600;
+  if (secs >= 60) out += std::to_string(secs / 60) + "m", secs %= 60;
+  if (secs > 0 || out.empty()) out += std::to_string(secs) + "s";
+  return out;
 }
 
 }  // namespace feedwatch

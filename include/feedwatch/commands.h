@@ -37,6 +37,19 @@ struct ParseCommand {
 // 1 when the input is not a feed (the message goes to `err`).
 int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct FetchCommand {
+  std::string url;
+  std::string config_path;    // optional: take the daemon's HTTP policy from it
+  bool allow_private = false;  // lift the SSRF guard for this one fetch
+};
+// One fetch with the daemon's policy; prints status, timing, the headers that
+// matter, the body size and the parsed entry count. Exit 0 on 2xx/304.
+int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err);
+
+// Lists the config's feeds with their last result and next due time, and the
+// outbox counts, from the state file.
+int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err);
+
 // Runs every rule's embedded examples ([[rule.test]]). Prints each failure
 // with the rule, the example and the conditions that decided it; ends with
 // "N passed, N failed". Exit 0 when all pass, 1 when some fail, 2 when the

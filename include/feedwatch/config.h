@@ -20,6 +20,7 @@ struct FeedSpec {
   milliseconds interval{0};
   std::vector<std::string> tags;
   bool prime = true;  // first successful poll marks entries seen without alerting
+  bool allow_private_addresses = false;  // lift the SSRF guard for this feed
   int line = 0;       // where it is declared, for messages
 };
 
@@ -30,6 +31,7 @@ struct SinkSpec {
   std::vector<std::string> secrets;  // whsec_… signing keys, in configured order
   std::map<std::string, std::string> headers;
   milliseconds timeout{15000};
+  bool allow_private_addresses = false;
   int line = 0;
 };
 
@@ -44,6 +46,12 @@ struct DaemonSettings {
   std::uint64_t max_body_bytes = 16ULL << 20;  // decoded bytes
   int max_redirects = 5;
   bool prime = true;
+  // Feeds and sinks may not reach loopback, private, link-local, CGNAT or
+  // multicast addresses unless this (or the feed's / sink's own switch) is set.
+  bool allow_private_addresses = false;
+  int max_concurrent_fetches = 64;   // transfers at once, all hosts
+  int max_per_host = 4;              // transfers at once to one host
+  milliseconds max_interval{6 * 60 * 60 * 1000};  // cap for failure backoff and Retry-After
   milliseconds retry_base{5 * 1000};      // first delivery retry delay, doubled per attempt
   milliseconds retry_max{60 * 60 * 1000};  // cap on the delay
   int max_attempts = 20;                   // then the alert is dead-lettered

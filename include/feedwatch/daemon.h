@@ -29,7 +29,8 @@ struct RunOptions {
 };
 
 struct DaemonStats {
-  std::int64_t feeds_polled = 0;   // fetched and parsed successfully
+  std::int64_t feeds_polled = 0;   // fetched successfully (parsed, or 304)
+  std::int64_t feeds_not_modified = 0;  // of which 304 Not Modified
   std::int64_t feeds_failed = 0;   // fetch or parse failed
   std::int64_t feeds_primed = 0;   // first poll, entries recorded without alerting
   std::int64_t entries = 0;        // parsed in total

@@ -28,6 +28,7 @@ struct HttpRequest {
   std::uint64_t max_body_bytes = 16ULL << 20;  // decoded bytes; larger bodies fail the transfer
   int max_redirects = 5;                       // 0: redirects are not followed
   bool accept_encoding = true;                 // advertise every compression libcurl supports
+  bool allow_private = false;  // false: connections to non-public addresses are refused (net_policy.h)
 };
 
 struct HttpResponse {

@@ -50,6 +50,29 @@ struct OutboxRow {
   std::string last_error;
 };
 
+// What a poll leaves for the next one: validators for conditional GET, and
+// when the feed is due again (persisted so a restart does not stampede).
+struct FetchState {
+  std::string etag;
+  std::string last_modified;
+  std::int64_t next_due_ms = 0;
+  int http_status = 0;
+};
+
+// A feed's row, for `feedwatch status` and for resuming schedules at start.
+struct FeedStatus {
+  std::string url;
+  bool primed = false;
+  std::int64_t last_poll_ms = 0;
+  std::string last_status;  // "ok", "not modified", "error", or "" before the first poll
+  std::string last_error;
+  int consecutive_failures = 0;
+  std::string etag, last_modified;
+  std::int64_t next_due_ms = 0;
+  int last_http_status = 0;
+  std::int64_t seen_entries = 0;
+};
+
 struct OutboxCounts {
   std::int64_t pending = 0, delivered = 0, dead = 0;
 };
@@ -73,8 +96,12 @@ class Store {
   // feed's priming poll (`prime` and never polled before), its alerts enter
   // the outbox. Re-inserting an existing alert id is a no-op.
   Result<PollOutcome> RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                 std::int64_t now_ms);
-  Status RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms);
+                                 std::int64_t now_ms, const FetchState& fetch = {});
+  Status RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
+                          const FetchState& fetch = {});
+  // A 304: success without a body. Empty validators keep the stored ones.
+  Status RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FetchState& fetch);
+  Result<std::vector<FeedStatus>> FeedStatuses();
 
   // Pending rows with next_attempt <= now (any time when `ignore_schedule`),
   // oldest first, excluding ids in `exclude`.

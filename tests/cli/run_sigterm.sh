@@ -11,6 +11,7 @@ rules = ["$root/rules"]
 interval = "2s"
 jitter = "0s"
 connect_timeout = "1s"
+allow_private_addresses = true
 [[feed]]
 name = "nowhere"
 url = "http://127.0.0.1:9/feed.xml"

@@ -1,0 +1,28 @@
+#!/bin/sh
+# `feedwatch fetch` reports one fetch with the daemon's policy (and the SSRF
+# guard); `feedwatch status` lists feeds after a cycle.
+set -u
+feedwatch=$1; fixture=$2; root=$3
+tmp=$(mktemp -d)
+"$fixture" --dir "$root/etc/demo/feeds" --port-file "$tmp/port" > /dev/null 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+port=$(cat "$tmp/port")
+url="http://127.0.0.1:$port/policy-wire.xml"
+out=$("$feedwatch" fetch "$url"); rc=$?
+printf '%s\n' "$out"
+[ $rc -eq 1 ] || { echo "FAIL: loopback fetch without --allow-private exited $rc"; exit 1; }
+printf '%s\n' "$out" | grep -q "blocked by network policy: 127.0.0.1 is loopback" || { echo "FAIL: guard message"; exit 1; }
+out=$("$feedwatch" fetch "$url" --allow-private) || { echo "FAIL: fetch exited non-zero"; printf '%s\n' "$out"; exit 1; }
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -q "^status: *200" || { echo "FAIL: status"; exit 1; }
+printf '%s\n' "$out" | grep -q "^parsed: *rss2.0, 4 entries" || { echo "FAIL: parsed count"; exit 1; }
+sed -e "s|@PORT@|$port|g" -e "s|@STATE@|$tmp|g" -e "s|@RULES@|$root/rules|g" "$root/etc/demo/feedwatch.toml.in" > "$tmp/c.toml"
+"$feedwatch" run --once --config "$tmp/c.toml" > /dev/null 2>&1 || { echo "FAIL: run --once"; exit 1; }
+out=$("$feedwatch" status --config "$tmp/c.toml") || { echo "FAIL: status exited non-zero"; exit 1; }
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -q "^policy-wire  $url" || { echo "FAIL: feed line"; exit 1; }
+printf '%s\n' "$out" | grep -q "4 entries seen" || { echo "FAIL: seen count"; exit 1; }
+printf '%s\n' "$out" | grep -q "^3 feeds, 0 failing; outbox: 0 pending, 14 delivered, 0 dead" || { echo "FAIL: summary"; exit 1; }
+echo ok
