@@ -310,5 +310,67 @@ TEST(Polling, PerHostLimitHolds) {
   EXPECT_EQ(peak.load(), 1);  // one host (127.0.0.1:port): never two at once
 }
 
+TEST(Polling, BasicAuthBearerTokensAndHeadersFromTheConfig) {
+  TempDir dir;
+  FixtureServer server;
+  auto guarded = [&](const std::string& want) {
+    return [&, want](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("Authorization") != want || req.get_header_value("X-Team") != "policy") {
+        res.status = 401;
+        return;
+      }
+      res.set_content(Rss("a"), "application/rss+xml");
+    };
+  };
+  server.SetHandler("/basic.xml", guarded("Basic dXNlcjpzM2NyZXQ="));  // user:s3cret
+  server.SetHandler("/bearer.xml", guarded("Bearer tok-123"));
+  dir.Write("password", "s3cret\n");
+  dir.Write("token", "tok-123\n");
+  dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
+  auto loaded = LoadAll(dir.Write("feedwatch.toml",
+                                  "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
+                                  "[[feed]]\nname = \"basic\"\nurl = \"" + server.Url("/basic.xml") +
+                                      "\"\nusername = \"user\"\npassword_file = \"password\"\nheaders = { \"X-Team\" = \"policy\" }\n"
+                                      "[[feed]]\nname = \"bearer\"\nurl = \"" + server.Url("/bearer.xml") +
+                                      "\"\nbearer_token_file = \"token\"\nheaders = { \"X-Team\" = \"policy\" }\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  DaemonStats s = Once(std::move(*loaded));
+  EXPECT_EQ(s.feeds_failed, 0);
+  EXPECT_EQ(s.feeds_polled, 2);
+}
+
+TEST(Polling, RepeatedPermanentRedirectIsReportedOnce) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetHandler("/old.xml", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 301;
+    res.set_header("Location", "/new.xml");
+  });
+  server.SetFeed("/new.xml", Rss("a"));
+  dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
+  auto loaded = LoadAll(dir.Write("feedwatch.toml",
+                                  "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1s\"\n"
+                                  "jitter = \"0s\"\nallow_private_addresses = true\n[[feed]]\nname = \"moved\"\nurl = \"" +
+                                      server.Url("/old.xml") + "\"\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  Daemon daemon(std::move(*loaded));
+  testing::LogCapture log;
+  std::thread runner([&] {
+    RunOptions opt;
+    opt.handle_signals = false;
+    daemon.Run(opt);
+  });
+  for (int i = 0; i < 200 && server.FeedRequests("/new.xml") < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  daemon.Stop();
+  runner.join();
+  EXPECT_GE(server.FeedRequests("/new.xml"), 3u);
+  std::string text = log.text();
+  std::string hint = "permanently redirects to " + server.Url("/new.xml") + " (3 polls in a row)";
+  ASSERT_NE(text.find(hint), std::string::npos) << text;
+  EXPECT_EQ(text.find(hint), text.rfind(hint));  // once
+}
+
 }  // namespace
 }  // namespace feedwatch

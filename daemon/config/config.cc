@@ -37,6 +37,28 @@ Result<std::string> ReadSecretFile(const std::string& path) {
   return line;
 }
 
+// A table of extra HTTP headers; names and values may not break the header
+// block (CR, LF) and names may not contain ':'.
+void ReadHeaders(const toml::table& t, std::map<std::string, std::string>& out, Errors& errors) {
+  const toml::table* h = t.get_as<toml::table>("headers");
+  if (!h) {
+    if (t.get("headers")) errors.Add(t.get("headers"), "'headers' must be a table of name = \"value\"");
+    return;
+  }
+  for (const auto& [k, v] : *h) {
+    if (!v.is_string()) {
+      errors.Add(&v, "header values must be strings");
+      continue;
+    }
+    std::string value = *v.value<std::string>();
+    if (value.find_first_of("\r\n") != std::string::npos || k.str().find_first_of("\r\n:") != std::string_view::npos) {
+      errors.Add(&v, "header '" + std::string(k.str()) + "' contains a line break or colon");
+      continue;
+    }
+    out[std::string(k.str())] = value;
+  }
+}
+
 void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSettings& d, Errors& errors) {
   tomlutil::CheckKeys(t,
                       {"state_dir", "interval", "min_interval", "jitter", "user_agent", "fetch_timeout",
@@ -77,7 +99,8 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (d.fetch_timeout.count() <= 0) errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
 }
 
-void LoadFeeds(const toml::array& arr, const DaemonSettings& d, std::vector<FeedSpec>& feeds, Errors& errors) {
+void LoadFeeds(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
+               std::vector<FeedSpec>& feeds, Errors& errors) {
   std::set<std::string> names, urls;
   for (const toml::node& n : arr) {
     const toml::table* t = n.as_table();
@@ -85,8 +108,10 @@ void LoadFeeds(const toml::array& arr, const DaemonSettings& d, std::vector<Feed
       errors.Add(&n, "[[feed]] entries must be tables");
       continue;
     }
-    tomlutil::CheckKeys(*t, {"name", "url", "interval", "tags", "prime", "allow_private_addresses"}, "[[feed]]",
-                        errors);
+    tomlutil::CheckKeys(*t,
+                        {"name", "url", "interval", "tags", "prime", "allow_private_addresses", "headers", "username",
+                         "password_file", "bearer_token_file"},
+                        "[[feed]]", errors);
     FeedSpec f;
     f.line = tomlutil::LineOf(&n);
     f.interval = d.interval;
@@ -111,6 +136,22 @@ void LoadFeeds(const toml::array& arr, const DaemonSettings& d, std::vector<Feed
     }
     if (auto v = tomlutil::GetStringList(*t, "tags", errors)) f.tags = *v;
     if (auto v = tomlutil::GetBool(*t, "prime", errors)) f.prime = *v;
+    ReadHeaders(*t, f.headers, errors);
+    // Secrets come from files (systemd credentials), never from this file.
+    if (auto v = tomlutil::GetString(*t, "username", errors)) f.username = *v;
+    if (auto v = tomlutil::GetString(*t, "password_file", errors)) {
+      auto r = ReadSecretFile(ResolvePath(*v, base_dir));
+      if (r.ok()) f.password = *r;
+      else errors.Add(t->get("password_file"), r.status().message());
+    }
+    if (auto v = tomlutil::GetString(*t, "bearer_token_file", errors)) {
+      auto r = ReadSecretFile(ResolvePath(*v, base_dir));
+      if (r.ok()) f.bearer_token = *r;
+      else errors.Add(t->get("bearer_token_file"), r.status().message());
+    }
+    if (!f.username.empty() && !f.bearer_token.empty()) {
+      errors.Add(&n, "feed '" + f.name + "': use either username/password_file or bearer_token_file");
+    }
     if (!names.insert(f.name).second) errors.Add(&n, "duplicate feed name '" + f.name + "'");
     if (!urls.insert(f.url).second) errors.Add(&n, "duplicate feed url " + f.url);
     feeds.push_back(std::move(f));
@@ -162,20 +203,7 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       if (sec.empty()) errors.Add(&n, "sink '" + s.name + "': empty signing secret");
     }
     s.secrets = std::move(secrets);
-    if (const toml::table* h = t->get_as<toml::table>("headers")) {
-      for (const auto& [k, v] : *h) {
-        if (!v.is_string()) {
-          errors.Add(&v, "header values must be strings");
-          continue;
-        }
-        std::string value = *v.value<std::string>();
-        if (value.find_first_of("\r\n") != std::string::npos || k.str().find_first_of("\r\n:") != std::string_view::npos) {
-          errors.Add(&v, "header '" + std::string(k.str()) + "' contains a line break or colon");
-          continue;
-        }
-        s.headers[std::string(k.str())] = value;
-      }
-    }
+    ReadHeaders(*t, s.headers, errors);
     if (auto v = tomlutil::GetDuration(*t, "timeout", errors)) s.timeout = *v;
     if (!names.insert(s.name).second) errors.Add(&n, "duplicate sink name '" + s.name + "'");
     sinks.push_back(std::move(s));
@@ -238,7 +266,7 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
     else errors.Add(d, "[daemon] must be a table");
   }
   if (const toml::node* f = root.get("feed")) {
-    if (const toml::array* a = f->as_array()) LoadFeeds(*a, cfg.daemon, cfg.feeds, errors);
+    if (const toml::array* a = f->as_array()) LoadFeeds(*a, base_dir, cfg.daemon, cfg.feeds, errors);
     else errors.Add(f, "feeds are declared as [[feed]] tables");
   }
   if (const toml::node* s = root.get("sink")) {

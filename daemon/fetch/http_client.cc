@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <mutex>
+#include <cstdlib>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -76,6 +77,10 @@ size_t ReadHeader(char* data, size_t size, size_t nmemb, void* userp) {
   size_t n = size * nmemb;
   std::string_view line(data, n);
   if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect): forget the last one's headers
+    if (t->response.first_status == 0) {
+      auto sp = line.find(' ');
+      if (sp != std::string_view::npos) t->response.first_status = std::strtol(line.data() + sp + 1, nullptr, 10);
+    }
     t->response.content_type.clear();
     t->response.etag.clear();
     t->response.last_modified.clear();
@@ -146,6 +151,14 @@ class HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     if (r.accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
+    if (!r.username.empty()) {
+      curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      curl_easy_setopt(e, CURLOPT_USERNAME, r.username.c_str());
+      curl_easy_setopt(e, CURLOPT_PASSWORD, r.password.c_str());
+    } else if (!r.bearer_token.empty()) {
+      curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+      curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, r.bearer_token.c_str());
+    }
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &WriteBody);

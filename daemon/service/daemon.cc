@@ -66,6 +66,7 @@ struct FeedRuntime {
   bool busy = false;          // queued, fetching, parsing or being recorded
   std::string etag, last_modified;  // validators for conditional GET
   int failures = 0;           // consecutive, for backoff
+  int permanent_redirects = 0;  // consecutive polls answered with 301/308
 };
 
 std::string HostOf(const std::string& url) {
@@ -215,10 +216,14 @@ class Daemon::Impl {
     req.max_body_bytes = cfg_.daemon.max_body_bytes;
     req.max_redirects = cfg_.daemon.max_redirects;
     req.allow_private = f.spec->allow_private_addresses;
+    req.username = f.spec->username;
+    req.password = f.spec->password;
+    req.bearer_token = f.spec->bearer_token;
     req.headers = {"Accept: application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"};
     // Conditional GET: an unchanged feed costs a 304 and no parse.
     if (!f.etag.empty()) req.headers.push_back("If-None-Match: " + f.etag);
     if (!f.last_modified.empty()) req.headers.push_back("If-Modified-Since: " + f.last_modified);
+    for (const auto& [k, v] : f.spec->headers) req.headers.push_back(k + ": " + v);
     http_.Start(std::move(req), [this, &f](HttpResponse resp) {
       --fetching_;
       if (--per_host_[f.host] == 0) per_host_.erase(f.host);
@@ -229,6 +234,15 @@ class Daemon::Impl {
 
   void OnFetched(FeedRuntime& f, HttpResponse resp) {
     if (!resp.ok) return Failed(f, resp.error, 0, "");
+    // A permanent redirect seen on three polls in a row: tell the operator.
+    if ((resp.first_status == 301 || resp.first_status == 308) && !resp.final_url.empty()) {
+      if (++f.permanent_redirects == 3) {
+        spdlog::warn("feed {} ({}): permanently redirects to {} (3 polls in a row); update its url in the config",
+                     f.spec->name, f.spec->url, resp.final_url);
+      }
+    } else {
+      f.permanent_redirects = 0;
+    }
     if (resp.status == 304) return NotModified(f, resp);
     if (resp.status < 200 || resp.status >= 300) {
       return Failed(f, "HTTP " + std::to_string(resp.status), resp.status, resp.retry_after);

@@ -21,6 +21,9 @@ struct FeedSpec {
   std::vector<std::string> tags;
   bool prime = true;  // first successful poll marks entries seen without alerting
   bool allow_private_addresses = false;  // lift the SSRF guard for this feed
+  std::map<std::string, std::string> headers;  // extra request headers
+  std::string username, password;  // HTTP basic auth (password from password_file)
+  std::string bearer_token;        // from bearer_token_file
   int line = 0;       // where it is declared, for messages
 };
 

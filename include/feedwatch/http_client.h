@@ -29,6 +29,10 @@ struct HttpRequest {
   int max_redirects = 5;                       // 0: redirects are not followed
   bool accept_encoding = true;                 // advertise every compression libcurl supports
   bool allow_private = false;  // false: connections to non-public addresses are refused (net_policy.h)
+  // Credentials (never logged). Basic auth and bearer tokens are not sent to
+  // another host after a redirect (libcurl's default).
+  std::string username, password;
+  std::string bearer_token;
 };
 
 struct HttpResponse {
@@ -41,6 +45,7 @@ struct HttpResponse {
   std::string last_modified;
   std::string retry_after;
   std::string final_url;
+  long first_status = 0;  // status of the first response, e.g. 301 when redirected
   double total_seconds = 0;
 };
 
