@@ -8,6 +8,7 @@
 
 #include "feedwatch/daemon.h"
 #include "feedwatch/deliver.h"
+#include "daemon_util.h"
 #include "fixture_server.h"
 #include "test_util.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 using testing::FixtureServer;
 using testing::LogCapture;
+using testing::RunOnce;
 using testing::TempDir;
 
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -56,19 +58,7 @@ LoadedConfig MakeConfig(const TempDir& dir, const std::vector<FeedDecl>& feeds, 
   }
   cfg += "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + hook_url + "\"\nsecret = \"" + kSecret +
          "\"\ntimeout = \"2s\"\n";
-  auto loaded = LoadAll(dir.Write("feedwatch.toml", cfg));
-  EXPECT_TRUE(loaded.ok()) << loaded.status().message();
-  return std::move(*loaded);
-}
-
-DaemonStats RunOnce(LoadedConfig cfg) {
-  Daemon d(std::move(cfg));
-  RunOptions opt;
-  opt.once = true;
-  opt.handle_signals = false;
-  Status st = d.Run(opt);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return d.stats();
+  return testing::LoadConfigText(dir, cfg);
 }
 
 TEST(DaemonEndToEnd, NewMatchingEntryAlertsExactlyOnceAcrossRestarts) {

@@ -12,6 +12,7 @@
 #include "feedwatch/net_policy.h"
 #include "feedwatch/store.h"
 #include "feedwatch/util.h"
+#include "daemon_util.h"
 #include "fixture_server.h"
 #include "test_util.h"
 
@@ -160,19 +161,10 @@ LoadedConfig Config(const TempDir& dir, const std::string& url, const std::strin
   std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1m\"\njitter = \"0s\"\n"
                     "allow_private_addresses = true\nfetch_timeout = \"5s\"\n" + extra +
                     "\n[[feed]]\nname = \"f\"\nurl = \"" + url + "\"\n";
-  auto loaded = LoadAll(dir.Write("feedwatch.toml", cfg));
-  EXPECT_TRUE(loaded.ok()) << loaded.status().message();
-  return std::move(*loaded);
+  return testing::LoadConfigText(dir, cfg);
 }
 
-DaemonStats Once(LoadedConfig cfg) {
-  Daemon d(std::move(cfg));
-  RunOptions opt;
-  opt.once = true;
-  opt.handle_signals = false;
-  EXPECT_TRUE(d.Run(opt).ok());
-  return d.stats();
-}
+DaemonStats Once(LoadedConfig cfg) { return testing::RunOnce(std::move(cfg)); }
 
 FeedStatus StatusOf(const TempDir& dir) {
   auto store = Store::Open(dir.File("state"));
