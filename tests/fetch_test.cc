@@ -302,6 +302,37 @@ TEST(Polling, PerHostLimitHolds) {
   EXPECT_EQ(peak.load(), 1);  // one host (127.0.0.1:port): never two at once
 }
 
+TEST(Polling, StopDoesNotWaitForFeedsQueuedBehindTheLimits) {
+  TempDir dir;
+  FixtureServer server;
+  std::atomic<int> started{0};
+  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
+                    "max_concurrent_fetches = 1\njitter = \"0s\"\nfetch_timeout = \"5s\"\n";
+  for (int i = 0; i < 5; ++i) {
+    std::string path = "/q" + std::to_string(i) + ".xml";
+    server.SetHandler(path, [&](const httplib::Request&, httplib::Response& res) {
+      ++started;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      res.set_content(Rss("q"), "application/rss+xml");
+    });
+    cfg += "[[feed]]\nname = \"q" + std::to_string(i) + "\"\nurl = \"" + server.Url(path) + "\"\n";
+  }
+  dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
+  Daemon daemon(testing::LoadConfigText(dir, cfg));
+  std::thread runner([&] {
+    RunOptions opt;
+    opt.once = true;
+    opt.handle_signals = false;
+    daemon.Run(opt);
+  });
+  while (started.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  daemon.Stop();
+  runner.join();
+  // The one running fetch finished; the four queued ones were never started.
+  EXPECT_EQ(started.load(), 1);
+  EXPECT_EQ(daemon.stats().feeds_polled, 1);
+}
+
 TEST(Polling, BasicAuthBearerTokensAndHeadersFromTheConfig) {
   TempDir dir;
   FixtureServer server;

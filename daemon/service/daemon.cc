@@ -153,6 +153,12 @@ class Daemon::Impl {
     if (stopping_) return;
     stopping_ = true;
     for (auto& f : feeds_) f.timer->cancel();
+    // Feeds waiting for a fetch slot are not started any more.
+    for (FeedRuntime* f : ready_) {
+      f->busy = false;
+      --busy_;
+    }
+    ready_.clear();
     dispatcher_.Stop();
     signals_.cancel();
     // Work already in the pipeline (fetched bodies being parsed or committed)
