@@ -171,6 +171,23 @@ TEST(Namespaces, Atom03AndRss091) {
   EXPECT_EQ(rss091->entries[0].key, "https://x/o");
 }
 
+TEST(PublisherHints, TtlAndSyndicationModule) {
+  auto ttl = ParseFeed("<rss version=\"2.0\"><channel><ttl>90</ttl><item><guid>1</guid></item></channel></rss>", "",
+                       "https://x/ttl");
+  ASSERT_TRUE(ttl.ok());
+  EXPECT_EQ(ttl->update_hint_seconds, 90 * 60);
+  auto sy = ParseFeed(R"(<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+      xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel rdf:about="x"><title>S</title>
+      <sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency></channel>
+      <item rdf:about="https://x/1"><title>a</title></item></rdf:RDF>)", "", "https://x/sy");
+  ASSERT_TRUE(sy.ok()) << sy.status().message();
+  EXPECT_EQ(sy->update_hint_seconds, 1800);
+  auto none = ParseFeed("<rss version=\"2.0\"><channel><ttl>-5</ttl><item><guid>1</guid></item></channel></rss>", "",
+                        "https://x/bad");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->update_hint_seconds.has_value());
+}
+
 TEST(BrokenXml, RepairsWhatFeedsReallyServe) {
   // Unescaped HTML with void elements, a bare '&', an HTML entity undeclared
   // in XML, a '<' that starts nothing, and a typo in a closing tag.

@@ -302,6 +302,60 @@ TEST(Polling, PerHostLimitHolds) {
   EXPECT_EQ(peak.load(), 1);  // one host (127.0.0.1:port): never two at once
 }
 
+std::string RssWithTtl(const std::string& guid, int ttl_minutes) {
+  return "<rss version=\"2.0\"><channel><title>W</title><ttl>" + std::to_string(ttl_minutes) + "</ttl><item><guid>" +
+         guid + "</guid><title>t</title></item></channel></rss>";
+}
+
+TEST(Polling, PublisherHintsAreAFloorOnTheInterval) {
+  FixtureServer server;
+  server.SetFeed("/ttl.xml", RssWithTtl("a", 90));
+  server.SetHandler("/cc.xml", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "public, max-age=7200");
+    res.set_content(Rss("a"), "application/rss+xml");
+  });
+  auto next_in = [&](const std::string& path, const std::string& extra) {
+    TempDir dir;
+    std::int64_t before = UnixNowMs();
+    Once(Config(dir, server.Url(path), extra));
+    return StatusOf(dir).next_due_ms - before;
+  };
+  std::int64_t ttl = next_in("/ttl.xml", "");
+  EXPECT_GE(ttl, 90 * 60'000 - 1000);  // interval is 1m; the feed asks for 90m
+  EXPECT_LE(ttl, 90 * 60'000 + 5000);
+  std::int64_t cc = next_in("/cc.xml", "");
+  EXPECT_GE(cc, 2 * 3'600'000 - 1000);
+  EXPECT_LE(next_in("/cc.xml", "max_interval = \"30m\""), 30 * 60'000 + 5000);  // within max_interval
+  EXPECT_LE(next_in("/ttl.xml", "publisher_hints = false"), 60'000 + 5000);
+}
+
+TEST(Polling, AdaptiveIntervalGrowsWhileUnchangedAndShrinksOnChange) {
+  TempDir dir;
+  FixtureServer server;
+  std::string guid = "a";
+  server.SetHandler("/f.xml", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(Rss(guid), "application/rss+xml");  // no validators: change is seen in the entries
+  });
+  std::string extra = "adaptive = true\nadaptive_min = \"1m\"\nadaptive_max = \"1h\"";
+  auto adaptive_ms = [&] {
+    Once(Config(dir, server.Url("/f.xml"), extra));
+    return StatusOf(dir).adaptive_interval_ms;
+  };
+  EXPECT_EQ(adaptive_ms(), 0);          // first sight: nothing learnt yet
+  EXPECT_EQ(adaptive_ms(), 90'000);     // unchanged: 1m -> 1.5m
+  EXPECT_EQ(adaptive_ms(), 135'000);    // unchanged: -> 2.25m
+  guid = "b";
+  EXPECT_EQ(adaptive_ms(), 67'500);     // changed: halved
+  guid = "c";
+  EXPECT_EQ(adaptive_ms(), 60'000);     // changed again: held at adaptive_min
+  std::int64_t before = UnixNowMs();
+  Once(Config(dir, server.Url("/f.xml"), extra));
+  FeedStatus st = StatusOf(dir);
+  EXPECT_EQ(st.adaptive_interval_ms, 90'000);
+  EXPECT_GE(st.next_due_ms - before, 90'000 - 1000);  // the learnt interval drives the schedule
+  EXPECT_LE(st.next_due_ms - before, 90'000 + 5000);
+}
+
 TEST(Polling, StopDoesNotWaitForFeedsQueuedBehindTheLimits) {
   TempDir dir;
   FixtureServer server;

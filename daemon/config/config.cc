@@ -64,7 +64,8 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                       {"state_dir", "interval", "min_interval", "jitter", "user_agent", "fetch_timeout",
                        "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
                        "max_attempts", "rules", "allow_private_addresses", "max_concurrent_fetches",
-                       "max_per_host", "max_interval"},
+                       "max_per_host", "max_interval", "publisher_hints", "adaptive", "adaptive_min",
+                       "adaptive_max"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
   if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
@@ -96,6 +97,11 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
     else d.max_per_host = static_cast<int>(*v);
   }
   if (auto v = tomlutil::GetDuration(t, "max_interval", errors)) d.max_interval = *v;
+  if (auto v = tomlutil::GetBool(t, "publisher_hints", errors)) d.publisher_hints = *v;
+  if (auto v = tomlutil::GetBool(t, "adaptive", errors)) d.adaptive = *v;
+  if (auto v = tomlutil::GetDuration(t, "adaptive_min", errors)) d.adaptive_min = *v;
+  if (auto v = tomlutil::GetDuration(t, "adaptive_max", errors)) d.adaptive_max = *v;
+  if (d.adaptive_min > d.adaptive_max) errors.Add(t.get("adaptive_min"), "'adaptive_min' is above 'adaptive_max'");
   if (d.fetch_timeout.count() <= 0) errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
 }
 
@@ -110,7 +116,7 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
     }
     tomlutil::CheckKeys(*t,
                         {"name", "url", "interval", "tags", "prime", "allow_private_addresses", "headers", "username",
-                         "password_file", "bearer_token_file"},
+                         "password_file", "bearer_token_file", "publisher_hints", "adaptive"},
                         "[[feed]]", errors);
     FeedSpec f;
     f.line = tomlutil::LineOf(&n);
@@ -136,6 +142,10 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
     }
     if (auto v = tomlutil::GetStringList(*t, "tags", errors)) f.tags = *v;
     if (auto v = tomlutil::GetBool(*t, "prime", errors)) f.prime = *v;
+    f.publisher_hints = d.publisher_hints;
+    f.adaptive = d.adaptive;
+    if (auto v = tomlutil::GetBool(*t, "publisher_hints", errors)) f.publisher_hints = *v;
+    if (auto v = tomlutil::GetBool(*t, "adaptive", errors)) f.adaptive = *v;
     ReadHeaders(*t, f.headers, errors);
     // Secrets come from files (systemd credentials), never from this file.
     if (auto v = tomlutil::GetString(*t, "username", errors)) f.username = *v;

@@ -19,6 +19,7 @@ constexpr const char* kNsRss090 = "http://my.netscape.com/rdf/simple/0.9/";
 constexpr const char* kNsContent = "http://purl.org/rss/1.0/modules/content/";
 constexpr const char* kNsDc = "http://purl.org/dc/elements/1.1/";
 constexpr const char* kNsMedia = "http://search.yahoo.com/mrss/";
+constexpr const char* kNsSy = "http://purl.org/rss/1.0/modules/syndication/";
 
 std::string_view LocalName(const char* qname) {
   const char* colon = std::strchr(qname, ':');
@@ -36,7 +37,7 @@ std::string_view Prefix(const char* qname) {
 struct Names {
   std::string content_encoded, dc_creator, dc_date, dc_subject, dc_title, dc_description, atom_link, atom_published,
       atom_updated, rdf_about, media_title,
-      media_description, media_content, media_thumbnail, media_group;
+      media_description, media_content, media_thumbnail, media_group, sy_period, sy_frequency;
   // Atom's own elements, with the prefix the root element uses.
   std::string entry, title, link, id, summary, content, published, updated, issued, created, modified, author, name,
       category;
@@ -67,6 +68,8 @@ struct Names {
     media_content = q(kNsMedia, "content", "media");
     media_thumbnail = q(kNsMedia, "thumbnail", "media");
     media_group = q(kNsMedia, "group", "media");
+    sy_period = q(kNsSy, "updatePeriod", "sy");
+    sy_frequency = q(kNsSy, "updateFrequency", "sy");
     std::string p(Prefix(root.name()));
     entry = p + "entry", title = p + "title", link = p + "link", id = p + "id", summary = p + "summary";
     content = p + "content", published = p + "published", updated = p + "updated", issued = p + "issued";
@@ -171,6 +174,7 @@ class Reader {
     out_.title = Html(channel.child("title"));
     if (out_.title.empty()) out_.title = Html(channel.child(names.dc_title.c_str()));
     out_.link = ResolveUrl(url_, Plain(channel.child("link")));
+    ReadUpdateHint(channel, root, names);
     auto read_items = [&](const pugi::xml_node& parent) {
       for (pugi::xml_node item = parent.child("item"); item; item = item.next_sibling("item")) {
         if (b_.Full()) return;
@@ -229,6 +233,28 @@ class Reader {
     };
     read_items(channel);
     read_items(root);  // RSS 1.0 / 0.90 put items beside the channel
+  }
+
+  // <ttl> minutes, else sy:updatePeriod / sy:updateFrequency (RSS 1.0 puts
+  // them in the channel too). Nonsense values are ignored.
+  void ReadUpdateHint(const pugi::xml_node& channel, const pugi::xml_node& root, const Names& names) {
+    long long ttl = channel.child("ttl").text().as_llong(0);
+    if (ttl > 0 && ttl <= 60 * 24 * 365) {
+      out_.update_hint_seconds = ttl * 60;
+      return;
+    }
+    for (const pugi::xml_node& scope : {channel, root}) {
+      std::string period = Plain(scope.child(names.sy_period.c_str()));
+      if (period.empty()) continue;
+      static const std::pair<const char*, std::int64_t> kPeriods[] = {
+          {"hourly", 3600}, {"daily", 86400}, {"weekly", 604800}, {"monthly", 2592000}, {"yearly", 31536000}};
+      long long freq = scope.child(names.sy_frequency.c_str()).text().as_llong(1);
+      if (freq < 1) freq = 1;
+      for (const auto& [name, secs] : kPeriods) {
+        if (period == name) out_.update_hint_seconds = secs / freq;
+      }
+      return;
+    }
   }
 
   void ReadAtom(const pugi::xml_node& root, const Names& n, bool v03) {

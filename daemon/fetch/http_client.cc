@@ -85,6 +85,7 @@ size_t ReadHeader(char* data, size_t size, size_t nmemb, void* userp) {
     t->response.etag.clear();
     t->response.last_modified.clear();
     t->response.retry_after.clear();
+    t->response.cache_control.clear();
     return n;
   }
   auto colon = line.find(':');
@@ -96,6 +97,7 @@ size_t ReadHeader(char* data, size_t size, size_t nmemb, void* userp) {
   else if (is("etag")) t->response.etag = value;
   else if (is("last-modified")) t->response.last_modified = value;
   else if (is("retry-after")) t->response.retry_after = value;
+  else if (is("cache-control")) t->response.cache_control = value;
   return n;
 }
 

@@ -8,7 +8,9 @@
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <cstdlib>
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -52,6 +54,8 @@ namespace {
 struct Processed {
   Status status;
   std::string etag, last_modified;
+  std::optional<std::int64_t> update_hint_seconds;
+  std::uint64_t keys_hash = 0;
   std::string feed_title;
   std::size_t entries = 0;
   std::size_t matches = 0;
@@ -67,7 +71,22 @@ struct FeedRuntime {
   std::string etag, last_modified;  // validators for conditional GET
   int failures = 0;           // consecutive, for backoff
   int permanent_redirects = 0;  // consecutive polls answered with 301/308
+  std::int64_t ttl_ms = 0;      // publisher hint from the document (<ttl>, sy:*)
+  std::int64_t max_age_ms = 0;  // publisher hint from Cache-Control: max-age
+  std::int64_t adaptive_ms = 0; // learnt interval (adaptive feeds)
+  std::uint64_t keys_hash = 0;  // the entry keys of the last document, to see change
 };
+
+// Cache-Control: max-age=N, in milliseconds; 0 when absent or no-store/no-cache.
+std::int64_t MaxAgeMs(const std::string& cache_control) {
+  std::string cc = cache_control;
+  for (char& c : cc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (cc.find("no-store") != std::string::npos || cc.find("no-cache") != std::string::npos) return 0;
+  auto p = cc.find("max-age=");
+  if (p == std::string::npos) return 0;
+  long long secs = std::strtoll(cc.c_str() + p + 8, nullptr, 10);
+  return secs > 0 && secs < 365LL * 86400 ? secs * 1000 : 0;
+}
 
 std::string HostOf(const std::string& url) {
   std::size_t start = url.find("://");
@@ -127,6 +146,8 @@ class Daemon::Impl {
         f.etag = it->second.etag;
         f.last_modified = it->second.last_modified;
         f.failures = it->second.consecutive_failures;
+        f.adaptive_ms = it->second.adaptive_interval_ms;
+        f.keys_hash = it->second.keys_hash;
         next_due = it->second.next_due_ms;
       }
       feeds_.push_back(std::move(f));
@@ -240,6 +261,7 @@ class Daemon::Impl {
 
   void OnFetched(FeedRuntime& f, HttpResponse resp) {
     if (!resp.ok) return Failed(f, resp.error, 0, "");
+    if (resp.status == 304 || (resp.status >= 200 && resp.status < 300)) f.max_age_ms = MaxAgeMs(resp.cache_control);
     // A permanent redirect seen on three polls in a row: tell the operator.
     if ((resp.first_status == 301 || resp.first_status == 308) && !resp.final_url.empty()) {
       if (++f.permanent_redirects == 3) {
@@ -268,6 +290,12 @@ class Daemon::Impl {
   std::chrono::milliseconds NextDelay(const FeedRuntime& f, long status, const std::string& retry_after) {
     using std::chrono::milliseconds;
     milliseconds base = f.spec->interval;
+    if (f.spec->adaptive && f.adaptive_ms > 0) base = milliseconds(f.adaptive_ms);
+    if (f.spec->publisher_hints) {
+      // The publisher's hint is a floor, within max_interval.
+      std::int64_t hint = std::min<std::int64_t>(std::max(f.ttl_ms, f.max_age_ms), cfg_.daemon.max_interval.count());
+      base = std::max(base, milliseconds(hint));
+    }
     milliseconds cap = std::max(cfg_.daemon.max_interval, base);
     milliseconds delay = base;
     if (f.failures > 0) {
@@ -287,15 +315,25 @@ class Daemon::Impl {
     return delay;
   }
 
+  // Adaptive feeds: halve the interval when the document changed, grow it by
+  // half when it did not, within [adaptive_min, adaptive_max].
+  void Adapt(FeedRuntime& f, bool changed) {
+    if (!f.spec->adaptive) return;
+    std::int64_t lo = cfg_.daemon.adaptive_min.count(), hi = cfg_.daemon.adaptive_max.count();
+    std::int64_t cur = f.adaptive_ms > 0 ? f.adaptive_ms : std::clamp<std::int64_t>(f.spec->interval.count(), lo, hi);
+    f.adaptive_ms = std::clamp<std::int64_t>(changed ? cur / 2 : cur + cur / 2, lo, hi);
+  }
+
   void NotModified(FeedRuntime& f, const HttpResponse& resp) {
     f.failures = 0;
+    Adapt(f, false);
     if (!resp.etag.empty()) f.etag = resp.etag;
     if (!resp.last_modified.empty()) f.last_modified = resp.last_modified;
     ++stats_.feeds_polled;
     ++stats_.feeds_not_modified;
     spdlog::debug("feed {}: not modified", f.spec->name);
     auto delay = NextDelay(f, 304, "");
-    FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304};
+    FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304, f.adaptive_ms};
     store_.Run(
         io_, [url = f.spec->url, fs](Store& s) { return s.RecordNotModified(url, UnixNowMs(), fs); },
         [this, &f, delay](Status st) {
@@ -314,6 +352,13 @@ class Daemon::Impl {
     }
     p.feed_title = parsed->title;
     p.entries = parsed->entries.size();
+    p.update_hint_seconds = parsed->update_hint_seconds;
+    // Order-independent and stable across runs (persisted): XOR of FNV-1a.
+    for (const Entry& e : parsed->entries) {
+      std::uint64_t h = 1469598103934665603ULL;
+      for (unsigned char c : e.key) h = (h ^ c) * 1099511628211ULL;
+      p.keys_hash ^= h;
+    }
     p.warnings = std::move(parsed->warnings);
     std::int64_t now = UnixNow();
     MatchContext ctx{spec.name, p.feed_title, &spec.tags, now};
@@ -350,8 +395,11 @@ class Daemon::Impl {
     f.failures = 0;
     f.etag = p.etag;
     f.last_modified = p.last_modified;
+    f.ttl_ms = p.update_hint_seconds ? *p.update_hint_seconds * 1000 : 0;
+    if (f.keys_hash != 0) Adapt(f, p.keys_hash != f.keys_hash);
+    f.keys_hash = p.keys_hash;
     auto delay = NextDelay(f, 200, "");
-    FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200};
+    FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200, f.adaptive_ms, f.keys_hash};
     store_.Run(
         io_,
         [url = f.spec->url, prime = f.spec->prime, polled = std::move(p.polled), fs](Store& s) {
@@ -387,7 +435,7 @@ class Daemon::Impl {
     ++f.failures;
     auto delay = NextDelay(f, status, retry_after);
     spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, f.spec->url, reason, FormatDuration(delay));
-    FetchState fs{"", "", UnixNowMs() + delay.count(), static_cast<int>(status)};
+    FetchState fs{"", "", UnixNowMs() + delay.count(), static_cast<int>(status), f.adaptive_ms};
     store_.Run(
         io_, [url = f.spec->url, reason, fs](Store& s) { return s.RecordFetchError(url, reason, UnixNowMs(), fs); },
         [this, &f, delay](Status st) {

@@ -18,7 +18,7 @@ using sql::Stmt;
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -60,6 +60,13 @@ ALTER TABLE feeds ADD COLUMN etag TEXT;
 ALTER TABLE feeds ADD COLUMN last_modified TEXT;
 ALTER TABLE feeds ADD COLUMN next_due_ms INTEGER;
 ALTER TABLE feeds ADD COLUMN last_http_status INTEGER;
+)sql";
+
+// v3: adaptive polling remembers the interval it has learnt, and a hash of
+// the last document's entry keys (to tell a changed feed from an unchanged one).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE feeds ADD COLUMN adaptive_interval_ms INTEGER;
+ALTER TABLE feeds ADD COLUMN keys_hash INTEGER;
 )sql";
 
 AlertState StateFromText(const std::string& s) {
@@ -171,7 +178,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
                            " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
   }
   // Each migration runs in its own transaction, in order.
-  const char* migrations[] = {kSchemaV1, kSchemaV2};
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
@@ -221,10 +228,12 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
   }
   Stmt upd(db_,
            "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
-           "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ? "
-           "WHERE id = ?");
+           "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ?, "
+           "adaptive_interval_ms = ?, keys_hash = ? WHERE id = ?");
   upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
-  if (Status st = upd.Bind(5, fetch.http_status).Bind(6, *id).Run("updating feed"); !st.ok()) return st;
+  upd.Bind(5, fetch.http_status).Bind(6, fetch.adaptive_interval_ms);
+  upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
+  if (Status st = upd.Bind(8, *id).Run("updating feed"); !st.ok()) return st;
   if (Status st = tx.Commit(); !st.ok()) return st;
   return out;
 }
@@ -246,18 +255,18 @@ Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms
   Stmt upd(db_,
            "UPDATE feeds SET last_poll_ms = ?, last_status = 'not modified', last_error = NULL, "
            "consecutive_failures = 0, next_due_ms = ?, last_http_status = 304, "
-           "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), last_modified) "
-           "WHERE id = ?");
+           "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), last_modified), "
+           "adaptive_interval_ms = ? WHERE id = ?");
   upd.Bind(1, now_ms).Bind(2, fetch.next_due_ms).Bind(3, fetch.etag).Bind(4, fetch.last_modified);
-  return upd.Bind(5, *id).Run("recording 304");
+  return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, *id).Run("recording 304");
 }
 
 Result<std::vector<FeedStatus>> Store::FeedStatuses() {
   Stmt q(db_,
          "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), COALESCE(last_error, ''), "
          "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), COALESCE(next_due_ms, 0), "
-         "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id) "
-         "FROM feeds ORDER BY url");
+         "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
+         "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0) FROM feeds ORDER BY url");
   std::vector<FeedStatus> out;
   while (q.Step()) {
     FeedStatus f;
@@ -272,6 +281,8 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
     f.next_due_ms = q.Int(8);
     f.last_http_status = static_cast<int>(q.Int(9));
     f.seen_entries = q.Int(10);
+    f.adaptive_interval_ms = q.Int(11);
+    f.keys_hash = static_cast<std::uint64_t>(q.Int(12));
     out.push_back(std::move(f));
   }
   if (!q.ok()) return q.status("reading feed states");

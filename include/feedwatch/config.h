@@ -24,6 +24,8 @@ struct FeedSpec {
   std::map<std::string, std::string> headers;  // extra request headers
   std::string username, password;  // HTTP basic auth (password from password_file)
   std::string bearer_token;        // from bearer_token_file
+  bool publisher_hints = true;     // <ttl>, sy:updatePeriod, Cache-Control max-age as a floor
+  bool adaptive = false;           // learn the interval from how often the feed changes
   int line = 0;       // where it is declared, for messages
 };
 
@@ -54,7 +56,11 @@ struct DaemonSettings {
   bool allow_private_addresses = false;
   int max_concurrent_fetches = 64;   // transfers at once, all hosts
   int max_per_host = 4;              // transfers at once to one host
-  milliseconds max_interval{6 * 60 * 60 * 1000};  // cap for failure backoff and Retry-After
+  milliseconds max_interval{6 * 60 * 60 * 1000};  // cap for backoff, Retry-After and publisher hints
+  bool publisher_hints = true;  // default for feeds
+  bool adaptive = false;        // default for feeds
+  milliseconds adaptive_min{5 * 60 * 1000};       // adaptive polling stays within these bounds
+  milliseconds adaptive_max{6 * 60 * 60 * 1000};
   milliseconds retry_base{5 * 1000};      // first delivery retry delay, doubled per attempt
   milliseconds retry_max{60 * 60 * 1000};  // cap on the delay
   int max_attempts = 20;                   // then the alert is dead-lettered

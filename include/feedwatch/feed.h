@@ -45,6 +45,9 @@ struct ParsedFeed {
   std::string link;
   std::vector<std::string> warnings;  // recoverable problems, each a full sentence
   std::vector<Entry> entries;         // document order
+  // The publisher's hint on how often to poll: RSS <ttl> (minutes) or
+  // sy:updatePeriod / sy:updateFrequency, in seconds.
+  std::optional<std::int64_t> update_hint_seconds;
 };
 
 struct ParseOptions {

@@ -44,6 +44,7 @@ struct HttpResponse {
   std::string etag;
   std::string last_modified;
   std::string retry_after;
+  std::string cache_control;
   std::string final_url;
   long first_status = 0;  // status of the first response, e.g. 301 when redirected
   double total_seconds = 0;

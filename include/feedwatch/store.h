@@ -57,6 +57,8 @@ struct FetchState {
   std::string last_modified;
   std::int64_t next_due_ms = 0;
   int http_status = 0;
+  std::int64_t adaptive_interval_ms = 0;  // 0: not adaptive
+  std::uint64_t keys_hash = 0;            // of the document's entry keys (200 only)
 };
 
 // A feed's row, for `feedwatch status` and for resuming schedules at start.
@@ -71,6 +73,8 @@ struct FeedStatus {
   std::int64_t next_due_ms = 0;
   int last_http_status = 0;
   std::int64_t seen_entries = 0;
+  std::int64_t adaptive_interval_ms = 0;
+  std::uint64_t keys_hash = 0;
 };
 
 struct OutboxCounts {
