@@ -75,6 +75,7 @@ struct FeedRuntime {
   std::int64_t max_age_ms = 0;  // publisher hint from Cache-Control: max-age
   std::int64_t adaptive_ms = 0; // learnt interval (adaptive feeds)
   std::uint64_t keys_hash = 0;  // the entry keys of the last document, to see change
+  bool primed = false;          // a first poll has been recorded (from the state file)
 };
 
 // Cache-Control: max-age=N, in milliseconds; 0 when absent or no-store/no-cache.
@@ -148,6 +149,7 @@ class Daemon::Impl {
         f.failures = it->second.consecutive_failures;
         f.adaptive_ms = it->second.adaptive_interval_ms;
         f.keys_hash = it->second.keys_hash;
+        f.primed = it->second.primed;
         next_due = it->second.next_due_ms;
       }
       feeds_.push_back(std::move(f));
@@ -252,15 +254,19 @@ class Daemon::Impl {
     if (!f.last_modified.empty()) req.headers.push_back("If-Modified-Since: " + f.last_modified);
     for (const auto& [k, v] : f.spec->headers) req.headers.push_back(k + ": " + v);
     http_.Start(std::move(req), [this, &f](HttpResponse resp) {
-      --fetching_;
       if (--per_host_[f.host] == 0) per_host_.erase(f.host);
-      OnFetched(f, std::move(resp));
+      // A body handed to the workers keeps its slot until it is parsed:
+      // fetching is far faster than parsing, and without this backpressure
+      // every fetched body of a large cycle would wait in memory at once.
+      if (!OnFetched(f, std::move(resp))) --fetching_;
       Pump();
     });
   }
 
-  void OnFetched(FeedRuntime& f, HttpResponse resp) {
-    if (!resp.ok) return Failed(f, resp.error, 0, "");
+  // Returns true when the body went to the workers (its slot is released
+  // when they are done with it).
+  bool OnFetched(FeedRuntime& f, HttpResponse resp) {
+    if (!resp.ok) return Failed(f, resp.error, 0, ""), false;
     if (resp.status == 304 || (resp.status >= 200 && resp.status < 300)) f.max_age_ms = MaxAgeMs(resp.cache_control);
     // A permanent redirect seen on three polls in a row: tell the operator.
     if ((resp.first_status == 301 || resp.first_status == 308) && !resp.final_url.empty()) {
@@ -271,17 +277,25 @@ class Daemon::Impl {
     } else {
       f.permanent_redirects = 0;
     }
-    if (resp.status == 304) return NotModified(f, resp);
+    if (resp.status == 304) return NotModified(f, resp), false;
     if (resp.status < 200 || resp.status >= 300) {
-      return Failed(f, "HTTP " + std::to_string(resp.status), resp.status, resp.retry_after);
+      return Failed(f, "HTTP " + std::to_string(resp.status), resp.status, resp.retry_after), false;
     }
     auto matcher = matcher_;  // the rule set of this moment; a reload would not disturb it
-    asio::post(workers_, [this, &f, matcher, resp = std::move(resp)]() mutable {
-      Processed p = Process(*f.spec, *matcher, resp);
+    // A priming poll alerts nothing: only the keys are needed, not matching.
+    bool priming = f.spec->prime && !f.primed;
+    asio::post(workers_, [this, &f, matcher, priming, resp = std::move(resp)]() mutable {
+      Processed p = Process(*f.spec, *matcher, resp, priming);
       p.etag = resp.etag;
       p.last_modified = resp.last_modified;
-      asio::post(io_, [this, &f, p = std::move(p)]() mutable { OnProcessed(f, std::move(p)); });
+      resp.body = std::string();  // free the body on the worker, before the post back
+      asio::post(io_, [this, &f, p = std::move(p)]() mutable {
+        --fetching_;
+        Pump();
+        OnProcessed(f, std::move(p));
+      });
     });
+    return true;
   }
 
   // The wait before the next poll: the interval, or after failures an
@@ -343,7 +357,7 @@ class Daemon::Impl {
   }
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
-  Processed Process(const FeedSpec& spec, const Matcher& matcher, const HttpResponse& resp) {
+  Processed Process(const FeedSpec& spec, const Matcher& matcher, const HttpResponse& resp, bool priming) {
     Processed p;
     auto parsed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? spec.url : resp.final_url);
     if (!parsed.ok()) {
@@ -366,6 +380,10 @@ class Daemon::Impl {
     for (const Entry& e : parsed->entries) {
       PolledEntry pe;
       pe.key = e.key;
+      if (priming) {
+        p.polled.push_back(std::move(pe));
+        continue;
+      }
       for (std::size_t r : matcher.Match(e, ctx)) {
         const RuleSpec& rule = matcher.rules()[r];
         ++p.matches;
@@ -412,6 +430,7 @@ class Daemon::Impl {
             ++stats_.feeds_failed;
           } else {
             ++stats_.feeds_polled;
+            f.primed = true;
             stats_.new_entries += out->new_entries;
             stats_.alerts_queued += out->alerts_queued;
             if (out->primed_now) {

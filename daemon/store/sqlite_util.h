@@ -6,17 +6,50 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "feedwatch/status.h"
 
 namespace feedwatch::sql {
 
+// Prepared statements kept for reuse, keyed by the SQL literal's address
+// (every call site passes a string literal). Preparing costs more than
+// running most of our statements.
+class StmtCache {
+ public:
+  ~StmtCache() {
+    for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  }
+  sqlite3_stmt* Take(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) return nullptr;
+    sqlite3_stmt* s = it->second;
+    stmts_.erase(it);
+    return s;
+  }
+  void Give(const char* sql, sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (!stmts_.emplace(sql, stmt).second) sqlite3_finalize(stmt);
+  }
+
+ private:
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+};
+
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
+  Stmt(sqlite3* db, const char* sql, StmtCache* cache = nullptr) : db_(db), sql_(sql), cache_(cache) {
+    if (cache_ && (stmt_ = cache_->Take(sql))) {
+      rc_ = SQLITE_OK;
+      return;
+    }
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
+  ~Stmt() {
+    if (cache_ && stmt_ && rc_ != SQLITE_MISUSE) cache_->Give(sql_, stmt_);
+    else sqlite3_finalize(stmt_);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -62,6 +95,8 @@ class Stmt {
 
  private:
   sqlite3* db_;
+  const char* sql_;
+  StmtCache* cache_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
 };

@@ -134,6 +134,7 @@ std::string AlertId(const std::string& rule_id, const std::string& feed_url, con
 }
 
 Store::~Store() {
+  cache_.reset();  // finalize cached statements before closing
   if (db_) {
     sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
@@ -155,6 +156,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   fs::create_directories(state_dir, ec);
   if (ec) return Status::Io("cannot create state directory " + state_dir + ": " + ec.message());
   std::unique_ptr<Store> s(new Store());
+  s->cache_ = std::make_unique<sql::StmtCache>();
   s->path_ = (fs::path(state_dir) / "feedwatch.db").string();
   // Create the file ourselves so it is private from the first byte.
   int fd = ::open(s->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -190,9 +192,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
 }
 
 Result<std::int64_t> Store::FeedId(const std::string& url, bool* primed) {
-  Stmt ins(db_, "INSERT OR IGNORE INTO feeds(url) VALUES (?)");
+  Stmt ins(db_,
+         "INSERT OR IGNORE INTO feeds(url) VALUES (?)", cache_.get());
   if (Status st = ins.Bind(1, url).Run("registering feed"); !st.ok()) return st;
-  Stmt q(db_, "SELECT id, primed FROM feeds WHERE url = ?");
+  Stmt q(db_,
+         "SELECT id, primed FROM feeds WHERE url = ?", cache_.get());
   q.Bind(1, url);
   if (!q.Step()) return q.status("looking up feed");
   if (primed) *primed = q.Int(1) != 0;
@@ -208,10 +212,11 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
   if (!id.ok()) return id.status();
   PollOutcome out;
   out.primed_now = prime && !primed;
-  Stmt seen(db_, "INSERT OR IGNORE INTO seen(feed_id, entry_key, first_seen_ms) VALUES (?, ?, ?)");
+  Stmt seen(db_,
+         "INSERT OR IGNORE INTO seen(feed_id, entry_key, first_seen_ms) VALUES (?, ?, ?)", cache_.get());
   Stmt alert(db_,
-             "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?)");
+         "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)", cache_.get());
   for (const PolledEntry& e : entries) {
     seen.Reset();
     if (Status st = seen.Bind(1, *id).Bind(2, e.key).Bind(3, now_ms).Run("marking entry seen"); !st.ok()) return st;
@@ -227,9 +232,9 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
     }
   }
   Stmt upd(db_,
-           "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
+         "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
            "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ?, "
-           "adaptive_interval_ms = ?, keys_hash = ? WHERE id = ?");
+           "adaptive_interval_ms = ?, keys_hash = ? WHERE id = ?", cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
   upd.Bind(5, fetch.http_status).Bind(6, fetch.adaptive_interval_ms);
   upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
@@ -243,22 +248,21 @@ Status Store::RecordFetchError(const std::string& feed_url, const std::string& e
   auto id = FeedId(feed_url, nullptr);
   if (!id.ok()) return id.status();
   Stmt upd(db_,
-           "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
-           "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? WHERE id = ?");
+         "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
+           "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? WHERE id = ?", cache_.get());
   upd.Bind(1, now_ms).Bind(2, error).Bind(3, fetch.next_due_ms).Bind(4, fetch.http_status);
   return upd.Bind(5, *id).Run("recording fetch error");
 }
 
 Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FetchState& fetch) {
-  auto id = FeedId(feed_url, nullptr);
-  if (!id.ok()) return id.status();
+  // A 304 only follows an earlier 200, so the feed's row exists: one UPDATE.
   Stmt upd(db_,
            "UPDATE feeds SET last_poll_ms = ?, last_status = 'not modified', last_error = NULL, "
            "consecutive_failures = 0, next_due_ms = ?, last_http_status = 304, "
            "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), last_modified), "
-           "adaptive_interval_ms = ? WHERE id = ?");
+           "adaptive_interval_ms = ? WHERE url = ?", cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.next_due_ms).Bind(3, fetch.etag).Bind(4, fetch.last_modified);
-  return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, *id).Run("recording 304");
+  return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, feed_url).Run("recording 304");
 }
 
 Result<std::vector<FeedStatus>> Store::FeedStatuses() {
@@ -266,7 +270,7 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
          "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), COALESCE(last_error, ''), "
          "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), COALESCE(next_due_ms, 0), "
          "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
-         "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0) FROM feeds ORDER BY url");
+         "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0) FROM feeds ORDER BY url", cache_.get());
   std::vector<FeedStatus> out;
   while (q.Step()) {
     FeedStatus f;
@@ -293,7 +297,7 @@ Result<std::vector<OutboxRow>> Store::DueAlerts(std::int64_t now_ms, std::size_t
                                                 const std::vector<std::int64_t>& exclude) {
   Stmt q(db_,
          kSelectOutbox
-         "WHERE o.state = 'pending' AND (?1 OR o.next_attempt_ms <= ?2) ORDER BY o.id LIMIT ?3");
+         "WHERE o.state = 'pending' AND (?1 OR o.next_attempt_ms <= ?2) ORDER BY o.id LIMIT ?3", cache_.get());
   q.Bind(1, static_cast<std::int64_t>(ignore_schedule)).Bind(2, now_ms);
   q.Bind(3, static_cast<std::int64_t>(limit + exclude.size()));
   std::vector<OutboxRow> rows;
@@ -308,7 +312,8 @@ Result<std::vector<OutboxRow>> Store::DueAlerts(std::int64_t now_ms, std::size_t
 }
 
 Result<std::optional<std::int64_t>> Store::NextAttemptTime() {
-  Stmt q(db_, "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'");
+  Stmt q(db_,
+         "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'", cache_.get());
   if (!q.Step()) return q.status("reading outbox");
   if (q.IsNull(0)) return std::optional<std::int64_t>();
   return std::optional<std::int64_t>(q.Int(0));
@@ -317,22 +322,25 @@ Result<std::optional<std::int64_t>> Store::NextAttemptTime() {
 Status Store::MarkDelivered(std::int64_t id, std::int64_t now_ms) {
   Stmt u(db_,
          "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL "
-         "WHERE id = ?");
+         "WHERE id = ?", cache_.get());
   return u.Bind(1, now_ms).Bind(2, id).Run("marking alert delivered");
 }
 
 Status Store::MarkRetry(std::int64_t id, const std::string& error, std::int64_t next_attempt_ms) {
-  Stmt u(db_, "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?");
+  Stmt u(db_,
+         "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?", cache_.get());
   return u.Bind(1, next_attempt_ms).Bind(2, error).Bind(3, id).Run("scheduling alert retry");
 }
 
 Status Store::MarkDead(std::int64_t id, const std::string& error) {
-  Stmt u(db_, "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?");
+  Stmt u(db_,
+         "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?", cache_.get());
   return u.Bind(1, error).Bind(2, id).Run("dead-lettering alert");
 }
 
 Result<OutboxCounts> Store::CountOutbox() {
-  Stmt q(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+  Stmt q(db_,
+         "SELECT state, COUNT(*) FROM outbox GROUP BY state", cache_.get());
   OutboxCounts c;
   while (q.Step()) {
     std::string state = q.Text(0);
@@ -347,7 +355,7 @@ Result<OutboxCounts> Store::CountOutbox() {
 Result<std::vector<OutboxRow>> Store::ListOutbox(std::size_t limit) {
   Stmt q(db_,
          kSelectOutbox
-         "ORDER BY o.id LIMIT ?");
+         "ORDER BY o.id LIMIT ?", cache_.get());
   q.Bind(1, static_cast<std::int64_t>(limit));
   std::vector<OutboxRow> rows;
   while (q.Step()) {
@@ -359,7 +367,8 @@ Result<std::vector<OutboxRow>> Store::ListOutbox(std::size_t limit) {
 }
 
 Result<std::int64_t> Store::CountSeen(const std::string& feed_url) {
-  Stmt q(db_, "SELECT COUNT(*) FROM seen s JOIN feeds f ON f.id = s.feed_id WHERE f.url = ?");
+  Stmt q(db_,
+         "SELECT COUNT(*) FROM seen s JOIN feeds f ON f.id = s.feed_id WHERE f.url = ?", cache_.get());
   q.Bind(1, feed_url);
   if (!q.Step()) return q.status("counting seen entries");
   return q.Int(0);

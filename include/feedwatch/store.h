@@ -14,6 +14,9 @@
 struct sqlite3;
 
 namespace feedwatch {
+namespace sql {
+class StmtCache;
+}
 
 // An alert ready to enter the outbox.
 struct NewAlert {
@@ -125,6 +128,7 @@ class Store {
   Status Exec(const char* sql);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
   sqlite3* db_ = nullptr;
+  std::unique_ptr<sql::StmtCache> cache_;
   std::string path_;
 };
 

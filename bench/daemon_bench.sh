@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Daemon cycle benchmark (bench/README.md): N generated feeds served by nginx on
+# 127.0.0.1; feedwatch polls all of them once (cold), then again with nothing
+# changed (all 304); the same for a reference client, curl -Z with 32 parallel
+# transfers; plus feedwatch's offline scan of the same bytes, and the daemon's
+# CPU while idle between polls. Prints a Markdown table.
+#   bench/daemon_bench.sh BUILD_DIR N
+set -euo pipefail
+build=$(realpath "$1"); n=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "work dir: $work" >&2; trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+bytes=$("$build/gen_feeds" "$work/www" "$n")
+chmod -R a+rX "$work"  # nginx's workers run as an unprivileged user
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  if_modified_since before;
+  types { application/rss+xml xml; }
+  server { listen 127.0.0.1:$port; root $work/www; }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" -g 'daemon on;'
+ready=0
+for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/f00000.xml" && { ready=1; break; }; sleep 0.1; done
+[ $ready = 1 ] || { echo "daemon_bench: nginx does not serve the feeds" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
+
+{
+  printf '[daemon]\nstate_dir = "%s/state"\nrules = ["%s/rules"]\ninterval = "1h"\njitter = "0s"\n' "$work" "$root"
+  printf 'allow_private_addresses = true\nmax_concurrent_fetches = 32\nmax_per_host = 32\nprime = true\n'
+  for ((i = 0; i < n; i++)); do printf '[[feed]]\nname = "f%05d"\nurl = "http://127.0.0.1:%s/f%05d.xml"\n' $i "$port" $i; done
+} > "$work/feedwatch.toml"
+for ((i = 0; i < n; i++)); do printf 'url = "http://127.0.0.1:%s/f%05d.xml"\noutput = "/dev/null"\n' "$port" $i; done > "$work/curl.cfg"
+
+measure() {  # prints "wall cpu rss"; fails the benchmark when the command fails
+  local out; out=$("$build/measure" "$@" 2>&1 >/dev/null | tail -n 30)
+  if ! printf "%s\n" "$out" | grep -q "^MEASURE .* 0$"; then echo "benchmark command failed: $*" >&2; printf "%s\n" "$out" >&2; exit 1; fi
+  printf "%s\n" "$out" | awk '/^MEASURE/ {print $2, $3, $4}'
+}
+read -r fw_cold_w fw_cold_c fw_cold_r < <(measure "$build/feedwatch" --log-level warn run --once --config "$work/feedwatch.toml")
+read -r fw_304_w fw_304_c fw_304_r < <(measure "$build/feedwatch" --log-level warn run --once --config "$work/feedwatch.toml")
+"$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 1 | grep -q ", 0 failing;" \
+  || { echo "daemon_bench: feeds failed:" >&2; "$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 3 >&2; exit 1; }
+read -r c_cold_w c_cold_c c_cold_r < <(measure curl -s --fail -Z --parallel-max 32 -K "$work/curl.cfg")
+future=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
+read -r c_304_w c_304_c c_304_r < <(measure curl -s -Z --parallel-max 32 -H "If-Modified-Since: $future" -K "$work/curl.cfg")
+read -r scan_w scan_c scan_r < <(measure "$build/feedwatch" scan --rules "$root/rules" "$work/www")
+
+# Idle: a daemon whose feeds are all due in an hour, CPU over 5 seconds.
+"$build/feedwatch" --log-level warn run --config "$work/feedwatch.toml" > /dev/null 2>&1 &
+dpid=$!
+sleep 2
+t0=$(awk '{print $14 + $15}' /proc/$dpid/stat)
+sleep 5
+t1=$(awk '{print $14 + $15}' /proc/$dpid/stat)
+kill -TERM $dpid; wait $dpid || true
+idle=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b - a) / hz / 5 * 100 }')
+
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')
+r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+echo "## Daemon cycle ($n feeds, $mb MiB, nginx on 127.0.0.1, HTTP/1.1 keep-alive)"
+echo
+echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores."
+echo "feedwatch: 32 transfers at once (max_per_host = 32), rule packs from rules/, first poll primes (no alerts)."
+echo "Reference: curl -Z --parallel-max 32 (the libcurl multi model) on the same URLs."
+echo
+echo "| run | wall s | CPU s | peak RSS MiB | polls/s |"
+echo "|---|---:|---:|---:|---:|"
+pps() { awk -v n="$n" -v w="$1" 'BEGIN { printf "%.0f", n / w }'; }
+echo "| feedwatch, cold cycle (fetch + parse + record; first sight primes, so no matching) | $fw_cold_w | $fw_cold_c | $fw_cold_r | $(pps "$fw_cold_w") |"
+echo "| curl -Z, cold (fetch only) | $c_cold_w | $c_cold_c | $c_cold_r | $(pps "$c_cold_w") |"
+echo "| feedwatch scan of the same bytes (parse + match, offline) | $scan_w | $scan_c | $scan_r | $(pps "$scan_w") |"
+echo "| feedwatch, all-304 cycle | $fw_304_w | $fw_304_c | $fw_304_r | $(pps "$fw_304_w") |"
+echo "| curl -Z, all-304 | $c_304_w | $c_304_c | $c_304_r | $(pps "$c_304_w") |"
+echo
+ref=$(awk -v a="$c_cold_w" -v b="$scan_w" 'BEGIN { print a + b }')
+echo "- Cold cycle / (curl cold + offline scan): $(r "$fw_cold_w" "$ref") (target: within 1.3x)."
+echo "- All-304 polls/s / curl's: $(r "$c_304_w" "$fw_304_w") (target: at least 0.5x)."
+echo "- Idle daemon between polls: ${idle}% of one core over 5 s."
