@@ -167,7 +167,11 @@ class Daemon::Impl {
     if (once_ && feeds_.empty()) FinishCycle();
     if (!once_) dispatcher_.Kick();  // alerts left from a previous run
     io_.run();
-    // The loop has stopped: a blocking call to the store thread is fine now.
+    // The loop has stopped: blocking calls to the store thread are fine now.
+    if (!not_modified_.empty()) {
+      auto batch = std::move(not_modified_);
+      store_.RunSync([&](Store& s) { return s.RecordNotModifiedBatch(batch, UnixNowMs()); });
+    }
     auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
     if (counts.ok()) stats_.alerts_pending = counts->pending;
   }
@@ -348,12 +352,31 @@ class Daemon::Impl {
     spdlog::debug("feed {}: not modified", f.spec->name);
     auto delay = NextDelay(f, 304, "");
     FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304, f.adaptive_ms};
+    // 304s are recorded in batches: losing one in a crash only means its
+    // validators and next due time are a poll older.
+    not_modified_.emplace_back(f.spec->url, fs);
+    if (not_modified_.size() >= kNotModifiedBatch) {
+      FlushNotModified();
+    } else if (!flush_armed_) {
+      flush_armed_ = true;
+      flush_timer_.expires_after(std::chrono::milliseconds(50));
+      flush_timer_.async_wait([this](const asio::error_code&) {
+        flush_armed_ = false;
+        FlushNotModified();
+      });
+    }
+    PollDone(f, delay);
+  }
+
+  void FlushNotModified() {
+    if (not_modified_.empty()) return;
     store_.Run(
-        io_, [url = f.spec->url, fs](Store& s) { return s.RecordNotModified(url, UnixNowMs(), fs); },
-        [this, &f, delay](Status st) {
-          if (!st.ok()) spdlog::error("feed {}: {}", f.spec->url, st.message());
-          PollDone(f, delay);
+        io_,
+        [batch = std::move(not_modified_)](Store& s) { return s.RecordNotModifiedBatch(batch, UnixNowMs()); },
+        [](Status st) {
+          if (!st.ok()) spdlog::error("recording 304s: {}", st.message());
         });
+    not_modified_.clear();
   }
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
@@ -507,6 +530,10 @@ class Daemon::Impl {
   asio::signal_set signals_;
   std::vector<FeedRuntime> feeds_;
   std::deque<FeedRuntime*> ready_;  // due, waiting for a fetch slot
+  static constexpr std::size_t kNotModifiedBatch = 256;
+  std::vector<std::pair<std::string, FetchState>> not_modified_;  // 304s not yet recorded
+  asio::steady_timer flush_timer_{io_};
+  bool flush_armed_ = false;
   std::map<std::string, int> per_host_;
   int fetching_ = 0;
   std::unique_ptr<asio::steady_timer> drain_timer_;

@@ -265,6 +265,16 @@ Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms
   return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, feed_url).Run("recording 304");
 }
 
+Status Store::RecordNotModifiedBatch(const std::vector<std::pair<std::string, FetchState>>& batch,
+                                     std::int64_t now_ms) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  for (const auto& [url, fetch] : batch) {
+    if (Status st = RecordNotModified(url, now_ms, fetch); !st.ok()) return st;
+  }
+  return tx.Commit();
+}
+
 Result<std::vector<FeedStatus>> Store::FeedStatuses() {
   Stmt q(db_,
          "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), COALESCE(last_error, ''), "

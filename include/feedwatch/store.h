@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "feedwatch/status.h"
@@ -108,6 +109,9 @@ class Store {
                           const FetchState& fetch = {});
   // A 304: success without a body. Empty validators keep the stored ones.
   Status RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FetchState& fetch);
+  // Many 304s in one transaction (the daemon batches them: an all-304 cycle
+  // would otherwise be one commit per feed).
+  Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FetchState>>& batch, std::int64_t now_ms);
   Result<std::vector<FeedStatus>> FeedStatuses();
 
   // Pending rows with next_attempt <= now (any time when `ignore_schedule`),
