@@ -16,7 +16,7 @@ namespace {
 enum Kind : std::uint8_t { kAny, kAll, kNone, kNear };
 
 struct PatternInfo {
-  std::unique_ptr<RE2> re;
+  std::shared_ptr<const RE2> re;
   const Pattern* spec;
   std::uint32_t rule;
   Kind kind;
@@ -197,11 +197,15 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
     const RuleSpec& rule = m->rules_[r];
     engine->rule_first.push_back(engine->patterns.size());
     auto add = [&](const Pattern& p, Kind kind, std::size_t near_i, std::size_t term_i) -> Status {
-      RE2::Options o;
-      o.set_log_errors(false);
-      o.set_case_sensitive(rule.case_sensitive);
-      o.set_max_mem(options.pattern_max_mem);
-      auto re = std::make_unique<RE2>(p.regex, o);
+      std::shared_ptr<const RE2> re = p.compiled;
+      if (!re || re->options().case_sensitive() != rule.case_sensitive ||
+          re->options().max_mem() != options.pattern_max_mem) {
+        RE2::Options o;
+        o.set_log_errors(false);
+        o.set_case_sensitive(rule.case_sensitive);
+        o.set_max_mem(options.pattern_max_mem);
+        re = std::make_shared<const RE2>(p.regex, o);
+      }
       std::string where = rule.file + ":" + std::to_string(p.line) + ": rule '" + rule.id + "'";
       if (!re->ok()) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + re->error());
       std::uint32_t index = static_cast<std::uint32_t>(engine->patterns.size());

@@ -113,15 +113,15 @@ class RuleReader {
     RE2::Options o;
     o.set_log_errors(false);
     o.set_case_sensitive(rule.case_sensitive);
-    RE2 re(*expanded, o);
-    if (!re.ok()) {
-      std::string what = re.error_code() == RE2::ErrorPatternTooLarge
+    auto re = std::make_shared<const RE2>(*expanded, o);
+    if (!re->ok()) {
+      std::string what = re->error_code() == RE2::ErrorPatternTooLarge
                              ? "regex too large for RE2's memory budget"
                              : "invalid regex";
-      errors_.Add(&at, "rule '" + rule.id + "': " + what + " '" + source + "': " + re.error() + Hint(source));
+      errors_.Add(&at, "rule '" + rule.id + "': " + what + " '" + source + "': " + re->error() + Hint(source));
       return std::nullopt;
     }
-    return Pattern{*expanded, std::move(source), tomlutil::LineOf(&at)};
+    return Pattern{*expanded, std::move(source), tomlutil::LineOf(&at), std::move(re)};
   }
 
   void ReadList(const toml::table& t, std::string_view key, const RuleSpec& rule, std::vector<Pattern>& out,

@@ -11,6 +11,10 @@
 #include "feedwatch/feed.h"
 #include "feedwatch/status.h"
 
+namespace re2 {
+class RE2;
+}
+
 namespace feedwatch {
 
 // The entry fields a rule may look at.
@@ -25,6 +29,9 @@ struct Pattern {
   std::string regex;   // RE2 syntax after group expansion
   std::string source;  // as written in the file (a regex, or a plain term)
   int line = 0;
+  // Compiled by the loader (which must compile to report errors), with the
+  // rule's case sensitivity and RE2's default budget; Matcher::Build reuses it.
+  std::shared_ptr<const re2::RE2> compiled;
 };
 
 // near = { terms = [...], within = N }: every term occurs in one field with
