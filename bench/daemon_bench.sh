@@ -75,7 +75,7 @@ echo
 echo "| run | wall s | CPU s | peak RSS MiB | polls/s |"
 echo "|---|---:|---:|---:|---:|"
 pps() { awk -v n="$n" -v w="$1" 'BEGIN { printf "%.0f", n / w }'; }
-echo "| feedwatch, cold cycle (fetch + parse + record; first sight primes, so no matching) | $fw_cold_w | $fw_cold_c | $fw_cold_r | $(pps "$fw_cold_w") |"
+echo "| feedwatch, cold cycle (first sight: fetch, parse keys, record; no matching) | $fw_cold_w | $fw_cold_c | $fw_cold_r | $(pps "$fw_cold_w") |"
 echo "| curl -Z, cold (fetch only) | $c_cold_w | $c_cold_c | $c_cold_r | $(pps "$c_cold_w") |"
 echo "| feedwatch scan of the same bytes (parse + match, offline) | $scan_w | $scan_c | $scan_r | $(pps "$scan_w") |"
 echo "| feedwatch, all-304 cycle | $fw_304_w | $fw_304_c | $fw_304_r | $(pps "$fw_304_w") |"

@@ -143,6 +143,22 @@ TEST(ParseAtom, TextConstructsAndRelativeLinks) {
   EXPECT_EQ(e.categories, std::vector<std::string>{"chips"});
 }
 
+TEST(ParseFeed, KeysOnlyGivesTheSameKeys) {
+  ParseOptions keys_only;
+  keys_only.keys_only = true;
+  for (const char* doc : {kRss, kAtom}) {
+    auto full = ParseFeed(doc, "", "https://news.example/feed.xml");
+    auto keys = ParseFeed(doc, "", "https://news.example/feed.xml", keys_only);
+    ASSERT_TRUE(full.ok() && keys.ok());
+    ASSERT_EQ(full->entries.size(), keys->entries.size());
+    for (std::size_t i = 0; i < full->entries.size(); ++i) EXPECT_EQ(full->entries[i].key, keys->entries[i].key);
+  }
+  // Entries keyed by their id skip the text; one without id or link keeps it for its hash.
+  auto keys = ParseFeed(kRss, "", "https://news.example/feed.xml", keys_only);
+  EXPECT_TRUE(keys->entries[0].content.empty());
+  EXPECT_EQ(keys->entries[2].summary, "Only text");
+}
+
 TEST(ParseFeed, ClearErrorsForWhatIsNotAFeed) {
   auto empty = ParseFeed("", "", "https://x/empty");
   ASSERT_FALSE(empty.ok());

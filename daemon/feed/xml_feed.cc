@@ -81,7 +81,7 @@ struct Names {
 class Reader {
  public:
   Reader(std::string_view url, const ParseOptions& opt, ParsedFeed& out, std::vector<pugi::xml_node>* nodes)
-      : url_(SanitizeUtf8(url)), b_(opt, out), out_(out), nodes_(nodes) {}
+      : url_(SanitizeUtf8(url)), keys_only_(opt.keys_only), b_(opt, out), out_(out), nodes_(nodes) {}
 
   // Text of a node: every descendant text node, elements separated by spaces.
   // Iterative and depth-limited: feeds can nest deeply.
@@ -201,15 +201,22 @@ class Reader {
           link = e.id;
         }
         e.link = link.empty() ? std::string() : ResolveUrl(url_, link);
-        e.summary = Html(item.child("description"));
-        if (e.summary.empty()) e.summary = Html(item.child(names.dc_description.c_str()));
-        e.content = Html(item.child(names.content_encoded.c_str()));
+        bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
+        if (text_needed) {
+          e.summary = Html(item.child("description"));
+          if (e.summary.empty()) e.summary = Html(item.child(names.dc_description.c_str()));
+          e.content = Html(item.child(names.content_encoded.c_str()));
+        }
         pugi::xml_node date = item.child("pubDate");
         if (!date) date = item.child(names.dc_date.c_str());
         if (!date) date = item.child(names.atom_published.c_str());
         e.published = Date(date);
         e.updated = Date(item.child(names.atom_updated.c_str()));
         if (!e.published) e.published = e.updated;
+        if (!text_needed) {  // keys_only, and the key is the id or the link
+          Finish(std::move(e), item);
+          continue;
+        }
         for (const char* a : {"author", names.dc_creator.c_str()}) {
           for (pugi::xml_node n = item.child(a); n; n = n.next_sibling(a)) {
             if (std::string v = Plain(n); !v.empty()) e.authors.push_back(std::move(v));
@@ -268,12 +275,19 @@ class Reader {
       e.id = Plain(entry.child(n.id.c_str()));
       e.title = TextConstruct(entry.child(n.title.c_str()));
       e.link = AlternateLink(entry, n, base);
-      e.summary = TextConstruct(entry.child(n.summary.c_str()));
-      e.content = TextConstruct(entry.child(n.content.c_str()));
+      bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
+      if (text_needed) {
+        e.summary = TextConstruct(entry.child(n.summary.c_str()));
+        e.content = TextConstruct(entry.child(n.content.c_str()));
+      }
       e.published = Date(entry.child((v03 ? n.issued : n.published).c_str()));
       if (!e.published && v03) e.published = Date(entry.child(n.created.c_str()));
       e.updated = Date(entry.child((v03 ? n.modified : n.updated).c_str()));
       if (!e.published) e.published = e.updated;
+      if (!text_needed) {
+        Finish(std::move(e), entry);
+        continue;
+      }
       for (pugi::xml_node a = entry.child(n.author.c_str()); a; a = a.next_sibling(n.author.c_str())) {
         if (std::string v = Plain(a.child(n.name.c_str())); !v.empty()) e.authors.push_back(std::move(v));
       }
@@ -306,6 +320,7 @@ class Reader {
 
  private:
   std::string url_;
+  bool keys_only_;
   EntryBuilder b_;
   ParsedFeed& out_;
   std::vector<pugi::xml_node>* nodes_;

@@ -382,7 +382,9 @@ class Daemon::Impl {
   // Runs on a worker thread: pure CPU work, no shared mutable state.
   Processed Process(const FeedSpec& spec, const Matcher& matcher, const HttpResponse& resp, bool priming) {
     Processed p;
-    auto parsed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? spec.url : resp.final_url);
+    ParseOptions popt;
+    popt.keys_only = priming;
+    auto parsed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? spec.url : resp.final_url, popt);
     if (!parsed.ok()) {
       p.status = parsed.status();
       return p;

@@ -53,6 +53,11 @@ struct ParsedFeed {
 struct ParseOptions {
   std::size_t max_entries = 5000;          // newest-first feeds: the first N in document order are kept
   std::size_t max_field_bytes = 256 * 1024;  // per text field, after HTML -> text
+  // Only what entry keys need (a feed's first, priming poll alerts nothing):
+  // summary and content are read only for entries without an id and a link,
+  // whose key hashes them; content, authors, categories and enclosures are
+  // left empty. Keys are the same as in a full parse.
+  bool keys_only = false;
 };
 
 // Parses RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 documents. The format is detected
