@@ -5,6 +5,7 @@
 #include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <mutex>
@@ -61,6 +62,15 @@ size_t WriteBody(char* data, size_t size, size_t nmemb, void* userp) {
   if (t->response.body.size() + n > t->request.max_body_bytes) {
     t->cap_error = "body exceeds the " + std::to_string(t->request.max_body_bytes) + "-byte limit";
     return 0;
+  }
+  if (t->response.body.empty()) {
+    // Size the buffer once from Content-Length, which is untrusted: never
+    // beyond the cap (and the cap still holds if the server lied).
+    curl_off_t length = -1;
+    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0) {
+      t->response.body.reserve(static_cast<std::size_t>(
+          std::min<curl_off_t>(length, static_cast<curl_off_t>(t->request.max_body_bytes))));
+    }
   }
   t->response.body.append(data, n);
   return n;
