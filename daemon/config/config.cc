@@ -75,27 +75,15 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "fetch_timeout", errors)) d.fetch_timeout = *v;
   if (auto v = tomlutil::GetDuration(t, "connect_timeout", errors)) d.connect_timeout = *v;
   if (auto v = tomlutil::GetByteSize(t, "max_body", errors)) d.max_body_bytes = *v;
-  if (auto v = tomlutil::GetInt(t, "max_redirects", errors)) {
-    if (*v < 0 || *v > 20) errors.Add(t.get("max_redirects"), "'max_redirects' must be between 0 and 20");
-    else d.max_redirects = static_cast<int>(*v);
-  }
+  if (auto v = tomlutil::GetIntInRange(t, "max_redirects", 0, 20, errors)) d.max_redirects = *v;
   if (auto v = tomlutil::GetBool(t, "prime", errors)) d.prime = *v;
   if (auto v = tomlutil::GetDuration(t, "retry_base", errors)) d.retry_base = *v;
   if (auto v = tomlutil::GetDuration(t, "retry_max", errors)) d.retry_max = *v;
-  if (auto v = tomlutil::GetInt(t, "max_attempts", errors)) {
-    if (*v < 1) errors.Add(t.get("max_attempts"), "'max_attempts' must be at least 1");
-    else d.max_attempts = static_cast<int>(*v);
-  }
+  if (auto v = tomlutil::GetIntInRange(t, "max_attempts", 1, 1000, errors)) d.max_attempts = *v;
   if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
   if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors)) d.allow_private_addresses = *v;
-  if (auto v = tomlutil::GetInt(t, "max_concurrent_fetches", errors)) {
-    if (*v < 1 || *v > 10000) errors.Add(t.get("max_concurrent_fetches"), "'max_concurrent_fetches' must be 1..10000");
-    else d.max_concurrent_fetches = static_cast<int>(*v);
-  }
-  if (auto v = tomlutil::GetInt(t, "max_per_host", errors)) {
-    if (*v < 1 || *v > 1000) errors.Add(t.get("max_per_host"), "'max_per_host' must be 1..1000");
-    else d.max_per_host = static_cast<int>(*v);
-  }
+  if (auto v = tomlutil::GetIntInRange(t, "max_concurrent_fetches", 1, 10000, errors)) d.max_concurrent_fetches = *v;
+  if (auto v = tomlutil::GetIntInRange(t, "max_per_host", 1, 1000, errors)) d.max_per_host = *v;
   if (auto v = tomlutil::GetDuration(t, "max_interval", errors)) d.max_interval = *v;
   if (auto v = tomlutil::GetBool(t, "publisher_hints", errors)) d.publisher_hints = *v;
   if (auto v = tomlutil::GetBool(t, "adaptive", errors)) d.adaptive = *v;

@@ -80,6 +80,17 @@ std::optional<std::int64_t> GetInt(const toml::table& t, std::string_view key, E
   return std::nullopt;
 }
 
+std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int lo, int hi, Errors& errors) {
+  auto v = GetInt(t, key, errors);
+  if (!v) return std::nullopt;
+  if (*v < lo || *v > hi) {
+    errors.Add(t.get(key), "'" + std::string(key) + "' must be between " + std::to_string(lo) + " and " +
+                               std::to_string(hi));
+    return std::nullopt;
+  }
+  return static_cast<int>(*v);
+}
+
 std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key, Errors& errors) {
   const toml::node* n = t.get(key);
   if (!n) return std::nullopt;

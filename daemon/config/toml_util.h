@@ -45,6 +45,8 @@ void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> all
 std::optional<std::string> GetString(const toml::table& t, std::string_view key, Errors& errors);
 std::optional<bool> GetBool(const toml::table& t, std::string_view key, Errors& errors);
 std::optional<std::int64_t> GetInt(const toml::table& t, std::string_view key, Errors& errors);
+// An integer in [lo, hi]; outside it, an error naming the range.
+std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int lo, int hi, Errors& errors);
 std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key, Errors& errors);
 std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key, Errors& errors);
 // A string or an array of strings.

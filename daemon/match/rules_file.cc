@@ -154,10 +154,7 @@ class RuleReader {
       nc.line = tomlutil::LineOf(&node);
       ReadList(*t, "terms", rule, nc.terms, true);
       if (nc.terms.size() < 2) errors_.Add(&node, "rule '" + rule.id + "': near needs at least two terms");
-      if (auto w = tomlutil::GetInt(*t, "within", errors_)) {
-        if (*w < 0 || *w > 1000) errors_.Add(t->get("within"), "rule '" + rule.id + "': within must be 0..1000 words");
-        else nc.within = static_cast<int>(*w);
-      }
+      if (auto w = tomlutil::GetIntInRange(*t, "within", 0, 1000, errors_)) nc.within = *w;
       rule.near.push_back(std::move(nc));
     };
     if (const toml::array* arr = n.as_array()) {
