@@ -183,6 +183,35 @@ TEST(DaemonEndToEnd, BrokenFeedsAreLoggedAndDoNotStopTheOthers) {
       << text;
 }
 
+TEST(DaemonEndToEnd, EntriesSeenInTheLastPollAreNotMatchedAgain) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
+  Daemon daemon(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
+  std::thread runner([&] {
+    RunOptions opt;
+    opt.handle_signals = false;
+    EXPECT_TRUE(daemon.Run(opt).ok());
+  });
+  auto wait_polls = [&](std::size_t n) {
+    for (int i = 0; i < 200 && server.FeedRequests("/wire.xml") < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  wait_polls(3);
+  // A new matching entry appears beside the old one.
+  server.SetFeed("/wire.xml", Rss({Item("g2", "Export controls on chips widened", "https://wire.example/2"),
+                                   Item("g1", "New export controls on chips", "https://wire.example/1")}));
+  EXPECT_GE(server.WaitForHooks(2, std::chrono::seconds(20)), 2u);
+  wait_polls(server.FeedRequests("/wire.xml") + 2);
+  daemon.Stop();
+  runner.join();
+  EXPECT_GE(daemon.stats().feeds_polled, 4);
+  // Each entry went through the matcher once: later polls skipped it.
+  EXPECT_EQ(daemon.stats().matched_entries, 2);
+  EXPECT_EQ(server.Hooks().size(), 2u);
+}
+
 TEST(DaemonEndToEnd, StopBeforeRunReturnsPromptly) {
   TempDir dir;
   FixtureServer server;

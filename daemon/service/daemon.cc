@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <unordered_set>
 #include <set>
 #include <thread>
 
@@ -59,6 +60,8 @@ struct Processed {
   std::string feed_title;
   std::size_t entries = 0;
   std::size_t matches = 0;
+  std::size_t matched_entries = 0;  // entries that went through the matcher
+  std::shared_ptr<std::unordered_set<std::string>> keys;  // every key of the document
   std::vector<std::string> warnings;
   std::vector<PolledEntry> polled;
 };
@@ -76,6 +79,9 @@ struct FeedRuntime {
   std::int64_t adaptive_ms = 0; // learnt interval (adaptive feeds)
   std::uint64_t keys_hash = 0;  // the entry keys of the last document, to see change
   bool primed = false;          // a first poll has been recorded (from the state file)
+  // Keys of the last document this process recorded: all in the seen table,
+  // so they need no matching (they could never alert again).
+  std::shared_ptr<const std::unordered_set<std::string>> known;
 };
 
 // Cache-Control: max-age=N, in milliseconds; 0 when absent or no-store/no-cache.
@@ -288,8 +294,8 @@ class Daemon::Impl {
     auto matcher = matcher_;  // the rule set of this moment; a reload would not disturb it
     // A priming poll alerts nothing: only the keys are needed, not matching.
     bool priming = f.spec->prime && !f.primed;
-    asio::post(workers_, [this, &f, matcher, priming, resp = std::move(resp)]() mutable {
-      Processed p = Process(*f.spec, *matcher, resp, priming);
+    asio::post(workers_, [this, &f, matcher, priming, known = f.known, resp = std::move(resp)]() mutable {
+      Processed p = Process(*f.spec, *matcher, resp, priming, known.get());
       p.etag = resp.etag;
       p.last_modified = resp.last_modified;
       resp.body = std::string();  // free the body on the worker, before the post back
@@ -380,7 +386,8 @@ class Daemon::Impl {
   }
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
-  Processed Process(const FeedSpec& spec, const Matcher& matcher, const HttpResponse& resp, bool priming) {
+  Processed Process(const FeedSpec& spec, const Matcher& matcher, const HttpResponse& resp, bool priming,
+                    const std::unordered_set<std::string>* known) {
     Processed p;
     ParseOptions popt;
     popt.keys_only = priming;
@@ -402,13 +409,20 @@ class Daemon::Impl {
     std::int64_t now = UnixNow();
     MatchContext ctx{spec.name, p.feed_title, &spec.tags, now};
     p.polled.reserve(parsed->entries.size());
+    p.keys = std::make_shared<std::unordered_set<std::string>>();
+    p.keys->reserve(parsed->entries.size());
     for (const Entry& e : parsed->entries) {
+      p.keys->insert(e.key);
+      // Seen in the last recorded poll: already in the seen table, so it can
+      // neither be new nor alert; skip matching and the store.
+      if (known && known->count(e.key)) continue;
       PolledEntry pe;
       pe.key = e.key;
       if (priming) {
         p.polled.push_back(std::move(pe));
         continue;
       }
+      ++p.matched_entries;
       for (std::size_t r : matcher.Match(e, ctx)) {
         const RuleSpec& rule = matcher.rules()[r];
         ++p.matches;
@@ -435,6 +449,8 @@ class Daemon::Impl {
     stats_.entries += static_cast<std::int64_t>(p.entries);
     std::size_t entries = p.entries;
     std::size_t matches = p.matches;
+    stats_.matched_entries += static_cast<std::int64_t>(p.matched_entries);
+    auto keys = std::move(p.keys);
     f.failures = 0;
     f.etag = p.etag;
     f.last_modified = p.last_modified;
@@ -448,7 +464,7 @@ class Daemon::Impl {
         [url = f.spec->url, prime = f.spec->prime, polled = std::move(p.polled), fs](Store& s) {
           return s.RecordPoll(url, prime, polled, UnixNowMs(), fs);
         },
-        [this, &f, entries, matches, delay](Result<PollOutcome> out) {
+        [this, &f, entries, matches, delay, keys = std::move(keys)](Result<PollOutcome> out) mutable {
           if (!out.ok()) {
             // Nothing was recorded: the same entries are new again next poll.
             spdlog::error("feed {}: could not record poll: {}", f.spec->url, out.status().message());
@@ -456,6 +472,7 @@ class Daemon::Impl {
           } else {
             ++stats_.feeds_polled;
             f.primed = true;
+            f.known = std::move(keys);
             stats_.new_entries += out->new_entries;
             stats_.alerts_queued += out->alerts_queued;
             if (out->primed_now) {

@@ -35,6 +35,7 @@ struct DaemonStats {
   std::int64_t feeds_primed = 0;   // first poll, entries recorded without alerting
   std::int64_t entries = 0;        // parsed in total
   std::int64_t new_entries = 0;
+  std::int64_t matched_entries = 0;  // entries run through the matcher (known ones are skipped)
   std::int64_t matches = 0;        // (new entry, rule) pairs
   std::int64_t alerts_queued = 0;  // outbox rows created
   std::int64_t alerts_delivered = 0;
