@@ -356,6 +356,24 @@ TEST(Polling, AdaptiveIntervalGrowsWhileUnchangedAndShrinksOnChange) {
   EXPECT_LE(st.next_due_ms - before, 90'000 + 5000);
 }
 
+TEST(Polling, ARestartResumesTheScheduleInsteadOfPollingAtOnce) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/f.xml", Rss("a"));
+  Once(Config(dir, server.Url("/f.xml")));  // polled now; next due in a minute
+  ASSERT_EQ(server.FeedRequests("/f.xml"), 1u);
+  Daemon daemon(Config(dir, server.Url("/f.xml")));
+  std::thread runner([&] {
+    RunOptions opt;
+    opt.handle_signals = false;
+    daemon.Run(opt);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  daemon.Stop();
+  runner.join();
+  EXPECT_EQ(server.FeedRequests("/f.xml"), 1u);  // not due yet: no poll on start
+}
+
 TEST(Polling, StopDoesNotWaitForFeedsQueuedBehindTheLimits) {
   TempDir dir;
   FixtureServer server;
