@@ -261,6 +261,18 @@ TEST(HtmlToText, StripsMarkupDecodesReferencesCollapsesSpace) {
   EXPECT_EQ(HtmlToText("&#150;"), "\xe2\x80\x93");  // windows-1252 remap
 }
 
+TEST(HtmlToText, SpacesCollapseWhereverTheScanSplitsThem) {
+  // The plain-run scanner reads eight bytes at a time: put doubled spaces at
+  // every offset around a word boundary, and single spaces before markup.
+  for (int pad = 0; pad < 12; ++pad) {
+    std::string lead(static_cast<std::size_t>(pad), 'x');
+    EXPECT_EQ(CollapseWhitespace(lead + "  y   z"), lead.empty() ? "y z" : lead + " y z") << pad;
+    EXPECT_EQ(HtmlToText(lead + "a  b <b>c</b>  d &amp; e  "), lead + "a b c d & e") << pad;
+  }
+  EXPECT_EQ(HtmlToText("one two three four five six seven"), "one two three four five six seven");
+  EXPECT_EQ(HtmlToText("end with space <br>next"), "end with space next");
+}
+
 TEST(ResolveUrl, RelativeReferences) {
   EXPECT_EQ(ResolveUrl("https://a.example/b/c", "d"), "https://a.example/b/d");
   EXPECT_EQ(ResolveUrl("https://a.example/b/c", "/d"), "https://a.example/d");

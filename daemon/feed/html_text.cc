@@ -268,7 +268,10 @@ inline std::uint64_t SpecialBytes(std::uint64_t w, bool html) {
   auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
   std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
   std::uint64_t high_or_del = (w | (w + kOnes)) & kHigh;
-  std::uint64_t m = below_space | high_or_del;
+  // The first space of two in a row: byte k and byte k+1 both ' '.
+  std::uint64_t spaces = has_zero(w ^ (kOnes * ' '));
+  std::uint64_t pairs = spaces & (spaces >> 8);
+  std::uint64_t m = below_space | high_or_del | pairs;
   if (html) m |= has_zero(w ^ (kOnes * '&')) | has_zero(w ^ (kOnes * '<'));
   return m;
 }
@@ -289,9 +292,11 @@ std::size_t Reference(std::string_view text, std::size_t i, TextSink& sink) {
   static constexpr Common kCommon[] = {{"&lt;", '<'},     {"&gt;", '>'},     {"&quot;", '"'},
                                        {"&#39;", '\''},  {"&nbsp;", 0xA0},  {"&apos;", '\''},
                                        {"&#8217;", 0x2019}, {"&hellip;", 0x2026}, {"&#8212;", 0x2014}};
-  if (text.compare(i, 5, "&amp;") != 0) {
+  char next = i + 1 < text.size() ? text[i + 1] : '\0';
+  if (next == 'l' || next == 'g' || next == 'q' || next == 'n' || next == 'h' || next == '#' ||
+      (next == 'a' && text.compare(i, 5, "&amp;") != 0)) {
     for (const Common& c : kCommon) {
-      if (text.compare(i, c.ref.size(), c.ref) == 0) {
+      if (c.ref[1] == next && text.compare(i, c.ref.size(), c.ref) == 0) {
         sink.CodePoint(c.cp);
         return c.ref.size();
       }
@@ -400,8 +405,10 @@ void ToText(std::string_view in, bool html, std::string& out) {
     }
     // A run of printable ASCII and spaces, found eight bytes at a time:
     // copied in one go when its spaces need no collapsing (the usual case).
+    // A run ends before two spaces in a row too, so it never needs collapsing.
     std::size_t j = i + 1;
     while (j + 8 <= n) {
+      if (s[j - 1] == ' ' && s[j] == ' ') goto run_end;  // a pair across two words
       std::uint64_t w;
       std::memcpy(&w, s + j, 8);
       if (std::uint64_t m = SpecialBytes(w, html)) {
@@ -410,29 +417,19 @@ void ToText(std::string_view in, bool html, std::string& out) {
       }
       j += 8;
     }
-    while (j < n && (s[j] == ' ' || (html ? kPlainHtml : kPlainText)[s[j]])) ++j;
-  run_end:
-    std::string_view run = in.substr(i, j - i);
-    std::size_t end = run.size();
-    while (end > 0 && run[end - 1] == ' ') --end;
-    run = run.substr(0, end);
-    if (run.find("  ") == std::string_view::npos) {
-      sink.Ascii(run.data(), run.size());
-    } else {
-      for (std::size_t k = 0; k < run.size();) {  // rare: runs of spaces inside
-        if (run[k] == ' ') {
-          sink.Space();
-          ++k;
-          continue;
-        }
-        std::size_t e = run.find(' ', k);
-        if (e == std::string_view::npos) e = run.size();
-        sink.Ascii(run.data() + k, e - k);
-        k = e;
-      }
+    {
+      const bool* plain = html ? kPlainHtml.data() : kPlainText.data();
+      while (j < n && (plain[s[j]] || (s[j] == ' ' && s[j - 1] != ' ' && j + 1 < n && s[j + 1] != ' '))) ++j;
     }
-    if (end < j - i) sink.Space();
+  run_end : {
+    // The run may end with one space (before a tag, a reference, a newline…):
+    // that becomes a pending space, collapsed with whatever follows.
+    std::size_t end = j;
+    while (end > i && s[end - 1] == ' ') --end;
+    sink.Ascii(in.data() + i, end - i);
+    if (end < j) sink.Space();
     i = j;
+  }
   }
 }
 
