@@ -190,6 +190,9 @@ TEST(Polling, ConditionalGetWithETagSurvivesRestarts) {
   // A new process: the validator comes from the state file; a 304 costs no parse.
   DaemonStats second = Once(Config(dir, server.Url("/f.xml")));
   EXPECT_EQ(server.LastRequestHeader("/f.xml", "If-None-Match"), "\"v1\"");
+  // The daemon identifies itself and offers compression.
+  EXPECT_EQ(server.LastRequestHeader("/f.xml", "User-Agent"), DaemonSettings{}.user_agent);
+  EXPECT_NE(server.LastRequestHeader("/f.xml", "Accept-Encoding").find("gzip"), std::string::npos);
   EXPECT_EQ(second.feeds_not_modified, 1);
   EXPECT_EQ(second.entries, 0);
   EXPECT_EQ(StatusOf(dir).last_status, "not modified");

@@ -158,27 +158,6 @@ std::size_t TagEnd(std::string_view s, std::size_t pos) {
 
 }  // namespace
 
-std::string DecodeHtmlEntities(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t amp = text.find('&', i);
-    if (amp == std::string_view::npos) amp = text.size();
-    out.append(text.data() + i, amp - i);  // bulk copy up to the next '&'
-    i = amp;
-    if (i >= text.size()) break;
-    std::size_t consumed = 0;
-    if (DecodeOne(text, i, out, &consumed)) {
-      i += consumed;
-    } else {
-      out.push_back('&');
-      ++i;
-    }
-  }
-  return out;
-}
-
 namespace {
 
 // Writes plain text into `out` in one pass: whitespace (ASCII and Unicode
@@ -446,7 +425,6 @@ std::string HtmlToText(std::string_view html) {
   std::string out;
   out.reserve(html.size());
   ToText(html, true, out);
-  // A trailing pending space is never written; trim a leading one.
   return out;
 }
 

@@ -349,7 +349,6 @@ bool ReadXmlFeed(const pugi::xml_document& doc, std::string_view url, const Pars
   } else if (local == "feed") {
     bool v03 = ns == kNsAtom03 || std::string_view(root.attribute("version").value()) == "0.3";
     feed.format = v03 ? FeedFormat::kAtom03 : FeedFormat::kAtom10;
-    (void)kNsAtom10;
     reader.ReadAtom(root, names, v03);
   } else {
     return false;

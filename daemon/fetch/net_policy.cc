@@ -58,7 +58,6 @@ std::uint32_t V4At(const std::uint8_t* a, int offset) {
 }
 
 std::optional<std::string> CheckV6(const std::uint8_t* a) {
-  static const std::uint8_t kZero[16] = {};
   static const std::uint8_t kMapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
   static const std::uint8_t kNat64[16] = {0x00, 0x64, 0xFF, 0x9B};
   static const std::uint8_t k6to4[16] = {0x20, 0x02};
@@ -94,7 +93,6 @@ std::optional<std::string> CheckV6(const std::uint8_t* a) {
       {{0xFE, 0xC0}, 10, "site-local (deprecated)"},
       {{0xFF}, 8, "multicast"},
   };
-  (void)kZero;
   for (const R& r : kV6) {
     if (Prefix(a, r.p, r.bits)) return std::string(r.what);
   }

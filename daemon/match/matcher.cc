@@ -37,14 +37,16 @@ struct FieldTexts {
   std::array<std::string_view, kFieldCount> v;
   std::string authors, categories;
 
-  FieldTexts(const Entry& e, const MatchContext& ctx) {
+  // Joins authors and categories only when `needed` asks for them: this runs
+  // once per entry, and most rule sets never look at those fields.
+  FieldTexts(const Entry& e, const MatchContext& ctx, FieldMask needed) {
     auto join = [](const std::vector<std::string>& parts) {
       std::string s;
       for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
       return s;
     };
-    authors = join(e.authors);
-    categories = join(e.categories);
+    if (needed & (1 << int(Field::kAuthor))) authors = join(e.authors);
+    if (needed & (1 << int(Field::kCategories))) categories = join(e.categories);
     v[int(Field::kTitle)] = e.title;
     v[int(Field::kSummary)] = e.summary;
     v[int(Field::kContent)] = e.content;
@@ -178,6 +180,7 @@ std::optional<Field> FieldFromName(std::string_view name) {
 struct Matcher::Engine {
   std::vector<PatternInfo> patterns;
   std::vector<std::size_t> rule_first;  // rule -> first pattern; size rules + 1
+  FieldMask used_fields = 0;  // fields some rule looks at (each has a Set)
   // Fields with the same pattern list share one Set (and its DFA cache).
   std::array<std::shared_ptr<RE2::Set>, kFieldCount> sets;
   std::array<std::vector<std::uint32_t>, kFieldCount> set_patterns;  // set index -> pattern
@@ -208,9 +211,7 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
       }
       std::string where = rule.file + ":" + std::to_string(p.line) + ": rule '" + rule.id + "'";
       if (!re->ok()) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + re->error());
-      std::uint32_t index = static_cast<std::uint32_t>(engine->patterns.size());
       wrapped_patterns.push_back((rule.case_sensitive ? "(?:" : "(?i:") + p.regex + ")");
-      (void)index;
       engine->patterns.push_back(PatternInfo{std::move(re), &p, static_cast<std::uint32_t>(r), kind,
                                              static_cast<std::uint16_t>(near_i), static_cast<std::uint16_t>(term_i)});
       return Status::Ok();
@@ -245,6 +246,7 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
   for (int f = 0; f < kFieldCount; ++f) {
     const auto& list = engine->set_patterns[f];
     if (list.empty()) continue;
+    engine->used_fields |= static_cast<FieldMask>(1 << f);
     for (int g = 0; g < f && !engine->sets[f]; ++g) {
       if (engine->set_patterns[g] == list) engine->sets[f] = engine->sets[g];
     }
@@ -276,7 +278,7 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
   std::vector<std::size_t> out;
   const Engine& eng = *engine_;
   if (eng.patterns.empty()) return out;
-  FieldTexts texts(entry, ctx);
+  FieldTexts texts(entry, ctx, eng.used_fields);
   // hit[p]: bit f set when trigger p matched field f. Reused per thread.
   thread_local std::vector<std::uint8_t> hit;
   thread_local std::vector<int> idx;
@@ -364,7 +366,7 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
   Explanation ex;
   const RuleSpec& rule = rules_[r];
   const Engine& eng = *engine_;
-  FieldTexts texts(entry, ctx);
+  FieldTexts texts(entry, ctx, rule.fields);
   auto quote = [](std::string_view s) { return "'" + std::string(s) + "'"; };
   // First match of pattern k in any of the rule's fields.
   auto find = [&](std::size_t k, Highlight* h) {

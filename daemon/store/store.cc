@@ -75,11 +75,7 @@ AlertState StateFromText(const std::string& s) {
   return AlertState::kPending;
 }
 
-// Columns read by ReadOutboxRow, in order.
-#define kSelectOutbox                                                                            \
-  "SELECT o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, " \
-  "o.created_ms, o.state, COALESCE(o.last_error, '') FROM outbox o JOIN feeds f ON f.id = o.feed_id "
-
+// Reads the columns DueAlerts selects, in its order.
 OutboxRow ReadOutboxRow(const Stmt& q) {
   OutboxRow r;
   r.id = q.Int(0);
@@ -306,7 +302,8 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
 Result<std::vector<OutboxRow>> Store::DueAlerts(std::int64_t now_ms, std::size_t limit, bool ignore_schedule,
                                                 const std::vector<std::int64_t>& exclude) {
   Stmt q(db_,
-         kSelectOutbox
+         "SELECT o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, "
+         "o.created_ms, o.state, COALESCE(o.last_error, '') FROM outbox o JOIN feeds f ON f.id = o.feed_id "
          "WHERE o.state = 'pending' AND (?1 OR o.next_attempt_ms <= ?2) ORDER BY o.id LIMIT ?3", cache_.get());
   q.Bind(1, static_cast<std::int64_t>(ignore_schedule)).Bind(2, now_ms);
   q.Bind(3, static_cast<std::int64_t>(limit + exclude.size()));
@@ -360,20 +357,6 @@ Result<OutboxCounts> Store::CountOutbox() {
   }
   if (!q.ok()) return q.status("counting outbox");
   return c;
-}
-
-Result<std::vector<OutboxRow>> Store::ListOutbox(std::size_t limit) {
-  Stmt q(db_,
-         kSelectOutbox
-         "ORDER BY o.id LIMIT ?", cache_.get());
-  q.Bind(1, static_cast<std::int64_t>(limit));
-  std::vector<OutboxRow> rows;
-  while (q.Step()) {
-    OutboxRow r = ReadOutboxRow(q);
-    rows.push_back(std::move(r));
-  }
-  if (!q.ok()) return q.status("reading outbox");
-  return rows;
 }
 
 Result<std::int64_t> Store::CountSeen(const std::string& feed_url) {

@@ -72,9 +72,6 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
 // references decoded, block elements separated, whitespace collapsed.
 std::string HtmlToText(std::string_view html);
 
-// Decodes HTML character references (named and numeric) only.
-std::string DecodeHtmlEntities(std::string_view text);
-
 // Collapses runs of whitespace (including NBSP and other Unicode spaces) to one
 // space, removes zero-width/format characters, and trims.
 std::string CollapseWhitespace(std::string_view text);

@@ -124,7 +124,6 @@ class Store {
   Status MarkRetry(std::int64_t id, const std::string& error, std::int64_t next_attempt_ms);
   Status MarkDead(std::int64_t id, const std::string& error);
   Result<OutboxCounts> CountOutbox();
-  Result<std::vector<OutboxRow>> ListOutbox(std::size_t limit);
   Result<std::int64_t> CountSeen(const std::string& feed_url);
 
  private:
