@@ -79,6 +79,118 @@ url = "https://b.example/"
   EXPECT_NE(msg.find(path + ":13: duplicate feed name 'dup'"), std::string::npos) << msg;
 }
 
+TEST(Config, EverySinkTypeWithFlowControlAndSecretsFromFiles) {
+  TempDir dir;
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  dir.Write("bot-token", "123:ABC\n");
+  dir.Write("digest.mustache", "{{count}} alerts\n{{#alerts}}- {{entry.title}}\n{{/alerts}}");
+  std::string path = dir.Write("c.toml", R"([daemon]
+rules = ["r.toml"]
+max_alert_age = "2d"
+
+[[sink]]
+name = "chat"
+type = "slack"
+url = "https://hooks.slack.com/services/T/B/x"
+group_window = "2m"
+group_max = 10
+group_by = "rule"
+
+[[sink]]
+type = "discord"
+url = "https://discord.com/api/webhooks/1/x"
+rate_limit = "none"
+
+[[sink]]
+type = "teams"
+url = "https://prod.example.logic.azure.com/workflows/x"
+
+[[sink]]
+type = "ntfy"
+topic = "fw"
+concurrency = 4
+ordered = false
+
+[[sink]]
+type = "telegram"
+token_file = "bot-token"
+chat_id = "-100"
+template_file = "digest.mustache"
+
+[[sink]]
+type = "email"
+url = "smtp://127.0.0.1:25"
+from = "fw@example.org"
+to = ["a@example.org", "b@example.org"]
+starttls = "off"
+title_template = "{{entry.title}}"
+
+[[sink]]
+type = "jsonl"
+path = "alerts.jsonl"
+)");
+  auto cfg = LoadConfig(path);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  ASSERT_EQ(cfg->sinks.size(), 7u);
+  const SinkSpec& slack = cfg->sinks[0];
+  EXPECT_EQ(slack.rate_per_second, 1.0);  // Slack's documented limit by default
+  EXPECT_EQ(slack.group_window, std::chrono::minutes(2));
+  EXPECT_EQ(slack.group_max, 10);
+  EXPECT_EQ(slack.group_by, "rule");
+  EXPECT_EQ(cfg->sinks[1].rate_per_second, 0.0);
+  EXPECT_EQ(cfg->sinks[3].url, "https://ntfy.sh");
+  EXPECT_EQ(cfg->sinks[3].concurrency, 4);
+  EXPECT_FALSE(cfg->sinks[3].ordered);
+  EXPECT_EQ(cfg->sinks[4].token, "123:ABC");
+  EXPECT_EQ(cfg->sinks[4].url, "https://api.telegram.org");
+  EXPECT_NE(cfg->sinks[4].template_text.find("{{count}}"), std::string::npos);
+  EXPECT_EQ(cfg->sinks[5].to.size(), 2u);
+  EXPECT_EQ(cfg->sinks[6].path, dir.path() + "/alerts.jsonl");
+  EXPECT_EQ(cfg->daemon.max_alert_age, std::chrono::hours(48));
+}
+
+TEST(Config, SinkErrorsNameTheLine) {
+  TempDir dir;
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  std::string path = dir.Write("c.toml", R"([daemon]
+rules = ["r.toml"]
+
+[[sink]]
+type = "pager"
+
+[[sink]]
+type = "telegram"
+token = "1:x"
+
+[[sink]]
+type = "email"
+url = "smtp://127.0.0.1"
+from = "a@b"
+to = "not an address"
+
+[[sink]]
+type = "slack"
+url = "https://hooks.slack.com/x"
+rate_limit = "fast"
+
+[[sink]]
+type = "discord"
+url = "https://discord.com/x"
+template = """
+{{#alerts}}
+{{entry.title}
+{{/alerts}}"""
+)");
+  auto cfg = LoadConfig(path);
+  ASSERT_FALSE(cfg.ok());
+  const std::string& msg = cfg.status().message();
+  EXPECT_NE(msg.find(path + ":5: sink 'pager': type must be one of"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":7: sink 'telegram': a telegram sink needs 'chat_id'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":15: sink 'email': 'not an address' is not a bare address"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":20: sink 'slack': rate_limit must look like"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":25: sink 'discord': template: template line 2: '{{entry.title}' is not closed"), std::string::npos) << msg;
+}
+
 TEST(Config, MissingRuleFileIsAnError) {
   TempDir dir;
   std::string path = dir.Write("c.toml", "[daemon]\nrules = [\"nope.toml\"]\n");

@@ -17,6 +17,13 @@ PolledEntry Polled(const std::string& key, std::vector<std::string> rules, const
   return e;
 }
 
+// Pending rows of the "hook" sink, oldest first.
+std::vector<OutboxRow> Pending(Store& s, std::int64_t now, bool ordered) {
+  auto r = s.PendingForSinks({{"hook", ordered, 100}}, now, false, {});
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? (*r)[0].rows : std::vector<OutboxRow>{};
+}
+
 TEST(Store, FirstPollPrimesWithoutAlerting) {
   TempDir dir;
   auto store = Store::Open(dir.path());
@@ -54,11 +61,10 @@ TEST(Store, SeenStateAndOutboxSurviveReopen) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->new_entries, 0);
   EXPECT_EQ(out->alerts_queued, 0);
-  auto due = (*store)->DueAlerts(5000, 10, false);
-  ASSERT_TRUE(due.ok());
-  ASSERT_EQ(due->size(), 1u);
-  EXPECT_EQ((*due)[0].rule_id, "r1");
-  EXPECT_EQ((*due)[0].feed_url, "https://f/");
+  auto due = Pending(**store, 5000, true);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].rule_id, "r1");
+  EXPECT_EQ(due[0].feed_url, "https://f/");
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 1);
 }
 
@@ -66,24 +72,63 @@ TEST(Store, OutboxLifecycle) {
   TempDir dir;
   auto store = Store::Open(dir.path());
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"}), Polled("b", {"r1"})}, 1000).ok());
-  auto due = (*store)->DueAlerts(1000, 10, false);
-  ASSERT_EQ(due->size(), 2u);
-  std::int64_t first = (*due)[0].id, second = (*due)[1].id;
-  ASSERT_TRUE((*store)->MarkRetry(first, "HTTP 503", 9000).ok());
-  ASSERT_TRUE((*store)->MarkDelivered(second, 1100).ok());
-  EXPECT_TRUE((*store)->DueAlerts(5000, 10, false)->empty());  // retry not due yet
-  EXPECT_EQ((*store)->DueAlerts(5000, 10, true)->size(), 1u);   // unless the schedule is ignored
-  EXPECT_EQ(**(*store)->NextAttemptTime(), 9000);
-  auto again = (*store)->DueAlerts(9000, 10, false);
-  ASSERT_EQ(again->size(), 1u);
-  EXPECT_EQ((*again)[0].attempts, 1);
-  EXPECT_EQ((*again)[0].last_error, "HTTP 503");
-  ASSERT_TRUE((*store)->MarkDead(first, "HTTP 400").ok());
+  auto due = Pending(**store, 1000, false);
+  ASSERT_EQ(due.size(), 2u);
+  std::int64_t first = due[0].id, second = due[1].id;
+  ASSERT_TRUE((*store)->MarkRetry({first}, "HTTP 503", 9000).ok());
+  ASSERT_TRUE((*store)->MarkDelivered({second}, 1100).ok());
+  // Unordered: only due rows, and when the next one is due.
+  auto unordered = (*store)->PendingForSinks({{"hook", false, 10}}, 5000, false, {});
+  ASSERT_TRUE(unordered.ok());
+  EXPECT_TRUE((*unordered)[0].rows.empty());
+  EXPECT_EQ((*unordered)[0].next_ms, 9000);
+  EXPECT_EQ((*store)->PendingForSinks({{"hook", false, 10}}, 5000, true, {})->at(0).rows.size(), 1u);
+  // Ordered: the head, due or not (the dispatcher waits for it).
+  auto ordered = Pending(**store, 5000, true);
+  ASSERT_EQ(ordered.size(), 1u);
+  EXPECT_EQ(ordered[0].attempts, 1);
+  EXPECT_EQ(ordered[0].next_attempt_ms, 9000);
+  EXPECT_EQ(ordered[0].last_error, "HTTP 503");
+  ASSERT_TRUE((*store)->MarkDead({first}, "HTTP 400").ok());
   auto counts = (*store)->CountOutbox();
   EXPECT_EQ(counts->pending, 0);
   EXPECT_EQ(counts->delivered, 1);
   EXPECT_EQ(counts->dead, 1);
-  EXPECT_FALSE((*store)->NextAttemptTime()->has_value());
+  EXPECT_TRUE(Pending(**store, 10000, true).empty());
+  // outbox retry / drop, by alert id or row id.
+  EXPECT_EQ(*(*store)->RetryAlert(due[0].alert_id, 20000), 1);
+  auto back = Pending(**store, 20000, true);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].attempts, 0);
+  EXPECT_EQ(*(*store)->RetryAlert(due[0].alert_id, 20000), 0);  // already pending
+  EXPECT_EQ(*(*store)->DropAlert(std::to_string(second)), 1);
+  auto listed = (*store)->ListOutbox({});
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, first);
+}
+
+TEST(Store, DigestMembershipIsFixedAndTravelsWhole) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  std::vector<PolledEntry> entries;
+  for (int i = 0; i < 5; ++i) entries.push_back(Polled("e" + std::to_string(i), {"r1"}));
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
+  auto rows = Pending(**store, 1000, true);
+  ASSERT_EQ(rows.size(), 5u);
+  ASSERT_TRUE((*store)->AssignGroup({rows[0].id, rows[1].id, rows[2].id}, "fwd_x").ok());
+  // A limit of 1 still returns the whole digest.
+  auto p = (*store)->PendingForSinks({{"hook", true, 1}}, 1000, false, {});
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ((*p)[0].rows.size(), 3u);
+  for (const auto& r : (*p)[0].rows) EXPECT_EQ(r.group_id, "fwd_x");
+  ASSERT_TRUE((*store)->MarkDelivered({rows[0].id, rows[1].id, rows[2].id}, 2000).ok());
+  EXPECT_EQ((*store)->CountOutbox()->delivered, 3);
+  EXPECT_EQ(Pending(**store, 3000, true).size(), 2u);
+  // In-flight rows are excluded.
+  EXPECT_EQ((*store)->PendingForSinks({{"hook", true, 10}}, 3000, false, {rows[3].id})->at(0).rows.size(), 1u);
+  auto by_sink = (*store)->PendingBySink();
+  ASSERT_EQ(by_sink->size(), 1u);
+  EXPECT_EQ((*by_sink)[0], (std::pair<std::string, std::int64_t>{"hook", 2}));
 }
 
 TEST(Store, AlertIdsAreDeterministicAndInsertedOnce) {

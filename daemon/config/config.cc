@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "feedwatch/deliver.h"
+#include "feedwatch/template.h"
 #include "toml_util.h"
 
 namespace feedwatch {
@@ -65,7 +67,7 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                        "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
                        "max_attempts", "rules", "allow_private_addresses", "max_concurrent_fetches",
                        "max_per_host", "max_interval", "publisher_hints", "adaptive", "adaptive_min",
-                       "adaptive_max"},
+                       "adaptive_max", "max_alert_age"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
   if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
@@ -80,6 +82,7 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "retry_base", errors)) d.retry_base = *v;
   if (auto v = tomlutil::GetDuration(t, "retry_max", errors)) d.retry_max = *v;
   if (auto v = tomlutil::GetIntInRange(t, "max_attempts", 1, 1000, errors)) d.max_attempts = *v;
+  if (auto v = tomlutil::GetDuration(t, "max_alert_age", errors)) d.max_alert_age = *v;
   if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
   if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors)) d.allow_private_addresses = *v;
   if (auto v = tomlutil::GetIntInRange(t, "max_concurrent_fetches", 1, 10000, errors)) d.max_concurrent_fetches = *v;
@@ -156,8 +159,36 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
   }
 }
 
+// "1/s", "30/min", "600/h" -> messages per second.
+std::optional<double> ParseRate(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0) return std::nullopt;
+  char* end = nullptr;
+  std::string num = text.substr(0, slash);
+  double n = std::strtod(num.c_str(), &end);
+  if (end != num.c_str() + num.size() || !(n > 0) || n > 1e6) return std::nullopt;
+  std::string unit = text.substr(slash + 1);
+  if (unit == "s" || unit == "sec" || unit == "second") return n;
+  if (unit == "m" || unit == "min" || unit == "minute") return n / 60;
+  if (unit == "h" || unit == "hour") return n / 3600;
+  return std::nullopt;
+}
+
+// Limits the services document for their incoming webhooks, used unless the
+// sink sets rate_limit itself.
+void ServiceDefaults(SinkSpec& s) {
+  if (s.type == "slack") s.rate_per_second = 1;          // "1 message per second" per webhook
+  else if (s.type == "discord") s.rate_per_second = 0.5, s.burst = 5;  // 30 per minute per webhook
+  else if (s.type == "telegram") s.rate_per_second = 1;  // about one message per second per chat
+  else if (s.type == "teams") s.rate_per_second = 4;     // Workflows throttle bursts; stay well below
+  if (s.type == "ntfy") s.url = "https://ntfy.sh";
+  if (s.type == "telegram") s.url = "https://api.telegram.org";
+}
+
 void LoadSinks(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
                std::vector<SinkSpec>& sinks, Errors& errors) {
+  static const std::set<std::string> kTypes = {"log", "jsonl", "webhook", "slack", "discord",
+                                               "teams", "ntfy", "telegram", "email"};
   std::set<std::string> names;
   for (const toml::node& n : arr) {
     const toml::table* t = n.as_table();
@@ -167,7 +198,10 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     }
     tomlutil::CheckKeys(*t,
                         {"name", "type", "url", "url_file", "secret", "secret_file", "headers", "timeout",
-                         "allow_private_addresses"},
+                         "allow_private_addresses", "token", "token_file", "chat_id", "topic", "from", "to",
+                         "username", "password_file", "starttls", "path", "template", "template_file",
+                         "title_template", "content_type", "concurrency", "ordered", "rate_limit", "burst",
+                         "group_window", "group_max", "group_by"},
                         "[[sink]]", errors);
     SinkSpec s;
     s.line = tomlutil::LineOf(&n);
@@ -175,20 +209,30 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors)) s.allow_private_addresses = *v;
     s.type = tomlutil::GetString(*t, "type", errors).value_or("");
     s.name = tomlutil::GetString(*t, "name", errors).value_or(s.type);
-    if (s.type != "log" && s.type != "webhook") {
+    if (!kTypes.count(s.type)) {
       errors.Add(t->get("type") ? t->get("type") : &n,
-                 "sink '" + s.name + "': type must be \"log\" or \"webhook\"");
+                 "sink '" + s.name + "': type must be one of log, jsonl, webhook, slack, discord, teams, ntfy, "
+                 "telegram, email");
       continue;
     }
-    if (auto v = tomlutil::GetString(*t, "url", errors)) s.url = *v;
-    if (auto v = tomlutil::GetString(*t, "url_file", errors)) {
-      auto r = ReadSecretFile(ResolvePath(*v, base_dir));
-      if (r.ok()) s.url = *r;
-      else errors.Add(t->get("url_file"), r.status().message());
-    }
-    if (s.type == "webhook") {
-      if (s.url.empty()) errors.Add(&n, "sink '" + s.name + "': a webhook needs 'url' or 'url_file'");
-      else if (!IsHttpUrl(s.url)) errors.Add(&n, "sink '" + s.name + "': url must start with http:// or https://");
+    const std::string where = "sink '" + s.name + "': ";
+    ServiceDefaults(s);
+    auto secret_or_file = [&](const char* key, const char* file_key) -> std::optional<std::string> {
+      std::optional<std::string> out = tomlutil::GetString(*t, key, errors);
+      if (auto f = tomlutil::GetString(*t, file_key, errors)) {
+        auto r = ReadSecretFile(ResolvePath(*f, base_dir));
+        if (r.ok()) out = *r;
+        else errors.Add(t->get(file_key), r.status().message());
+      }
+      return out;
+    };
+    if (auto v = secret_or_file("url", "url_file")) s.url = *v;
+    bool http_type = s.type != "log" && s.type != "jsonl" && s.type != "email";
+    if (http_type) {
+      if (s.url.empty()) errors.Add(&n, where + "a " + s.type + " sink needs 'url' or 'url_file'");
+      else if (!IsHttpUrl(s.url)) errors.Add(&n, where + "url must start with http:// or https://");
+    } else if (t->get("url") && s.type != "email") {
+      errors.Add(t->get("url"), where + "a " + s.type + " sink has no url");
     }
     std::vector<std::string> secrets;
     if (auto v = tomlutil::GetStringList(*t, "secret", errors)) secrets = *v;
@@ -198,11 +242,85 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       else errors.Add(t->get("secret_file"), r.status().message());
     }
     for (const auto& sec : secrets) {
-      if (sec.empty()) errors.Add(&n, "sink '" + s.name + "': empty signing secret");
+      if (sec.empty()) errors.Add(&n, where + "empty signing secret");
+      else if (!DecodeWebhookSecret(sec).ok()) errors.Add(&n, where + "signing secret is not whsec_<base64>");
     }
+    if (!secrets.empty() && s.type != "webhook") errors.Add(&n, where + "only webhook sinks are signed");
     s.secrets = std::move(secrets);
     ReadHeaders(*t, s.headers, errors);
     if (auto v = tomlutil::GetDuration(*t, "timeout", errors)) s.timeout = *v;
+    if (auto v = secret_or_file("token", "token_file")) s.token = *v;
+    if (auto v = tomlutil::GetString(*t, "chat_id", errors)) s.chat_id = *v;
+    if (auto v = tomlutil::GetString(*t, "topic", errors)) s.topic = *v;
+    if (auto v = tomlutil::GetString(*t, "from", errors)) s.from = *v;
+    if (auto v = tomlutil::GetStringList(*t, "to", errors)) s.to = *v;
+    if (auto v = tomlutil::GetString(*t, "username", errors)) s.username = *v;
+    if (auto v = secret_or_file("password", "password_file")) s.password = *v;
+    if (auto v = tomlutil::GetString(*t, "starttls", errors)) s.starttls = *v;
+    if (auto v = tomlutil::GetString(*t, "path", errors)) s.path = ResolvePath(*v, base_dir);
+    if (auto v = tomlutil::GetString(*t, "content_type", errors)) s.content_type = *v;
+    if (s.type == "telegram") {
+      if (s.token.empty()) errors.Add(&n, where + "a telegram sink needs 'token_file' (the bot token)");
+      if (s.chat_id.empty()) errors.Add(&n, where + "a telegram sink needs 'chat_id'");
+    }
+    if (s.type == "ntfy" && s.topic.empty()) errors.Add(&n, where + "an ntfy sink needs 'topic'");
+    if (s.type == "jsonl" && s.path.empty()) errors.Add(&n, where + "a jsonl sink needs 'path'");
+    if (s.type == "email") {
+      if (s.url.rfind("smtp://", 0) != 0 && s.url.rfind("smtps://", 0) != 0) {
+        errors.Add(&n, where + "an email sink needs url = \"smtp://host:port\" or \"smtps://host:port\"");
+      }
+      if (s.from.empty()) errors.Add(&n, where + "an email sink needs 'from'");
+      if (s.to.empty()) errors.Add(&n, where + "an email sink needs 'to'");
+      for (const std::string* a : {&s.from}) {
+        if (a->find_first_of("\r\n<>") != std::string::npos) errors.Add(&n, where + "'from' must be a bare address");
+      }
+      for (const auto& a : s.to) {
+        if (a.find('@') == std::string::npos || a.find_first_of("\r\n<>, ") != std::string::npos) {
+          errors.Add(t->get("to"), where + "'" + a + "' is not a bare address (user@host)");
+        }
+      }
+      if (s.starttls != "required" && s.starttls != "off") {
+        errors.Add(t->get("starttls"), where + "starttls must be \"required\" or \"off\"");
+      }
+    }
+    auto load_template = [&](const char* key, const char* file_key, std::string& out) {
+      if (auto v = tomlutil::GetString(*t, key, errors)) {
+        auto parsed = Template::Parse(*v);
+        if (!parsed.ok()) errors.Add(t->get(key), where + key + ": " + parsed.status().message());
+        out = *v;
+      }
+      if (!file_key) return;
+      if (auto f = tomlutil::GetString(*t, file_key, errors)) {
+        std::string file = ResolvePath(*f, base_dir);
+        std::ifstream in(file);
+        if (!in) {
+          errors.Add(t->get(file_key), where + "cannot read template file " + file);
+          return;
+        }
+        std::stringstream ss;
+        ss << in.rdbuf();
+        auto parsed = Template::Parse(ss.str());
+        if (!parsed.ok()) errors.Add(t->get(file_key), file + ": " + parsed.status().message());
+        out = ss.str();
+      }
+    };
+    load_template("template", "template_file", s.template_text);
+    load_template("title_template", nullptr, s.title_template);
+    if (s.type == "log" && !s.template_text.empty()) errors.Add(&n, where + "log sinks have a fixed format");
+    if (auto v = tomlutil::GetIntInRange(*t, "concurrency", 1, 256, errors)) s.concurrency = *v;
+    if (auto v = tomlutil::GetBool(*t, "ordered", errors)) s.ordered = *v;
+    if (auto v = tomlutil::GetString(*t, "rate_limit", errors)) {
+      if (*v == "none") s.rate_per_second = 0;
+      else if (auto r = ParseRate(*v)) s.rate_per_second = *r;
+      else errors.Add(t->get("rate_limit"), where + "rate_limit must look like \"1/s\", \"30/min\", \"600/h\" or \"none\"");
+    }
+    if (auto v = tomlutil::GetIntInRange(*t, "burst", 1, 10000, errors)) s.burst = *v;
+    if (auto v = tomlutil::GetDuration(*t, "group_window", errors)) s.group_window = *v;
+    if (auto v = tomlutil::GetIntInRange(*t, "group_max", 1, 1000, errors)) s.group_max = *v;
+    if (auto v = tomlutil::GetString(*t, "group_by", errors)) {
+      if (*v != "sink" && *v != "rule") errors.Add(t->get("group_by"), where + "group_by must be \"sink\" or \"rule\"");
+      else s.group_by = *v;
+    }
     if (!names.insert(s.name).second) errors.Add(&n, "duplicate sink name '" + s.name + "'");
     sinks.push_back(std::move(s));
   }

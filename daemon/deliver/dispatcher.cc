@@ -1,40 +1,105 @@
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "feedwatch/deliver.h"
+#include "feedwatch/sinks.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch {
 
+using nlohmann::json;
+
 namespace {
 
-constexpr std::size_t kBatch = 64;
+constexpr std::size_t kQueryRows = 64;
+// Idle re-check of the outbox, so `feedwatch outbox retry` from the command
+// line is picked up by a running daemon without a signal.
+constexpr std::int64_t kIdleRecheckMs = 10'000;
 
-struct DueBatch {
-  Result<std::vector<OutboxRow>> rows = std::vector<OutboxRow>{};
-  Result<std::optional<std::int64_t>> next = std::optional<std::int64_t>{};
-};
-
-void LogAlert(const std::string& sink, const OutboxRow& row) {
-  auto j = nlohmann::json::parse(row.payload, nullptr, false);
-  if (j.is_discarded()) {
-    spdlog::info("alert {} [{}] (unreadable payload) -> {}", row.alert_id, row.rule_id, sink);
-    return;
+// Appends the lines and makes them durable before the alert counts as
+// delivered (runs on the store thread: file I/O never blocks the loop).
+DeliveryResult AppendJsonl(const std::string& path, const std::string& lines) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return {DeliveryOutcome::kRetry, "cannot open " + path + ": " + std::strerror(errno), std::nullopt};
+  std::size_t off = 0;
+  while (off < lines.size()) {
+    ssize_t n = ::write(fd, lines.data() + off, lines.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string err = "cannot write " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      return {DeliveryOutcome::kRetry, err, std::nullopt};
+    }
+    off += static_cast<std::size_t>(n);
   }
-  spdlog::info("ALERT [{}] {} | {} | {} ({})", j["rule"].value("id", ""), j["entry"].value("title", ""),
-               j["entry"].value("link", ""), j["feed"].value("name", ""), row.alert_id);
+  bool synced = ::fdatasync(fd) == 0;
+  std::string err = synced ? "" : "cannot sync " + path + ": " + std::strerror(errno);
+  ::close(fd);
+  if (!synced) return {DeliveryOutcome::kRetry, err, std::nullopt};
+  return {DeliveryOutcome::kDelivered, "", std::nullopt};
+}
+
+// Services that put the wait in the body of a 429 (Telegram:
+// parameters.retry_after; Discord: retry_after, in seconds).
+void RetryAfterFromBody(const HttpResponse& r, DeliveryResult& d) {
+  if (r.status != 429 || d.retry_after || r.body.empty()) return;
+  auto j = json::parse(r.body, nullptr, false);
+  if (!j.is_object()) return;
+  const json* v = nullptr;
+  if (auto it = j.find("retry_after"); it != j.end()) v = &*it;
+  else if (auto p = j.find("parameters"); p != j.end() && p->is_object() && p->contains("retry_after")) v = &(*p)["retry_after"];
+  if (v && v->is_number() && v->get<double>() >= 0 && v->get<double>() < 86400) {
+    d.retry_after = std::chrono::seconds(static_cast<std::int64_t>(v->get<double>() + 0.999));
+  }
 }
 
 }  // namespace
 
+struct Dispatcher::SinkState {
+  const SinkSpec* spec = nullptr;
+  std::unique_ptr<SinkFormatter> fmt;
+  int in_flight = 0;
+  double tokens = 0;
+  std::int64_t refilled_ms = 0;
+  bool flush_blocked = false;  // ordered sink whose head failed during Flush()
+};
+
+struct Dispatcher::Message {
+  SinkState* sink = nullptr;
+  std::vector<OutboxRow> rows;  // oldest first
+  std::string id;               // alert id, or digest id
+};
+
 Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, const Config& config)
     : io_(io), store_(store), http_(http), config_(config), wake_(io) {
-  for (const auto& s : config_.sinks) sinks_[s.name] = &s;
+  std::int64_t now = UnixNowMs();
+  for (const auto& s : config_.sinks) {
+    auto st = std::make_unique<SinkState>();
+    st->spec = &s;
+    auto fmt = SinkFormatter::Make(s);
+    if (!fmt.ok()) {
+      // The config loader validated the templates already; this cannot
+      // happen with a loaded config, but never deliver through a broken one.
+      spdlog::error("{}", fmt.status().message());
+      continue;
+    }
+    st->fmt = std::move(*fmt);
+    st->tokens = s.burst;
+    st->refilled_ms = now;
+    sinks_.push_back(std::move(st));
+  }
 }
+
+Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::Kick() {
   if (stopped_) return;
+  if (!warned_) WarnUnknownSinks();
   if (querying_) {
     requery_ = true;
     return;
@@ -45,6 +110,7 @@ void Dispatcher::Kick() {
 void Dispatcher::Flush(std::function<void()> done) {
   flush_done_ = std::move(done);
   flushed_.clear();
+  for (auto& s : sinks_) s->flush_blocked = false;
   Kick();
 }
 
@@ -53,86 +119,233 @@ void Dispatcher::Stop() {
   wake_.cancel();
 }
 
+void Dispatcher::WarnUnknownSinks() {
+  warned_ = true;
+  std::set<std::string> known;
+  for (const auto& s : config_.sinks) known.insert(s.name);
+  store_.Run(io_, [](Store& s) { return s.PendingBySink(); },
+             [known = std::move(known)](Result<std::vector<std::pair<std::string, std::int64_t>>> r) {
+               if (!r.ok()) return;
+               for (const auto& [sink, n] : *r) {
+                 if (known.count(sink)) continue;
+                 spdlog::warn("outbox: {} alert(s) wait for sink '{}', which is not configured; they are sent "
+                              "when it is configured again (or remove them: feedwatch outbox drop ID)",
+                              n, sink);
+               }
+             });
+}
+
 void Dispatcher::Query() {
   querying_ = true;
   requery_ = false;
   bool flushing = static_cast<bool>(flush_done_);
-  std::vector<std::int64_t> exclude(in_flight_.begin(), in_flight_.end());
+  std::vector<SinkQuery> queries;
+  for (const auto& s : sinks_) {
+    if (s->in_flight >= s->spec->concurrency) continue;  // its results will kick us
+    if (flushing && s->flush_blocked) continue;
+    std::size_t limit = std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
+                                                              static_cast<std::size_t>(s->spec->concurrency));
+    queries.push_back({s->spec->name, s->spec->ordered, limit});
+  }
+  std::vector<std::int64_t> exclude(in_flight_ids_.begin(), in_flight_ids_.end());
   if (flushing) exclude.insert(exclude.end(), flushed_.begin(), flushed_.end());
   std::int64_t now = UnixNowMs();
   store_.Run(
       io_,
-      [now, flushing, exclude = std::move(exclude)](Store& s) {
-        DueBatch b;
-        b.rows = s.DueAlerts(now, kBatch, flushing, exclude);
-        b.next = s.NextAttemptTime();
-        return b;
+      [queries = std::move(queries), now, flushing, exclude = std::move(exclude)](Store& s) {
+        return s.PendingForSinks(queries, now, flushing, exclude);
       },
-      [this](DueBatch b) {
+      [this](Result<std::vector<SinkPending>> r) {
         querying_ = false;
         if (stopped_) return;
-        if (!b.rows.ok()) {
-          spdlog::error("outbox: {}", b.rows.status().message());
+        if (!r.ok()) {
+          spdlog::error("outbox: {}", r.status().message());
+          ScheduleWake(UnixNowMs() + 1000);
         } else {
-          for (auto& row : *b.rows) {
-            if (flush_done_) flushed_.push_back(row.id);
-            Send(std::move(row));
-          }
-          // A full batch means there may be more due right now.
-          if (b.rows->size() == kBatch) requery_ = true;
+          Plan(std::move(*r));
         }
-        if (b.next.ok()) ScheduleWake(*b.next);
         if (requery_) Query();
         else MaybeFinishFlush();
       });
 }
 
-void Dispatcher::ScheduleWake(std::optional<std::int64_t> next_ms) {
-  if (!next_ms) return;
-  std::int64_t delay = std::max<std::int64_t>(0, *next_ms - UnixNowMs());
-  wake_.expires_after(std::chrono::milliseconds(std::min<std::int64_t>(delay, 60'000)) +
-                      std::chrono::milliseconds(5));
-  wake_.async_wait([this](const asio::error_code& ec) {
-    if (!ec) Kick();
-  });
+void Dispatcher::Plan(std::vector<SinkPending> pending) {
+  std::int64_t now = UnixNowMs();
+  std::optional<std::int64_t> wake = now + kIdleRecheckMs;
+  deferred_ = false;
+  for (SinkPending& p : pending) {
+    for (auto& s : sinks_) {
+      if (s->spec->name == p.sink) {
+        PlanSink(*s, std::move(p.rows), p.next_ms, now, wake);
+        break;
+      }
+    }
+  }
+  ScheduleWake(wake);
 }
 
-void Dispatcher::Send(OutboxRow row) {
-  if (in_flight_.count(row.id)) return;
-  auto it = sinks_.find(row.sink);
-  if (it == sinks_.end()) {
-    // The sink was removed from the config: keep the alert, retry later.
-    DeliveryResult r{DeliveryOutcome::kRetry, "sink '" + row.sink + "' is not configured", std::nullopt};
-    in_flight_.insert(row.id);
-    OnResult(row, std::move(r));
+bool Dispatcher::TakeToken(SinkState& s, std::optional<std::int64_t>& wake, std::int64_t now) {
+  double rate = s.spec->rate_per_second;
+  if (rate <= 0) return true;
+  s.tokens = std::min<double>(s.spec->burst, s.tokens + static_cast<double>(now - s.refilled_ms) * rate / 1000.0);
+  s.refilled_ms = now;
+  if (s.tokens >= 1.0) {
+    s.tokens -= 1.0;
+    return true;
+  }
+  auto at = now + static_cast<std::int64_t>((1.0 - s.tokens) * 1000.0 / rate) + 1;
+  wake = wake ? std::min(*wake, at) : at;
+  deferred_ = true;
+  return false;
+}
+
+void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows, std::optional<std::int64_t> next_ms,
+                          std::int64_t now, std::optional<std::int64_t>& wake) {
+  const SinkSpec& spec = *s.spec;
+  bool flushing = static_cast<bool>(flush_done_);
+  auto wake_at = [&](std::int64_t at) { wake = wake ? std::min(*wake, at) : at; };
+  if (next_ms) wake_at(*next_ms);
+  bool grouping = spec.group_window.count() > 0;
+  std::set<std::int64_t> used;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (used.count(rows[i].id)) continue;
+    if (s.in_flight >= spec.concurrency) {
+      deferred_ = true;
+      return;
+    }
+    const OutboxRow& head = rows[i];
+    std::vector<OutboxRow> unit;
+    bool assign = false;
+    if (!head.group_id.empty()) {
+      // A digest already formed (sent before, or cut off by a crash): the same rows again.
+      for (const OutboxRow& r : rows) {
+        if (r.group_id == head.group_id) unit.push_back(r);
+      }
+    } else if (grouping) {
+      // Form a digest from ungrouped rows of this partition, oldest first,
+      // once the oldest has waited group_window (or the digest is full).
+      std::string part = spec.group_by == "rule" ? head.rule_id : "";
+      for (const OutboxRow& r : rows) {
+        if (r.group_id.empty() && !used.count(r.id) && (spec.group_by != "rule" || r.rule_id == part) &&
+            static_cast<int>(unit.size()) < spec.group_max) {
+          unit.push_back(r);
+        }
+      }
+      std::int64_t ready_at = head.created_ms + spec.group_window.count();
+      bool full = static_cast<int>(unit.size()) >= spec.group_max;
+      if (!flushing && !full && now < ready_at) {
+        wake_at(ready_at);
+        for (const OutboxRow& r : unit) used.insert(r.id);
+        if (spec.ordered) return;
+        continue;
+      }
+      assign = true;
+    } else {
+      unit.push_back(head);
+    }
+    for (const OutboxRow& r : unit) used.insert(r.id);
+    bool due = flushing || unit.front().next_attempt_ms <= now;
+    if (!due) {
+      wake_at(unit.front().next_attempt_ms);
+      if (spec.ordered) return;  // later rows wait behind this one
+      continue;
+    }
+    if (!TakeToken(s, wake, now)) return;
+    Launch(s, std::move(unit), assign);
+  }
+}
+
+void Dispatcher::Launch(SinkState& s, std::vector<OutboxRow> rows, bool assign_group) {
+  auto msg = std::make_shared<Message>();
+  msg->sink = &s;
+  ++s.in_flight;
+  for (const OutboxRow& r : rows) {
+    in_flight_ids_.insert(r.id);
+    if (flush_done_) flushed_.push_back(r.id);
+  }
+  if (!rows.front().group_id.empty()) {
+    msg->id = rows.front().group_id;
+  } else if (assign_group) {
+    std::vector<std::string> ids;
+    for (const OutboxRow& r : rows) ids.push_back(r.alert_id);
+    msg->id = ids.size() == 1 ? ids.front() : DigestId(ids);
+  } else {
+    msg->id = rows.front().alert_id;
+  }
+  msg->rows = std::move(rows);
+  if (!assign_group) {
+    Send(std::move(msg));
     return;
   }
-  const SinkSpec& sink = *it->second;
-  in_flight_.insert(row.id);
-  if (sink.type == "log") {
-    LogAlert(sink.name, row);
-    OnResult(row, DeliveryResult{DeliveryOutcome::kDelivered, "", std::nullopt});
+  // Fix the digest's membership before its first attempt: after a crash the
+  // same rows go out again under the same id.
+  std::vector<std::int64_t> ids;
+  for (const OutboxRow& r : msg->rows) ids.push_back(r.id);
+  store_.Run(io_, [ids = std::move(ids), gid = msg->id](Store& st) { return st.AssignGroup(ids, gid); },
+             [this, msg](Status st) mutable {
+               if (!st.ok()) {
+                 OnResult(std::move(msg), {DeliveryOutcome::kRetry, st.message(), std::nullopt});
+                 return;
+               }
+               for (OutboxRow& r : msg->rows) r.group_id = msg->id;
+               Send(std::move(msg));
+             });
+}
+
+void Dispatcher::Send(std::shared_ptr<Message> msg) {
+  if (stopped_) {
+    // Not attempted: release the rows without recording anything.
+    --msg->sink->in_flight;
+    for (const OutboxRow& r : msg->rows) in_flight_ids_.erase(r.id);
+    return;
+  }
+  const SinkSpec& spec = *msg->sink->spec;
+  std::vector<json> alerts;
+  alerts.reserve(msg->rows.size());
+  for (const OutboxRow& r : msg->rows) {
+    auto j = json::parse(r.payload, nullptr, false);
+    if (j.is_discarded()) j = json{{"alert_id", r.alert_id}, {"rule", {{"id", r.rule_id}}}};
+    alerts.push_back(std::move(j));
+  }
+  SinkMessage m = msg->sink->fmt->Format(alerts, msg->id, UnixNow());
+  if (spec.type == "log") {
+    for (std::size_t start = 0; start < m.log_line.size();) {
+      std::size_t nl = m.log_line.find('\n', start);
+      spdlog::info("{} -> {}", m.log_line.substr(start, nl - start), spec.name);
+      start = nl == std::string::npos ? m.log_line.size() : nl + 1;
+    }
+    asio::post(io_, [this, msg] { OnResult(msg, {DeliveryOutcome::kDelivered, "", std::nullopt}); });
+    return;
+  }
+  if (spec.type == "jsonl") {
+    store_.Run(io_, [path = spec.path, body = std::move(m.body)](Store&) { return AppendJsonl(path, body); },
+               [this, msg](DeliveryResult r) { OnResult(msg, std::move(r)); });
     return;
   }
   HttpRequest req;
-  req.url = sink.url;
+  req.url = m.url;
   req.method = "POST";
-  req.body = row.payload;
+  req.body = std::move(m.body);
+  req.headers = std::move(m.headers);
   req.user_agent = config_.daemon.user_agent;
-  req.timeout = sink.timeout;
-  req.connect_timeout = std::min(sink.timeout, config_.daemon.connect_timeout);
+  req.timeout = spec.timeout;
+  req.connect_timeout = std::min(spec.timeout, config_.daemon.connect_timeout);
   req.max_redirects = 0;
   req.max_body_bytes = 1 << 20;
   req.accept_encoding = false;
-  req.allow_private = sink.allow_private_addresses;
-  // Standard Webhooks: the id is fixed per alert, the timestamp is this attempt's.
-  std::int64_t ts = UnixNow();
-  req.headers = {"Content-Type: application/json", "webhook-id: " + row.alert_id,
-                 "webhook-timestamp: " + std::to_string(ts)};
-  if (!sink.secrets.empty()) req.headers.push_back("webhook-signature: " + SignWebhook(sink.secrets, row.alert_id, ts, row.payload));
-  for (const auto& [k, v] : sink.headers) req.headers.push_back(k + ": " + v);
-  http_.Start(std::move(req), [this, row = std::move(row)](HttpResponse resp) {
-    OnResult(row, ClassifyHttp(resp));
+  req.allow_private = spec.allow_private_addresses;
+  bool smtp = spec.type == "email";
+  if (smtp) {
+    req.mail_from = m.mail_from;
+    req.mail_rcpt = m.mail_rcpt;
+    req.username = spec.username;
+    req.password = spec.password;
+    req.require_tls = spec.starttls == "required";
+  }
+  http_.Start(std::move(req), [this, msg, smtp](HttpResponse resp) {
+    DeliveryResult r = smtp ? ClassifySmtp(resp) : ClassifyHttp(resp);
+    RetryAfterFromBody(resp, r);
+    OnResult(msg, std::move(r));
   });
 }
 
@@ -147,43 +360,71 @@ std::chrono::milliseconds Dispatcher::Backoff(int attempts) {
   return std::chrono::milliseconds(delay - delay / 2 + dist(rng_));
 }
 
-void Dispatcher::OnResult(const OutboxRow& row, DeliveryResult result) {
+void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   std::int64_t now = UnixNowMs();
-  std::string sink_where = row.sink;
-  if (auto it = sinks_.find(row.sink); it != sinks_.end() && !it->second->url.empty()) {
-    sink_where += " (" + RedactUrl(it->second->url) + ")";
+  SinkState& sink = *msg->sink;
+  const SinkSpec& spec = *sink.spec;
+  std::string where = spec.name;
+  if (!spec.url.empty()) where += " (" + RedactUrl(spec.url) + ")";
+  std::string what = msg->rows.size() == 1 ? "alert " + msg->id
+                                           : "digest " + msg->id + " (" + std::to_string(msg->rows.size()) + " alerts)";
+  std::vector<std::int64_t> ids;
+  int attempts = 0;
+  std::int64_t oldest = now;
+  for (const OutboxRow& r : msg->rows) {
+    ids.push_back(r.id);
+    attempts = std::max(attempts, r.attempts);
+    oldest = std::min(oldest, r.created_ms);
   }
-  int attempts = row.attempts + 1;
+  ++attempts;  // this one
+  auto n = static_cast<std::int64_t>(msg->rows.size());
   std::function<Status(Store&)> record;
+  bool too_old = now - oldest > config_.daemon.max_alert_age.count();
   if (result.outcome == DeliveryOutcome::kDelivered) {
-    ++counters_.delivered;
-    spdlog::debug("delivered {} to {}", row.alert_id, sink_where);
-    record = [id = row.id, now](Store& s) { return s.MarkDelivered(id, now); };
-  } else if (result.outcome == DeliveryOutcome::kPermanent || attempts >= config_.daemon.max_attempts) {
-    ++counters_.dead;
-    spdlog::error("alert {} to {} failed permanently after {} attempt(s): {}", row.alert_id, sink_where, attempts,
-                  result.error);
-    record = [id = row.id, err = result.error](Store& s) { return s.MarkDead(id, err); };
+    counters_.delivered += n;
+    ++counters_.messages;
+    spdlog::debug("delivered {} to {}", what, where);
+    record = [ids, now](Store& s) { return s.MarkDelivered(ids, now); };
+  } else if (result.outcome == DeliveryOutcome::kPermanent || attempts >= config_.daemon.max_attempts || too_old) {
+    counters_.dead += n;
+    std::string why = result.outcome == DeliveryOutcome::kPermanent ? "failed permanently"
+                      : too_old ? "gave up (older than max_alert_age " + FormatDuration(config_.daemon.max_alert_age) + ")"
+                                : "gave up after " + std::to_string(attempts) + " attempts";
+    spdlog::error("{} to {} {}: {}; kept as dead (feedwatch outbox retry --dead)", what, where, why, result.error);
+    record = [ids, err = result.error](Store& s) { return s.MarkDead(ids, err); };
+    if (flush_done_ && spec.ordered) sink.flush_blocked = true;
   } else {
-    ++counters_.retried;
-    auto delay = Backoff(row.attempts);
+    counters_.retried += n;
+    auto delay = Backoff(attempts - 1);
     if (result.retry_after) {
       auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*result.retry_after);
       delay = std::clamp(ra, std::chrono::milliseconds(1000), std::chrono::milliseconds(3'600'000));
     }
-    spdlog::warn("alert {} to {} failed (attempt {}): {}; retrying in {}", row.alert_id, sink_where, attempts,
-                 result.error, FormatDuration(delay));
-    record = [id = row.id, err = result.error, at = now + delay.count()](Store& s) { return s.MarkRetry(id, err, at); };
+    spdlog::warn("{} to {} failed (attempt {}): {}; retrying in {}", what, where, attempts, result.error,
+                 FormatDuration(delay));
+    record = [ids, err = result.error, at = now + delay.count()](Store& s) { return s.MarkRetry(ids, err, at); };
+    if (flush_done_ && spec.ordered) sink.flush_blocked = true;
   }
-  store_.Run(io_, std::move(record), [this, id = row.id](Status st) {
+  store_.Run(io_, std::move(record), [this, msg](Status st) {
     if (!st.ok()) spdlog::error("outbox: {}", st.message());
-    in_flight_.erase(id);
+    --msg->sink->in_flight;
+    for (const OutboxRow& r : msg->rows) in_flight_ids_.erase(r.id);
     Kick();
+    MaybeFinishFlush();
+  });
+}
+
+void Dispatcher::ScheduleWake(std::optional<std::int64_t> at_ms) {
+  if (!at_ms || stopped_) return;
+  std::int64_t delay = std::clamp<std::int64_t>(*at_ms - UnixNowMs(), 0, kIdleRecheckMs);
+  wake_.expires_after(std::chrono::milliseconds(delay) + std::chrono::milliseconds(2));
+  wake_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) Kick();
   });
 }
 
 void Dispatcher::MaybeFinishFlush() {
-  if (!flush_done_ || querying_ || !in_flight_.empty()) return;
+  if (!flush_done_ || querying_ || requery_ || !in_flight_ids_.empty() || deferred_) return;
   auto done = std::move(flush_done_);
   flush_done_ = nullptr;
   done();

@@ -93,13 +93,27 @@ DeliveryResult ClassifyHttp(const HttpResponse& r) {
   d.error = "HTTP " + std::to_string(r.status);
   if (r.status == 408 || r.status == 429 || r.status >= 500) {
     d.outcome = DeliveryOutcome::kRetry;
-    if (!r.retry_after.empty() && std::all_of(r.retry_after.begin(), r.retry_after.end(), ::isdigit) &&
-        r.retry_after.size() < 10) {
-      d.retry_after = std::chrono::seconds(std::stoll(r.retry_after));
-    }
+    if (!r.retry_after.empty()) d.retry_after = ParseRetryAfter(r.retry_after, UnixNow());
   } else {
     d.outcome = DeliveryOutcome::kPermanent;
     if (r.status >= 300 && r.status < 400) d.error += " (redirects are not followed for sinks; fix the sink URL)";
+  }
+  return d;
+}
+
+DeliveryResult ClassifySmtp(const HttpResponse& r) {
+  DeliveryResult d;
+  if (r.ok) {
+    d.outcome = DeliveryOutcome::kDelivered;
+    return d;
+  }
+  d.error = r.error;
+  if (r.status >= 500 && r.status < 600) {
+    d.outcome = DeliveryOutcome::kPermanent;
+    d.error += " (SMTP " + std::to_string(r.status) + ")";
+  } else {
+    d.outcome = DeliveryOutcome::kRetry;
+    if (r.status >= 400) d.error += " (SMTP " + std::to_string(r.status) + ")";
   }
   return d;
 }

@@ -10,9 +10,11 @@
 #include <map>
 #include <mutex>
 #include <cstdlib>
+#include <cstring>
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "feedwatch/feed.h"
 #include "feedwatch/net_policy.h"
 
 namespace feedwatch {
@@ -33,10 +35,13 @@ struct Transfer {
   std::string cap_error;  // set when the write callback refused more bytes
   std::string blocked;    // set when the network policy refused a connection
   char error_buf[CURL_ERROR_SIZE] = {0};
+  curl_slist* rcpt = nullptr;  // SMTP recipients
+  std::size_t upload_pos = 0;  // SMTP: bytes of the message handed to libcurl
 
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
     if (headers) curl_slist_free_all(headers);
+    if (rcpt) curl_slist_free_all(rcpt);
   }
 };
 
@@ -52,6 +57,15 @@ curl_socket_t OpenSocket(void* userp, curlsocktype purpose, curl_sockaddr* addre
     }
   }
   return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+size_t ReadUpload(char* buffer, size_t size, size_t nitems, void* userp) {
+  auto* t = static_cast<Transfer*>(userp);
+  const std::string& body = t->request.body;
+  size_t n = std::min(size * nitems, body.size() - t->upload_pos);
+  std::memcpy(buffer, body.data() + t->upload_pos, n);
+  t->upload_pos += n;
+  return n;
 }
 
 size_t WriteBody(char* data, size_t size, size_t nmemb, void* userp) {
@@ -151,8 +165,10 @@ class HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_SHARE, share_);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buf);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    // Only HTTP(S), for the first request and every redirect hop.
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    bool smtp = r.url.rfind("smtp://", 0) == 0 || r.url.rfind("smtps://", 0) == 0;
+    // Only HTTP(S), for the first request and every redirect hop; SMTP only
+    // for mail, which the caller asked for by URL.
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
@@ -163,7 +179,20 @@ class HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     if (r.accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
-    if (!r.username.empty()) {
+    if (smtp) {
+      curl_easy_setopt(e, CURLOPT_MAIL_FROM, ("<" + r.mail_from + ">").c_str());
+      for (const auto& to : r.mail_rcpt) t->rcpt = curl_slist_append(t->rcpt, ("<" + to + ">").c_str());
+      curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
+      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt(e, CURLOPT_READFUNCTION, &ReadUpload);
+      curl_easy_setopt(e, CURLOPT_READDATA, t.get());
+      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      if (r.url.rfind("smtp://", 0) == 0) curl_easy_setopt(e, CURLOPT_USE_SSL, r.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+      if (!r.username.empty()) {
+        curl_easy_setopt(e, CURLOPT_USERNAME, r.username.c_str());
+        curl_easy_setopt(e, CURLOPT_PASSWORD, r.password.c_str());
+      }
+    } else if (!r.username.empty()) {
       curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
       curl_easy_setopt(e, CURLOPT_USERNAME, r.username.c_str());
       curl_easy_setopt(e, CURLOPT_PASSWORD, r.password.c_str());
@@ -177,14 +206,14 @@ class HttpClient::Impl {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &ReadHeader);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-    if (r.method == "POST") {
+    if (r.method == "POST" && !smtp) {
       curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     }
     for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
     if (r.method == "POST") t->headers = curl_slist_append(t->headers, "Expect:");
-    if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    if (t->headers && !smtp) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     CURLMcode mc = curl_multi_add_handle(multi_, e);
     if (mc != CURLM_OK) {
       HttpResponse resp;
@@ -346,6 +375,24 @@ class HttpClient::Impl {
 
 HttpClient::HttpClient(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
 HttpClient::~HttpClient() = default;
+std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value, std::int64_t now_unix) {
+  std::string v = value;
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
+  if (v.empty()) return std::nullopt;
+  std::size_t digits = 0;
+  while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
+  bool numeric = digits > 0 && digits < 10 &&
+                 (digits == v.size() || (v[digits] == '.' && v.find_first_not_of("0123456789", digits + 1) == std::string::npos));
+  if (numeric) {
+    // Discord and others send fractions ("1.5"): round up, never retry early.
+    std::int64_t secs = std::stoll(v.substr(0, digits));
+    if (digits < v.size() && v.find_first_not_of("0.", digits) != std::string::npos) ++secs;
+    return std::chrono::seconds(secs);
+  }
+  if (auto when = ParseDate(v)) return std::chrono::seconds(std::max<std::int64_t>(0, *when - now_unix));
+  return std::nullopt;
+}
+
 void HttpClient::Start(HttpRequest request, Handler done) { impl_->Start(std::move(request), std::move(done)); }
 void HttpClient::CancelAll() { impl_->CancelAll(); }
 std::size_t HttpClient::in_flight() const { return impl_->in_flight(); }

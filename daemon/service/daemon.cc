@@ -328,13 +328,9 @@ class Daemon::Impl {
       delay = milliseconds(std::min(d, cap.count()));
     }
     if ((status == 429 || status == 503) && !retry_after.empty()) {
-      std::optional<std::int64_t> secs;
-      if (std::all_of(retry_after.begin(), retry_after.end(), ::isdigit) && retry_after.size() < 10) {
-        secs = std::stoll(retry_after);
-      } else if (auto when = ParseDate(retry_after)) {
-        secs = *when - UnixNow();
+      if (auto secs = ParseRetryAfter(retry_after, UnixNow())) {
+        delay = std::clamp(milliseconds(*secs), base, cap);
       }
-      if (secs) delay = std::clamp(milliseconds(*secs * 1000), base, cap);
     }
     return delay;
   }

@@ -18,7 +18,7 @@ using sql::Stmt;
 
 namespace {
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -69,13 +69,27 @@ ALTER TABLE feeds ADD COLUMN adaptive_interval_ms INTEGER;
 ALTER TABLE feeds ADD COLUMN keys_hash INTEGER;
 )sql";
 
+// v4: digests. A row joins a digest (group_id) before the digest is first
+// sent, so a retry after a crash sends the same rows under the same id. The
+// partial index serves the dispatcher's per-sink scans of pending rows.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE outbox ADD COLUMN group_id TEXT;
+CREATE INDEX outbox_pending_sink ON outbox(sink, id) WHERE state = 'pending';
+CREATE INDEX outbox_group ON outbox(group_id) WHERE group_id IS NOT NULL;
+)sql";
+
+constexpr const char* kOutboxColumns =
+    "o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, o.created_ms, o.state, "
+    "COALESCE(o.last_error, ''), COALESCE(o.group_id, ''), COALESCE(o.delivered_ms, 0) "
+    "FROM outbox o JOIN feeds f ON f.id = o.feed_id";
+
 AlertState StateFromText(const std::string& s) {
   if (s == "delivered") return AlertState::kDelivered;
   if (s == "dead") return AlertState::kDead;
   return AlertState::kPending;
 }
 
-// Reads the columns DueAlerts selects, in its order.
+// Reads kOutboxColumns, in its order.
 OutboxRow ReadOutboxRow(const Stmt& q) {
   OutboxRow r;
   r.id = q.Int(0);
@@ -89,6 +103,8 @@ OutboxRow ReadOutboxRow(const Stmt& q) {
   r.created_ms = q.Int(8);
   r.state = StateFromText(q.Text(9));
   r.last_error = q.Text(10);
+  r.group_id = q.Text(11);
+  r.delivered_ms = q.Int(12);
   return r;
 }
 
@@ -176,7 +192,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
                            " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
   }
   // Each migration runs in its own transaction, in order.
-  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
@@ -299,50 +315,151 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
   return out;
 }
 
-Result<std::vector<OutboxRow>> Store::DueAlerts(std::int64_t now_ms, std::size_t limit, bool ignore_schedule,
-                                                const std::vector<std::int64_t>& exclude) {
-  Stmt q(db_,
-         "SELECT o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, "
-         "o.created_ms, o.state, COALESCE(o.last_error, '') FROM outbox o JOIN feeds f ON f.id = o.feed_id "
-         "WHERE o.state = 'pending' AND (?1 OR o.next_attempt_ms <= ?2) ORDER BY o.id LIMIT ?3", cache_.get());
-  q.Bind(1, static_cast<std::int64_t>(ignore_schedule)).Bind(2, now_ms);
-  q.Bind(3, static_cast<std::int64_t>(limit + exclude.size()));
-  std::vector<OutboxRow> rows;
-  while (q.Step()) {
-    if (std::find(exclude.begin(), exclude.end(), static_cast<std::int64_t>(q.Int(0))) != exclude.end()) continue;
-    OutboxRow r = ReadOutboxRow(q);
-    rows.push_back(std::move(r));
-    if (rows.size() >= limit) break;
+Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQuery>& queries, std::int64_t now_ms,
+                                                        bool ignore_schedule, const std::vector<std::int64_t>& exclude) {
+  auto excluded = [&](std::int64_t id) { return std::find(exclude.begin(), exclude.end(), id) != exclude.end(); };
+  std::vector<SinkPending> out;
+  // Built once: the statement cache is keyed by the SQL text's address.
+  static const std::string kOrdered = std::string("SELECT ") + kOutboxColumns +
+                                      " WHERE o.state = 'pending' AND o.sink = ?1 ORDER BY o.id LIMIT ?2";
+  static const std::string kDue = std::string("SELECT ") + kOutboxColumns +
+                                  " WHERE o.state = 'pending' AND o.sink = ?1 AND (?3 OR o.next_attempt_ms <= ?4) "
+                                  "ORDER BY o.id LIMIT ?2";
+  static const std::string kGroup =
+      std::string("SELECT ") + kOutboxColumns + " WHERE o.state = 'pending' AND o.group_id = ? ORDER BY o.id";
+  Stmt ordered(db_, kOrdered.c_str(), cache_.get());
+  Stmt due(db_, kDue.c_str(), cache_.get());
+  Stmt next(db_, "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND sink = ? AND next_attempt_ms > ?",
+            cache_.get());
+  Stmt group(db_, kGroup.c_str(), cache_.get());
+  for (const SinkQuery& q : queries) {
+    SinkPending p;
+    p.sink = q.sink;
+    Stmt& st = q.ordered ? ordered : due;
+    st.Reset();
+    st.Bind(1, q.sink).Bind(2, static_cast<std::int64_t>(q.limit + exclude.size()));
+    if (!q.ordered) st.Bind(3, static_cast<std::int64_t>(ignore_schedule)).Bind(4, now_ms);
+    std::vector<std::string> groups;
+    while (st.Step()) {
+      OutboxRow r = ReadOutboxRow(st);
+      if (excluded(r.id)) continue;
+      if (!r.group_id.empty() && std::find(groups.begin(), groups.end(), r.group_id) == groups.end()) {
+        groups.push_back(r.group_id);
+      }
+      p.rows.push_back(std::move(r));
+      if (p.rows.size() >= q.limit) break;
+    }
+    if (!st.ok()) return st.status("reading outbox");
+    // A digest travels whole: add members the limit cut off.
+    for (const std::string& g : groups) {
+      group.Reset();
+      group.Bind(1, g);
+      while (group.Step()) {
+        std::int64_t id = group.Int(0);
+        if (excluded(id)) continue;
+        bool have = std::any_of(p.rows.begin(), p.rows.end(), [&](const OutboxRow& r) { return r.id == id; });
+        if (!have) p.rows.push_back(ReadOutboxRow(group));
+      }
+      if (!group.ok()) return group.status("reading digest");
+    }
+    std::sort(p.rows.begin(), p.rows.end(), [](const OutboxRow& a, const OutboxRow& b) { return a.id < b.id; });
+    if (!q.ordered) {
+      next.Reset();
+      next.Bind(1, q.sink).Bind(2, now_ms);
+      if (!next.Step()) return next.status("reading outbox");
+      if (!next.IsNull(0)) p.next_ms = next.Int(0);
+    }
+    out.push_back(std::move(p));
   }
+  return out;
+}
+
+Status Store::AssignGroup(const std::vector<std::int64_t>& ids, const std::string& group_id) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  Stmt u(db_, "UPDATE outbox SET group_id = ? WHERE id = ? AND state = 'pending'", cache_.get());
+  for (std::int64_t id : ids) {
+    u.Reset();
+    if (Status st = u.Bind(1, group_id).Bind(2, id).Run("forming digest"); !st.ok()) return st;
+  }
+  return tx.Commit();
+}
+
+namespace {
+
+template <typename BindFn>
+Status UpdateEach(sqlite3* db, sql::StmtCache* cache, const std::string& path, const char* sql_text,
+                  const std::vector<std::int64_t>& ids, const char* what, BindFn bind) {
+  Transaction tx(db);
+  if (!tx.ok()) return Status::Io(path + ": begin: " + sqlite3_errmsg(db));
+  Stmt u(db, sql_text, cache);
+  for (std::int64_t id : ids) {
+    u.Reset();
+    bind(u, id);
+    if (Status st = u.Run(what); !st.ok()) return st;
+  }
+  return tx.Commit();
+}
+
+}  // namespace
+
+Status Store::MarkDelivered(const std::vector<std::int64_t>& ids, std::int64_t now_ms) {
+  return UpdateEach(db_, cache_.get(), path_,
+                    "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?, "
+                    "last_error = NULL WHERE id = ?",
+                    ids, "marking alert delivered", [&](Stmt& u, std::int64_t id) { u.Bind(1, now_ms).Bind(2, id); });
+}
+
+Status Store::MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error, std::int64_t next_attempt_ms) {
+  return UpdateEach(db_, cache_.get(), path_,
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?", ids,
+                    "scheduling alert retry",
+                    [&](Stmt& u, std::int64_t id) { u.Bind(1, next_attempt_ms).Bind(2, error).Bind(3, id); });
+}
+
+Status Store::MarkDead(const std::vector<std::int64_t>& ids, const std::string& error) {
+  return UpdateEach(db_, cache_.get(), path_,
+                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?", ids,
+                    "dead-lettering alert", [&](Stmt& u, std::int64_t id) { u.Bind(1, error).Bind(2, id); });
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> Store::PendingBySink() {
+  Stmt q(db_, "SELECT sink, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY sink ORDER BY sink", cache_.get());
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  while (q.Step()) out.emplace_back(q.Text(0), q.Int(1));
+  if (!q.ok()) return q.status("counting outbox");
+  return out;
+}
+
+Result<std::vector<OutboxRow>> Store::ListOutbox(const OutboxFilter& filter) {
+  Stmt q(db_, (std::string("SELECT ") + kOutboxColumns +
+               " WHERE (?1 = '' OR o.state = ?1) ORDER BY o.id DESC LIMIT ?2").c_str());
+  q.Bind(1, filter.state).Bind(2, static_cast<std::int64_t>(filter.limit));
+  std::vector<OutboxRow> rows;
+  while (q.Step()) rows.push_back(ReadOutboxRow(q));
   if (!q.ok()) return q.status("reading outbox");
   return rows;
 }
 
-Result<std::optional<std::int64_t>> Store::NextAttemptTime() {
-  Stmt q(db_,
-         "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'", cache_.get());
-  if (!q.Step()) return q.status("reading outbox");
-  if (q.IsNull(0)) return std::optional<std::int64_t>();
-  return std::optional<std::int64_t>(q.Int(0));
+Result<int> Store::RetryAlert(const std::string& ref, std::int64_t now_ms) {
+  Stmt u(db_,
+         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?1, group_id = NULL "
+         "WHERE (alert_id = ?2 OR CAST(id AS TEXT) = ?2) AND state != 'pending'");
+  if (Status st = u.Bind(1, now_ms).Bind(2, ref).Run("retrying alert"); !st.ok()) return st;
+  return sqlite3_changes(db_);
 }
 
-Status Store::MarkDelivered(std::int64_t id, std::int64_t now_ms) {
+Result<int> Store::RetryDead(std::int64_t now_ms) {
   Stmt u(db_,
-         "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL "
-         "WHERE id = ?", cache_.get());
-  return u.Bind(1, now_ms).Bind(2, id).Run("marking alert delivered");
+         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, group_id = NULL WHERE state = 'dead'");
+  if (Status st = u.Bind(1, now_ms).Run("retrying dead alerts"); !st.ok()) return st;
+  return sqlite3_changes(db_);
 }
 
-Status Store::MarkRetry(std::int64_t id, const std::string& error, std::int64_t next_attempt_ms) {
-  Stmt u(db_,
-         "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?", cache_.get());
-  return u.Bind(1, next_attempt_ms).Bind(2, error).Bind(3, id).Run("scheduling alert retry");
-}
-
-Status Store::MarkDead(std::int64_t id, const std::string& error) {
-  Stmt u(db_,
-         "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?", cache_.get());
-  return u.Bind(1, error).Bind(2, id).Run("dead-lettering alert");
+Result<int> Store::DropAlert(const std::string& ref) {
+  Stmt u(db_, "DELETE FROM outbox WHERE alert_id = ?1 OR CAST(id AS TEXT) = ?1");
+  if (Status st = u.Bind(1, ref).Run("dropping alert"); !st.ok()) return st;
+  return sqlite3_changes(db_);
 }
 
 Result<OutboxCounts> Store::CountOutbox() {

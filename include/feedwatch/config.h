@@ -29,14 +29,37 @@ struct FeedSpec {
   int line = 0;       // where it is declared, for messages
 };
 
+// Where alerts go (docs/sinks.md). Which keys apply depends on `type`.
 struct SinkSpec {
   std::string name;  // unique; rules refer to it
-  std::string type;  // "log" or "webhook"
-  std::string url;   // webhook
-  std::vector<std::string> secrets;  // whsec_… signing keys, in configured order
-  std::map<std::string, std::string> headers;
+  // "log", "jsonl", "webhook", "slack", "discord", "teams", "ntfy", "telegram", "email"
+  std::string type;
+  std::string url;   // webhook/slack/discord/teams: the endpoint; ntfy: server;
+                     // telegram: API base; email: smtp:// or smtps:// server
+  std::vector<std::string> secrets;  // webhook: whsec_… signing keys, in configured order
+  std::map<std::string, std::string> headers;  // extra HTTP headers (fixed strings, never feed text)
   milliseconds timeout{15000};
   bool allow_private_addresses = false;
+  std::string token;    // ntfy access token, telegram bot token (from token_file)
+  std::string chat_id;  // telegram
+  std::string topic;    // ntfy
+  std::string from;     // email
+  std::vector<std::string> to;  // email recipients
+  std::string username, password;  // email (SMTP AUTH); password from password_file
+  std::string starttls = "required";  // email over smtp://: "required" or "off"
+  std::string path;     // jsonl: the file appended to
+  // Rendering: message text (or, for webhook, the whole body) and a title
+  // (email subject, ntfy title). Empty: the built-in format.
+  std::string template_text, title_template;
+  std::string content_type;  // webhook with a template; default application/json
+  // Flow control.
+  int concurrency = 1;   // messages in flight at once
+  bool ordered = true;   // a failing alert holds back later ones (strict order at concurrency 1)
+  double rate_per_second = 0;  // token bucket refill; 0 = unlimited
+  int burst = 1;               // token bucket size
+  milliseconds group_window{0};  // > 0: alerts of a burst go out as one digest
+  int group_max = 20;            // alerts per digest at most
+  std::string group_by = "sink";  // "sink" or "rule"
   int line = 0;
 };
 
@@ -64,6 +87,7 @@ struct DaemonSettings {
   milliseconds retry_base{5 * 1000};      // first delivery retry delay, doubled per attempt
   milliseconds retry_max{60 * 60 * 1000};  // cap on the delay
   int max_attempts = 20;                   // then the alert is dead-lettered
+  milliseconds max_alert_age{3LL * 24 * 60 * 60 * 1000};  // a failing alert older than this is dead-lettered
   std::vector<std::string> rules;          // as written (paths, globs, directories)
 };
 

@@ -53,45 +53,63 @@ struct DeliveryResult {
 // status (3xx is never followed, 4xx is the receiver refusing) is permanent.
 DeliveryResult ClassifyHttp(const HttpResponse& r);
 
+// SMTP result -> outcome: a 5xx reply (mailbox unknown, relay denied, auth
+// failed) is permanent; connection problems and 4xx replies are retried.
+DeliveryResult ClassifySmtp(const HttpResponse& r);
+
 struct DeliveryCounters {
-  std::int64_t delivered = 0, retried = 0, dead = 0;
+  std::int64_t delivered = 0, retried = 0, dead = 0;  // alerts (a digest counts each of its alerts)
+  std::int64_t messages = 0;                           // messages sent successfully
 };
 
-// Sends due outbox rows to their sinks over the shared HttpClient. Lives on
-// the event loop; all SQLite work goes through the StoreThread.
+// Sends due outbox rows to their sinks: per sink a concurrency limit, order
+// (a failing alert holds back later ones), a token-bucket rate limit and
+// digests (group_window). Lives on the event loop; SQLite work and file
+// appends go through the StoreThread.
 class Dispatcher {
  public:
   Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, const Config& config);
+  ~Dispatcher();
 
   // Look for due alerts now (after a poll queued some, or a result came back).
   void Kick();
-  // Try every pending alert once, whatever its schedule; `done` runs when
-  // each has been attempted and its result recorded.
+  // Try every pending alert once, whatever its schedule or digest window (rate
+  // limits still apply); `done` runs when each has been attempted and its
+  // result recorded. An ordered sink stops at its first failure.
   void Flush(std::function<void()> done);
   // No new sends; running ones finish or are cancelled with the HttpClient.
   void Stop();
 
-  std::size_t in_flight() const { return in_flight_.size(); }
+  std::size_t in_flight() const { return in_flight_ids_.size(); }
   const DeliveryCounters& counters() const { return counters_; }
 
  private:
+  struct SinkState;
+  struct Message;
   void Query();
-  void Send(OutboxRow row);
-  void OnResult(const OutboxRow& row, DeliveryResult result);
-  void ScheduleWake(std::optional<std::int64_t> next_ms);
+  void Plan(std::vector<SinkPending> pending);
+  void PlanSink(SinkState& sink, std::vector<OutboxRow> rows, std::optional<std::int64_t> next_ms,
+                std::int64_t now, std::optional<std::int64_t>& wake);
+  bool TakeToken(SinkState& sink, std::optional<std::int64_t>& wake, std::int64_t now);
+  void Launch(SinkState& sink, std::vector<OutboxRow> rows, bool assign_group);
+  void Send(std::shared_ptr<Message> msg);
+  void OnResult(std::shared_ptr<Message> msg, DeliveryResult result);
+  void ScheduleWake(std::optional<std::int64_t> at_ms);
   void MaybeFinishFlush();
+  void WarnUnknownSinks();
   std::chrono::milliseconds Backoff(int attempts);
 
   asio::io_context& io_;
   StoreThread& store_;
   HttpClient& http_;
   const Config& config_;
-  std::map<std::string, const SinkSpec*> sinks_;
+  std::vector<std::unique_ptr<SinkState>> sinks_;
   asio::steady_timer wake_;
-  std::set<std::int64_t> in_flight_;
+  std::set<std::int64_t> in_flight_ids_;
   std::vector<std::int64_t> flushed_;  // ids attempted during Flush()
   std::function<void()> flush_done_;
-  bool querying_ = false, requery_ = false, stopped_ = false;
+  bool querying_ = false, requery_ = false, stopped_ = false, warned_ = false;
+  bool deferred_ = false;  // the last plan left sendable rows waiting (capacity, tokens)
   DeliveryCounters counters_;
   std::mt19937_64 rng_{std::random_device{}()};
 };

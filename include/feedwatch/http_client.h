@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,12 +34,17 @@ struct HttpRequest {
   // another host after a redirect (libcurl's default).
   std::string username, password;
   std::string bearer_token;
+  // SMTP: when `url` is smtp:// or smtps://, `body` is the RFC 5322 message,
+  // sent to `mail_rcpt` from `mail_from`; `username`/`password` are SMTP AUTH.
+  std::string mail_from;
+  std::vector<std::string> mail_rcpt;
+  bool require_tls = true;  // smtp://: STARTTLS required (smtps:// is TLS from the start)
 };
 
 struct HttpResponse {
   bool ok = false;          // the transfer completed (any HTTP status)
   std::string error;        // why not, when !ok: a sentence, without the URL
-  long status = 0;
+  long status = 0;          // HTTP status, or the last SMTP reply code
   std::string body;
   std::string content_type;
   std::string etag;
@@ -71,6 +77,10 @@ class HttpClient {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Retry-After: delay-seconds (fractions allowed) or an HTTP-date, relative to
+// `now_unix`; nullopt when absent or unreadable. Negative delays become 0.
+std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value, std::int64_t now_unix);
 
 // True once curl_global_init has run; HttpClient calls it, callers need not.
 void EnsureCurlGlobalInit();

@@ -52,6 +52,30 @@ struct OutboxRow {
   std::int64_t created_ms = 0;
   AlertState state = AlertState::kPending;
   std::string last_error;
+  std::string group_id;  // digest id once the row joined a digest (fixed from then on)
+  std::int64_t delivered_ms = 0;
+};
+
+// What the dispatcher asks about one sink.
+struct SinkQuery {
+  std::string sink;
+  bool ordered = true;     // rows from the oldest pending one on, due or not
+  std::size_t limit = 64;
+};
+
+struct SinkPending {
+  std::string sink;
+  // ordered: pending rows oldest first, up to the limit, due or not (the
+  // dispatcher stops at the first one not due); unordered: due rows only.
+  // Rows of a digest come with every pending row of that digest.
+  std::vector<OutboxRow> rows;
+  std::optional<std::int64_t> next_ms;  // unordered: earliest future attempt
+};
+
+// `feedwatch outbox list` filters.
+struct OutboxFilter {
+  std::string state;  // "", "pending", "delivered", "dead"
+  std::size_t limit = 50;
 };
 
 // What a poll leaves for the next one: validators for conditional GET, and
@@ -114,15 +138,27 @@ class Store {
   Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FetchState>>& batch, std::int64_t now_ms);
   Result<std::vector<FeedStatus>> FeedStatuses();
 
-  // Pending rows with next_attempt <= now (any time when `ignore_schedule`),
-  // oldest first, excluding ids in `exclude`.
-  Result<std::vector<OutboxRow>> DueAlerts(std::int64_t now_ms, std::size_t limit, bool ignore_schedule,
-                                           const std::vector<std::int64_t>& exclude = {});
-  // Earliest next_attempt of a pending row, if any.
-  Result<std::optional<std::int64_t>> NextAttemptTime();
-  Status MarkDelivered(std::int64_t id, std::int64_t now_ms);
-  Status MarkRetry(std::int64_t id, const std::string& error, std::int64_t next_attempt_ms);
-  Status MarkDead(std::int64_t id, const std::string& error);
+  // Pending rows for each sink (see SinkPending), excluding ids in `exclude`
+  // (in flight). `ignore_schedule`: every pending row counts as due.
+  Result<std::vector<SinkPending>> PendingForSinks(const std::vector<SinkQuery>& queries, std::int64_t now_ms,
+                                                   bool ignore_schedule, const std::vector<std::int64_t>& exclude);
+  // Fixes the membership of a digest before it is first sent.
+  Status AssignGroup(const std::vector<std::int64_t>& ids, const std::string& group_id);
+  // Results of one send, for every row it carried, in one transaction.
+  Status MarkDelivered(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
+  Status MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error, std::int64_t next_attempt_ms);
+  Status MarkDead(const std::vector<std::int64_t>& ids, const std::string& error);
+  // Pending rows per sink name (rows for sinks no longer configured wait).
+  Result<std::vector<std::pair<std::string, std::int64_t>>> PendingBySink();
+
+  // `feedwatch outbox`: newest first.
+  Result<std::vector<OutboxRow>> ListOutbox(const OutboxFilter& filter);
+  // `ref`: row id or alert id. Back to pending, due now, attempts reset, out
+  // of any digest. Returns how many rows changed.
+  Result<int> RetryAlert(const std::string& ref, std::int64_t now_ms);
+  Result<int> RetryDead(std::int64_t now_ms);
+  // Deletes the row (its entry stays seen, so it never alerts again).
+  Result<int> DropAlert(const std::string& ref);
   Result<OutboxCounts> CountOutbox();
   Result<std::int64_t> CountSeen(const std::string& feed_url);
 
