@@ -52,6 +52,21 @@ int main(int argc, char** argv) {
   auto* status_cmd = app.add_subcommand("status", "list feeds with their last result and next due time");
   status_cmd->add_option("-c,--config", status_config, "config file")->capture_default_str();
 
+  feedwatch::OutboxCommand outbox;
+  outbox.config_path = default_config;
+  auto* outbox_cmd = app.add_subcommand("outbox", "inspect and replay queued, delivered and dead alerts");
+  outbox_cmd->require_subcommand(1);
+  outbox_cmd->add_option("-c,--config", outbox.config_path, "config file")->capture_default_str();
+  auto* outbox_list = outbox_cmd->add_subcommand("list", "newest alerts first");
+  outbox_list->add_option("--state", outbox.state, "only this state")->check(CLI::IsMember({"pending", "delivered", "dead"}));
+  outbox_list->add_option("-n,--limit", outbox.limit, "at most this many")->capture_default_str();
+  outbox_list->add_flag("--json", outbox.json, "one JSON object per line");
+  auto* outbox_retry = outbox_cmd->add_subcommand("retry", "send a delivered or dead alert again, now");
+  outbox_retry->add_option("id", outbox.ref, "alert id (fw_…) or row id");
+  outbox_retry->add_flag("--dead", outbox.dead, "every dead alert");
+  auto* outbox_drop = outbox_cmd->add_subcommand("drop", "delete an alert from the outbox (it is not sent)");
+  outbox_drop->add_option("id", outbox.ref, "alert id (fw_…) or row id")->required();
+
   std::vector<std::string> test_rules;
   std::string test_config;
   auto* test_cmd = app.add_subcommand("test", "run the rules' embedded examples ([[rule.test]])");
@@ -72,6 +87,10 @@ int main(int argc, char** argv) {
   if (*fetch_cmd) return feedwatch::CmdFetch(fetch, std::cout, std::cerr);
   if (*status_cmd) return feedwatch::CmdStatus(status_config, std::cout, std::cerr);
   if (*parse_cmd) return feedwatch::CmdParse(parse, std::cout, std::cerr);
+  if (*outbox_cmd) {
+    outbox.action = *outbox_list ? "list" : *outbox_retry ? "retry" : "drop";
+    return feedwatch::CmdOutbox(outbox, std::cout, std::cerr);
+  }
   if (*test_cmd) return feedwatch::CmdTest(test_rules, test_config, std::cout, std::cerr);
   return 2;
 }

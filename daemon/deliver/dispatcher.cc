@@ -114,9 +114,18 @@ void Dispatcher::Flush(std::function<void()> done) {
   Kick();
 }
 
-void Dispatcher::Stop() {
+void Dispatcher::Stop(std::function<void()> idle) {
   stopped_ = true;
   wake_.cancel();
+  idle_ = std::move(idle);
+  MaybeIdle();
+}
+
+void Dispatcher::MaybeIdle() {
+  if (!stopped_ || !idle_ || !in_flight_ids_.empty()) return;
+  auto cb = std::move(idle_);
+  idle_ = nullptr;
+  cb();
 }
 
 void Dispatcher::WarnUnknownSinks() {
@@ -297,6 +306,7 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
     // Not attempted: release the rows without recording anything.
     --msg->sink->in_flight;
     for (const OutboxRow& r : msg->rows) in_flight_ids_.erase(r.id);
+    MaybeIdle();
     return;
   }
   const SinkSpec& spec = *msg->sink->spec;
@@ -409,6 +419,7 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
     if (!st.ok()) spdlog::error("outbox: {}", st.message());
     --msg->sink->in_flight;
     for (const OutboxRow& r : msg->rows) in_flight_ids_.erase(r.id);
+    if (stopped_) return MaybeIdle();
     Kick();
     MaybeFinishFlush();
   });

@@ -295,6 +295,74 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
   return 0;
 }
 
+int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfig(cmd.config_path);
+  if (!cfg.ok()) {
+    err << cfg.status().message() << "\n";
+    return 2;
+  }
+  auto store = Store::Open(cfg->daemon.state_dir);
+  if (!store.ok()) {
+    err << store.status().message() << "\n";
+    return 1;
+  }
+  Store& st = **store;
+  if (cmd.action == "retry" || cmd.action == "drop") {
+    if (cmd.action == "retry" && cmd.dead == !cmd.ref.empty()) {
+      err << "outbox retry: give an alert id (or row id), or --dead\n";
+      return 2;
+    }
+    if (cmd.action == "drop" && cmd.ref.empty()) {
+      err << "outbox drop: give an alert id (or row id)\n";
+      return 2;
+    }
+    Result<int> n = cmd.action == "drop" ? st.DropAlert(cmd.ref)
+                    : cmd.dead           ? st.RetryDead(UnixNowMs())
+                                         : st.RetryAlert(cmd.ref, UnixNowMs());
+    if (!n.ok()) {
+      err << n.status().message() << "\n";
+      return 1;
+    }
+    if (*n == 0 && !cmd.dead) {
+      err << "outbox " << cmd.action << ": no " << (cmd.action == "retry" ? "delivered or dead " : "")
+          << "alert with id " << cmd.ref << "\n";
+      return 1;
+    }
+    out << (cmd.action == "drop" ? "dropped " : "queued for retry: ") << *n << " alert(s)\n";
+    return 0;
+  }
+  auto rows = st.ListOutbox({cmd.state, cmd.limit});
+  if (!rows.ok()) {
+    err << rows.status().message() << "\n";
+    return 1;
+  }
+  const char* names[] = {"pending", "delivered", "dead"};
+  for (const OutboxRow& r : *rows) {
+    auto payload = nlohmann::json::parse(r.payload, nullptr, false);
+    std::string title = payload.is_object() ? payload["entry"].value("title", "") : "";
+    std::string state = names[static_cast<int>(r.state)];
+    if (cmd.json) {
+      nlohmann::json j = {{"id", r.id}, {"alert_id", r.alert_id}, {"state", state}, {"sink", r.sink},
+                          {"rule", r.rule_id}, {"feed", r.feed_url}, {"title", title}, {"attempts", r.attempts},
+                          {"created_at", FormatRfc3339(r.created_ms / 1000)}, {"last_error", r.last_error},
+                          {"digest", r.group_id}};
+      if (r.state == AlertState::kPending) j["next_attempt_at"] = FormatRfc3339(r.next_attempt_ms / 1000);
+      if (r.delivered_ms) j["delivered_at"] = FormatRfc3339(r.delivered_ms / 1000);
+      out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      continue;
+    }
+    out << r.id << "  " << r.alert_id << "  " << state << "  " << r.sink << "  " << r.rule_id << "  attempts "
+        << r.attempts << "  created " << FormatRfc3339(r.created_ms / 1000) << "\n    " << SanitizeUtf8(title) << "\n";
+    if (!r.last_error.empty()) out << "    last error: " << r.last_error << "\n";
+  }
+  auto counts = st.CountOutbox();
+  if (!cmd.json && counts.ok()) {
+    out << "outbox: " << counts->pending << " pending, " << counts->delivered << " delivered, " << counts->dead
+        << " dead\n";
+  }
+  return 0;
+}
+
 int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err) {
   std::string body;
   if (cmd.input == "-") {

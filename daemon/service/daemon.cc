@@ -192,14 +192,17 @@ class Daemon::Impl {
       --busy_;
     }
     ready_.clear();
-    dispatcher_.Stop();
+    // Deliveries in flight finish and their results are recorded: a receiver
+    // that already has the alert is not sent it again after a restart.
+    dispatcher_.Stop([this] { MaybeFinish(); });
     signals_.cancel();
     // Work already in the pipeline (fetched bodies being parsed or committed)
     // is allowed to finish: it is at most one poll per feed.
     drain_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(10));
     drain_timer_->async_wait([this](const asio::error_code& ec) {
       if (!ec) {
-        spdlog::warn("shutdown: {} poll(s) still in progress after 10s; stopping anyway", busy_);
+        spdlog::warn("shutdown: {} poll(s) and {} delivery(ies) still in progress after 10s; stopping anyway", busy_,
+                     dispatcher_.in_flight());
         Finish();
       }
     });
@@ -517,7 +520,7 @@ class Daemon::Impl {
   }
 
   void MaybeFinish() {
-    if (busy_ == 0) Finish();
+    if (busy_ == 0 && dispatcher_.in_flight() == 0) Finish();
   }
 
   void Finish() {

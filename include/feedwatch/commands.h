@@ -48,6 +48,19 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err);
 
 // Lists the config's feeds with their last result and next due time, and the
 // outbox counts, from the state file.
+struct OutboxCommand {
+  std::string config_path;
+  std::string action;  // "list", "retry", "drop"
+  std::string ref;     // row id or alert id (retry, drop)
+  bool dead = false;   // retry --dead: every dead alert
+  std::string state;   // list --state
+  std::size_t limit = 50;
+  bool json = false;   // list --json: one JSON object per line
+};
+// Inspects and replays the outbox of the state directory the config names;
+// safe while the daemon runs (it picks retried alerts up within seconds).
+int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err);
+
 int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err);
 
 // Runs every rule's embedded examples ([[rule.test]]). Prints each failure

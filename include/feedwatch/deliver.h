@@ -77,8 +77,9 @@ class Dispatcher {
   // limits still apply); `done` runs when each has been attempted and its
   // result recorded. An ordered sink stops at its first failure.
   void Flush(std::function<void()> done);
-  // No new sends; running ones finish or are cancelled with the HttpClient.
-  void Stop();
+  // No new sends. Sends in flight finish (or are cancelled with the
+  // HttpClient); `idle` runs once none is left and every result is recorded.
+  void Stop(std::function<void()> idle = nullptr);
 
   std::size_t in_flight() const { return in_flight_ids_.size(); }
   const DeliveryCounters& counters() const { return counters_; }
@@ -108,6 +109,8 @@ class Dispatcher {
   std::set<std::int64_t> in_flight_ids_;
   std::vector<std::int64_t> flushed_;  // ids attempted during Flush()
   std::function<void()> flush_done_;
+  std::function<void()> idle_;
+  void MaybeIdle();
   bool querying_ = false, requery_ = false, stopped_ = false, warned_ = false;
   bool deferred_ = false;  // the last plan left sendable rows waiting (capacity, tokens)
   DeliveryCounters counters_;

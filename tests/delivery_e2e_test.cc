@@ -1,0 +1,373 @@
+// Delivery end to end: the real daemon, feeds and receivers on 127.0.0.1 (an
+// HTTP receiver the test scripts, an SMTP server), a real SQLite outbox.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <condition_variable>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "daemon_util.h"
+#include "feedwatch/commands.h"
+#include "feedwatch/daemon.h"
+#include "feedwatch/deliver.h"
+#include "feedwatch/store.h"
+#include "fixture_server.h"
+#include "smtp_server.h"
+#include "test_util.h"
+
+extern char** environ;
+
+namespace feedwatch {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::FixtureServer;
+using testing::LogCapture;
+using testing::ReceivedRequest;
+using testing::RunOnce;
+using testing::SmtpServer;
+using testing::TempDir;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+std::string Rss(int n, const std::string& extra_title = "") {
+  std::string s = R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
+  for (int i = 0; i < n; ++i) {
+    s += "<item><guid>g" + std::to_string(i) + "</guid><title>Export controls on chips, part " + std::to_string(i) +
+         extra_title + "</title><link>https://wire.example/" + std::to_string(i) +
+         "</link><pubDate>Thu, 26 Nov 2026 14:05:00 GMT</pubDate></item>";
+  }
+  return s + "</channel></rss>";
+}
+
+// A config polling `feed_url` (never primed, so every entry is new) with the
+// given [[sink]] blocks.
+LoadedConfig Config(const TempDir& dir, const std::string& feed_url, const std::string& sinks,
+                    const std::string& extra_daemon = "") {
+  dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\ntitle = \"Chip export controls\"\nseverity = \"high\"\n"
+                          "any = ['\\bexport controls\\b']\n");
+  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1h\"\njitter = \"0s\"\n"
+                    "allow_private_addresses = true\nretry_base = \"100ms\"\nretry_max = \"200ms\"\n" +
+                    extra_daemon + "\n[[feed]]\nname = \"wire\"\nurl = \"" + feed_url + "\"\nprime = false\n" + sinks;
+  return testing::LoadConfigText(dir, cfg);
+}
+
+std::string WebhookSink(const std::string& url, const std::string& extra = "") {
+  return "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + url + "\"\nsecret = \"" + kSecret +
+         "\"\ntimeout = \"2s\"\n" + extra + "\n";
+}
+
+// Runs a daemon on a thread until the returned stopper is called.
+class Running {
+ public:
+  explicit Running(LoadedConfig cfg) : daemon_(std::move(cfg)) {
+    thread_ = std::thread([this] {
+      RunOptions opt;
+      opt.handle_signals = false;
+      EXPECT_TRUE(daemon_.Run(opt).ok());
+    });
+  }
+  ~Running() { Stop(); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    daemon_.Stop();
+    thread_.join();
+  }
+  const DaemonStats& stats() const { return daemon_.stats(); }
+
+ private:
+  Daemon daemon_;
+  std::thread thread_;
+};
+
+std::string Title(const ReceivedRequest& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  return j.is_object() ? j["entry"].value("title", "") : "";
+}
+
+// Standard Webhooks verification, computed here independently of SignWebhook.
+bool SignatureValid(const ReceivedRequest& r) {
+  std::string key_b64 = std::string(kSecret).substr(6);
+  std::string key(key_b64.size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
+                          reinterpret_cast<const unsigned char*>(key_b64.data()), static_cast<int>(key_b64.size()));
+  key.resize(static_cast<std::size_t>(n) - (key_b64.size() - key_b64.find_last_not_of('=') - 1));
+  std::string content = r.Header("webhook-id") + "." + r.Header("webhook-timestamp") + "." + r.body;
+  unsigned char mac[64];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
+       content.size(), mac, &len);
+  std::string b64(4 * ((len + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac, static_cast<int>(len));
+  return r.Header("webhook-signature") == "v1," + b64;
+}
+
+TEST(Delivery, OutageThenRecoveryDeliversEveryAlertOnceInCreationOrder) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(4));
+  std::mutex mu;
+  std::vector<std::string> accepted;
+  int refused = 0;
+  server.SetHookResponder([&](const ReceivedRequest& r, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (refused < 3) {
+      ++refused;
+      res.status = 503;
+      return;
+    }
+    accepted.push_back(Title(r));
+    res.status = 200;
+  });
+  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/o"))));
+  EXPECT_GE(server.WaitForHooks(7, seconds(30)), 7u);
+  std::this_thread::sleep_for(milliseconds(300));  // room for a wrong extra delivery
+  d.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(accepted, (std::vector<std::string>{"Export controls on chips, part 0", "Export controls on chips, part 1",
+                                                "Export controls on chips, part 2", "Export controls on chips, part 3"}));
+  for (const auto& h : server.Hooks()) EXPECT_TRUE(SignatureValid(h)) << h.Header("webhook-signature");
+  EXPECT_EQ(d.stats().alerts_delivered, 4);
+}
+
+TEST(Delivery, RetryAfterOnA429IsHonoured) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(1));
+  std::mutex mu;
+  std::vector<Clock::time_point> at;
+  server.SetHookResponder([&](const ReceivedRequest&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    at.push_back(Clock::now());
+    res.status = at.size() == 1 ? 429 : 200;
+    if (at.size() == 1) res.set_header("Retry-After", "2");
+  });
+  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/r"))));
+  ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
+  std::this_thread::sleep_for(milliseconds(300));  // the result is recorded
+  d.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  // retry_base is 100 ms: only Retry-After explains a wait of two seconds.
+  EXPECT_GE(at[1] - at[0], milliseconds(1900));
+  EXPECT_EQ(d.stats().alerts_delivered, 1);
+}
+
+TEST(Delivery, RefusedAlertIsDeadUntilOutboxRetrySendsItAgain) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(1));
+  server.SetHookStatus(400);
+  std::string secret_url = server.Url("/hook/T0001/B0001/SECRETTOKEN");
+  LogCapture log;
+  DaemonStats first = RunOnce(Config(dir, server.Url("/wire.xml"), WebhookSink(secret_url)));
+  EXPECT_EQ(first.alerts_delivered, 0);
+  ASSERT_EQ(server.Hooks().size(), 1u);
+  EXPECT_NE(log.text().find("failed permanently"), std::string::npos) << log.text();
+  EXPECT_EQ(log.text().find("SECRETTOKEN"), std::string::npos) << "sink URL path leaked into the log";
+
+  OutboxCommand list;
+  list.config_path = dir.path() + "/feedwatch.toml";
+  list.action = "list";
+  list.state = "dead";
+  std::ostringstream out, err;
+  ASSERT_EQ(CmdOutbox(list, out, err), 0) << err.str();
+  std::string alert_id = server.Hooks()[0].Header("webhook-id");
+  EXPECT_NE(out.str().find(alert_id), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("last error: HTTP 400"), std::string::npos) << out.str();
+
+  OutboxCommand retry = list;
+  retry.action = "retry";
+  retry.dead = true;
+  std::ostringstream rout;
+  ASSERT_EQ(CmdOutbox(retry, rout, err), 0) << err.str();
+  EXPECT_EQ(rout.str(), "queued for retry: 1 alert(s)\n");
+
+  server.SetHookStatus(200);
+  DaemonStats second = RunOnce(Config(dir, server.Url("/wire.xml"), WebhookSink(secret_url)));
+  EXPECT_EQ(second.alerts_delivered, 1);
+  ASSERT_EQ(server.Hooks().size(), 2u);
+  EXPECT_EQ(server.Hooks()[1].Header("webhook-id"), alert_id);
+  EXPECT_TRUE(SignatureValid(server.Hooks()[1]));
+
+  // Drop: a pending alert leaves the outbox without being sent.
+  OutboxCommand drop = list;
+  drop.action = "drop";
+  drop.ref = alert_id;
+  std::ostringstream dout;
+  ASSERT_EQ(CmdOutbox(drop, dout, err), 0) << err.str();
+  drop.ref = "fw_nosuchalert";
+  EXPECT_EQ(CmdOutbox(drop, dout, err), 1);
+}
+
+TEST(Delivery, GroupWindowSendsABurstAsOneDigest) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(3));
+  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/d"), "group_window = \"1s\"")));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  std::this_thread::sleep_for(milliseconds(1500));  // a second message would show up by now
+  d.Stop();
+  auto hooks = server.Hooks();
+  ASSERT_EQ(hooks.size(), 1u);
+  json j = json::parse(hooks[0].body);
+  EXPECT_EQ(j["type"], "feedwatch.digest");
+  EXPECT_EQ(j["count"], 3);
+  ASSERT_EQ(j["alerts"].size(), 3u);
+  EXPECT_EQ(j["alerts"][0]["entry"]["title"], "Export controls on chips, part 0");
+  EXPECT_EQ(hooks[0].Header("webhook-id"), j["digest_id"]);
+  EXPECT_EQ(hooks[0].Header("webhook-id").rfind("fwd_", 0), 0u);
+  EXPECT_TRUE(SignatureValid(hooks[0]));
+  EXPECT_EQ(d.stats().alerts_delivered, 3);
+}
+
+TEST(Delivery, RateLimitSpacesMessagesOut) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(3));
+  std::mutex mu;
+  std::vector<Clock::time_point> at;
+  server.SetHookResponder([&](const ReceivedRequest&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    at.push_back(Clock::now());
+    res.status = 200;
+  });
+  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/l"), "rate_limit = \"4/s\"")));
+  ASSERT_GE(server.WaitForHooks(3, seconds(30)), 3u);
+  d.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  // 4 per second, burst 1: a token every 250 ms.
+  EXPECT_GE(at[1] - at[0], milliseconds(200));
+  EXPECT_GE(at[2] - at[1], milliseconds(200));
+}
+
+TEST(Delivery, ChatServicesGetTheirFormatsWithFeedTextNeutralised) {
+  TempDir dir;
+  FixtureServer server;
+  // CDATA holding escaped markup: the title's text really is "<!channel> …".
+  server.SetFeed("/wire.xml", Rss(1, "<![CDATA[ &lt;!channel&gt; @everyone &lt;@U1&gt;]]>"));
+  std::string sinks;
+  for (std::string type : {"slack", "discord", "teams", "ntfy", "telegram"}) {
+    sinks += "[[sink]]\ntype = \"" + type + "\"\nurl = \"" + server.Url("/hook/" + type) + "\"\n";
+    if (type == "ntfy") sinks += "topic = \"fw\"\n";
+    if (type == "telegram") sinks += "token = \"1:T\"\nchat_id = \"42\"\n";
+  }
+  DaemonStats s = RunOnce(Config(dir, server.Url("/wire.xml"), sinks));
+  EXPECT_EQ(s.alerts_delivered, 5);
+  std::map<std::string, json> by_path;
+  for (const auto& h : server.Hooks()) by_path[h.path] = json::parse(h.body);
+  ASSERT_EQ(by_path.size(), 5u);
+  std::string slack = by_path["/hook/slack"]["text"];
+  EXPECT_NE(slack.find("&lt;!channel&gt;"), std::string::npos) << slack;
+  EXPECT_EQ(slack.find("<!channel>"), std::string::npos);
+  const json& discord = by_path["/hook/discord"];
+  EXPECT_EQ(discord["allowed_mentions"]["parse"], json::array());
+  EXPECT_EQ(discord["embeds"][0]["title"].get<std::string>().find("@everyone"), std::string::npos);
+  EXPECT_EQ(by_path["/hook/teams"]["attachments"][0]["content"]["type"], "AdaptiveCard");
+  EXPECT_EQ(by_path["/hook/ntfy/"]["topic"], "fw");
+  ASSERT_TRUE(by_path.count("/hook/telegram/bot1:T/sendMessage"));
+  EXPECT_NE(by_path["/hook/telegram/bot1:T/sendMessage"]["text"].get<std::string>().find("&lt;!channel&gt;"),
+            std::string::npos);
+}
+
+TEST(Delivery, EmailGoesOutOverSmtpAndTransientRefusalsAreRetried) {
+  TempDir dir;
+  FixtureServer server;
+  SmtpServer smtp;
+  ASSERT_GT(smtp.port(), 0);
+  server.SetFeed("/wire.xml", Rss(1, " — für Kunden\r\nBcc: victim@example.org"));
+  std::string sink = "[[sink]]\ntype = \"email\"\nurl = \"smtp://127.0.0.1:" + std::to_string(smtp.port()) +
+                     "\"\nstarttls = \"off\"\nfrom = \"feedwatch@example.org\"\nto = [\"desk@example.org\", "
+                     "\"chief@example.org\"]\n";
+  smtp.FailNextData(451);
+  DaemonStats first = RunOnce(Config(dir, server.Url("/wire.xml"), sink));
+  EXPECT_EQ(first.alerts_delivered, 0);
+  EXPECT_EQ(first.alerts_pending, 1);
+  DaemonStats second = RunOnce(Config(dir, server.Url("/wire.xml"), sink));
+  EXPECT_EQ(second.alerts_delivered, 1);
+  ASSERT_EQ(smtp.Messages().size(), 1u);
+  const auto m = smtp.Messages()[0];
+  EXPECT_EQ(m.mail_from, "feedwatch@example.org");
+  EXPECT_EQ(m.rcpt_to, (std::vector<std::string>{"desk@example.org", "chief@example.org"}));
+  std::string head = m.data.substr(0, m.data.find("\r\n\r\n") + 2);
+  EXPECT_NE(head.find("\r\nSubject: =?UTF-8?B?"), std::string::npos) << head;
+  EXPECT_EQ(head.find("\r\nBcc:"), std::string::npos) << head;
+  EXPECT_NE(head.find("To: desk@example.org, chief@example.org\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("MIME-Version: 1.0\r\n"), std::string::npos);
+}
+
+TEST(Delivery, JsonlSinkAppendsOneLinePerAlert) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(2));
+  DaemonStats s = RunOnce(Config(dir, server.Url("/wire.xml"), "[[sink]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n"));
+  EXPECT_EQ(s.alerts_delivered, 2);
+  std::istringstream lines(testing::ReadFile(dir.path() + "/alerts.jsonl"));
+  std::vector<std::string> titles;
+  for (std::string line; std::getline(lines, line);) titles.push_back(json::parse(line)["entry"]["title"]);
+  EXPECT_EQ(titles, (std::vector<std::string>{"Export controls on chips, part 0", "Export controls on chips, part 1"}));
+}
+
+// The real binary, killed with SIGKILL while a delivery is in flight: after a
+// restart the alert goes out again under the same webhook-id.
+TEST(Delivery, KilledMidDeliveryResendsTheSameIdAfterRestart) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(1));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  server.SetHookResponder([&](const ReceivedRequest&, httplib::Response& res) {
+    std::unique_lock<std::mutex> lock(mu);
+    if (server.Hooks().size() == 1) cv.wait_for(lock, seconds(10), [&] { return release; });  // stall the first
+    res.status = 200;
+  });
+  Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/k")));  // writes feedwatch.toml
+  std::string config = dir.path() + "/feedwatch.toml";
+  auto spawn = [&] {
+    pid_t pid = 0;
+    std::string log = dir.path() + "/run.log";
+    const char* argv[] = {FEEDWATCH_BINARY, "run", "--config", config.c_str(), nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    EXPECT_EQ(posix_spawn(&pid, FEEDWATCH_BINARY, &fa, nullptr, const_cast<char**>(argv), environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    return pid;
+  };
+  pid_t pid = spawn();
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  pid = spawn();
+  bool resent = server.WaitForHooks(2, seconds(30)) >= 2;
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << testing::ReadFile(dir.path() + "/run.log");
+  ASSERT_TRUE(resent) << testing::ReadFile(dir.path() + "/run.log");
+  auto hooks = server.Hooks();
+  EXPECT_EQ(hooks[0].Header("webhook-id"), hooks[1].Header("webhook-id"));
+  EXPECT_EQ(hooks[0].body, hooks[1].body);
+  auto store = Store::Open(dir.path() + "/state");
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->CountOutbox()->delivered, 1);
+}
+
+}  // namespace
+}  // namespace feedwatch
