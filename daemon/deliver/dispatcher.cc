@@ -268,10 +268,7 @@ void Dispatcher::Launch(SinkState& s, std::vector<OutboxRow> rows, bool assign_g
   auto msg = std::make_shared<Message>();
   msg->sink = &s;
   ++s.in_flight;
-  for (const OutboxRow& r : rows) {
-    in_flight_ids_.insert(r.id);
-    if (flush_done_) flushed_.push_back(r.id);
-  }
+  for (const OutboxRow& r : rows) in_flight_ids_.insert(r.id);
   if (!rows.front().group_id.empty()) {
     msg->id = rows.front().group_id;
   } else if (assign_group) {
@@ -413,7 +410,11 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
     spdlog::warn("{} to {} failed (attempt {}): {}; retrying in {}", what, where, attempts, result.error,
                  FormatDuration(delay));
     record = [ids, err = result.error, at = now + delay.count()](Store& s) { return s.MarkRetry(ids, err, at); };
-    if (flush_done_ && spec.ordered) sink.flush_blocked = true;
+    if (flush_done_) {
+      // Still pending, but attempted in this flush: not again.
+      flushed_.insert(flushed_.end(), ids.begin(), ids.end());
+      if (spec.ordered) sink.flush_blocked = true;
+    }
   }
   store_.Run(io_, std::move(record), [this, msg](Status st) {
     if (!st.ok()) spdlog::error("outbox: {}", st.message());

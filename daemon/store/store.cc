@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <unordered_set>
 
 #include "feedwatch/util.h"
 #include "sqlite_util.h"
@@ -317,7 +318,8 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
 
 Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQuery>& queries, std::int64_t now_ms,
                                                         bool ignore_schedule, const std::vector<std::int64_t>& exclude) {
-  auto excluded = [&](std::int64_t id) { return std::find(exclude.begin(), exclude.end(), id) != exclude.end(); };
+  std::unordered_set<std::int64_t> skip(exclude.begin(), exclude.end());
+  auto excluded = [&](std::int64_t id) { return skip.count(id) != 0; };
   std::vector<SinkPending> out;
   // Built once: the statement cache is keyed by the SQL text's address.
   static const std::string kOrdered = std::string("SELECT ") + kOutboxColumns +

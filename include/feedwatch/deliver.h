@@ -107,7 +107,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<SinkState>> sinks_;
   asio::steady_timer wake_;
   std::set<std::int64_t> in_flight_ids_;
-  std::vector<std::int64_t> flushed_;  // ids attempted during Flush()
+  std::vector<std::int64_t> flushed_;  // ids attempted during Flush() and still pending
   std::function<void()> flush_done_;
   std::function<void()> idle_;
   void MaybeIdle();
