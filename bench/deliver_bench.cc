@@ -148,7 +148,7 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
       }
     }
   }
-  Config cfg;
+  auto cfg = std::make_shared<Config>();
   SinkSpec sink;
   sink.name = "hook";
   sink.type = "webhook";
@@ -157,7 +157,7 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
   sink.allow_private_addresses = true;
   sink.concurrency = connections;
   sink.ordered = connections == 1;
-  cfg.sinks.push_back(sink);
+  cfg->sinks.push_back(sink);
   asio::io_context io;
   HttpClient http(io);
   auto opened = Store::Open(dir);

@@ -1,20 +1,23 @@
 // feedwatch: watches news feeds and raises alerts. This file only parses the
 // command line; everything else lives in the modules under daemon/.
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 
 #include "feedwatch/commands.h"
+#include "feedwatch/logging.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"feedwatch: watches news feeds and raises alerts when entries match your rules"};
   app.set_version_flag("--version", std::string("feedwatch ") + feedwatch::kVersion);
   app.require_subcommand(1);
-  std::string log_level = "info";
+  std::string log_level = "info", log_format = "text";
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-format", log_format,
+                 "text (journald-aware: syslog priority prefixes, no timestamps under systemd) or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
 
   std::string default_config = "/etc/feedwatch/feedwatch.toml";
   feedwatch::RunCommand run;
@@ -52,6 +55,11 @@ int main(int argc, char** argv) {
   auto* status_cmd = app.add_subcommand("status", "list feeds with their last result and next due time");
   status_cmd->add_option("-c,--config", status_config, "config file")->capture_default_str();
 
+  std::string reload_config = default_config;
+  auto* reload_cmd = app.add_subcommand("reload", "ask the running daemon to reload its config and rules "
+                                                  "(through [admin] listen; or: systemctl reload feedwatch)");
+  reload_cmd->add_option("-c,--config", reload_config, "config file")->capture_default_str();
+
   feedwatch::OutboxCommand outbox;
   outbox.config_path = default_config;
   auto* outbox_cmd = app.add_subcommand("outbox", "inspect and replay queued, delivered and dead alerts");
@@ -75,11 +83,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  auto logger = spdlog::stderr_color_mt("feedwatch");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(log_level));
-  if (std::getenv("JOURNAL_STREAM")) spdlog::set_pattern("%l: %v");  // journald adds its own timestamps
-  else spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (auto st = feedwatch::ConfigureLogging(log_level, log_format); !st.ok()) {
+    std::cerr << st.message() << "\n";
+    return 2;
+  }
 
   if (*run_cmd) return feedwatch::CmdRun(run, std::cout, std::cerr);
   if (*check_cmd) return feedwatch::CmdCheck(check_config, std::cout, std::cerr);
@@ -87,6 +94,7 @@ int main(int argc, char** argv) {
   if (*fetch_cmd) return feedwatch::CmdFetch(fetch, std::cout, std::cerr);
   if (*status_cmd) return feedwatch::CmdStatus(status_config, std::cout, std::cerr);
   if (*parse_cmd) return feedwatch::CmdParse(parse, std::cout, std::cerr);
+  if (*reload_cmd) return feedwatch::CmdReload(reload_config, std::cout, std::cerr);
   if (*outbox_cmd) {
     outbox.action = *outbox_list ? "list" : *outbox_retry ? "retry" : "drop";
     return feedwatch::CmdOutbox(outbox, std::cout, std::cerr);

@@ -67,7 +67,7 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                        "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
                        "max_attempts", "rules", "allow_private_addresses", "max_concurrent_fetches",
                        "max_per_host", "max_interval", "publisher_hints", "adaptive", "adaptive_min",
-                       "adaptive_max", "max_alert_age"},
+                       "adaptive_max", "max_alert_age", "seen_retention", "delivered_retention", "stop_timeout"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
   if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
@@ -83,6 +83,12 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "retry_max", errors)) d.retry_max = *v;
   if (auto v = tomlutil::GetIntInRange(t, "max_attempts", 1, 1000, errors)) d.max_attempts = *v;
   if (auto v = tomlutil::GetDuration(t, "max_alert_age", errors)) d.max_alert_age = *v;
+  if (auto v = tomlutil::GetDuration(t, "seen_retention", errors)) d.seen_retention = *v;
+  if (auto v = tomlutil::GetDuration(t, "delivered_retention", errors)) d.delivered_retention = *v;
+  if (auto v = tomlutil::GetDuration(t, "stop_timeout", errors)) d.stop_timeout = *v;
+  if (d.seen_retention < std::chrono::hours(48)) {
+    errors.Add(t.get("seen_retention"), "'seen_retention' below 2d would let entries still in a feed alert again");
+  }
   if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
   if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors)) d.allow_private_addresses = *v;
   if (auto v = tomlutil::GetIntInRange(t, "max_concurrent_fetches", 1, 10000, errors)) d.max_concurrent_fetches = *v;
@@ -376,7 +382,23 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
   cfg.path = path;
   Errors errors(path);
   std::string base_dir = fs::path(path).parent_path().string();
-  tomlutil::CheckKeys(root, {"daemon", "feed", "sink"}, "the top level", errors);
+  tomlutil::CheckKeys(root, {"daemon", "feed", "sink", "admin"}, "the top level", errors);
+  if (const toml::node* a = root.get("admin")) {
+    if (const toml::table* t = a->as_table()) {
+      tomlutil::CheckKeys(*t, {"listen"}, "[admin]", errors);
+      if (auto v = tomlutil::GetString(*t, "listen", errors)) {
+        cfg.admin_listen = *v;
+        bool unix_socket = v->rfind("unix:/", 0) == 0;
+        bool loopback = v->rfind("127.0.0.1:", 0) == 0 || v->rfind("[::1]:", 0) == 0 || v->rfind("localhost:", 0) == 0;
+        if (!unix_socket && !loopback) {
+          errors.Add(t->get("listen"), "[admin] listen must be \"127.0.0.1:PORT\", \"[::1]:PORT\" or "
+                                       "\"unix:/path/to/socket\" (the endpoint is never exposed beyond this host)");
+        }
+      }
+    } else {
+      errors.Add(a, "[admin] must be a table");
+    }
+  }
   if (const toml::node* d = root.get("daemon")) {
     if (const toml::table* t = d->as_table()) LoadDaemon(*t, base_dir, cfg.daemon, errors);
     else errors.Add(d, "[daemon] must be a table");

@@ -75,12 +75,19 @@ struct Dispatcher::Message {
   std::string id;               // alert id, or digest id
 };
 
-Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, const Config& config)
-    : io_(io), store_(store), http_(http), config_(config), wake_(io) {
+Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
+                       std::shared_ptr<const Config> config)
+    : io_(io), store_(store), http_(http), wake_(io) {
+  Reconfigure(std::move(config));
+}
+
+void Dispatcher::Reconfigure(std::shared_ptr<const Config> config) {
   std::int64_t now = UnixNowMs();
-  for (const auto& s : config_.sinks) {
-    auto st = std::make_unique<SinkState>();
-    st->spec = &s;
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(), [](const auto& s) { return s->in_flight == 0; }),
+                 retired_.end());
+  if (retired_.empty()) old_configs_.clear();
+  std::vector<std::unique_ptr<SinkState>> next;
+  for (const auto& s : config->sinks) {
     auto fmt = SinkFormatter::Make(s);
     if (!fmt.ok()) {
       // The config loader validated the templates already; this cannot
@@ -88,11 +95,30 @@ Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& htt
       spdlog::error("{}", fmt.status().message());
       continue;
     }
+    std::unique_ptr<SinkState> st;
+    for (auto& old : sinks_) {
+      if (old && old->spec->name == s.name) st = std::move(old);
+    }
+    if (!st) {
+      st = std::make_unique<SinkState>();
+      st->tokens = s.burst;
+      st->refilled_ms = now;
+    }
+    st->spec = &s;
     st->fmt = std::move(*fmt);
-    st->tokens = s.burst;
-    st->refilled_ms = now;
-    sinks_.push_back(std::move(st));
+    st->tokens = std::min<double>(st->tokens, s.burst);
+    next.push_back(std::move(st));
   }
+  for (auto& old : sinks_) {
+    if (old) retired_.push_back(std::move(old));
+  }
+  sinks_ = std::move(next);
+  // Retired states keep pointing into the previous config until their
+  // messages finish: keep it alive as long as they are.
+  if (config_) old_configs_.push_back(config_);
+  config_ = std::move(config);
+  warned_ = false;
+  if (!stopped_) Kick();
 }
 
 Dispatcher::~Dispatcher() = default;
@@ -131,7 +157,7 @@ void Dispatcher::MaybeIdle() {
 void Dispatcher::WarnUnknownSinks() {
   warned_ = true;
   std::set<std::string> known;
-  for (const auto& s : config_.sinks) known.insert(s.name);
+  for (const auto& s : config_->sinks) known.insert(s.name);
   store_.Run(io_, [](Store& s) { return s.PendingBySink(); },
              [known = std::move(known)](Result<std::vector<std::pair<std::string, std::int64_t>>> r) {
                if (!r.ok()) return;
@@ -334,9 +360,9 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
   req.method = "POST";
   req.body = std::move(m.body);
   req.headers = std::move(m.headers);
-  req.user_agent = config_.daemon.user_agent;
+  req.user_agent = config_->daemon.user_agent;
   req.timeout = spec.timeout;
-  req.connect_timeout = std::min(spec.timeout, config_.daemon.connect_timeout);
+  req.connect_timeout = std::min(spec.timeout, config_->daemon.connect_timeout);
   req.max_redirects = 0;
   req.max_body_bytes = 1 << 20;
   req.accept_encoding = false;
@@ -357,8 +383,8 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
 }
 
 std::chrono::milliseconds Dispatcher::Backoff(int attempts) {
-  auto base = config_.daemon.retry_base.count();
-  auto cap = config_.daemon.retry_max.count();
+  auto base = config_->daemon.retry_base.count();
+  auto cap = config_->daemon.retry_max.count();
   std::int64_t delay = base;
   for (int i = 0; i < attempts && delay < cap; ++i) delay *= 2;
   delay = std::min(delay, cap);
@@ -386,22 +412,26 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   ++attempts;  // this one
   auto n = static_cast<std::int64_t>(msg->rows.size());
   std::function<Status(Store&)> record;
-  bool too_old = now - oldest > config_.daemon.max_alert_age.count();
+  bool too_old = now - oldest > config_->daemon.max_alert_age.count();
+  SinkOutcomes& by_sink = counters_.by_sink[spec.name];
   if (result.outcome == DeliveryOutcome::kDelivered) {
+    by_sink.delivered += static_cast<std::uint64_t>(n);
     counters_.delivered += n;
     ++counters_.messages;
     spdlog::debug("delivered {} to {}", what, where);
     record = [ids, now](Store& s) { return s.MarkDelivered(ids, now); };
-  } else if (result.outcome == DeliveryOutcome::kPermanent || attempts >= config_.daemon.max_attempts || too_old) {
+  } else if (result.outcome == DeliveryOutcome::kPermanent || attempts >= config_->daemon.max_attempts || too_old) {
     counters_.dead += n;
+    by_sink.dead += static_cast<std::uint64_t>(n);
     std::string why = result.outcome == DeliveryOutcome::kPermanent ? "failed permanently"
-                      : too_old ? "gave up (older than max_alert_age " + FormatDuration(config_.daemon.max_alert_age) + ")"
+                      : too_old ? "gave up (older than max_alert_age " + FormatDuration(config_->daemon.max_alert_age) + ")"
                                 : "gave up after " + std::to_string(attempts) + " attempts";
     spdlog::error("{} to {} {}: {}; kept as dead (feedwatch outbox retry --dead)", what, where, why, result.error);
     record = [ids, err = result.error](Store& s) { return s.MarkDead(ids, err); };
     if (flush_done_ && spec.ordered) sink.flush_blocked = true;
   } else {
     counters_.retried += n;
+    by_sink.retried += static_cast<std::uint64_t>(n);
     auto delay = Backoff(attempts - 1);
     if (result.retry_after) {
       auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*result.retry_after);

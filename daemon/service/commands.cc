@@ -1,5 +1,6 @@
 #include "feedwatch/commands.h"
 
+#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -293,6 +294,54 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
   out << cfg->feeds.size() << " feeds, " << failing << " failing; outbox: " << counts->pending << " pending, "
       << counts->delivered << " delivered, " << counts->dead << " dead\n";
   return 0;
+}
+
+int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfig(config_path);
+  if (!cfg.ok()) {
+    // The daemon would refuse it too; say why before asking.
+    err << cfg.status().message() << "\n";
+    return 2;
+  }
+  if (cfg->admin_listen.empty()) {
+    err << config_path << ": no [admin] listen; reload with `systemctl reload feedwatch` (SIGHUP) instead\n";
+    return 2;
+  }
+  EnsureCurlGlobalInit();
+  CURL* e = curl_easy_init();
+  std::string url, body;
+  if (cfg->admin_listen.rfind("unix:", 0) == 0) {
+    curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, cfg->admin_listen.substr(5).c_str());
+    url = "http://localhost/reload";
+  } else {
+    url = "http://" + cfg->admin_listen + "/reload";
+  }
+  curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e, CURLOPT_POST, 1L);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+  curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
+    static_cast<std::string*>(u)->append(d, s * n);
+    return s * n;
+  });
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
+  CURLcode rc = curl_easy_perform(e);
+  long status = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(e);
+  if (rc != CURLE_OK) {
+    err << "cannot reach the daemon at " << cfg->admin_listen << ": " << curl_easy_strerror(rc) << "\n";
+    return 1;
+  }
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (status == 200 && j.is_object()) {
+    out << "reloaded: rule set generation " << j.value("generation", 0) << "\n";
+    return 0;
+  }
+  err << "reload failed; the daemon keeps running the previous config:\n"
+      << (j.is_object() ? j.value("errors", body) : body) << "\n";
+  return 1;
 }
 
 int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {

@@ -17,7 +17,12 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "feedwatch/admin.h"
 #include "feedwatch/deliver.h"
+#include "feedwatch/metrics.h"
+#include "feedwatch/notify.h"
 #include "feedwatch/feed.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/store_thread.h"
@@ -67,7 +72,10 @@ struct Processed {
 };
 
 struct FeedRuntime {
+  std::shared_ptr<const LoadedConfig> gen;  // keeps *spec alive
   const FeedSpec* spec = nullptr;
+  bool removed = false;       // dropped by a reload; erased when no longer busy
+  std::int64_t next_prune_ms = 0;  // retention pass for this feed's seen rows
   std::unique_ptr<asio::steady_timer> timer;
   std::string host;           // for the per-host limit
   bool busy = false;          // queued, fetching, parsing or being recorded
@@ -109,69 +117,57 @@ std::string HostOf(const std::string& url) {
 
 class Daemon::Impl {
  public:
-  Impl(const LoadedConfig& loaded, DaemonStats& stats, std::unique_ptr<Store> store)
-      : cfg_(loaded.config),
-        matcher_(loaded.matcher),
+  Impl(std::shared_ptr<const LoadedConfig> gen, DaemonStats& stats, std::unique_ptr<Store> store)
+      : gen_(std::move(gen)),
         stats_(stats),
         http_(io_),
         store_(std::move(store)),
         workers_(std::max(1u, std::thread::hardware_concurrency())),
-        dispatcher_(io_, store_, http_, cfg_),
+        dispatcher_(io_, store_, http_, ConfigOf(gen_)),
         signals_(io_) {}
 
   ~Impl() { workers_.join(); }
 
-  void Run(const RunOptions& opt) {
+  static std::shared_ptr<const Config> ConfigOf(const std::shared_ptr<const LoadedConfig>& g) {
+    return std::shared_ptr<const Config>(g, &g->config);
+  }
+
+  Status Run(const RunOptions& opt) {
     once_ = opt.once;
+    metrics_.start_time_seconds = static_cast<double>(UnixNow());
     if (opt.handle_signals) {
       signals_.add(SIGINT);
       signals_.add(SIGTERM);
-      signals_.async_wait([this](const asio::error_code& ec, int sig) {
-        if (ec) return;
-        spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        BeginStop();
-      });
+      if (!once_) signals_.add(SIGHUP);
+      WaitSignal();
     }
-    spdlog::info("feedwatch started: {} feeds, {} rules, {} sinks, state in {}", cfg_.feeds.size(),
-                 matcher_->rules().size(), cfg_.sinks.size(), cfg_.daemon.state_dir);
+    if (!once_ && !cfg().admin_listen.empty()) {
+      auto admin = AdminServer::Start(io_, cfg().admin_listen,
+                                      [this](const AdminRequest& r, AdminServer::Reply reply) { Admin(r, std::move(reply)); });
+      if (!admin.ok()) return admin.status();
+      admin_ = std::move(*admin);
+      spdlog::info("admin endpoint on {}", cfg().admin_listen);
+    }
+    spdlog::info("feedwatch started: {} feeds, {} rules, {} sinks, state in {}", cfg().feeds.size(),
+                 gen_->matcher->rules().size(), cfg().sinks.size(), cfg().daemon.state_dir);
     // Resume what the state file remembers: validators, failures, next due.
     // The loop is not running yet, so waiting for the store thread is fine.
     std::map<std::string, FeedStatus> known;
     if (auto st = store_.RunSync([](Store& s) { return s.FeedStatuses(); }); st.ok()) {
       for (auto& fs : *st) known[fs.url] = fs;
     }
-    feeds_.reserve(cfg_.feeds.size());
-    std::int64_t now = UnixNowMs();
-    for (const auto& spec : cfg_.feeds) {
-      FeedRuntime f;
-      f.spec = &spec;
-      f.timer = std::make_unique<asio::steady_timer>(io_);
-      f.host = HostOf(spec.url);
-      auto it = known.find(spec.url);
-      std::int64_t next_due = 0;
-      if (it != known.end()) {
-        f.etag = it->second.etag;
-        f.last_modified = it->second.last_modified;
-        f.failures = it->second.consecutive_failures;
-        f.adaptive_ms = it->second.adaptive_interval_ms;
-        f.keys_hash = it->second.keys_hash;
-        f.primed = it->second.primed;
-        next_due = it->second.next_due_ms;
-      }
-      feeds_.push_back(std::move(f));
-      FeedRuntime& fr = feeds_.back();
-      if (once_) {
-        Enqueue(fr);
-      } else if (next_due > now) {
-        Schedule(fr, std::chrono::milliseconds(next_due - now));
-      } else {
-        // New or overdue: spread the first polls so a restart does not fire
-        // every feed at once.
-        Schedule(fr, RandomUpTo(std::min(cfg_.daemon.jitter, spec.interval)));
-      }
+    if (auto c = store_.RunSync([](Store& s) { return s.CountOutbox(); }); c.ok()) {
+      metrics_.outbox_pending = c->pending;
+      metrics_.outbox_dead = c->dead;
     }
+    for (const auto& spec : cfg().feeds) AddFeed(spec, known, true);
     if (once_ && feeds_.empty()) FinishCycle();
-    if (!once_) dispatcher_.Kick();  // alerts left from a previous run
+    if (!once_) {
+      dispatcher_.Kick();  // alerts left from a previous run
+      StartTimers();
+      notify::Ready(StatusLine());
+      if (opt.on_ready) opt.on_ready(admin_ ? admin_->port() : 0);
+    }
     io_.run();
     // The loop has stopped: blocking calls to the store thread are fine now.
     if (!not_modified_.empty()) {
@@ -180,33 +176,60 @@ class Daemon::Impl {
     }
     auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
     if (counts.ok()) stats_.alerts_pending = counts->pending;
+    return Status::Ok();
   }
 
   void BeginStop() {
     if (stopping_) return;
     stopping_ = true;
-    for (auto& f : feeds_) f.timer->cancel();
+    notify::Stopping();
+    for (auto& f : feeds_) f->timer->cancel();
     // Feeds waiting for a fetch slot are not started any more.
     for (FeedRuntime* f : ready_) {
       f->busy = false;
       --busy_;
     }
     ready_.clear();
+    for (auto* t : {&status_timer_, &watchdog_timer_, &prune_timer_}) t->cancel();
+    if (admin_) admin_->Close();
     // Deliveries in flight finish and their results are recorded: a receiver
     // that already has the alert is not sent it again after a restart.
     dispatcher_.Stop([this] { MaybeFinish(); });
     signals_.cancel();
     // Work already in the pipeline (fetched bodies being parsed or committed)
     // is allowed to finish: it is at most one poll per feed.
-    drain_timer_ = std::make_unique<asio::steady_timer>(io_, std::chrono::seconds(10));
-    drain_timer_->async_wait([this](const asio::error_code& ec) {
+    auto limit = cfg().daemon.stop_timeout;
+    drain_timer_ = std::make_unique<asio::steady_timer>(io_, limit);
+    drain_timer_->async_wait([this, limit](const asio::error_code& ec) {
       if (!ec) {
-        spdlog::warn("shutdown: {} poll(s) and {} delivery(ies) still in progress after 10s; stopping anyway", busy_,
-                     dispatcher_.in_flight());
+        spdlog::warn("shutdown: {} poll(s) and {} delivery(ies) still in progress after {}; stopping anyway", busy_,
+                     dispatcher_.in_flight(), FormatDuration(limit));
         Finish();
       }
     });
     MaybeFinish();
+  }
+
+  // Re-reads the config file and every rule file off the loop; applies them
+  // only if all are valid. `done` (may be empty) gets the outcome.
+  void Reload(std::function<void(Status)> done) {
+    if (stopping_ || once_) {
+      if (done) done(Status::Invalid("not reloading: the daemon is stopping"));
+      return;
+    }
+    if (done) reload_waiters_.push_back(std::move(done));
+    if (reloading_) {
+      reload_again_ = true;  // a second request while loading: load once more after
+      return;
+    }
+    reloading_ = true;
+    reload_again_ = false;
+    notify::Reloading();
+    spdlog::info("reloading {}", cfg().path);
+    asio::post(workers_, [this, path = cfg().path] {
+      auto loaded = std::make_shared<Result<LoadedConfig>>(LoadAll(path));
+      asio::post(io_, [this, loaded] { OnReloaded(std::move(*loaded)); });
+    });
   }
 
   asio::io_context& io() { return io_; }
@@ -236,9 +259,9 @@ class Daemon::Impl {
   }
 
   void Pump() {
-    for (auto it = ready_.begin(); it != ready_.end() && fetching_ < cfg_.daemon.max_concurrent_fetches;) {
+    for (auto it = ready_.begin(); it != ready_.end() && fetching_ < cfg().daemon.max_concurrent_fetches;) {
       FeedRuntime& f = **it;
-      if (per_host_[f.host] >= cfg_.daemon.max_per_host) {
+      if (per_host_[f.host] >= cfg().daemon.max_per_host) {
         ++it;
         continue;
       }
@@ -252,11 +275,11 @@ class Daemon::Impl {
     ++per_host_[f.host];
     HttpRequest req;
     req.url = f.spec->url;
-    req.user_agent = cfg_.daemon.user_agent;
-    req.timeout = cfg_.daemon.fetch_timeout;
-    req.connect_timeout = cfg_.daemon.connect_timeout;
-    req.max_body_bytes = cfg_.daemon.max_body_bytes;
-    req.max_redirects = cfg_.daemon.max_redirects;
+    req.user_agent = cfg().daemon.user_agent;
+    req.timeout = cfg().daemon.fetch_timeout;
+    req.connect_timeout = cfg().daemon.connect_timeout;
+    req.max_body_bytes = cfg().daemon.max_body_bytes;
+    req.max_redirects = cfg().daemon.max_redirects;
     req.allow_private = f.spec->allow_private_addresses;
     req.username = f.spec->username;
     req.password = f.spec->password;
@@ -279,7 +302,13 @@ class Daemon::Impl {
   // Returns true when the body went to the workers (its slot is released
   // when they are done with it).
   bool OnFetched(FeedRuntime& f, HttpResponse resp) {
-    if (!resp.ok) return Failed(f, resp.error, 0, ""), false;
+    if (!resp.ok) {
+      ++metrics_.fetch_error;
+      return Failed(f, resp.error, 0, ""), false;
+    }
+    metrics_.fetch_seconds.Observe(resp.total_seconds);
+    metrics_.fetch_bytes += resp.body.size();
+    if (f.removed) return PollDone(f, std::chrono::milliseconds(0)), false;
     if (resp.status == 304 || (resp.status >= 200 && resp.status < 300)) f.max_age_ms = MaxAgeMs(resp.cache_control);
     // A permanent redirect seen on three polls in a row: tell the operator.
     if ((resp.first_status == 301 || resp.first_status == 308) && !resp.final_url.empty()) {
@@ -290,15 +319,24 @@ class Daemon::Impl {
     } else {
       f.permanent_redirects = 0;
     }
-    if (resp.status == 304) return NotModified(f, resp), false;
+    if (resp.status == 304) {
+      ++metrics_.fetch_not_modified;
+      return NotModified(f, resp), false;
+    }
     if (resp.status < 200 || resp.status >= 300) {
+      ++metrics_.fetch_error;
       return Failed(f, "HTTP " + std::to_string(resp.status), resp.status, resp.retry_after), false;
     }
-    auto matcher = matcher_;  // the rule set of this moment; a reload would not disturb it
+    // The rules and sinks of this moment, and this feed's spec, held by the
+    // job: a reload swaps them for the next polls without disturbing this one.
+    ++metrics_.fetch_ok;
+    auto gen = gen_;
+    auto feed_gen = f.gen;
+    const FeedSpec* spec = f.spec;
     // A priming poll alerts nothing: only the keys are needed, not matching.
     bool priming = f.spec->prime && !f.primed;
-    asio::post(workers_, [this, &f, matcher, priming, known = f.known, resp = std::move(resp)]() mutable {
-      Processed p = Process(*f.spec, *matcher, resp, priming, known.get());
+    asio::post(workers_, [this, &f, gen, feed_gen, spec, priming, known = f.known, resp = std::move(resp)]() mutable {
+      Processed p = Process(*spec, *gen, resp, priming, known.get());
       p.etag = resp.etag;
       p.last_modified = resp.last_modified;
       resp.body = std::string();  // free the body on the worker, before the post back
@@ -320,10 +358,10 @@ class Daemon::Impl {
     if (f.spec->adaptive && f.adaptive_ms > 0) base = milliseconds(f.adaptive_ms);
     if (f.spec->publisher_hints) {
       // The publisher's hint is a floor, within max_interval.
-      std::int64_t hint = std::min<std::int64_t>(std::max(f.ttl_ms, f.max_age_ms), cfg_.daemon.max_interval.count());
+      std::int64_t hint = std::min<std::int64_t>(std::max(f.ttl_ms, f.max_age_ms), cfg().daemon.max_interval.count());
       base = std::max(base, milliseconds(hint));
     }
-    milliseconds cap = std::max(cfg_.daemon.max_interval, base);
+    milliseconds cap = std::max(cfg().daemon.max_interval, base);
     milliseconds delay = base;
     if (f.failures > 0) {
       std::int64_t d = base.count();
@@ -342,7 +380,7 @@ class Daemon::Impl {
   // half when it did not, within [adaptive_min, adaptive_max].
   void Adapt(FeedRuntime& f, bool changed) {
     if (!f.spec->adaptive) return;
-    std::int64_t lo = cfg_.daemon.adaptive_min.count(), hi = cfg_.daemon.adaptive_max.count();
+    std::int64_t lo = cfg().daemon.adaptive_min.count(), hi = cfg().daemon.adaptive_max.count();
     std::int64_t cur = f.adaptive_ms > 0 ? f.adaptive_ms : std::clamp<std::int64_t>(f.spec->interval.count(), lo, hi);
     f.adaptive_ms = std::clamp<std::int64_t>(changed ? cur / 2 : cur + cur / 2, lo, hi);
   }
@@ -385,8 +423,9 @@ class Daemon::Impl {
   }
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
-  Processed Process(const FeedSpec& spec, const Matcher& matcher, const HttpResponse& resp, bool priming,
-                    const std::unordered_set<std::string>* known) {
+  static Processed Process(const FeedSpec& spec, const LoadedConfig& gen, const HttpResponse& resp, bool priming,
+                           const std::unordered_set<std::string>* known) {
+    const Matcher& matcher = *gen.matcher;
     Processed p;
     ParseOptions popt;
     popt.keys_only = priming;
@@ -432,7 +471,7 @@ class Daemon::Impl {
               NewAlert{id, sink, rule.id, BuildAlertPayload(rule, spec, p.feed_title, e, id, now, highlights)});
         };
         if (rule.sinks.empty()) {
-          for (const auto& s : cfg_.sinks) add_sink(s.name);
+          for (const auto& s : gen.config.sinks) add_sink(s.name);
         } else {
           for (const auto& s : rule.sinks) add_sink(s);
         }
@@ -443,7 +482,11 @@ class Daemon::Impl {
   }
 
   void OnProcessed(FeedRuntime& f, Processed p) {
-    if (!p.status.ok()) return Failed(f, p.status.message());  // a parse error
+    if (!p.status.ok()) {
+      ++metrics_.parse_error;
+      return Failed(f, p.status.message());
+    }
+    metrics_.entries_parsed += p.entries;
     for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", f.spec->url, w);
     stats_.entries += static_cast<std::int64_t>(p.entries);
     std::size_t entries = p.entries;
@@ -474,6 +517,10 @@ class Daemon::Impl {
             f.known = std::move(keys);
             stats_.new_entries += out->new_entries;
             stats_.alerts_queued += out->alerts_queued;
+            metrics_.entries_new += static_cast<std::uint64_t>(out->new_entries);
+            metrics_.alerts_queued += static_cast<std::uint64_t>(out->alerts_queued);
+            for (const auto& rule : out->matched_rules) ++metrics_.matches_by_rule[rule];
+            MaybePrune(f);
             if (out->primed_now) {
               ++stats_.feeds_primed;
               spdlog::info("feed {}: first poll, {} entries recorded as seen without alerting (prime = true)",
@@ -507,12 +554,334 @@ class Daemon::Impl {
   void PollDone(FeedRuntime& f, std::chrono::milliseconds delay) {
     f.busy = false;
     --busy_;
+    if (f.removed) return EraseFeed(f);
     if (stopping_) return MaybeFinish();
     if (once_) {
       if (busy_ == 0) FinishCycle();
       return;
     }
-    Schedule(f, delay + RandomUpTo(cfg_.daemon.jitter));
+    Schedule(f, delay + RandomUpTo(cfg().daemon.jitter));
+  }
+
+  // A feed starts polling: state from the file (validators, failures, next
+  // due), then its first poll, spread by the jitter unless it is due later.
+  void AddFeed(const FeedSpec& spec, const std::map<std::string, FeedStatus>& known, bool at_start) {
+    auto fp = std::make_unique<FeedRuntime>();
+    FeedRuntime& f = *fp;
+    f.gen = gen_;
+    f.spec = &spec;
+    f.timer = std::make_unique<asio::steady_timer>(io_);
+    f.host = HostOf(spec.url);
+    std::int64_t now = UnixNowMs();
+    // Retention passes spread over a day, so a restart does not run them all at once.
+    f.next_prune_ms = now + RandomUpTo(std::chrono::hours(24)).count();
+    auto it = known.find(spec.url);
+    std::int64_t next_due = 0;
+    if (it != known.end()) {
+      f.etag = it->second.etag;
+      f.last_modified = it->second.last_modified;
+      f.failures = it->second.consecutive_failures;
+      f.adaptive_ms = it->second.adaptive_interval_ms;
+      f.keys_hash = it->second.keys_hash;
+      f.primed = it->second.primed;
+      next_due = it->second.next_due_ms;
+    }
+    feeds_.push_back(std::move(fp));
+    if (once_) {
+      Enqueue(f);
+    } else if (next_due > now) {
+      Schedule(f, std::chrono::milliseconds(next_due - now));
+    } else {
+      // New or overdue: spread the first polls so a restart does not fire
+      // every feed at once (a feed added by a reload starts within the jitter).
+      Schedule(f, RandomUpTo(std::min(cfg().daemon.jitter, spec.interval)));
+    }
+    (void)at_start;
+  }
+
+  void EraseFeed(FeedRuntime& f) {
+    spdlog::info("feed {} ({}): removed from the config, no longer polled", f.spec->name, f.spec->url);
+    feeds_.erase(std::remove_if(feeds_.begin(), feeds_.end(), [&](const auto& p) { return p.get() == &f; }),
+                 feeds_.end());
+    if (stopping_) MaybeFinish();
+  }
+
+  void WaitSignal() {
+    signals_.async_wait([this](const asio::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGHUP) {
+        spdlog::info("received SIGHUP");
+        Reload(nullptr);
+        WaitSignal();
+        return;
+      }
+      spdlog::info("received {}, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      BeginStop();
+    });
+  }
+
+  // "polling 812 feeds, 3 failing, 14 alerts queued"
+  std::string StatusLine() {
+    std::int64_t failing = 0;
+    for (const auto& f : feeds_) failing += f->failures > 0;
+    metrics_.feeds = static_cast<std::int64_t>(feeds_.size());
+    metrics_.feeds_failing = failing;
+    std::string line = "polling " + std::to_string(feeds_.size()) + " feeds, " + std::to_string(failing) +
+                       " failing, " + std::to_string(metrics_.outbox_pending) + " alerts queued";
+    if (metrics_.outbox_dead > 0) line += ", " + std::to_string(metrics_.outbox_dead) + " dead";
+    if (!reload_error_.empty()) line += "; last reload failed: " + reload_error_ + " (previous config running)";
+    return line;
+  }
+
+  void StartTimers() {
+    StartStatusTimerOnly();
+    if (auto wd = notify::WatchdogInterval()) {
+      // Pinged from the loop itself: a wedged loop stops the pings and
+      // systemd restarts the service.
+      watchdog_every_ = std::chrono::duration_cast<std::chrono::milliseconds>(*wd) / 3;
+      PingWatchdog();
+    }
+    prune_timer_.expires_after(std::chrono::minutes(1));
+    prune_timer_.async_wait([this](const asio::error_code& ec) {
+      if (!ec && !stopping_) PruneOutbox();
+    });
+  }
+  // STATUS= and the outbox gauges, refreshed from the store.
+  void StartStatusTimerOnly() {
+    status_timer_.expires_after(std::chrono::seconds(15));
+    status_timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec || stopping_) return;
+      store_.Run(io_, [](Store& s) { return s.CountOutbox(); }, [this](Result<OutboxCounts> c) {
+        if (c.ok()) {
+          metrics_.outbox_pending = c->pending;
+          metrics_.outbox_dead = c->dead;
+        }
+        if (!stopping_) notify::Status(StatusLine());
+      });
+      StartStatusTimerOnly();
+    });
+  }
+  void PingWatchdog() {
+    notify::Watchdog();
+    watchdog_timer_.expires_after(std::max(watchdog_every_, std::chrono::milliseconds(100)));
+    watchdog_timer_.async_wait([this](const asio::error_code& ec) {
+      if (!ec && !stopping_) PingWatchdog();
+    });
+  }
+
+  // Delivered outbox rows older than delivered_retention, in chunks, hourly.
+  void PruneOutbox() {
+    std::int64_t cutoff = UnixNowMs() - cfg().daemon.delivered_retention.count();
+    store_.Run(io_, [cutoff](Store& s) { return s.PruneDelivered(cutoff, 5000); }, [this](Result<int> n) {
+      if (!n.ok()) spdlog::error("retention: {}", n.status().message());
+      else if (*n > 0) {
+        metrics_.outbox_pruned += static_cast<std::uint64_t>(*n);
+        spdlog::info("retention: {} delivered alerts older than {} removed from the outbox", *n,
+                     FormatDuration(cfg().daemon.delivered_retention));
+      }
+      if (stopping_) return;
+      bool more = n.ok() && *n == 5000;
+      prune_timer_.expires_after(more ? std::chrono::seconds(1) : std::chrono::seconds(3600));
+      prune_timer_.async_wait([this](const asio::error_code& ec) {
+        if (!ec && !stopping_) PruneOutbox();
+      });
+    });
+  }
+
+  // Seen rows of entries that left the feed, after a successful non-empty
+  // poll, at most daily per feed.
+  void MaybePrune(FeedRuntime& f) {
+    std::int64_t now = UnixNowMs();
+    if (once_ || !f.known || f.known->empty() || now < f.next_prune_ms) return;
+    f.next_prune_ms = now + 24LL * 3600 * 1000;
+    store_.Run(
+        io_,
+        [url = f.spec->url, keys = f.known, now, keep = cfg().daemon.seen_retention.count()](Store& s) {
+          return s.PruneSeen(url, *keys, now, keep);
+        },
+        [this, name = f.spec->name](Result<int> n) {
+          if (!n.ok()) spdlog::error("retention for feed {}: {}", name, n.status().message());
+          else if (*n > 0) {
+            metrics_.seen_pruned += static_cast<std::uint64_t>(*n);
+            spdlog::debug("retention: feed {}: {} old entries forgotten", name, *n);
+          }
+        });
+  }
+
+  void OnReloaded(Result<LoadedConfig> loaded) {
+    auto finish = [this](Status st) {
+      reloading_ = false;
+      auto waiters = std::move(reload_waiters_);
+      reload_waiters_.clear();
+      for (auto& w : waiters) w(st);
+      if (reload_again_ && !stopping_) Reload(nullptr);
+    };
+    if (stopping_) return finish(Status::Invalid("stopping"));
+    if (!loaded.ok()) {
+      ++metrics_.reloads_failed;
+      const std::string& msg = loaded.status().message();
+      int errors = 0;
+      std::size_t start = 0;
+      while (start < msg.size()) {
+        std::size_t nl = msg.find('\n', start);
+        spdlog::error("reload: {}", msg.substr(start, nl - start));
+        ++errors;
+        start = nl == std::string::npos ? msg.size() : nl + 1;
+      }
+      reload_error_ = std::to_string(errors) + " error(s), first: " + msg.substr(0, msg.find('\n'));
+      spdlog::error("reload failed ({} error(s)); still running the previous config and rules", errors);
+      notify::Ready(StatusLine());
+      return finish(loaded.status());
+    }
+    auto next = std::make_shared<const LoadedConfig>(std::move(*loaded));
+    if (next->config.daemon.state_dir != cfg().daemon.state_dir) {
+      spdlog::warn("reload: state_dir changed to {}; this takes a restart (still using {})",
+                   next->config.daemon.state_dir, cfg().daemon.state_dir);
+    }
+    if (next->config.admin_listen != cfg().admin_listen) {
+      spdlog::warn("reload: [admin] listen changed; this takes a restart");
+    }
+    // Feeds new to this process may be known to the state file (re-added):
+    // read their state before they are polled.
+    store_.Run(io_, [](Store& s) { return s.FeedStatuses(); },
+               [this, next, finish](Result<std::vector<FeedStatus>> states) {
+                 if (stopping_) return finish(Status::Invalid("stopping"));
+                 std::map<std::string, FeedStatus> known;
+                 if (states.ok()) {
+                   for (auto& fs : *states) known[fs.url] = fs;
+                 }
+                 Apply(next, known);
+                 finish(Status::Ok());
+               });
+  }
+
+  // Swaps in a validated config: one step on the loop thread, so every poll
+  // sees either the old rules or the new ones.
+  void Apply(std::shared_ptr<const LoadedConfig> next, const std::map<std::string, FeedStatus>& known) {
+    gen_ = std::move(next);
+    ++metrics_.ruleset_generation;
+    ++metrics_.reloads_ok;
+    reload_error_.clear();
+    dispatcher_.Reconfigure(ConfigOf(gen_));
+    std::map<std::string, FeedRuntime*> by_url;
+    for (auto& f : feeds_) {
+      if (!f->removed) by_url[f->spec->url] = f.get();
+    }
+    int added = 0, removed = 0, changed = 0;
+    std::set<std::string> wanted;
+    for (const FeedSpec& spec : cfg().feeds) {
+      wanted.insert(spec.url);
+      auto it = by_url.find(spec.url);
+      if (it == by_url.end()) {
+        AddFeed(spec, known, false);
+        ++added;
+        continue;
+      }
+      FeedRuntime& f = *it->second;
+      bool interval_changed = f.spec->interval != spec.interval;
+      f.gen = gen_;
+      f.spec = &spec;
+      if (interval_changed) {
+        ++changed;
+        // A shorter interval applies now; a longer one from the next poll.
+        auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(f.timer->expiry() -
+                                                                               std::chrono::steady_clock::now());
+        if (!f.busy && remaining > spec.interval) Schedule(f, spec.interval);
+      }
+    }
+    for (auto& fp : feeds_) {
+      FeedRuntime& f = *fp;
+      if (f.removed || wanted.count(f.spec->url)) continue;
+      f.removed = true;
+      ++removed;
+      f.timer->cancel();
+      auto r = std::find(ready_.begin(), ready_.end(), &f);
+      if (r != ready_.end()) {
+        ready_.erase(r);
+        f.busy = false;
+        --busy_;
+      }
+    }
+    // Erase the idle removed feeds now (busy ones go when their poll ends).
+    std::vector<FeedRuntime*> idle;
+    for (auto& fp : feeds_) {
+      if (fp->removed && !fp->busy) idle.push_back(fp.get());
+    }
+    for (FeedRuntime* f : idle) EraseFeed(*f);
+    spdlog::info("reloaded {}: {} feeds ({} added, {} removed, {} with a new interval), {} rules, {} sinks; "
+                 "generation {}",
+                 cfg().path, cfg().feeds.size(), added, removed, changed, gen_->matcher->rules().size(),
+                 cfg().sinks.size(), metrics_.ruleset_generation);
+    notify::Ready(StatusLine());
+    Pump();
+  }
+
+  void Admin(const AdminRequest& req, AdminServer::Reply reply) {
+    if (req.path == "/healthz") {
+      // Answered by the event loop itself: an answer means the loop turns.
+      reply(stopping_ ? AdminResponse{503, "text/plain; charset=utf-8", "stopping\n"}
+                      : AdminResponse{200, "text/plain; charset=utf-8", "ok\n"});
+    } else if (req.path == "/metrics" && req.method == "GET") {
+      StatusLine();  // refreshes the feed gauges
+      for (const auto& [sink, o] : dispatcher_.counters().by_sink) metrics_.alerts_by_sink[sink] = o;
+      reply({200, "text/plain; version=0.0.4; charset=utf-8", RenderPrometheus(metrics_)});
+    } else if (req.path == "/status" && req.method == "GET") {
+      store_.Run(
+          io_, [](Store& s) { return std::make_pair(s.FeedStatuses(), s.CountOutbox()); },
+          [this, reply](std::pair<Result<std::vector<FeedStatus>>, Result<OutboxCounts>> r) {
+            reply({200, "application/json", StatusJson(r.first, r.second)});
+          });
+    } else if (req.path == "/reload" && req.method == "POST") {
+      Reload([this, reply](Status st) {
+        if (st.ok()) {
+          reply({200, "application/json",
+                 nlohmann::json{{"result", "reloaded"}, {"generation", metrics_.ruleset_generation}}.dump() + "\n"});
+        } else {
+          reply({422, "application/json",
+                 nlohmann::json{{"result", "failed"}, {"errors", st.message()}}.dump(-1, ' ', false,
+                                                                                     nlohmann::json::error_handler_t::replace) +
+                     "\n"});
+        }
+      });
+    } else if (req.path == "/reload" || req.path == "/metrics" || req.path == "/status") {
+      reply({405, "text/plain; charset=utf-8", "method not allowed\n"});
+    } else {
+      reply({404, "text/plain; charset=utf-8", "not found: try /healthz, /metrics, /status, POST /reload\n"});
+    }
+  }
+
+  std::string StatusJson(const Result<std::vector<FeedStatus>>& states, const Result<OutboxCounts>& counts) {
+    using nlohmann::json;
+    std::map<std::string, const FeedStatus*> by_url;
+    if (states.ok()) {
+      for (const auto& s : *states) by_url[s.url] = &s;
+    }
+    auto time_or_null = [](std::int64_t ms) { return ms > 0 ? json(FormatRfc3339(ms / 1000)) : json(nullptr); };
+    json feeds = json::array();
+    for (const auto& fp : feeds_) {
+      const FeedRuntime& f = *fp;
+      if (f.removed) continue;
+      json j = {{"name", f.spec->name}, {"url", f.spec->url}, {"consecutive_failures", f.failures}};
+      auto it = by_url.find(f.spec->url);
+      if (it != by_url.end()) {
+        const FeedStatus& s = *it->second;
+        j["last_poll"] = time_or_null(s.last_poll_ms);
+        j["last_status"] = s.last_status;
+        j["last_http_status"] = s.last_http_status;
+        j["last_error"] = s.last_error.empty() ? json(nullptr) : json(s.last_error);
+        j["next_due"] = time_or_null(s.next_due_ms);
+        j["seen_entries"] = s.seen_entries;
+      } else {
+        j["last_poll"] = nullptr;
+        j["last_status"] = "not polled yet";
+      }
+      feeds.push_back(std::move(j));
+    }
+    json out = {{"status", StatusLine()},
+                {"generation", metrics_.ruleset_generation},
+                {"feeds", std::move(feeds)}};
+    if (counts.ok()) out["outbox"] = {{"pending", counts->pending}, {"delivered", counts->delivered}, {"dead", counts->dead}};
+    return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   }
 
   void FinishCycle() {
@@ -534,9 +903,11 @@ class Daemon::Impl {
     io_.stop();
   }
 
-  const Config& cfg_;
-  std::shared_ptr<const Matcher> matcher_;
+  const Config& cfg() const { return gen_->config; }
+
+  std::shared_ptr<const LoadedConfig> gen_;  // config + rules in force; swapped by a reload
   DaemonStats& stats_;
+  Metrics metrics_;
   asio::io_context io_;
   // Keeps run() going while work is on the worker pool or the store thread,
   // whose results arrive as posted handlers.
@@ -546,7 +917,13 @@ class Daemon::Impl {
   asio::thread_pool workers_;
   Dispatcher dispatcher_;
   asio::signal_set signals_;
-  std::vector<FeedRuntime> feeds_;
+  std::vector<std::unique_ptr<FeedRuntime>> feeds_;  // stable addresses: callbacks hold FeedRuntime&
+  std::unique_ptr<AdminServer> admin_;
+  asio::steady_timer status_timer_{io_}, watchdog_timer_{io_}, prune_timer_{io_};
+  bool reloading_ = false, reload_again_ = false;
+  std::vector<std::function<void(Status)>> reload_waiters_;
+  std::string reload_error_;  // the last failed reload, for STATUS= until a good one
+  std::chrono::milliseconds watchdog_every_{0};
   std::deque<FeedRuntime*> ready_;  // due, waiting for a fetch slot
   static constexpr std::size_t kNotModifiedBatch = 256;
   std::vector<std::pair<std::string, FetchState>> not_modified_;  // 304s not yet recorded
@@ -567,16 +944,26 @@ Status Daemon::Run(const RunOptions& options) {
   auto store = Store::Open(loaded_.config.daemon.state_dir);
   if (!store.ok()) return store.status();
   spdlog::info("state: {}", (*store)->path());
-  Impl impl(loaded_, stats_, std::move(*store));
+  Impl impl(std::make_shared<const LoadedConfig>(loaded_), stats_, std::move(*store));
   {
     std::lock_guard<std::mutex> lock(mu_);
     impl_ = &impl;
     if (stop_requested_) asio::post(impl.io(), [&impl] { impl.BeginStop(); });
   }
-  impl.Run(options);
+  Status st = impl.Run(options);
   std::lock_guard<std::mutex> lock(mu_);
   impl_ = nullptr;
-  return Status::Ok();
+  return st;
+}
+
+void Daemon::Reload(std::function<void(Status)> done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!impl_) {
+    if (done) done(Status::Invalid("the daemon is not running"));
+    return;
+  }
+  Impl* impl = impl_;
+  asio::post(impl->io(), [impl, done = std::move(done)]() mutable { impl->Reload(std::move(done)); });
 }
 
 void Daemon::Stop() {

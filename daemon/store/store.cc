@@ -19,7 +19,7 @@ using sql::Stmt;
 
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -77,6 +77,13 @@ constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE outbox ADD COLUMN group_id TEXT;
 CREATE INDEX outbox_pending_sink ON outbox(sink, id) WHERE state = 'pending';
 CREATE INDEX outbox_group ON outbox(group_id) WHERE group_id IS NOT NULL;
+)sql";
+
+// v5: retention. last_seen_ms is refreshed (at most daily) for entries still
+// in their feed, so the ones that left can be forgotten after a window.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE seen ADD COLUMN last_seen_ms INTEGER;
+CREATE INDEX outbox_delivered ON outbox(delivered_ms) WHERE state = 'delivered';
 )sql";
 
 constexpr const char* kOutboxColumns =
@@ -193,7 +200,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
                            " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
   }
   // Each migration runs in its own transaction, in order.
-  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
@@ -226,7 +233,7 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
   PollOutcome out;
   out.primed_now = prime && !primed;
   Stmt seen(db_,
-         "INSERT OR IGNORE INTO seen(feed_id, entry_key, first_seen_ms) VALUES (?, ?, ?)", cache_.get());
+         "INSERT OR IGNORE INTO seen(feed_id, entry_key, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?3)", cache_.get());
   Stmt alert(db_,
          "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
              "VALUES (?, ?, ?, ?, ?, ?, ?)", cache_.get());
@@ -236,7 +243,12 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
     if (sqlite3_changes(db_) == 0) continue;
     ++out.new_entries;
     if (out.primed_now) continue;
+    std::size_t rules_before = out.matched_rules.size();
     for (const NewAlert& a : e.alerts) {
+      if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before), out.matched_rules.end(),
+                    a.rule_id) == out.matched_rules.end()) {
+        out.matched_rules.push_back(a.rule_id);
+      }
       alert.Reset();
       alert.Bind(1, a.alert_id).Bind(2, a.sink).Bind(3, a.rule_id).Bind(4, *id).Bind(5, a.payload);
       alert.Bind(6, now_ms).Bind(7, now_ms);
@@ -423,6 +435,47 @@ Status Store::MarkDead(const std::vector<std::int64_t>& ids, const std::string& 
   return UpdateEach(db_, cache_.get(), path_,
                     "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?", ids,
                     "dead-lettering alert", [&](Stmt& u, std::int64_t id) { u.Bind(1, error).Bind(2, id); });
+}
+
+Result<int> Store::PruneSeen(const std::string& feed_url, const std::unordered_set<std::string>& current,
+                             std::int64_t now_ms, std::int64_t retention_ms) {
+  if (current.empty()) return 0;  // an empty document says nothing about what left
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  bool primed = false;
+  auto id = FeedId(feed_url, &primed);
+  if (!id.ok()) return id.status();
+  Stmt touch(db_, "UPDATE seen SET last_seen_ms = ? WHERE feed_id = ? AND entry_key = ?", cache_.get());
+  for (const std::string& key : current) {
+    touch.Reset();
+    if (Status st = touch.Bind(1, now_ms).Bind(2, *id).Bind(3, key).Run("refreshing seen entry"); !st.ok()) return st;
+  }
+  Stmt old(db_,
+           "SELECT entry_key FROM seen WHERE feed_id = ? AND COALESCE(last_seen_ms, first_seen_ms) < ?",
+           cache_.get());
+  old.Bind(1, *id).Bind(2, now_ms - retention_ms);
+  std::vector<std::string> gone;
+  while (old.Step()) {
+    std::string key = old.Text(0);
+    if (!current.count(key)) gone.push_back(std::move(key));
+  }
+  if (!old.ok()) return old.status("reading old seen entries");
+  Stmt del(db_, "DELETE FROM seen WHERE feed_id = ? AND entry_key = ?", cache_.get());
+  for (const std::string& key : gone) {
+    del.Reset();
+    if (Status st = del.Bind(1, *id).Bind(2, key).Run("pruning seen entry"); !st.ok()) return st;
+  }
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return static_cast<int>(gone.size());
+}
+
+Result<int> Store::PruneDelivered(std::int64_t cutoff_ms, int limit) {
+  Stmt del(db_,
+           "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'delivered' AND delivered_ms < ? "
+           "LIMIT ?)",
+           cache_.get());
+  if (Status st = del.Bind(1, cutoff_ms).Bind(2, limit).Run("pruning delivered alerts"); !st.ok()) return st;
+  return sqlite3_changes(db_);
 }
 
 Result<std::vector<std::pair<std::string, std::int64_t>>> Store::PendingBySink() {

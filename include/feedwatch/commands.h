@@ -48,6 +48,10 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err);
 
 // Lists the config's feeds with their last result and next due time, and the
 // outbox counts, from the state file.
+// POSTs /reload to the running daemon's admin endpoint ([admin] listen) and
+// prints the outcome; 0 when the new config is running.
+int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& err);
+
 struct OutboxCommand {
   std::string config_path;
   std::string action;  // "list", "retry", "drop"

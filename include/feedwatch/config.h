@@ -88,6 +88,12 @@ struct DaemonSettings {
   milliseconds retry_max{60 * 60 * 1000};  // cap on the delay
   int max_attempts = 20;                   // then the alert is dead-lettered
   milliseconds max_alert_age{3LL * 24 * 60 * 60 * 1000};  // a failing alert older than this is dead-lettered
+  // Retention: seen entries that left their feed this long ago are forgotten
+  // (checked on successful, non-empty polls only); delivered outbox rows are
+  // deleted this long after delivery. Dead rows are kept.
+  milliseconds seen_retention{90LL * 24 * 60 * 60 * 1000};
+  milliseconds delivered_retention{30LL * 24 * 60 * 60 * 1000};
+  milliseconds stop_timeout{10 * 1000};  // SIGTERM: in-flight work gets this long
   std::vector<std::string> rules;          // as written (paths, globs, directories)
 };
 
@@ -97,6 +103,7 @@ struct Config {
   std::vector<FeedSpec> feeds;
   std::vector<SinkSpec> sinks;
   std::vector<std::string> rule_files;  // expanded, sorted, de-duplicated
+  std::string admin_listen;  // [admin] listen: "127.0.0.1:9321" or "unix:/run/feedwatch/admin.sock"; "" = off
 };
 
 // Loads and validates `path`. Errors name path:line; all of them are reported

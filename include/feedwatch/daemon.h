@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -25,7 +26,10 @@ Result<LoadedConfig> LoadAll(const std::string& config_path);
 
 struct RunOptions {
   bool once = false;            // poll every feed once, try delivering every pending alert once, return
-  bool handle_signals = true;   // SIGINT/SIGTERM stop the daemon
+  bool handle_signals = true;   // SIGINT/SIGTERM stop the daemon, SIGHUP reloads
+  // Runs on the loop once the daemon is ready (READY=1): the admin
+  // endpoint's TCP port, or 0. Not called in once mode.
+  std::function<void(int admin_port)> on_ready;
 };
 
 struct DaemonStats {
@@ -56,6 +60,10 @@ class Daemon {
 
   // Thread-safe; may be called before Run() has started the loop.
   void Stop();
+
+  // Thread-safe: re-reads the config and rule files and swaps them in if all
+  // are valid (as SIGHUP does). `done` runs on the daemon's loop thread.
+  void Reload(std::function<void(Status)> done = nullptr);
 
   // Valid after Run() returned.
   const DaemonStats& stats() const { return stats_; }

@@ -19,6 +19,7 @@
 #include "feedwatch/feed.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/match.h"
+#include "feedwatch/metrics.h"
 #include "feedwatch/status.h"
 #include "feedwatch/store.h"
 #include "feedwatch/store_thread.h"
@@ -60,6 +61,7 @@ DeliveryResult ClassifySmtp(const HttpResponse& r);
 struct DeliveryCounters {
   std::int64_t delivered = 0, retried = 0, dead = 0;  // alerts (a digest counts each of its alerts)
   std::int64_t messages = 0;                           // messages sent successfully
+  std::map<std::string, SinkOutcomes> by_sink;
 };
 
 // Sends due outbox rows to their sinks: per sink a concurrency limit, order
@@ -68,8 +70,13 @@ struct DeliveryCounters {
 // appends go through the StoreThread.
 class Dispatcher {
  public:
-  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, const Config& config);
+  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, std::shared_ptr<const Config> config);
   ~Dispatcher();
+
+  // A reloaded config: sinks keep their in-flight messages and token
+  // buckets by name; new sinks start, removed ones send nothing more (their
+  // pending alerts wait in the outbox).
+  void Reconfigure(std::shared_ptr<const Config> config);
 
   // Look for due alerts now (after a poll queued some, or a result came back).
   void Kick();
@@ -103,8 +110,10 @@ class Dispatcher {
   asio::io_context& io_;
   StoreThread& store_;
   HttpClient& http_;
-  const Config& config_;
+  std::shared_ptr<const Config> config_;
   std::vector<std::unique_ptr<SinkState>> sinks_;
+  std::vector<std::unique_ptr<SinkState>> retired_;  // removed by a reload; in-flight messages point here
+  std::vector<std::shared_ptr<const Config>> old_configs_;  // what retired states point into
   asio::steady_timer wake_;
   std::set<std::int64_t> in_flight_ids_;
   std::vector<std::int64_t> flushed_;  // ids attempted during Flush() and still pending

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct PollOutcome {
   bool primed_now = false;  // first successful poll of a priming feed: nothing alerted
   int new_entries = 0;
   int alerts_queued = 0;
+  std::vector<std::string> matched_rules;  // one rule id per (new entry, matching rule)
 };
 
 enum class AlertState { kPending, kDelivered, kDead };
@@ -148,6 +150,14 @@ class Store {
   Status MarkDelivered(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
   Status MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error, std::int64_t next_attempt_ms);
   Status MarkDead(const std::vector<std::int64_t>& ids, const std::string& error);
+  // Retention. Refreshes last_seen for the keys of the current document and
+  // deletes this feed's seen rows that are absent from it and were last seen
+  // more than `retention_ms` ago. Call only after a successful poll; an empty
+  // `current` prunes nothing. Returns rows deleted.
+  Result<int> PruneSeen(const std::string& feed_url, const std::unordered_set<std::string>& current,
+                        std::int64_t now_ms, std::int64_t retention_ms);
+  // Deletes up to `limit` delivered rows delivered before `cutoff_ms`.
+  Result<int> PruneDelivered(std::int64_t cutoff_ms, int limit);
   // Pending rows per sink name (rows for sinks no longer configured wait).
   Result<std::vector<std::pair<std::string, std::int64_t>>> PendingBySink();
 

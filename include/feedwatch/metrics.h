@@ -1,0 +1,45 @@
+// The daemon's counters and gauges, and their Prometheus text exposition
+// (format 0.0.4). Owned and updated by the event loop only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace feedwatch {
+
+struct Histogram {
+  std::vector<double> bounds;          // upper bounds, ascending; +Inf implied
+  std::vector<std::uint64_t> counts;   // per bound (not cumulative)
+  double sum = 0;
+  std::uint64_t count = 0;
+  explicit Histogram(std::vector<double> b) : bounds(std::move(b)), counts(bounds.size(), 0) {}
+  void Observe(double v);
+};
+
+struct SinkOutcomes {
+  std::uint64_t delivered = 0, retried = 0, dead = 0;
+};
+
+struct Metrics {
+  std::uint64_t fetch_ok = 0, fetch_not_modified = 0, fetch_error = 0, parse_error = 0;
+  Histogram fetch_seconds{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+  std::uint64_t fetch_bytes = 0;
+  std::uint64_t entries_parsed = 0, entries_new = 0, alerts_queued = 0;
+  std::map<std::string, std::uint64_t> matches_by_rule;  // new entries matched, per rule id
+  std::map<std::string, SinkOutcomes> alerts_by_sink;
+  std::uint64_t seen_pruned = 0, outbox_pruned = 0;
+  // Gauges.
+  std::int64_t feeds = 0, feeds_failing = 0;
+  std::int64_t outbox_pending = 0, outbox_dead = 0;  // refreshed from the store
+  std::uint64_t ruleset_generation = 1;
+  std::uint64_t reloads_ok = 0, reloads_failed = 0;
+  double start_time_seconds = 0;
+};
+
+// Metric names follow Prometheus conventions: feedwatch_ prefix, _total for
+// counters, base units (seconds, bytes).
+std::string RenderPrometheus(const Metrics& m);
+
+}  // namespace feedwatch

@@ -1,0 +1,356 @@
+// Running as a service: reload (good and bad), the admin endpoint and its
+// metrics, sd_notify messages, SIGTERM mid-cycle, retention. Real loopback
+// servers, real SQLite, the real binary where signals matter.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "daemon_util.h"
+#include "feedwatch/daemon.h"
+#include "feedwatch/metrics.h"
+#include "feedwatch/store.h"
+#include "fixture_server.h"
+#include "test_util.h"
+
+extern char** environ;
+
+namespace feedwatch {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using testing::FixtureServer;
+using testing::RunningDaemon;
+using testing::TempDir;
+
+constexpr const char* kChipRule =
+    "[[rule]]\nid = \"chips\"\ntitle = \"Chip export controls\"\nany = ['\\bexport controls\\b']\n";
+
+std::string Rss(const std::vector<std::pair<std::string, std::string>>& items) {
+  std::string s = R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://w.example/</link>)";
+  for (const auto& [guid, title] : items) {
+    s += "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://w.example/" + guid + "</link></item>";
+  }
+  return s + "</channel></rss>";
+}
+
+std::string ConfigText(const std::vector<std::pair<std::string, std::string>>& feeds, const std::string& hook,
+                       const std::string& extra = "") {
+  std::string c = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"300ms\"\nmin_interval = \"100ms\"\n"
+                   "jitter = \"0s\"\nallow_private_addresses = true\n" + extra + "\n";
+  for (const auto& [name, url] : feeds) c += "[[feed]]\nname = \"" + name + "\"\nurl = \"" + url + "\"\nprime = false\n";
+  return c + "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + hook + "\"\n";
+}
+
+std::vector<std::string> HookTitles(const FixtureServer& s) {
+  std::vector<std::string> out;
+  for (const auto& h : s.Hooks()) out.push_back(json::parse(h.body)["entry"]["title"]);
+  return out;
+}
+
+TEST(Reload, BrokenRuleFileKeepsTheOldRulesRunning) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}}));
+  dir.Write("rules.toml", kChipRule);
+  RunningDaemon d(testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+
+  dir.Write("rules.toml", std::string(kChipRule) + "[[rule]]\nid = \"broken\"\nany = ['(unclosed']\n");
+  Status st = d.Reload();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(dir.path() + "/rules.toml:7: rule 'broken': invalid regex"), std::string::npos) << st.message();
+
+  // The old rules still match what comes next.
+  server.SetFeed("/a.xml", Rss({{"a2", "More export controls announced"}, {"a1", "New export controls on chips"}}));
+  ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
+  EXPECT_EQ(HookTitles(server)[1], "More export controls announced");
+  EXPECT_EQ(json::parse(server.Hooks()[1].body)["rule"]["id"], "chips");
+}
+
+TEST(Reload, AddsAndRemovesFeedsAndAppliesNewRules) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}}));
+  server.SetFeed("/b.xml", Rss({{"b1", "Lab accused of model distillation"}}));
+  dir.Write("rules.toml", kChipRule);
+  RunningDaemon d(testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  EXPECT_EQ(server.FeedRequests("/b.xml"), 0u);
+
+  dir.Write("rules.toml", std::string(kChipRule) + "[[rule]]\nid = \"distill\"\nany = ['\\bdistillation\\b']\n");
+  dir.Write("feedwatch.toml", ConfigText({{"b", server.Url("/b.xml")}}, server.Url("/hook")));
+  ASSERT_TRUE(d.Reload().ok());
+  ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
+  auto hook = json::parse(server.Hooks()[1].body);
+  EXPECT_EQ(hook["entry"]["title"], "Lab accused of model distillation");
+  EXPECT_EQ(hook["rule"]["id"], "distill");
+  // Feed a is no longer polled (at most one poll was already under way).
+  std::size_t a_polls = server.FeedRequests("/a.xml");
+  std::this_thread::sleep_for(milliseconds(1200));
+  EXPECT_LE(server.FeedRequests("/a.xml"), a_polls + 1);
+  EXPECT_GE(server.FeedRequests("/b.xml"), 3u);  // interval 300 ms
+}
+
+// GET on the admin endpoint with cpp-httplib's client.
+std::pair<int, std::string> AdminGet(int port, const std::string& path, bool post = false) {
+  httplib::Client c("127.0.0.1", port);
+  auto r = post ? c.Post(path.c_str(), "", "text/plain") : c.Get(path.c_str());
+  if (!r) return {0, ""};
+  return {r->status, r->body};
+}
+
+TEST(Admin, MetricsStatusHealthAndReloadAfterAKnownCycle) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
+  dir.Write("rules.toml", kChipRule);
+  RunningDaemon d(testing::LoadConfigText(
+      dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) + "[admin]\nlisten = \"127.0.0.1:0\"\n"));
+  ASSERT_GT(d.admin_port(), 0);
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  std::this_thread::sleep_for(milliseconds(300));  // the delivery result is recorded
+
+  auto [hs, hbody] = AdminGet(d.admin_port(), "/healthz");
+  EXPECT_EQ(hs, 200);
+  EXPECT_EQ(hbody, "ok\n");
+
+  auto [ms, metrics] = AdminGet(d.admin_port(), "/metrics");
+  ASSERT_EQ(ms, 200);
+  // Every line is a comment or `name{labels} value` (Prometheus text format).
+  std::regex sample(R"(^[a-z_][a-z0-9_]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [-+0-9.eE]+$)");
+  std::map<std::string, double> values;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
+    ASSERT_TRUE(std::regex_match(line, sample)) << line;
+    values[line.substr(0, line.rfind(' '))] = std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  EXPECT_GE(values["feedwatch_fetches_total{result=\"ok\"}"], 1);
+  EXPECT_EQ(values["feedwatch_entries_new_total"], 2);
+  EXPECT_EQ(values["feedwatch_rule_matches_total{rule=\"chips\"}"], 1);
+  EXPECT_EQ(values["feedwatch_alerts_queued_total"], 1);
+  EXPECT_EQ(values["feedwatch_alerts_total{sink=\"hook\",outcome=\"delivered\"}"], 1);
+  EXPECT_GE(values["feedwatch_fetch_duration_seconds_count"], 1);
+  EXPECT_EQ(values["feedwatch_fetch_duration_seconds_bucket{le=\"+Inf\"}"],
+            values["feedwatch_fetch_duration_seconds_count"]);
+  EXPECT_EQ(values["feedwatch_feeds"], 1);
+  EXPECT_EQ(values["feedwatch_feeds_failing"], 0);
+  EXPECT_EQ(values["feedwatch_ruleset_generation"], 1);
+
+  auto [ss, status] = AdminGet(d.admin_port(), "/status");
+  ASSERT_EQ(ss, 200);
+  json j = json::parse(status);
+  ASSERT_EQ(j["feeds"].size(), 1u);
+  EXPECT_EQ(j["feeds"][0]["name"], "a");
+  EXPECT_EQ(j["feeds"][0]["last_status"], "ok");
+  EXPECT_FALSE(j["feeds"][0]["next_due"].is_null());
+  EXPECT_EQ(j["outbox"]["delivered"], 1);
+
+  auto [rs, reload] = AdminGet(d.admin_port(), "/reload", true);
+  EXPECT_EQ(rs, 200) << reload;
+  EXPECT_EQ(json::parse(reload)["generation"], 2);
+  EXPECT_EQ(AdminGet(d.admin_port(), "/reload").first, 405);
+  EXPECT_EQ(AdminGet(d.admin_port(), "/nope").first, 404);
+  auto [ms2, metrics2] = AdminGet(d.admin_port(), "/metrics");
+  EXPECT_NE(metrics2.find("feedwatch_ruleset_generation 2\n"), std::string::npos);
+  EXPECT_NE(metrics2.find("feedwatch_reloads_total{result=\"success\"} 1\n"), std::string::npos);
+}
+
+// A datagram socket standing in for systemd's NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    ok_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    timeval tv{0, 200000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() { ::close(fd_); }
+  bool ok() const { return ok_; }
+  // Collects messages until one contains `want` or the timeout passes.
+  bool WaitFor(const std::string& want, seconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) continue;
+      messages_.emplace_back(buf, static_cast<std::size_t>(n));
+      if (messages_.back().find(want) != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::string All() const {
+    std::string s;
+    for (const auto& m : messages_) s += "[" + m + "] ";
+    return s;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = false;
+  std::vector<std::string> messages_;
+};
+
+pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env, const std::string& log) {
+  std::vector<std::string> env_store(extra_env);
+  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  std::vector<char*> envp, argv;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> arg_store(args);
+  for (auto& a : arg_store) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+int WaitExit(pid_t pid, seconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return -1;
+}
+
+TEST(Notify, ReadyStatusWatchdogReloadingAndStopping) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "Weather"}}));
+  dir.Write("rules.toml", kChipRule);
+  dir.Write("feedwatch.toml", ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")));
+  NotifySocket sock(dir.path() + "/notify.sock");
+  ASSERT_TRUE(sock.ok());
+  pid_t pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"},
+                    {"NOTIFY_SOCKET=" + dir.path() + "/notify.sock", "WATCHDOG_USEC=600000"}, dir.path() + "/log");
+  EXPECT_TRUE(sock.WaitFor("READY=1", seconds(20))) << sock.All();
+  EXPECT_NE(sock.All().find("STATUS=polling 1 feeds, 0 failing, 0 alerts queued"), std::string::npos) << sock.All();
+  EXPECT_TRUE(sock.WaitFor("WATCHDOG=1", seconds(5))) << sock.All();
+  ::kill(pid, SIGHUP);
+  EXPECT_TRUE(sock.WaitFor("RELOADING=1", seconds(10))) << sock.All();
+  EXPECT_TRUE(sock.WaitFor("READY=1", seconds(20))) << sock.All();
+  // A broken config on reload: READY again, and STATUS= says so.
+  dir.Write("feedwatch.toml", "[daemon]\nrules = [\"rules.toml\"]\nbogus = 1\n");
+  ::kill(pid, SIGHUP);
+  EXPECT_TRUE(sock.WaitFor("last reload failed", seconds(20))) << sock.All();
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(sock.WaitFor("STOPPING=1", seconds(10))) << sock.All();
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 0) << testing::ReadFile(dir.path() + "/log");
+  std::string log = testing::ReadFile(dir.path() + "/log");
+  EXPECT_NE(log.find("feedwatch.toml:3: unknown key 'bogus'"), std::string::npos) << log;
+}
+
+TEST(Lifecycle, SigtermMidCycleLosesNoAlert) {
+  TempDir dir;
+  FixtureServer server;
+  std::vector<std::pair<std::string, std::string>> items;
+  for (int i = 0; i < 5; ++i) items.push_back({"e" + std::to_string(i), "Export controls, part " + std::to_string(i)});
+  server.SetFeed("/a.xml", Rss(items));
+  // A slow receiver: SIGTERM arrives while deliveries are queued and in flight.
+  server.SetHookResponder([](const testing::ReceivedRequest&, httplib::Response& res) {
+    std::this_thread::sleep_for(milliseconds(300));
+    res.status = 200;
+  });
+  dir.Write("rules.toml", kChipRule);
+  dir.Write("feedwatch.toml", ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")));
+  pid_t pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"}, {}, dir.path() + "/log");
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 0) << testing::ReadFile(dir.path() + "/log");
+  std::size_t before_restart = server.Hooks().size();
+  EXPECT_LT(before_restart, 5u) << "the test needs SIGTERM to land mid-delivery";
+  // Restarted, the rest goes out; nothing is missing.
+  server.SetHookResponder(nullptr);
+  pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"}, {}, dir.path() + "/log");
+  server.WaitForHooks(5, seconds(30));
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 0);
+  std::set<std::string> ids;
+  for (const auto& h : server.Hooks()) ids.insert(h.Header("webhook-id"));
+  EXPECT_EQ(ids.size(), 5u) << testing::ReadFile(dir.path() + "/log");
+}
+
+TEST(Retention, SeenEntriesThatLeftTheFeedAreForgottenAfterTheWindow) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  const std::int64_t day = 24LL * 3600 * 1000;
+  auto polled = [](std::vector<std::string> keys) {
+    std::vector<PolledEntry> out;
+    for (auto& k : keys) out.push_back(PolledEntry{k, {}});
+    return out;
+  };
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, polled({"old", "kept"}), 0).ok());
+  // 100 days later, "old" has left the feed; "kept" is still there.
+  std::unordered_set<std::string> current{"kept", "new"};
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, polled({"kept", "new"}), 100 * day).ok());
+  EXPECT_EQ(*(*store)->PruneSeen("https://f/", {}, 100 * day, 90 * day), 0);  // an empty document prunes nothing
+  EXPECT_EQ(*(*store)->PruneSeen("https://f/", current, 100 * day, 90 * day), 1);
+  EXPECT_EQ(*(*store)->CountSeen("https://f/"), 2);
+  // "kept" was refreshed: it survives another 89 days out of the feed.
+  EXPECT_EQ(*(*store)->PruneSeen("https://f/", {"new"}, 189 * day, 90 * day), 0);
+  EXPECT_EQ(*(*store)->PruneSeen("https://f/", {"new"}, 191 * day, 90 * day), 1);
+}
+
+TEST(Retention, DeliveredAlertsArePrunedDeadOnesKept) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  std::vector<PolledEntry> entries;
+  for (int i = 0; i < 3; ++i) {
+    entries.push_back(PolledEntry{"k" + std::to_string(i), {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}"}}});
+  }
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
+  auto rows = (*store)->PendingForSinks({{"hook", true, 10}}, 1000, false, {});
+  ASSERT_EQ((*rows)[0].rows.size(), 3u);
+  ASSERT_TRUE((*store)->MarkDelivered({(*rows)[0].rows[0].id}, 2000).ok());
+  ASSERT_TRUE((*store)->MarkDelivered({(*rows)[0].rows[1].id}, 9000).ok());
+  ASSERT_TRUE((*store)->MarkDead({(*rows)[0].rows[2].id}, "HTTP 400").ok());
+  EXPECT_EQ(*(*store)->PruneDelivered(5000, 100), 1);
+  auto c = (*store)->CountOutbox();
+  EXPECT_EQ(c->delivered, 1);
+  EXPECT_EQ(c->dead, 1);
+}
+
+TEST(Metrics, PrometheusTextEscapesLabelsAndCumulatesBuckets) {
+  Metrics m;
+  m.fetch_seconds.Observe(0.07);
+  m.fetch_seconds.Observe(0.07);
+  m.fetch_seconds.Observe(100);
+  m.matches_by_rule["a\"b\\c"] = 3;
+  std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"0.05\"} 0\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"0.1\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"30\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("feedwatch_rule_matches_total{rule=\"a\\\"b\\\\c\"} 3\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace feedwatch
