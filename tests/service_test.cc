@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feedwatch/commands.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/metrics.h"
 #include "feedwatch/store.h"
@@ -168,6 +169,29 @@ TEST(Admin, MetricsStatusHealthAndReloadAfterAKnownCycle) {
   auto [ms2, metrics2] = AdminGet(d.admin_port(), "/metrics");
   EXPECT_NE(metrics2.find("feedwatch_ruleset_generation 2\n"), std::string::npos);
   EXPECT_NE(metrics2.find("feedwatch_reloads_total{result=\"success\"} 1\n"), std::string::npos);
+}
+
+TEST(Admin, ReloadCommandThroughAUnixSocket) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "Weather"}}));
+  dir.Write("rules.toml", kChipRule);
+  std::string config = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) + "[admin]\nlisten = \"unix:" +
+                       dir.path() + "/admin.sock\"\n";
+  RunningDaemon d(testing::LoadConfigText(dir, config));
+  std::string path = dir.path() + "/feedwatch.toml";
+  std::ostringstream out, err;
+  EXPECT_EQ(CmdReload(path, out, err), 0) << err.str();
+  EXPECT_EQ(out.str(), "reloaded: rule set generation 2\n");
+  dir.Write("rules.toml", "[[rule]]\nid = \"x\"\nany = ['(']\n");
+  std::ostringstream out2, err2;
+  EXPECT_EQ(CmdReload(path, out2, err2), 1);
+  EXPECT_NE(err2.str().find("reload failed; the daemon keeps running the previous config"), std::string::npos);
+  EXPECT_NE(err2.str().find("rules.toml:3"), std::string::npos) << err2.str();
+  d.Stop();
+  std::ostringstream out3, err3;
+  EXPECT_EQ(CmdReload(path, out3, err3), 1);  // nobody listening
+  EXPECT_NE(err3.str().find("cannot reach the daemon"), std::string::npos) << err3.str();
 }
 
 // A datagram socket standing in for systemd's NOTIFY_SOCKET.
