@@ -74,6 +74,36 @@ std::string Gzip(const std::string& data) {
   return out;
 }
 
+TEST(NetPolicy, AllowNetworksLetsExactlyThoseThrough) {
+  auto host = ParseCidr("127.0.0.1/32");
+  auto v6 = ParseCidr("fd00::/8");
+  ASSERT_TRUE(host && v6);
+  EXPECT_FALSE(ParseCidr("10.0.0.1/8").has_value());  // host bits set
+  EXPECT_FALSE(ParseCidr("127.0.0.1/33").has_value());
+  EXPECT_FALSE(ParseCidr("localhost").has_value());
+  EXPECT_EQ(ParseCidr("::1")->bits, 128);
+  auto v4addr = [](const char* a) {
+    sockaddr_in s{};
+    s.sin_family = AF_INET;
+    inet_pton(AF_INET, a, &s.sin_addr);
+    return s;
+  };
+  auto v6addr = [](const char* a) {
+    sockaddr_in6 s{};
+    s.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, a, &s.sin6_addr);
+    return s;
+  };
+  std::vector<Cidr> nets{*host, *v6};
+  auto in = [&](auto s) { return InNetworks(reinterpret_cast<const sockaddr*>(&s), nets); };
+  EXPECT_TRUE(in(v4addr("127.0.0.1")));
+  EXPECT_FALSE(in(v4addr("127.0.0.2")));
+  EXPECT_FALSE(in(v4addr("169.254.169.254")));
+  EXPECT_TRUE(in(v6addr("::ffff:127.0.0.1")));
+  EXPECT_TRUE(in(v6addr("fd12::1")));
+  EXPECT_FALSE(in(v6addr("fe80::1")));
+}
+
 TEST(HttpClient, LoopbackIsRefusedUnlessAllowed) {
   FixtureServer server;
   server.SetFeed("/f.xml", "<rss/>");

@@ -67,7 +67,8 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                        "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
                        "max_attempts", "rules", "allow_private_addresses", "max_concurrent_fetches",
                        "max_per_host", "max_interval", "publisher_hints", "adaptive", "adaptive_min",
-                       "adaptive_max", "max_alert_age", "seen_retention", "delivered_retention", "stop_timeout"},
+                       "adaptive_max", "max_alert_age", "seen_retention", "delivered_retention", "stop_timeout",
+                       "allow_networks"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
   if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
@@ -91,6 +92,12 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   }
   if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
   if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors)) d.allow_private_addresses = *v;
+  if (auto v = tomlutil::GetStringList(t, "allow_networks", errors)) {
+    for (const auto& n : *v) {
+      if (auto c = ParseCidr(n)) d.allow_networks.push_back(*c);
+      else errors.Add(t.get("allow_networks"), "allow_networks: '" + n + "' is not a network like 127.0.0.1/32 or fd00::/8");
+    }
+  }
   if (auto v = tomlutil::GetIntInRange(t, "max_concurrent_fetches", 1, 10000, errors)) d.max_concurrent_fetches = *v;
   if (auto v = tomlutil::GetIntInRange(t, "max_per_host", 1, 1000, errors)) d.max_per_host = *v;
   if (auto v = tomlutil::GetDuration(t, "max_interval", errors)) d.max_interval = *v;

@@ -367,6 +367,7 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
   req.max_body_bytes = 1 << 20;
   req.accept_encoding = false;
   req.allow_private = spec.allow_private_addresses;
+  req.allow_networks = config_->daemon.allow_networks;
   bool smtp = spec.type == "email";
   if (smtp) {
     req.mail_from = m.mail_from;

@@ -2,6 +2,9 @@
 // broken XML that real feeds serve (docs/parsing.md).
 #include <pugixml.hpp>
 
+#include <algorithm>
+#include <unordered_map>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,13 +103,30 @@ std::size_t SanitizeMarkup(std::string& buf) {
   return changes;
 }
 
-// Was `node`'s closing tag written before byte `limit` of `buf`?
-bool ClosedBefore(const std::string& buf, const pugi::xml_node& node, std::size_t limit) {
-  std::ptrdiff_t off = node.offset_debug();
-  if (off < 0) return true;
-  std::size_t close = buf.find(std::string("</") + node.name(), static_cast<std::size_t>(off));
-  return close != std::string::npos && close < limit;
-}
+// Where each element name is closed ("</name") before byte `limit` of `buf`:
+// one pass, so the chain of open elements is checked in O(depth log n)
+// rather than one scan per level (100,000 nested elements took 26 s).
+class ClosingTags {
+ public:
+  ClosingTags(const std::string& buf, std::size_t limit) {
+    for (std::size_t p = buf.find("</"); p != std::string::npos && p < limit; p = buf.find("</", p + 2)) {
+      std::size_t e = p + 2;
+      while (e < buf.size() && e < limit && !std::isspace(static_cast<unsigned char>(buf[e])) && buf[e] != '>') ++e;
+      at_[buf.substr(p + 2, e - p - 2)].push_back(p);
+    }
+  }
+  // Was `node` closed after its start and before the limit?
+  bool Closed(const pugi::xml_node& node) const {
+    std::ptrdiff_t off = node.offset_debug();
+    if (off < 0) return true;
+    auto it = at_.find(node.name());
+    if (it == at_.end()) return false;
+    return std::upper_bound(it->second.begin(), it->second.end(), static_cast<std::size_t>(off)) != it->second.end();
+  }
+
+ private:
+  std::unordered_map<std::string, std::vector<std::size_t>> at_;  // positions, ascending
+};
 
 // A closing tag at `off` that does not match the open element: if it closes
 // an ancestor (an unclosed child such as <p> inside unescaped HTML), close the
@@ -122,17 +142,18 @@ bool RepairCloseTag(const pugi::xml_document& doc, std::string& buf, std::size_t
   if (end == std::string::npos) return false;
   std::string name = buf.substr(off + 2, end - off - 2);
   while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+  ClosingTags closed(buf, off);
   std::vector<pugi::xml_node> open;
   for (pugi::xml_node n = doc.document_element(); n;) {
     open.push_back(n);
     pugi::xml_node child = n.last_child();
     while (child && child.type() != pugi::node_element) child = child.previous_sibling();
-    n = child && !ClosedBefore(buf, child, off) ? child : pugi::xml_node();
+    n = child && !closed.Closed(child) ? child : pugi::xml_node();
   }
   if (open.empty()) return false;
   std::string innermost = open.back().name();
   bool closes_ancestor = false;
-  for (std::size_t i = 0; i + 1 < open.size(); ++i) closes_ancestor = closes_ancestor || name == open[i].name();
+  for (std::size_t i = 0; i + 1 < open.size() && !closes_ancestor; ++i) closes_ancestor = name == open[i].name();
   if (closes_ancestor) buf.insert(off, "</" + innermost + ">");
   else buf.replace(off, end - off + 1, "</" + innermost + ">");
   return true;

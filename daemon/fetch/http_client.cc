@@ -49,10 +49,11 @@ struct Transfer {
 // checked is the address connected to, so there is no window for rebinding.
 curl_socket_t OpenSocket(void* userp, curlsocktype purpose, curl_sockaddr* address) {
   auto* t = static_cast<Transfer*>(userp);
-  if (purpose == CURLSOCKTYPE_IPCXN && !t->request.allow_private) {
+  if (purpose == CURLSOCKTYPE_IPCXN && !t->request.allow_private &&
+      !InNetworks(&address->addr, t->request.allow_networks)) {
     if (auto why = NonPublicAddress(&address->addr)) {
       t->blocked = "blocked by network policy: " + *why +
-                   " (set allow_private_addresses = true for this feed or sink to allow it)";
+                   " (allow it with allow_networks, or allow_private_addresses = true for this feed or sink)";
       return CURL_SOCKET_BAD;
     }
   }

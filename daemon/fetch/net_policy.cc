@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -135,6 +136,62 @@ std::optional<std::string> NonPublicAddress(const std::string& numeric) {
     return NonPublicAddress(reinterpret_cast<sockaddr*>(&v6));
   }
   return std::string(numeric) + " is not a numeric address";
+}
+
+std::optional<Cidr> ParseCidr(const std::string& text) {
+  Cidr c;
+  c.text = text;
+  std::string addr = text;
+  int bits = -1;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    addr = text.substr(0, slash);
+    std::string b = text.substr(slash + 1);
+    if (b.empty() || b.size() > 3 || b.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    bits = std::stoi(b);
+  }
+  if (inet_pton(AF_INET, addr.c_str(), c.addr) == 1) {
+    c.family = AF_INET;
+    c.bits = bits < 0 ? 32 : bits;
+    if (c.bits > 32) return std::nullopt;
+  } else if (inet_pton(AF_INET6, addr.c_str(), c.addr) == 1) {
+    c.family = AF_INET6;
+    c.bits = bits < 0 ? 128 : bits;
+    if (c.bits > 128) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  // Host bits set ("10.0.0.1/8") is almost always a typo: refuse it.
+  int bytes = c.family == AF_INET ? 4 : 16;
+  for (int i = 0; i < bytes; ++i) {
+    int keep = std::clamp(c.bits - i * 8, 0, 8);
+    std::uint8_t mask = keep == 0 ? 0 : static_cast<std::uint8_t>(0xFF << (8 - keep));
+    if ((c.addr[i] & ~mask) != 0) return std::nullopt;
+  }
+  return c;
+}
+
+bool InNetworks(const sockaddr* addr, const std::vector<Cidr>& nets) {
+  std::uint8_t v4[4];
+  std::uint8_t v6[16];
+  bool is_v4 = false, is_v6 = false;
+  if (addr->sa_family == AF_INET) {
+    std::memcpy(v4, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, 4);
+    is_v4 = true;
+  } else if (addr->sa_family == AF_INET6) {
+    std::memcpy(v6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, 16);
+    static const std::uint8_t kMapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+    if (Prefix(v6, kMapped, 96)) {
+      std::memcpy(v4, v6 + 12, 4);
+      is_v4 = true;
+    } else {
+      is_v6 = true;
+    }
+  }
+  for (const Cidr& n : nets) {
+    if (n.family == AF_INET && is_v4 && Prefix(v4, n.addr, n.bits)) return true;
+    if (n.family == AF_INET6 && is_v6 && Prefix(v6, n.addr, n.bits)) return true;
+  }
+  return false;
 }
 
 }  // namespace feedwatch

@@ -215,6 +215,7 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
   req.max_body_bytes = d.max_body_bytes;
   req.max_redirects = d.max_redirects;
   req.allow_private = allow;
+  req.allow_networks = d.allow_networks;
   asio::io_context io;
   HttpClient client(io);
   HttpResponse resp;

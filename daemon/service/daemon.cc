@@ -281,6 +281,7 @@ class Daemon::Impl {
     req.max_body_bytes = cfg().daemon.max_body_bytes;
     req.max_redirects = cfg().daemon.max_redirects;
     req.allow_private = f.spec->allow_private_addresses;
+    req.allow_networks = cfg().daemon.allow_networks;
     req.username = f.spec->username;
     req.password = f.spec->password;
     req.bearer_token = f.spec->bearer_token;
@@ -484,7 +485,10 @@ class Daemon::Impl {
   void OnProcessed(FeedRuntime& f, Processed p) {
     if (!p.status.ok()) {
       ++metrics_.parse_error;
-      return Failed(f, p.status.message());
+      // The parser names the URL; the log line below does already.
+      std::string msg = p.status.message();
+      if (msg.rfind(f.spec->url + ": ", 0) == 0) msg.erase(0, f.spec->url.size() + 2);
+      return Failed(f, msg);
     }
     metrics_.entries_parsed += p.entries;
     for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", f.spec->url, w);

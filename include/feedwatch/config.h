@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "feedwatch/net_policy.h"
 #include "feedwatch/status.h"
 
 namespace feedwatch {
@@ -77,6 +78,9 @@ struct DaemonSettings {
   // Feeds and sinks may not reach loopback, private, link-local, CGNAT or
   // multicast addresses unless this (or the feed's / sink's own switch) is set.
   bool allow_private_addresses = false;
+  // Non-public networks feeds and sinks may reach anyway, e.g. "127.0.0.1/32"
+  // for a local relay: narrower than allow_private_addresses.
+  std::vector<Cidr> allow_networks;
   int max_concurrent_fetches = 64;   // transfers at once, all hosts
   int max_per_host = 4;              // transfers at once to one host
   milliseconds max_interval{6 * 60 * 60 * 1000};  // cap for backoff, Retry-After and publisher hints

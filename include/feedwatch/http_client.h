@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "feedwatch/net_policy.h"
+
 namespace feedwatch {
 
 struct HttpRequest {
@@ -30,6 +32,7 @@ struct HttpRequest {
   int max_redirects = 5;                       // 0: redirects are not followed
   bool accept_encoding = true;                 // advertise every compression libcurl supports
   bool allow_private = false;  // false: connections to non-public addresses are refused (net_policy.h)
+  std::vector<Cidr> allow_networks;  // non-public networks allowed all the same
   // Credentials (never logged). Basic auth and bearer tokens are not sent to
   // another host after a redirect (libcurl's default).
   std::string username, password;

@@ -6,8 +6,10 @@
 
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace feedwatch {
 
@@ -18,5 +20,22 @@ std::optional<std::string> NonPublicAddress(const sockaddr* addr);
 
 // Convenience for tests and messages: parses a numeric IPv4/IPv6 address.
 std::optional<std::string> NonPublicAddress(const std::string& numeric);
+
+// A network the operator allows although it is not public (allow_networks):
+// e.g. 127.0.0.1/32 for a local relay, while the rest of loopback, the
+// private ranges and the metadata address stay refused.
+struct Cidr {
+  int family = 0;  // AF_INET or AF_INET6
+  std::uint8_t addr[16] = {};
+  int bits = 0;
+  std::string text;
+};
+
+// "127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"; a bare address is a /32
+// or /128. nullopt when malformed or when host bits are set.
+std::optional<Cidr> ParseCidr(const std::string& text);
+
+// True when `addr` (IPv4-mapped IPv6 judged as IPv4) lies in one of `nets`.
+bool InNetworks(const sockaddr* addr, const std::vector<Cidr>& nets);
 
 }  // namespace feedwatch
