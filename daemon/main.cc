@@ -2,6 +2,7 @@
 // command line; everything else lives in the modules under daemon/.
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 
@@ -83,6 +84,9 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
+  // A file size limit (RLIMIT_FSIZE) or a full disk must be an error SQLite
+  // reports, not a signal that kills the daemon mid-transaction.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (auto st = feedwatch::ConfigureLogging(log_level, log_format); !st.ok()) {
     std::cerr << st.message() << "\n";
     return 2;

@@ -340,7 +340,8 @@ TEST(Delivery, KilledMidDeliveryResendsTheSameIdAfterRestart) {
     const char* argv[] = {FEEDWATCH_BINARY, "run", "--config", config.c_str(), nullptr};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // never hold the test's stdout
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     EXPECT_EQ(posix_spawn(&pid, FEEDWATCH_BINARY, &fa, nullptr, const_cast<char**>(argv), environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     return pid;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <zlib.h>
 
@@ -148,6 +149,7 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   const char* argv[] = {FEEDWATCH_BINARY, "run", "--config", config.c_str(), nullptr};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // never hold the test's stdout
   posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   // In sanitizer builds, ASan's quarantine of freed memory (256 MiB by
   // default) would dominate the figure: keep it small.
@@ -202,6 +204,78 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   std::printf("hostile: daemon peak RSS %.1f MiB\n", static_cast<double>(hwm_kib) / 1024.0);
   EXPECT_GT(hwm_kib, 0);
   EXPECT_LT(hwm_kib, 512 * 1024) << "peak RSS " << hwm_kib << " KiB";
+}
+
+}  // namespace
+}  // namespace feedwatch
+
+namespace feedwatch {
+namespace {
+
+// Disk full, as a file size limit (RLIMIT_FSIZE) on the daemon: recording a
+// poll fails, so nothing is marked seen and nothing is queued or sent; once
+// the limit is lifted, the same entries are recorded and every alert goes out.
+TEST(Hostile, DiskFullRecordsNothingThenRecovers) {
+  TempDir dir;
+  FixtureServer server;
+  const int n = 200;
+  std::string items;
+  for (int i = 0; i < n; ++i) items += Item("e" + std::to_string(i), "New export controls, part " + std::to_string(i), std::string(1500, 's'));
+  server.SetFeed("/big.xml", Rss(items));
+  dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\nany = ['\\bexport controls\\b']\n");
+  std::string config = dir.Write(
+      "feedwatch.toml", "[daemon]\nstate_dir = \"" + dir.path() + "/state\"\nrules = [\"" + dir.path() +
+                            "/rules.toml\"]\ninterval = \"500ms\"\nmin_interval = \"100ms\"\njitter = \"0s\"\nmax_interval = \"1s\"\n"
+                            "allow_networks = [\"127.0.0.1/32\"]\n[[feed]]\nname = \"big\"\nurl = \"" +
+                            server.Url("/big.xml") + "\"\nprime = false\n[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+                            server.Url("/hook") + "\"\nconcurrency = 8\nordered = false\n");
+  std::string log = dir.path() + "/daemon.log";
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // Soft limit only: lifting it later needs no privilege.
+    rlimit lim{256 * 1024, RLIM_INFINITY};  // room for the schema, not for 200 alerts
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    ::dup2(fd, 2);
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    const char* argv[] = {FEEDWATCH_BINARY, "run", "--config", config.c_str(), nullptr};
+    ::execve(FEEDWATCH_BINARY, const_cast<char**>(argv), environ);
+    ::_exit(127);
+  }
+  ::close(fd);
+  ASSERT_GT(pid, 0);
+  struct Reaper {  // never leave the daemon running when an assertion fails
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0 && ::waitpid(pid, nullptr, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{pid};
+  // Several polls under the limit: each fails to record.
+  for (int i = 0; i < 60 && testing::ReadFile(log).find("could not record poll") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  std::this_thread::sleep_for(seconds(1));
+  ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the daemon died\n" << testing::ReadFile(log);
+  std::string during = testing::ReadFile(log);
+  EXPECT_NE(during.find("feed " + server.Url("/big.xml") + ": could not record poll"), std::string::npos) << during;
+  EXPECT_TRUE(server.Hooks().empty()) << "an alert was sent that was never recorded";
+
+  // Space returns.
+  rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  ASSERT_EQ(::prlimit(pid, RLIMIT_FSIZE, &unlimited, nullptr), 0);
+  server.WaitForHooks(n, seconds(60));
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  reaper.pid = 0;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << testing::ReadFile(log);
+  std::set<std::string> ids;
+  for (const auto& h : server.Hooks()) ids.insert(h.Header("webhook-id"));
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(n)) << testing::ReadFile(log);
 }
 
 }  // namespace

@@ -180,7 +180,7 @@ void Dispatcher::Query() {
     if (flushing && s->flush_blocked) continue;
     std::size_t limit = std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
                                                               static_cast<std::size_t>(s->spec->concurrency));
-    queries.push_back({s->spec->name, s->spec->ordered, limit});
+    queries.push_back({s->spec->name, s->spec->ordered, limit, LongestWaitMs()});
   }
   std::vector<std::int64_t> exclude(in_flight_ids_.begin(), in_flight_ids_.end());
   if (flushing) exclude.insert(exclude.end(), flushed_.begin(), flushed_.end());
@@ -279,7 +279,10 @@ void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows, std::option
       unit.push_back(head);
     }
     for (const OutboxRow& r : unit) used.insert(r.id);
-    bool due = flushing || unit.front().next_attempt_ms <= now;
+    // A retry further away than the longest backoff means the wall clock went
+    // back since it was scheduled: it is due, not years away.
+    std::int64_t next = unit.front().next_attempt_ms;
+    bool due = flushing || next <= now || next > now + LongestWaitMs();
     if (!due) {
       wake_at(unit.front().next_attempt_ms);
       if (spec.ordered) return;  // later rows wait behind this one
@@ -381,6 +384,11 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
     RetryAfterFromBody(resp, r);
     OnResult(msg, std::move(r));
   });
+}
+
+std::int64_t Dispatcher::LongestWaitMs() const {
+  // Backoff never exceeds retry_max, Retry-After is clamped to an hour.
+  return std::max<std::int64_t>(config_->daemon.retry_max.count(), 3'600'000) + 60'000;
 }
 
 std::chrono::milliseconds Dispatcher::Backoff(int attempts) {

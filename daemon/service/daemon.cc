@@ -591,6 +591,15 @@ class Daemon::Impl {
       next_due = it->second.next_due_ms;
     }
     feeds_.push_back(std::move(fp));
+    // A due time further away than any wait this feed can have means the
+    // wall clock went back since it was stored: never wait longer than that.
+    std::int64_t longest = std::max(spec.interval, cfg().daemon.max_interval).count() + cfg().daemon.jitter.count();
+    if (next_due > now + longest) {
+      spdlog::warn("feed {}: stored next poll is {} away, more than it can be (did the clock go back?); polling "
+                   "within {}", spec.name, FormatDuration(std::chrono::milliseconds(next_due - now)),
+                   FormatDuration(std::chrono::milliseconds(longest)));
+      next_due = now + longest;
+    }
     if (once_) {
       Enqueue(f);
     } else if (next_due > now) {

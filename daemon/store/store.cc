@@ -337,7 +337,8 @@ Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQu
   static const std::string kOrdered = std::string("SELECT ") + kOutboxColumns +
                                       " WHERE o.state = 'pending' AND o.sink = ?1 ORDER BY o.id LIMIT ?2";
   static const std::string kDue = std::string("SELECT ") + kOutboxColumns +
-                                  " WHERE o.state = 'pending' AND o.sink = ?1 AND (?3 OR o.next_attempt_ms <= ?4) "
+                                  " WHERE o.state = 'pending' AND o.sink = ?1 AND "
+                                  "(?3 OR o.next_attempt_ms <= ?4 OR (?5 > 0 AND o.next_attempt_ms > ?4 + ?5)) "
                                   "ORDER BY o.id LIMIT ?2";
   static const std::string kGroup =
       std::string("SELECT ") + kOutboxColumns + " WHERE o.state = 'pending' AND o.group_id = ? ORDER BY o.id";
@@ -352,7 +353,7 @@ Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQu
     Stmt& st = q.ordered ? ordered : due;
     st.Reset();
     st.Bind(1, q.sink).Bind(2, static_cast<std::int64_t>(q.limit + exclude.size()));
-    if (!q.ordered) st.Bind(3, static_cast<std::int64_t>(ignore_schedule)).Bind(4, now_ms);
+    if (!q.ordered) st.Bind(3, static_cast<std::int64_t>(ignore_schedule)).Bind(4, now_ms).Bind(5, q.longest_wait_ms);
     std::vector<std::string> groups;
     while (st.Step()) {
       OutboxRow r = ReadOutboxRow(st);

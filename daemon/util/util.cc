@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cctype>
 #include <charconv>
 #include <ctime>
@@ -87,16 +89,18 @@ std::string FormatRfc3339(std::int64_t t) {
   return buf;
 }
 
-std::int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+namespace {
+std::atomic<std::int64_t> g_clock_skew_ms{0};
+}  // namespace
+
+void SetClockSkewForTesting(std::chrono::milliseconds skew) { g_clock_skew_ms = skew.count(); }
+
+std::int64_t UnixNow() { return UnixNowMs() / 1000; }
 
 std::int64_t UnixNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+             .count() +
+         g_clock_skew_ms.load(std::memory_order_relaxed);
 }
 
 std::string SanitizeUtf8(std::string_view in) {

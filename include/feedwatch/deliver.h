@@ -106,6 +106,7 @@ class Dispatcher {
   void MaybeFinishFlush();
   void WarnUnknownSinks();
   std::chrono::milliseconds Backoff(int attempts);
+  std::int64_t LongestWaitMs() const;
 
   asio::io_context& io_;
   StoreThread& store_;

@@ -63,6 +63,9 @@ struct SinkQuery {
   std::string sink;
   bool ordered = true;     // rows from the oldest pending one on, due or not
   std::size_t limit = 64;
+  // Unordered: rows due later than now + this are due too (the wall clock
+  // went back since they were scheduled). 0: no such rule.
+  std::int64_t longest_wait_ms = 0;
 };
 
 struct SinkPending {

@@ -22,9 +22,12 @@ Result<std::uint64_t> ParseByteSize(std::string_view text);
 // 0000..9999 so the output always has this shape.
 std::string FormatRfc3339(std::int64_t unix_seconds);
 
-// Current wall-clock time in Unix seconds / milliseconds.
+// Current wall-clock time in Unix seconds / milliseconds. Every wall-clock
+// reading in feedwatch goes through these (timers use the monotonic clock).
 std::int64_t UnixNow();
 std::int64_t UnixNowMs();
+// Tests only: shifts UnixNow/UnixNowMs, as if the system clock jumped.
+void SetClockSkewForTesting(std::chrono::milliseconds skew);
 
 // Returns valid UTF-8: invalid sequences, surrogates and non-characters above
 // U+10FFFF become U+FFFD; C0/C1 control characters other than \t and \n are
