@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   scan_cmd->add_option("-c,--config", scan.config_path, "take the rule files from this config");
   scan_cmd->add_option("inputs", scan.inputs, "feed files or directories")->required();
   scan_cmd->add_flag("--explain", scan.explain, "add the conditions that held and the matched spans");
+  scan_cmd->add_option("-j,--jobs", scan.jobs, "threads (default: one per core)");
 
   feedwatch::ParseCommand parse;
   std::string parse_format = "json";

@@ -22,7 +22,8 @@ struct ScanCommand {
   std::vector<std::string> rule_paths;  // files, directories, globs
   std::string config_path;              // alternative source of rule paths
   std::vector<std::string> inputs;      // feed files or directories
-  bool explain = false;                 // add the conditions that held and the matched spans
+  bool explain = false;
+  int jobs = 0;  // threads; 0 = one per core                 // add the conditions that held and the matched spans
 };
 // One JSON line per match on `out`; a summary on `err`. Exit 0 when every
 // input parsed, 1 when some did not, 2 when the rules could not be loaded.
