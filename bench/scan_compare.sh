@@ -19,8 +19,8 @@ echo
 echo "Machine: $machine. Same files and rules for every program; wall time of the whole process (start, rule"
 echo "compilation, reading, parsing, matching, output). feedwatch scan uses every core; the floor is single-threaded."
 echo
-echo "| rules | feedwatch scan entries/s | floor entries/s | scan / floor | scan peak RSS MiB | matches (scan / floor) |"
-echo "|---:|---:|---:|---:|---:|---|"
+echo "| rules | feedwatch scan entries/s | MiB/s | floor entries/s | MiB/s | scan / floor | scan peak RSS MiB | matches (scan / floor) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---|"
 disagree=0
 declare -A scan_rate
 for r in $sizes; do
@@ -44,7 +44,9 @@ for r in $sizes; do
   srate=$(awk -v e="$entries" -v w="$swall" 'BEGIN{printf "%.0f", e / w}')
   frate=$(awk -v e="$entries" -v w="$fwall" 'BEGIN{printf "%.0f", e / w}')
   scan_rate[$r]=$srate
-  echo "| $r | $srate | $frate | $(awk -v a="$srate" -v b="$frate" 'BEGIN{printf "%.2fx", a / b}') | $srss | $agree |"
+  smib=$(awk -v b="$bytes" -v w="$swall" 'BEGIN{printf "%.0f", b / w / 1048576}')
+  fmib=$(awk -v b="$bytes" -v w="$fwall" 'BEGIN{printf "%.0f", b / w / 1048576}')
+  echo "| $r | $srate | $smib | $frate | $fmib | $(awk -v a="$srate" -v b="$frate" 'BEGIN{printf "%.2fx", a / b}') | $srss | $agree |"
 done
 echo
 last=${sizes##* }

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <atomic>
 
@@ -222,16 +224,47 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
   };
   unsigned jobs = cmd.jobs > 0 ? static_cast<unsigned>(cmd.jobs) : std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, paths.size())));
-  std::atomic<std::size_t> next{0};
+  // Results are printed as soon as every earlier file is done, and workers
+  // stay at most a few files ahead of the printer: memory stays bounded
+  // however many files and matches there are.
+  const std::size_t ahead = 4 * static_cast<std::size_t>(jobs);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<char> done(paths.size(), 0);
+  std::size_t next = 0, printed = 0;
   std::vector<std::thread> workers;
   for (unsigned t = 0; t < jobs; ++t) {
     workers.emplace_back([&] {
-      for (std::size_t i; (i = next++) < paths.size();) scan_one(i);
+      while (true) {
+        std::size_t i;
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return next >= paths.size() || next < printed + ahead; });
+          if (next >= paths.size()) return;
+          i = next++;
+        }
+        scan_one(i);
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          done[i] = 1;
+        }
+        cv.notify_all();
+      }
     });
   }
-  for (auto& w : workers) w.join();
   std::int64_t entries = 0, matches = 0, files_ok = 0;
-  for (const FileResult& r : results) {
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return done[i] != 0; });
+    }
+    FileResult r = std::move(results[i]);
+    results[i] = FileResult{};
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      printed = i + 1;
+    }
+    cv.notify_all();
     if (!r.ok) {
       err << r.error << "\n";
       ++errors;
@@ -242,6 +275,7 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
     matches += r.matches;
     out << r.lines;
   }
+  for (auto& w : workers) w.join();
   err << "scanned " << files_ok << " files (" << errors << " failed), " << entries << " entries, " << matches
       << " matches, " << m.rules().size() << " rules\n";
   return errors ? 1 : 0;
