@@ -455,14 +455,17 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
       if (spec.ordered) sink.flush_blocked = true;
     }
   }
-  store_.Run(io_, std::move(record), [this, msg](Status st) {
+  store_.Run(io_, std::move(record), [](Status st) {
     if (!st.ok()) spdlog::error("outbox: {}", st.message());
-    --msg->sink->in_flight;
-    for (const OutboxRow& r : msg->rows) in_flight_ids_.erase(r.id);
-    if (stopped_) return MaybeIdle();
-    Kick();
-    MaybeFinishFlush();
   });
+  // The store thread runs jobs in order: the next outbox query, posted now,
+  // sees this result, so there is no need to wait for the round trip (and on
+  // shutdown the store thread finishes every posted job before it exits).
+  --sink.in_flight;
+  for (const OutboxRow& r : msg->rows) in_flight_ids_.erase(r.id);
+  if (stopped_) return MaybeIdle();
+  Kick();
+  MaybeFinishFlush();
 }
 
 void Dispatcher::ScheduleWake(std::optional<std::int64_t> at_ms) {
