@@ -210,6 +210,21 @@ TEST(Delivery, RefusedAlertIsDeadUntilOutboxRetrySendsItAgain) {
   EXPECT_EQ(CmdOutbox(drop, dout, err), 1);
 }
 
+TEST(Delivery, RunOnceTriesEachPendingAlertExactlyOnce) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(2));
+  server.SetHookStatus(503);
+  auto cfg = [&] { return Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/once"), "ordered = false")); };
+  DaemonStats first = RunOnce(cfg());
+  EXPECT_EQ(first.alerts_pending, 2);
+  EXPECT_EQ(server.Hooks().size(), 2u);
+  // Still refused: the next --once run tries each of them once more, no more.
+  DaemonStats second = RunOnce(cfg());
+  EXPECT_EQ(second.alerts_pending, 2);
+  EXPECT_EQ(server.Hooks().size(), 4u);
+}
+
 TEST(Delivery, GroupWindowSendsABurstAsOneDigest) {
   TempDir dir;
   FixtureServer server;

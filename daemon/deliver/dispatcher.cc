@@ -78,7 +78,7 @@ struct Dispatcher::Message {
 Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
                        std::shared_ptr<const Config> config)
     : io_(io), store_(store), http_(http), wake_(io) {
-  Reconfigure(std::move(config));
+  Reconfigure(std::move(config));  // nothing is sent before the first Kick() or Flush()
 }
 
 void Dispatcher::Reconfigure(std::shared_ptr<const Config> config) {
@@ -118,13 +118,14 @@ void Dispatcher::Reconfigure(std::shared_ptr<const Config> config) {
   if (config_) old_configs_.push_back(config_);
   config_ = std::move(config);
   warned_ = false;
-  if (!stopped_) Kick();
+  if (started_ && !stopped_) Kick();
 }
 
 Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::Kick() {
   if (stopped_) return;
+  started_ = true;
   if (!warned_) WarnUnknownSinks();
   if (querying_) {
     requery_ = true;

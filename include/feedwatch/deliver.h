@@ -121,7 +121,7 @@ class Dispatcher {
   std::function<void()> flush_done_;
   std::function<void()> idle_;
   void MaybeIdle();
-  bool querying_ = false, requery_ = false, stopped_ = false, warned_ = false;
+  bool querying_ = false, requery_ = false, stopped_ = false, warned_ = false, started_ = false;
   bool deferred_ = false;  // the last plan left sendable rows waiting (capacity, tokens)
   DeliveryCounters counters_;
   std::mt19937_64 rng_{std::random_device{}()};
