@@ -107,6 +107,24 @@ TEST(Store, OutboxLifecycle) {
   EXPECT_EQ((*listed)[0].id, first);
 }
 
+TEST(Store, PollsRecordedTogetherKeepTheirOwnOutcomes) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  std::vector<PollRecord> batch;
+  batch.push_back(PollRecord{"https://a/", true, {Polled("a1", {"r1"}, "https://a/")}, {}});
+  batch.push_back(PollRecord{"https://b/", false, {Polled("b1", {"r1"}, "https://b/"), Polled("b2", {}, "https://b/")}, {}});
+  auto results = (*store)->RecordPolls(batch, 1000);
+  ASSERT_EQ(results.size(), 2u);
+  ASSERT_TRUE(results[0].ok() && results[1].ok());
+  EXPECT_TRUE(results[0]->primed_now);
+  EXPECT_EQ(results[0]->alerts_queued, 0);
+  EXPECT_FALSE(results[1]->primed_now);
+  EXPECT_EQ(results[1]->new_entries, 2);
+  EXPECT_EQ(results[1]->alerts_queued, 1);
+  EXPECT_EQ(*(*store)->CountSeen("https://a/"), 1);
+  EXPECT_EQ(*(*store)->CountSeen("https://b/"), 2);
+}
+
 TEST(Store, DigestMembershipIsFixedAndTravelsWhole) {
   TempDir dir;
   auto store = Store::Open(dir.path());

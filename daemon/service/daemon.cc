@@ -505,11 +505,8 @@ class Daemon::Impl {
     f.keys_hash = p.keys_hash;
     auto delay = NextDelay(f, 200, "");
     FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200, f.adaptive_ms, f.keys_hash};
-    store_.Run(
-        io_,
-        [url = f.spec->url, prime = f.spec->prime, polled = std::move(p.polled), fs](Store& s) {
-          return s.RecordPoll(url, prime, polled, UnixNowMs(), fs);
-        },
+    QueueRecord(
+        PollRecord{f.spec->url, f.spec->prime, std::move(p.polled), fs},
         [this, &f, entries, matches, delay, keys = std::move(keys)](Result<PollOutcome> out) mutable {
           if (!out.ok()) {
             // Nothing was recorded: the same entries are new again next poll.
@@ -538,6 +535,38 @@ class Daemon::Impl {
             if (out->alerts_queued > 0) dispatcher_.Kick();
           }
           PollDone(f, delay);
+        });
+  }
+
+  // Polls that finish close together are recorded in one transaction (up to
+  // kRecordBatch, or after 5 ms): a cold cycle over thousands of feeds
+  // would otherwise pay a commit per feed. Each feed's outcome is handed back
+  // on its own.
+  void QueueRecord(PollRecord rec, std::function<void(Result<PollOutcome>)> done) {
+    records_.push_back(std::move(rec));
+    record_done_.push_back(std::move(done));
+    if (records_.size() >= kRecordBatch) {
+      FlushRecords();
+    } else if (!record_timer_armed_) {
+      record_timer_armed_ = true;
+      record_timer_.expires_after(std::chrono::milliseconds(5));
+      record_timer_.async_wait([this](const asio::error_code&) {
+        record_timer_armed_ = false;
+        FlushRecords();
+      });
+    }
+  }
+
+  void FlushRecords() {
+    if (records_.empty()) return;
+    std::vector<PollRecord> batch;
+    batch.swap(records_);
+    std::vector<std::function<void(Result<PollOutcome>)>> done;
+    done.swap(record_done_);
+    store_.Run(
+        io_, [batch = std::move(batch)](Store& s) { return s.RecordPolls(batch, UnixNowMs()); },
+        [done = std::move(done)](std::vector<Result<PollOutcome>> results) {
+          for (std::size_t i = 0; i < done.size(); ++i) done[i](std::move(results[i]));
         });
   }
 
@@ -942,6 +971,11 @@ class Daemon::Impl {
   std::vector<std::pair<std::string, FetchState>> not_modified_;  // 304s not yet recorded
   asio::steady_timer flush_timer_{io_};
   bool flush_armed_ = false;
+  static constexpr std::size_t kRecordBatch = 32;
+  std::vector<PollRecord> records_;  // polls waiting to be recorded together
+  std::vector<std::function<void(Result<PollOutcome>)>> record_done_;
+  asio::steady_timer record_timer_{io_};
+  bool record_timer_armed_ = false;
   std::map<std::string, int> per_host_;
   int fetching_ = 0;
   std::unique_ptr<asio::steady_timer> drain_timer_;

@@ -227,6 +227,34 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
                                       std::int64_t now_ms, const FetchState& fetch) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch);
+  if (!out.ok()) return out.status();
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return out;
+}
+
+std::vector<Result<PollOutcome>> Store::RecordPolls(const std::vector<PollRecord>& batch, std::int64_t now_ms) {
+  std::vector<Result<PollOutcome>> results;
+  auto all = [&](const Status& st) {
+    results.assign(batch.size(), Result<PollOutcome>(st));
+    return results;
+  };
+  Transaction tx(db_);
+  if (!tx.ok()) return all(Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_)));
+  for (const PollRecord& r : batch) {
+    auto out = RecordPollInTx(r.feed_url, r.prime, r.entries, now_ms, r.fetch);
+    // One failure undoes the whole batch: every feed in it is recorded on its
+    // next poll instead (nothing was marked seen, so nothing is lost).
+    if (!out.ok()) return all(out.status());
+    results.push_back(std::move(out));
+  }
+  if (Status st = tx.Commit(); !st.ok()) return all(st);
+  return results;
+}
+
+Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prime,
+                                          const std::vector<PolledEntry>& entries, std::int64_t now_ms,
+                                          const FetchState& fetch) {
   bool primed = false;
   auto id = FeedId(feed_url, &primed);
   if (!id.ok()) return id.status();
@@ -264,7 +292,6 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
   upd.Bind(5, fetch.http_status).Bind(6, fetch.adaptive_interval_ms);
   upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
   if (Status st = upd.Bind(8, *id).Run("updating feed"); !st.ok()) return st;
-  if (Status st = tx.Commit(); !st.ok()) return st;
   return out;
 }
 

@@ -94,6 +94,14 @@ struct FetchState {
   std::uint64_t keys_hash = 0;            // of the document's entry keys (200 only)
 };
 
+// One feed's poll, for RecordPolls.
+struct PollRecord {
+  std::string feed_url;
+  bool prime = true;
+  std::vector<PolledEntry> entries;
+  FetchState fetch;
+};
+
 // A feed's row, for `feedwatch status` and for resuming schedules at start.
 struct FeedStatus {
   std::string url;
@@ -134,6 +142,10 @@ class Store {
   // the outbox. Re-inserting an existing alert id is a no-op.
   Result<PollOutcome> RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
                                  std::int64_t now_ms, const FetchState& fetch = {});
+  // Several polls in one transaction (the daemon batches the polls that
+  // finish close together: a busy cycle would otherwise be a commit per feed).
+  // On any error the whole batch is rolled back and every result is that error.
+  std::vector<Result<PollOutcome>> RecordPolls(const std::vector<PollRecord>& batch, std::int64_t now_ms);
   Status RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
                           const FetchState& fetch = {});
   // A 304: success without a body. Empty validators keep the stored ones.
@@ -178,6 +190,8 @@ class Store {
  private:
   Store() = default;
   Status Exec(const char* sql);
+  Result<PollOutcome> RecordPollInTx(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
+                                     std::int64_t now_ms, const FetchState& fetch);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
   sqlite3* db_ = nullptr;
   std::unique_ptr<sql::StmtCache> cache_;
