@@ -66,7 +66,7 @@ struct Processed {
   std::size_t entries = 0;
   std::size_t matches = 0;
   std::size_t matched_entries = 0;  // entries that went through the matcher
-  std::shared_ptr<std::unordered_set<std::string>> keys;  // every key of the document
+  std::shared_ptr<std::vector<std::uint64_t>> keys;  // KeyHash of every key of the document, sorted
   std::vector<std::string> warnings;
   std::vector<PolledEntry> polled;
 };
@@ -89,7 +89,7 @@ struct FeedRuntime {
   bool primed = false;          // a first poll has been recorded (from the state file)
   // Keys of the last document this process recorded: all in the seen table,
   // so they need no matching (they could never alert again).
-  std::shared_ptr<const std::unordered_set<std::string>> known;
+  std::shared_ptr<const std::vector<std::uint64_t>> known;  // sorted KeyHash()es
 };
 
 // Cache-Control: max-age=N, in milliseconds; 0 when absent or no-store/no-cache.
@@ -425,7 +425,7 @@ class Daemon::Impl {
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
   static Processed Process(const FeedSpec& spec, const LoadedConfig& gen, const HttpResponse& resp, bool priming,
-                           const std::unordered_set<std::string>* known) {
+                           const std::vector<std::uint64_t>* known) {
     const Matcher& matcher = *gen.matcher;
     Processed p;
     ParseOptions popt;
@@ -448,13 +448,14 @@ class Daemon::Impl {
     std::int64_t now = UnixNow();
     MatchContext ctx{spec.name, p.feed_title, &spec.tags, now};
     p.polled.reserve(parsed->entries.size());
-    p.keys = std::make_shared<std::unordered_set<std::string>>();
+    p.keys = std::make_shared<std::vector<std::uint64_t>>();
     p.keys->reserve(parsed->entries.size());
+    for (const Entry& e : parsed->entries) p.keys->push_back(KeyHash(e.key));
+    std::sort(p.keys->begin(), p.keys->end());
     for (const Entry& e : parsed->entries) {
-      p.keys->insert(e.key);
       // Seen in the last recorded poll: already in the seen table, so it can
       // neither be new nor alert; skip matching and the store.
-      if (known && known->count(e.key)) continue;
+      if (known && std::binary_search(known->begin(), known->end(), KeyHash(e.key))) continue;
       PolledEntry pe;
       pe.key = e.key;
       if (priming) {

@@ -465,7 +465,7 @@ Status Store::MarkDead(const std::vector<std::int64_t>& ids, const std::string& 
                     "dead-lettering alert", [&](Stmt& u, std::int64_t id) { u.Bind(1, error).Bind(2, id); });
 }
 
-Result<int> Store::PruneSeen(const std::string& feed_url, const std::unordered_set<std::string>& current,
+Result<int> Store::PruneSeen(const std::string& feed_url, const std::vector<std::uint64_t>& current,
                              std::int64_t now_ms, std::int64_t retention_ms) {
   if (current.empty()) return 0;  // an empty document says nothing about what left
   Transaction tx(db_);
@@ -473,21 +473,22 @@ Result<int> Store::PruneSeen(const std::string& feed_url, const std::unordered_s
   bool primed = false;
   auto id = FeedId(feed_url, &primed);
   if (!id.ok()) return id.status();
+  // One pass over the feed's rows: those in the document are refreshed, the
+  // others go once they have been gone long enough.
+  Stmt rows(db_, "SELECT entry_key, COALESCE(last_seen_ms, first_seen_ms) FROM seen WHERE feed_id = ?", cache_.get());
+  rows.Bind(1, *id);
+  std::vector<std::string> present, gone;
+  while (rows.Step()) {
+    std::string key = rows.Text(0);
+    if (std::binary_search(current.begin(), current.end(), KeyHash(key))) present.push_back(std::move(key));
+    else if (rows.Int(1) < now_ms - retention_ms) gone.push_back(std::move(key));
+  }
+  if (!rows.ok()) return rows.status("reading seen entries");
   Stmt touch(db_, "UPDATE seen SET last_seen_ms = ? WHERE feed_id = ? AND entry_key = ?", cache_.get());
-  for (const std::string& key : current) {
+  for (const std::string& key : present) {
     touch.Reset();
     if (Status st = touch.Bind(1, now_ms).Bind(2, *id).Bind(3, key).Run("refreshing seen entry"); !st.ok()) return st;
   }
-  Stmt old(db_,
-           "SELECT entry_key FROM seen WHERE feed_id = ? AND COALESCE(last_seen_ms, first_seen_ms) < ?",
-           cache_.get());
-  old.Bind(1, *id).Bind(2, now_ms - retention_ms);
-  std::vector<std::string> gone;
-  while (old.Step()) {
-    std::string key = old.Text(0);
-    if (!current.count(key)) gone.push_back(std::move(key));
-  }
-  if (!old.ok()) return old.status("reading old seen entries");
   Stmt del(db_, "DELETE FROM seen WHERE feed_id = ? AND entry_key = ?", cache_.get());
   for (const std::string& key : gone) {
     del.Reset();

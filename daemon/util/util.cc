@@ -161,6 +161,18 @@ std::string TruncateUtf8(std::string_view in, std::size_t max_bytes) {
   return std::string(in.substr(0, cut));
 }
 
+std::uint64_t KeyHash(std::string_view key) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  // MurmurHash3's fmix64: every input bit affects every output bit.
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
 std::string Sha256Hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;

@@ -165,12 +165,13 @@ class Store {
   Status MarkDelivered(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
   Status MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error, std::int64_t next_attempt_ms);
   Status MarkDead(const std::vector<std::int64_t>& ids, const std::string& error);
-  // Retention. Refreshes last_seen for the keys of the current document and
-  // deletes this feed's seen rows that are absent from it and were last seen
-  // more than `retention_ms` ago. Call only after a successful poll; an empty
-  // `current` prunes nothing. Returns rows deleted.
-  Result<int> PruneSeen(const std::string& feed_url, const std::unordered_set<std::string>& current,
-                        std::int64_t now_ms, std::int64_t retention_ms);
+  // Retention. `current`: the sorted KeyHash()es of the current document's
+  // keys. Refreshes last_seen for the rows in it and deletes this feed's rows
+  // absent from it and last seen more than `retention_ms` ago. Call only
+  // after a successful poll; an empty `current` prunes nothing. Returns rows
+  // deleted.
+  Result<int> PruneSeen(const std::string& feed_url, const std::vector<std::uint64_t>& current, std::int64_t now_ms,
+                        std::int64_t retention_ms);
   // Deletes up to `limit` delivered rows delivered before `cutoff_ms`.
   Result<int> PruneDelivered(std::int64_t cutoff_ms, int limit);
   // Pending rows per sink name (rows for sinks no longer configured wait).
