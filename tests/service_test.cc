@@ -13,6 +13,7 @@
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -105,6 +106,35 @@ TEST(Reload, AddsAndRemovesFeedsAndAppliesNewRules) {
   std::this_thread::sleep_for(milliseconds(1200));
   EXPECT_LE(server.FeedRequests("/a.xml"), a_polls + 1);
   EXPECT_GE(server.FeedRequests("/b.xml"), 3u);  // interval 300 ms
+}
+
+TEST(Reload, SinksChangeWhileADeliveryIsInFlight) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}}));
+  std::atomic<bool> slow{true};
+  server.SetHookResponder([&](const testing::ReceivedRequest&, httplib::Response& res) {
+    if (slow) std::this_thread::sleep_for(milliseconds(800));
+    res.status = 200;
+  });
+  dir.Write("rules.toml", kChipRule);
+  RunningDaemon d(testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);  // in flight now, answered in 800 ms
+  // The sink is renamed: its in-flight message still completes and is
+  // recorded; new alerts go to the new sink.
+  std::string renamed = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"));
+  renamed.replace(renamed.find("name = \"hook\""), 13, "name = \"hook2\"");
+  dir.Write("feedwatch.toml", renamed);
+  ASSERT_TRUE(d.Reload().ok());
+  slow = false;
+  server.SetFeed("/a.xml", Rss({{"a2", "Export controls widen"}, {"a1", "New export controls on chips"}}));
+  ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
+  std::this_thread::sleep_for(milliseconds(300));
+  d.Stop();
+  EXPECT_EQ(d.stats().alerts_delivered, 2);
+  EXPECT_EQ(d.stats().alerts_pending, 0);
+  auto hooks = server.Hooks();
+  EXPECT_EQ(json::parse(hooks.back().body)["entry"]["title"], "Export controls widen");
 }
 
 // GET on the admin endpoint with cpp-httplib's client.
