@@ -20,10 +20,9 @@
 #include "feedwatch/deliver.h"
 #include "feedwatch/store.h"
 #include "fixture_server.h"
+#include "process_util.h"
 #include "smtp_server.h"
 #include "test_util.h"
-
-extern char** environ;
 
 namespace feedwatch {
 namespace {
@@ -34,6 +33,7 @@ using std::chrono::seconds;
 using testing::FixtureServer;
 using testing::LogCapture;
 using testing::ReceivedRequest;
+using testing::RunningDaemon;
 using testing::RunOnce;
 using testing::SmtpServer;
 using testing::TempDir;
@@ -67,29 +67,6 @@ std::string WebhookSink(const std::string& url, const std::string& extra = "") {
   return "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + url + "\"\nsecret = \"" + kSecret +
          "\"\ntimeout = \"2s\"\n" + extra + "\n";
 }
-
-// Runs a daemon on a thread until the returned stopper is called.
-class Running {
- public:
-  explicit Running(LoadedConfig cfg) : daemon_(std::move(cfg)) {
-    thread_ = std::thread([this] {
-      RunOptions opt;
-      opt.handle_signals = false;
-      EXPECT_TRUE(daemon_.Run(opt).ok());
-    });
-  }
-  ~Running() { Stop(); }
-  void Stop() {
-    if (!thread_.joinable()) return;
-    daemon_.Stop();
-    thread_.join();
-  }
-  const DaemonStats& stats() const { return daemon_.stats(); }
-
- private:
-  Daemon daemon_;
-  std::thread thread_;
-};
 
 std::string Title(const ReceivedRequest& r) {
   auto j = json::parse(r.body, nullptr, false);
@@ -130,7 +107,7 @@ TEST(Delivery, OutageThenRecoveryDeliversEveryAlertOnceInCreationOrder) {
     accepted.push_back(Title(r));
     res.status = 200;
   });
-  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/o"))));
+  RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/o"))));
   EXPECT_GE(server.WaitForHooks(7, seconds(30)), 7u);
   std::this_thread::sleep_for(milliseconds(300));  // room for a wrong extra delivery
   d.Stop();
@@ -153,7 +130,7 @@ TEST(Delivery, RetryAfterOnA429IsHonoured) {
     res.status = at.size() == 1 ? 429 : 200;
     if (at.size() == 1) res.set_header("Retry-After", "2");
   });
-  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/r"))));
+  RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/r"))));
   ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
   std::this_thread::sleep_for(milliseconds(300));  // the result is recorded
   d.Stop();
@@ -229,7 +206,7 @@ TEST(Delivery, GroupWindowSendsABurstAsOneDigest) {
   TempDir dir;
   FixtureServer server;
   server.SetFeed("/wire.xml", Rss(3));
-  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/d"), "group_window = \"1s\"")));
+  RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/d"), "group_window = \"1s\"")));
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
   std::this_thread::sleep_for(milliseconds(1500));  // a second message would show up by now
   d.Stop();
@@ -246,6 +223,47 @@ TEST(Delivery, GroupWindowSendsABurstAsOneDigest) {
   EXPECT_EQ(d.stats().alerts_delivered, 3);
 }
 
+TEST(Delivery, GroupByRuleMakesOneDigestPerRule) {
+  TempDir dir;
+  FixtureServer server;
+  // Four entries: two for each of two rules.
+  server.SetFeed("/wire.xml", R"(<rss version="2.0"><channel><title>W</title>)"
+                              "<item><guid>a</guid><title>export controls one</title></item>"
+                              "<item><guid>b</guid><title>distillation one</title></item>"
+                              "<item><guid>c</guid><title>export controls two</title></item>"
+                              "<item><guid>d</guid><title>distillation two</title></item></channel></rss>");
+  // Config() writes feedwatch.toml (and a one-rule rules.toml, replaced here).
+  Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/g"), "group_window = \"1h\"\ngroup_by = \"rule\""));
+  dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\nany = ['\\bexport controls\\b']\n"
+                          "[[rule]]\nid = \"distill\"\nany = ['\\bdistillation\\b']\n");
+  DaemonStats s = RunOnce(testing::LoadConfigText(dir, testing::ReadFile(dir.path() + "/feedwatch.toml")));
+  EXPECT_EQ(s.alerts_delivered, 4);
+  auto hooks = server.Hooks();
+  ASSERT_EQ(hooks.size(), 2u);
+  for (const auto& h : hooks) {
+    json j = json::parse(h.body);
+    ASSERT_EQ(j["type"], "feedwatch.digest");
+    ASSERT_EQ(j["alerts"].size(), 2u);
+    EXPECT_EQ(j["alerts"][0]["rule"]["id"], j["alerts"][1]["rule"]["id"]);
+  }
+  EXPECT_NE(json::parse(hooks[0].body)["alerts"][0]["rule"]["id"], json::parse(hooks[1].body)["alerts"][0]["rule"]["id"]);
+}
+
+TEST(Delivery, AFailingAlertOlderThanMaxAlertAgeIsDeadLettered) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(1));
+  server.SetHookStatus(503);
+  LogCapture log;
+  DaemonStats s = RunOnce(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/age")),
+                                 "max_alert_age = \"1ms\"\nmax_attempts = 100"));
+  EXPECT_EQ(s.alerts_pending, 0);  // a 503 is retryable, but the alert is too old to retry
+  EXPECT_NE(log.text().find("gave up (older than max_alert_age"), std::string::npos) << log.text();
+  auto store = Store::Open(dir.path() + "/state");
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->CountOutbox()->dead, 1);
+}
+
 TEST(Delivery, RateLimitSpacesMessagesOut) {
   TempDir dir;
   FixtureServer server;
@@ -257,7 +275,7 @@ TEST(Delivery, RateLimitSpacesMessagesOut) {
     at.push_back(Clock::now());
     res.status = 200;
   });
-  Running d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/l"), "rate_limit = \"4/s\"")));
+  RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/l"), "rate_limit = \"4/s\"")));
   ASSERT_GE(server.WaitForHooks(3, seconds(30)), 3u);
   d.Stop();
   std::lock_guard<std::mutex> lock(mu);
@@ -350,15 +368,8 @@ TEST(Delivery, KilledMidDeliveryResendsTheSameIdAfterRestart) {
   Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/k")));  // writes feedwatch.toml
   std::string config = dir.path() + "/feedwatch.toml";
   auto spawn = [&] {
-    pid_t pid = 0;
-    std::string log = dir.path() + "/run.log";
-    const char* argv[] = {FEEDWATCH_BINARY, "run", "--config", config.c_str(), nullptr};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // never hold the test's stdout
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    EXPECT_EQ(posix_spawn(&pid, FEEDWATCH_BINARY, &fa, nullptr, const_cast<char**>(argv), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
+    pid_t pid = testing::SpawnProcess({FEEDWATCH_BINARY, "run", "--config", config}, {}, dir.path() + "/run.log");
+    EXPECT_GT(pid, 0);
     return pid;
   };
   pid_t pid = spawn();

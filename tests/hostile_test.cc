@@ -15,9 +15,9 @@
 #include <thread>
 
 #include "fixture_server.h"
+#include "process_util.h"
 #include "test_util.h"
 
-extern char** environ;
 
 namespace feedwatch {
 namespace {
@@ -146,25 +146,13 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   std::string config = dir.Write("feedwatch.toml", cfg);
 
   std::string log = dir.path() + "/daemon.log";
-  const char* argv[] = {FEEDWATCH_BINARY, "run", "--config", config.c_str(), nullptr};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // never hold the test's stdout
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   // In sanitizer builds, ASan's quarantine of freed memory (256 MiB by
   // default) would dominate the figure: keep it small.
-  std::vector<std::string> env_store;
   const char* asan = std::getenv("ASAN_OPTIONS");
-  env_store.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") + "quarantine_size_mb=16");
-  for (char** e = environ; *e; ++e) {
-    if (std::string(*e).rfind("ASAN_OPTIONS=", 0) != 0) env_store.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, FEEDWATCH_BINARY, &fa, nullptr, const_cast<char**>(argv), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  pid_t pid = testing::SpawnProcess(
+      {FEEDWATCH_BINARY, "run", "--config", config},
+      {std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") + "quarantine_size_mb=16"}, log);
+  ASSERT_GT(pid, 0);
 
   // The control feed grows by one matching entry a second while the attacks run.
   std::string items = Item("c0", "New export controls on chips, round 0");

@@ -25,9 +25,8 @@
 #include "feedwatch/store.h"
 #include "feedwatch/util.h"
 #include "fixture_server.h"
+#include "process_util.h"
 #include "test_util.h"
-
-extern char** environ;
 
 namespace feedwatch {
 namespace {
@@ -264,36 +263,13 @@ class NotifySocket {
   std::vector<std::string> messages_;
 };
 
-pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env, const std::string& log) {
-  std::vector<std::string> env_store(extra_env);
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-  std::vector<char*> envp, argv;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> arg_store(args);
-  for (auto& a : arg_store) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);  // never hold the test's stdout
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
+pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& log) {
+  pid_t pid = testing::SpawnProcess(args, env, log);
+  EXPECT_GT(pid, 0);
   return pid;
 }
 
-int WaitExit(pid_t pid, seconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < end) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return -1;
-}
+int WaitExit(pid_t pid, seconds timeout) { return testing::WaitExit(pid, timeout); }
 
 TEST(Notify, ReadyStatusWatchdogReloadingAndStopping) {
   TempDir dir;

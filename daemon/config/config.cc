@@ -284,9 +284,7 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       }
       if (s.from.empty()) errors.Add(&n, where + "an email sink needs 'from'");
       if (s.to.empty()) errors.Add(&n, where + "an email sink needs 'to'");
-      for (const std::string* a : {&s.from}) {
-        if (a->find_first_of("\r\n<>") != std::string::npos) errors.Add(&n, where + "'from' must be a bare address");
-      }
+      if (s.from.find_first_of("\r\n<>") != std::string::npos) errors.Add(&n, where + "'from' must be a bare address");
       for (const auto& a : s.to) {
         if (a.find('@') == std::string::npos || a.find_first_of("\r\n<>, ") != std::string::npos) {
           errors.Add(t->get("to"), where + "'" + a + "' is not a bare address (user@host)");

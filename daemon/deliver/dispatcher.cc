@@ -427,7 +427,6 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   if (result.outcome == DeliveryOutcome::kDelivered) {
     by_sink.delivered += static_cast<std::uint64_t>(n);
     counters_.delivered += n;
-    ++counters_.messages;
     spdlog::debug("delivered {} to {}", what, where);
     record = [ids, now](Store& s) { return s.MarkDelivered(ids, now); };
   } else if (result.outcome == DeliveryOutcome::kPermanent || attempts >= config_->daemon.max_attempts || too_old) {

@@ -258,8 +258,7 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return done[i] != 0; });
     }
-    FileResult r = std::move(results[i]);
-    results[i] = FileResult{};
+    FileResult r = std::move(results[i]);  // freed as soon as it is printed
     {
       std::lock_guard<std::mutex> lock(mu);
       printed = i + 1;

@@ -13,7 +13,6 @@
 #include <functional>
 #include <map>
 #include <random>
-#include <unordered_set>
 #include <set>
 #include <thread>
 
@@ -113,6 +112,45 @@ std::string HostOf(const std::string& url) {
   return host;
 }
 
+// Items that arrive close together, handed on in one go: as soon as `limit`
+// have gathered, or `delay` after the first of them. Loop thread only.
+template <typename T>
+class Batcher {
+ public:
+  using Flush = std::function<void(std::vector<T>)>;
+  Batcher(asio::io_context& io, std::size_t limit, std::chrono::milliseconds delay, Flush flush)
+      : timer_(io), limit_(limit), delay_(delay), flush_(std::move(flush)) {}
+
+  void Add(T item) {
+    items_.push_back(std::move(item));
+    if (items_.size() >= limit_) return FlushNow();
+    if (armed_) return;
+    armed_ = true;
+    timer_.expires_after(delay_);
+    timer_.async_wait([this](const asio::error_code&) {
+      armed_ = false;
+      FlushNow();
+    });
+  }
+  void FlushNow() {
+    if (!items_.empty()) flush_(Take());
+  }
+  // What has not been handed on yet (at shutdown, once the loop has stopped).
+  std::vector<T> Take() {
+    std::vector<T> out;
+    out.swap(items_);
+    return out;
+  }
+
+ private:
+  asio::steady_timer timer_;
+  std::size_t limit_;
+  std::chrono::milliseconds delay_;
+  Flush flush_;
+  std::vector<T> items_;
+  bool armed_ = false;
+};
+
 }  // namespace
 
 class Daemon::Impl {
@@ -160,7 +198,7 @@ class Daemon::Impl {
       metrics_.outbox_pending = c->pending;
       metrics_.outbox_dead = c->dead;
     }
-    for (const auto& spec : cfg().feeds) AddFeed(spec, known, true);
+    for (const auto& spec : cfg().feeds) AddFeed(spec, known);
     if (once_ && feeds_.empty()) FinishCycle();
     if (!once_) {
       dispatcher_.Kick();  // alerts left from a previous run
@@ -170,8 +208,7 @@ class Daemon::Impl {
     }
     io_.run();
     // The loop has stopped: blocking calls to the store thread are fine now.
-    if (!not_modified_.empty()) {
-      auto batch = std::move(not_modified_);
+    if (auto batch = not_modified_.Take(); !batch.empty()) {
       store_.RunSync([&](Store& s) { return s.RecordNotModifiedBatch(batch, UnixNowMs()); });
     }
     auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
@@ -398,29 +435,16 @@ class Daemon::Impl {
     FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304, f.adaptive_ms};
     // 304s are recorded in batches: losing one in a crash only means its
     // validators and next due time are a poll older.
-    not_modified_.emplace_back(f.spec->url, fs);
-    if (not_modified_.size() >= kNotModifiedBatch) {
-      FlushNotModified();
-    } else if (!flush_armed_) {
-      flush_armed_ = true;
-      flush_timer_.expires_after(std::chrono::milliseconds(50));
-      flush_timer_.async_wait([this](const asio::error_code&) {
-        flush_armed_ = false;
-        FlushNotModified();
-      });
-    }
+    not_modified_.Add({f.spec->url, fs});
     PollDone(f, delay);
   }
 
-  void FlushNotModified() {
-    if (not_modified_.empty()) return;
+  void RecordNotModified(std::vector<std::pair<std::string, FetchState>> batch) {
     store_.Run(
-        io_,
-        [batch = std::move(not_modified_)](Store& s) { return s.RecordNotModifiedBatch(batch, UnixNowMs()); },
+        io_, [batch = std::move(batch)](Store& s) { return s.RecordNotModifiedBatch(batch, UnixNowMs()); },
         [](Status st) {
           if (!st.ok()) spdlog::error("recording 304s: {}", st.message());
         });
-    not_modified_.clear();
   }
 
   // Runs on a worker thread: pure CPU work, no shared mutable state.
@@ -438,24 +462,26 @@ class Daemon::Impl {
     p.feed_title = parsed->title;
     p.entries = parsed->entries.size();
     p.update_hint_seconds = parsed->update_hint_seconds;
-    // Order-independent and stable across runs (persisted): XOR of FNV-1a.
+    // One hash per key: its FNV-1a goes into keys_hash (an XOR: order-
+    // independent, persisted), its KeyHash into the set of this document's keys.
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(parsed->entries.size());
     for (const Entry& e : parsed->entries) {
-      std::uint64_t h = 1469598103934665603ULL;
-      for (unsigned char c : e.key) h = (h ^ c) * 1099511628211ULL;
-      p.keys_hash ^= h;
+      std::uint64_t fnv = Fnv1a64(e.key);
+      p.keys_hash ^= fnv;
+      hashes.push_back(Avalanche(fnv));
     }
+    p.keys = std::make_shared<std::vector<std::uint64_t>>(hashes);
+    std::sort(p.keys->begin(), p.keys->end());
     p.warnings = std::move(parsed->warnings);
     std::int64_t now = UnixNow();
     MatchContext ctx{spec.name, p.feed_title, &spec.tags, now};
     p.polled.reserve(parsed->entries.size());
-    p.keys = std::make_shared<std::vector<std::uint64_t>>();
-    p.keys->reserve(parsed->entries.size());
-    for (const Entry& e : parsed->entries) p.keys->push_back(KeyHash(e.key));
-    std::sort(p.keys->begin(), p.keys->end());
-    for (const Entry& e : parsed->entries) {
+    for (std::size_t i = 0; i < parsed->entries.size(); ++i) {
+      const Entry& e = parsed->entries[i];
       // Seen in the last recorded poll: already in the seen table, so it can
       // neither be new nor alert; skip matching and the store.
-      if (known && std::binary_search(known->begin(), known->end(), KeyHash(e.key))) continue;
+      if (known && std::binary_search(known->begin(), known->end(), hashes[i])) continue;
       PolledEntry pe;
       pe.key = e.key;
       if (priming) {
@@ -506,8 +532,8 @@ class Daemon::Impl {
     f.keys_hash = p.keys_hash;
     auto delay = NextDelay(f, 200, "");
     FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200, f.adaptive_ms, f.keys_hash};
-    QueueRecord(
-        PollRecord{f.spec->url, f.spec->prime, std::move(p.polled), fs},
+    records_.Add(
+        {PollRecord{f.spec->url, f.spec->prime, std::move(p.polled), fs},
         [this, &f, entries, matches, delay, keys = std::move(keys)](Result<PollOutcome> out) mutable {
           if (!out.ok()) {
             // Nothing was recorded: the same entries are new again next poll.
@@ -536,34 +562,21 @@ class Daemon::Impl {
             if (out->alerts_queued > 0) dispatcher_.Kick();
           }
           PollDone(f, delay);
-        });
+        }});
   }
 
-  // Polls that finish close together are recorded in one transaction (up to
-  // kRecordBatch, or after 5 ms): a cold cycle over thousands of feeds
-  // would otherwise pay a commit per feed. Each feed's outcome is handed back
-  // on its own.
-  void QueueRecord(PollRecord rec, std::function<void(Result<PollOutcome>)> done) {
-    records_.push_back(std::move(rec));
-    record_done_.push_back(std::move(done));
-    if (records_.size() >= kRecordBatch) {
-      FlushRecords();
-    } else if (!record_timer_armed_) {
-      record_timer_armed_ = true;
-      record_timer_.expires_after(std::chrono::milliseconds(5));
-      record_timer_.async_wait([this](const asio::error_code&) {
-        record_timer_armed_ = false;
-        FlushRecords();
-      });
-    }
-  }
+  using PendingRecord = std::pair<PollRecord, std::function<void(Result<PollOutcome>)>>;
 
-  void FlushRecords() {
-    if (records_.empty()) return;
+  // Polls that finish close together are recorded in one transaction: a cold
+  // cycle over thousands of feeds would otherwise pay a commit per feed. Each
+  // feed's outcome is handed back on its own.
+  void RecordPolls(std::vector<PendingRecord> pending) {
     std::vector<PollRecord> batch;
-    batch.swap(records_);
     std::vector<std::function<void(Result<PollOutcome>)>> done;
-    done.swap(record_done_);
+    for (auto& [rec, cb] : pending) {
+      batch.push_back(std::move(rec));
+      done.push_back(std::move(cb));
+    }
     store_.Run(
         io_, [batch = std::move(batch)](Store& s) { return s.RecordPolls(batch, UnixNowMs()); },
         [done = std::move(done)](std::vector<Result<PollOutcome>> results) {
@@ -599,7 +612,7 @@ class Daemon::Impl {
 
   // A feed starts polling: state from the file (validators, failures, next
   // due), then its first poll, spread by the jitter unless it is due later.
-  void AddFeed(const FeedSpec& spec, const std::map<std::string, FeedStatus>& known, bool at_start) {
+  void AddFeed(const FeedSpec& spec, const std::map<std::string, FeedStatus>& known) {
     auto fp = std::make_unique<FeedRuntime>();
     FeedRuntime& f = *fp;
     f.gen = gen_;
@@ -639,7 +652,6 @@ class Daemon::Impl {
       // every feed at once (a feed added by a reload starts within the jitter).
       Schedule(f, RandomUpTo(std::min(cfg().daemon.jitter, spec.interval)));
     }
-    (void)at_start;
   }
 
   void EraseFeed(FeedRuntime& f) {
@@ -816,7 +828,7 @@ class Daemon::Impl {
       wanted.insert(spec.url);
       auto it = by_url.find(spec.url);
       if (it == by_url.end()) {
-        AddFeed(spec, known, false);
+        AddFeed(spec, known);
         ++added;
         continue;
       }
@@ -968,15 +980,13 @@ class Daemon::Impl {
   std::string reload_error_;  // the last failed reload, for STATUS= until a good one
   std::chrono::milliseconds watchdog_every_{0};
   std::deque<FeedRuntime*> ready_;  // due, waiting for a fetch slot
-  static constexpr std::size_t kNotModifiedBatch = 256;
-  std::vector<std::pair<std::string, FetchState>> not_modified_;  // 304s not yet recorded
-  asio::steady_timer flush_timer_{io_};
-  bool flush_armed_ = false;
-  static constexpr std::size_t kRecordBatch = 32;
-  std::vector<PollRecord> records_;  // polls waiting to be recorded together
-  std::vector<std::function<void(Result<PollOutcome>)>> record_done_;
-  asio::steady_timer record_timer_{io_};
-  bool record_timer_armed_ = false;
+  // 304s are recorded in batches (256, or after 50 ms): losing one in a crash
+  // only means its validators and next due time are a poll older.
+  Batcher<std::pair<std::string, FetchState>> not_modified_{
+      io_, 256, std::chrono::milliseconds(50), [this](auto batch) { RecordNotModified(std::move(batch)); }};
+  // Polls with entries: up to 32 per transaction, or after 5 ms.
+  Batcher<PendingRecord> records_{io_, 32, std::chrono::milliseconds(5),
+                                  [this](auto batch) { RecordPolls(std::move(batch)); }};
   std::map<std::string, int> per_host_;
   int fetching_ = 0;
   std::unique_ptr<asio::steady_timer> drain_timer_;

@@ -161,10 +161,14 @@ std::string TruncateUtf8(std::string_view in, std::size_t max_bytes) {
   return std::string(in.substr(0, cut));
 }
 
-std::uint64_t KeyHash(std::string_view key) {
+std::uint64_t Fnv1a64(std::string_view data) {
   std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
-  // MurmurHash3's fmix64: every input bit affects every output bit.
+  for (unsigned char c : data) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+std::uint64_t Avalanche(std::uint64_t h) {
+  // Every input bit affects every output bit.
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;

@@ -60,7 +60,6 @@ DeliveryResult ClassifySmtp(const HttpResponse& r);
 
 struct DeliveryCounters {
   std::int64_t delivered = 0, retried = 0, dead = 0;  // alerts (a digest counts each of its alerts)
-  std::int64_t messages = 0;                           // messages sent successfully
   std::map<std::string, SinkOutcomes> by_sink;
 };
 

@@ -38,9 +38,12 @@ std::string SanitizeUtf8(std::string_view in);
 // Truncates to at most max_bytes without cutting a UTF-8 sequence in half.
 std::string TruncateUtf8(std::string_view in, std::size_t max_bytes);
 
-// A fast 64-bit hash of an entry key (FNV-1a with a final avalanche), for
-// in-memory sets of keys: 8 bytes per key instead of the string.
-std::uint64_t KeyHash(std::string_view key);
+// 64-bit FNV-1a, and an avalanche step (MurmurHash3's fmix64) over it.
+std::uint64_t Fnv1a64(std::string_view data);
+std::uint64_t Avalanche(std::uint64_t h);
+// A fast 64-bit hash of an entry key, for in-memory sets of keys (8 bytes per
+// key instead of the string): Avalanche(Fnv1a64(key)).
+inline std::uint64_t KeyHash(std::string_view key) { return Avalanche(Fnv1a64(key)); }
 
 // Lowercase hex SHA-256 of the bytes.
 std::string Sha256Hex(std::string_view data);

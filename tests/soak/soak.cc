@@ -24,6 +24,8 @@
 
 #include <httplib.h>
 
+#include "process_util.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,8 +41,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace {
 
@@ -387,39 +387,10 @@ class Notify {
 };
 
 pid_t Start(const std::string& binary, const std::string& config, const std::string& notify, const std::string& log) {
-  std::vector<std::string> env{"NOTIFY_SOCKET=" + notify};
-  for (char** e = environ; *e; ++e) {
-    if (std::string(*e).rfind("NOTIFY_SOCKET=", 0) != 0) env.emplace_back(*e);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args{binary, "run", "--config", config};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, binary.c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
+  return feedwatch::testing::SpawnProcess({binary, "run", "--config", config}, {"NOTIFY_SOCKET=" + notify}, log);
 }
 
-// Exit code, or -1 if it had to be killed after `timeout`.
-int WaitExit(pid_t pid, milliseconds timeout) {
-  auto end = Clock::now() + timeout;
-  int status = 0;
-  while (Clock::now() < end) {
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return -1;
-}
+using feedwatch::testing::WaitExit;
 
 // integrity_check result and the pending outbox depth, read with a second connection.
 std::pair<std::string, long> InspectDb(const std::string& path) {
