@@ -2,6 +2,10 @@
 
 #include <iconv.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -59,29 +63,55 @@ std::string XmlDeclEncoding(std::string_view body) {
 }
 
 struct Utf8Stats {
-  std::size_t invalid = 0, multibyte = 0;
+  std::size_t invalid = 0, multibyte = 0, controls = 0;
 };
 
-Utf8Stats ScanUtf8(std::string_view s) {
+bool IsXmlForbiddenControl(unsigned char u) { return u < 0x20 && u != '\t' && u != '\n' && u != '\r'; }
+
+// One pass over a body read as UTF-8: counts invalid and valid multi-byte
+// sequences and the C0 controls XML forbids; with kCopy, also copies it to
+// `out` (n bytes of room) with those controls replaced by spaces.
+template <bool kCopy>
+Utf8Stats ScanUtf8(std::string_view s, char* out) {
   Utf8Stats st;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   std::size_t i = 0, n = s.size();
+#if defined(__SSE2__)
+  const __m128i max_control = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
+                cr = _mm_set1_epi8('\r');
+#endif
   while (i < n) {
-    // Skip ASCII eight bytes at a time.
-    while (i + 8 <= n) {
-      std::uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      if (w & 0x8080808080808080ULL) break;
-      i += 8;
+    // Plain ASCII without forbidden controls, sixteen (SSE2) or eight bytes at a time.
+#if defined(__SSE2__)
+    while (i + 16 <= n) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      if (kCopy) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), v);
+      __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v);  // v <= 0x1F, unsigned
+      __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
+      if (int stop = _mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_andnot_si128(allowed, control))) {
+        i += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
+        break;
+      }
+      i += 16;
     }
+#endif
     if (i >= n) break;
     unsigned char c = p[i];
-    if (c < 0x80) { ++i; continue; }
-    std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    if (c < 0x80) {
+      bool control = IsXmlForbiddenControl(c);
+      st.controls += control;
+      if (kCopy) out[i] = control ? ' ' : static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
     bool ok = len > 0 && i + len <= n;
     for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
-    if (ok) { ++st.multibyte; i += len; }
-    else { ++st.invalid; ++i; }
+    if (!ok) len = 1;
+    if (kCopy) std::memcpy(out + i, p + i, len);
+    if (ok) ++st.multibyte;
+    else ++st.invalid;
+    i += len;
   }
   return st;
 }
@@ -125,7 +155,7 @@ std::string CharsetFromContentType(std::string_view ct) {
   return Trim(std::string_view(lower).substr(p + 8, end == std::string::npos ? std::string::npos : end - p - 8));
 }
 
-DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type) {
+DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, std::string* xml_copy) {
   DecodedBody d;
   std::string label;
   if (body.substr(0, 3) == "\xEF\xBB\xBF") {
@@ -159,7 +189,13 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type) {
   label = Normalize(label);
   if (label == "utf-16" ) label = "utf-16le";
   if (label == "utf-8") {
-    Utf8Stats st = ScanUtf8(body);
+    Utf8Stats st;
+    if (xml_copy) {
+      xml_copy->resize(body.size());
+      st = ScanUtf8<true>(body, xml_copy->data());
+    } else {
+      st = ScanUtf8<false>(body, nullptr);
+    }
     if (st.invalid > 0 && st.multibyte == 0) {
       // Very common: Latin-1 bytes served as (or defaulting to) UTF-8.
       d.warnings.push_back("body is not valid UTF-8 (" + std::to_string(st.invalid) +
@@ -172,6 +208,8 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type) {
       }
       d.utf8 = body;
       d.charset = "utf-8";
+      d.copied = xml_copy != nullptr;
+      d.controls_replaced = st.controls;
       return d;
     }
   }

@@ -14,6 +14,10 @@ struct DecodedBody {
   std::string charset;                // what it was read as, e.g. "windows-1252"
   std::string source;                 // "BOM", "HTTP", "XML declaration", "JSON", "default", "guess"
   std::vector<std::string> warnings;  // e.g. an unknown label, invalid bytes replaced
+  // Set when the body was read as UTF-8 as it is and `xml_copy` was given:
+  // the copy holds it with the C0 controls XML forbids replaced by spaces.
+  bool copied = false;
+  std::size_t controls_replaced = 0;
 };
 
 // Priority: byte order mark > charset parameter of the HTTP Content-Type >
@@ -21,7 +25,10 @@ struct DecodedBody {
 // read as windows-1252, as browsers do (WHATWG Encoding). A body that claims
 // (or defaults to) UTF-8 but is not, and has no valid multi-byte sequence at
 // all, is read as windows-1252 with a warning.
-DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type);
+// With `xml_copy`, a body read as UTF-8 as it is is also copied there for an
+// in-place XML parse (see DecodedBody::copied): the validity check, the copy
+// and the control-character check are one pass.
+DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, std::string* xml_copy = nullptr);
 
 // "text/xml; charset=KOI8-R" -> "koi8-r" (lower case, quotes removed); "" when absent.
 std::string CharsetFromContentType(std::string_view content_type);

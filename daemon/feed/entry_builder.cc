@@ -38,21 +38,53 @@ bool EntryBuilder::Full() {
   return true;
 }
 
+namespace {
+std::size_t KeySlotHash(const std::string& key) { return std::hash<std::string>{}(key) | 1; }
+}  // namespace
+
+bool EntryBuilder::Taken(const std::string& key) const {
+  if (key_slots_.empty()) return false;
+  const std::size_t h = KeySlotHash(key), mask = key_slots_.size() - 1;
+  for (std::size_t i = h & mask; key_slots_[i] != 0; i = (i + 1) & mask) {
+    if (key_slots_[i] != h) continue;
+    for (const Entry& other : out_.entries) {
+      if (other.key == key) return true;
+    }
+  }
+  return false;
+}
+
+void EntryBuilder::Remember(const std::string& key) {
+  if (2 * (key_count_ + 1) > key_slots_.size()) {
+    std::vector<std::size_t> old = std::move(key_slots_);
+    key_slots_.assign(std::max<std::size_t>(64, 2 * old.size()), 0);
+    for (std::size_t h : old) {
+      if (h == 0) continue;
+      std::size_t i = h & (key_slots_.size() - 1);
+      while (key_slots_[i] != 0) i = (i + 1) & (key_slots_.size() - 1);
+      key_slots_[i] = h;
+    }
+  }
+  const std::size_t h = KeySlotHash(key), mask = key_slots_.size() - 1;
+  std::size_t i = h & mask;
+  while (key_slots_[i] != 0) i = (i + 1) & mask;
+  key_slots_[i] = h;
+  ++key_count_;
+}
+
 void EntryBuilder::Finish(Entry e) {
   if (!e.id.empty()) e.key = e.id;
   else if (!e.link.empty()) e.key = e.link;
   else
     e.key = "sha256:" + Sha256Hex(e.title + "\n" + (e.published ? std::to_string(*e.published) : "") + "\n" +
                                   TruncateUtf8(e.summary.empty() ? e.content : e.summary, 1024));
-  if (!keys_.insert(e.key).second) {
+  if (Taken(e.key)) {
     std::string alt = e.key + " " + e.link;
-    if (e.link.empty() || !keys_.insert(alt).second) {
-      alt = e.key + "#" + std::to_string(out_.entries.size());
-      keys_.insert(alt);
-    }
+    if (e.link.empty() || Taken(alt)) alt = e.key + "#" + std::to_string(out_.entries.size());
     WarnOnce("duplicate entry ids in one document; such entries are keyed by id and link or position");
     e.key = alt;
   }
+  Remember(e.key);
   out_.entries.push_back(std::move(e));
 }
 

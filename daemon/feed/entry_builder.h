@@ -4,6 +4,7 @@
 
 #include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "feedwatch/feed.h"
 
@@ -41,8 +42,15 @@ class EntryBuilder {
  private:
   const ParseOptions& opt_;
   ParsedFeed& out_;
+  // Is `key` the key of an entry already added? / Remember the key of the
+  // entry about to be added. A flat table of key hashes; equal hashes are
+  // confirmed against the entries themselves.
+  bool Taken(const std::string& key) const;
+  void Remember(const std::string& key);
+
   std::unordered_set<std::string> warned_;
-  std::unordered_set<std::string> keys_;
+  std::vector<std::size_t> key_slots_;  // hash | 1, or 0 when free; size a power of two
+  std::size_t key_count_ = 0;
 };
 
 }  // namespace feedwatch

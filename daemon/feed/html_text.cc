@@ -8,6 +8,13 @@
 #include <string>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "feedwatch/feed.h"
 
 namespace feedwatch {
@@ -58,32 +65,44 @@ bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+// A numeric reference at text[i] == '&' ("&#8212;", "&#x2014", …) as the
+// code point HTML5 gives it: 0x80-0x9F as windows-1252, out-of-range and
+// surrogate values as U+FFFD.
+bool NumericRef(std::string_view text, std::size_t i, std::uint32_t* out, std::size_t* consumed) {
+  std::size_t j = i + 1;
+  if (j >= text.size() || text[j] != '#') return false;
+  ++j;
+  bool hex = j < text.size() && (text[j] == 'x' || text[j] == 'X');
+  if (hex) ++j;
+  std::size_t start = j;
+  std::uint64_t cp = 0;
+  while (j < text.size() && j - start < 10) {
+    char c = text[j];
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
+    else break;
+    cp = cp * (hex ? 16 : 10) + static_cast<std::uint64_t>(d);
+    ++j;
+  }
+  if (j == start) return false;
+  if (j < text.size() && text[j] == ';') ++j;
+  if (cp >= 0x80 && cp <= 0x9F) cp = kC1ToCp1252[cp - 0x80];
+  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  *out = static_cast<std::uint32_t>(cp);
+  *consumed = j - i;
+  return true;
+}
+
 // Decodes the reference starting at text[i] == '&'. On success appends the
 // replacement, sets *consumed and returns true.
 bool DecodeOne(std::string_view text, std::size_t i, std::string& out, std::size_t* consumed) {
   std::size_t j = i + 1;
   if (j < text.size() && text[j] == '#') {
-    ++j;
-    bool hex = j < text.size() && (text[j] == 'x' || text[j] == 'X');
-    if (hex) ++j;
-    std::size_t start = j;
-    std::uint64_t cp = 0;
-    while (j < text.size() && j - start < 10) {
-      char c = text[j];
-      int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else break;
-      cp = cp * (hex ? 16 : 10) + static_cast<std::uint64_t>(d);
-      ++j;
-    }
-    if (j == start) return false;
-    if (j < text.size() && text[j] == ';') ++j;
-    if (cp >= 0x80 && cp <= 0x9F) cp = kC1ToCp1252[cp - 0x80];
-    if (cp > 0x10FFFF) cp = 0xFFFD;
-    AppendUtf8(out, static_cast<std::uint32_t>(cp));
-    *consumed = j - i;
+    std::uint32_t cp;
+    if (!NumericRef(text, i, &cp, consumed)) return false;
+    AppendUtf8(out, cp);
     return true;
   }
   std::size_t start = j;
@@ -110,6 +129,13 @@ bool DecodeOne(std::string_view text, std::size_t i, std::string& out, std::size
     }
   }
   return false;
+}
+
+// Does `s` hold the literal `lit` at `i` (i <= s.size())? A constant length,
+// so the comparison is inlined.
+template <std::size_t N>
+bool At(std::string_view s, std::size_t i, const char (&lit)[N]) {
+  return s.size() - i >= N - 1 && std::memcmp(s.data() + i, lit, N - 1) == 0;
 }
 
 bool StartsWithNoCase(std::string_view s, std::size_t pos, std::string_view prefix) {
@@ -255,6 +281,35 @@ inline std::uint64_t SpecialBytes(std::uint64_t w, bool html) {
   return m;
 }
 
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+#if defined(__x86_64__)
+// The SSE2 scan below, thirty-two bytes at a time, for CPUs with AVX2 (chosen
+// at run time: the build targets baseline x86-64). Returns where the scan
+// stopped; *found tells whether a byte ending the run is there.
+__attribute__((target("avx2"))) std::size_t ScanRunAvx2(const unsigned char* s, std::size_t j, std::size_t n,
+                                                        bool html, bool* found) {
+  const __m256i below = _mm256_set1_epi8(0x20), del = _mm256_set1_epi8(0x7F), space = _mm256_set1_epi8(' ');
+  const __m256i lt = _mm256_set1_epi8(html ? '<' : 0x7F), amp = _mm256_set1_epi8(html ? '&' : 0x7F);
+  for (; j + 33 <= n; j += 32) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j));
+    __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j + 1));
+    __m256i m = _mm256_or_si256(_mm256_cmpgt_epi8(below, v), _mm256_cmpeq_epi8(v, del));
+    m = _mm256_or_si256(m, _mm256_or_si256(_mm256_cmpeq_epi8(v, lt), _mm256_cmpeq_epi8(v, amp)));
+    m = _mm256_or_si256(m, _mm256_and_si256(_mm256_cmpeq_epi8(v, space), _mm256_cmpeq_epi8(w, space)));
+    if (unsigned bits = static_cast<unsigned>(_mm256_movemask_epi8(m))) {
+      *found = true;
+      return j + static_cast<std::size_t>(__builtin_ctz(bits));
+    }
+  }
+  *found = false;
+  return j;
+}
+
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
 bool IsAsciiSpace(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -263,43 +318,49 @@ bool IsAsciiSpace(unsigned char c) {
 // followed by another complete reference ("&amp;amp;", "&amp;#8217;") is
 // double escaping, a common publishing bug, and decodes as that reference.
 std::size_t Reference(std::string_view text, std::size_t i, TextSink& sink) {
-  // The references feeds use most, without the general lookup.
-  struct Common {
-    std::string_view ref;
-    std::uint32_t cp;
-  };
-  static constexpr Common kCommon[] = {{"&lt;", '<'},     {"&gt;", '>'},     {"&quot;", '"'},
-                                       {"&#39;", '\''},  {"&nbsp;", 0xA0},  {"&apos;", '\''},
-                                       {"&#8217;", 0x2019}, {"&hellip;", 0x2026}, {"&#8212;", 0x2014}};
-  char next = i + 1 < text.size() ? text[i + 1] : '\0';
-  if (next == 'l' || next == 'g' || next == 'q' || next == 'n' || next == 'h' || next == '#' ||
-      (next == 'a' && text.compare(i, 5, "&amp;") != 0)) {
-    for (const Common& c : kCommon) {
-      if (c.ref[1] == next && text.compare(i, c.ref.size(), c.ref) == 0) {
-        sink.CodePoint(c.cp);
-        return c.ref.size();
+  // Numeric references and the named ones feeds use most, without the
+  // general lookup.
+  std::uint32_t cp = 0;
+  std::size_t len = 0;
+  switch (i + 1 < text.size() ? text[i + 1] : '\0') {
+    case '#':
+      if (NumericRef(text, i, &cp, &len)) {
+        sink.CodePoint(cp);
+        return len;
       }
-    }
+      break;
+    case 'l': cp = At(text, i, "&lt;") ? (len = 4, '<') : 0; break;
+    case 'g': cp = At(text, i, "&gt;") ? (len = 4, '>') : 0; break;
+    case 'q': cp = At(text, i, "&quot;") ? (len = 6, '"') : 0; break;
+    case 'n': cp = At(text, i, "&nbsp;") ? (len = 6, 0xA0) : 0; break;
+    case 'h': cp = At(text, i, "&hellip;") ? (len = 8, 0x2026) : 0; break;
+    case 'a': cp = At(text, i, "&apos;") ? (len = 6, '\'') : 0; break;
+    default: break;
+  }
+  if (len) {
+    sink.CodePoint(cp);
+    return len;
   }
   std::string tmp;
   std::size_t consumed = 0;
-  if (!DecodeOne(text, i, tmp, &consumed)) {
-    sink.CodePoint('&');
-    return 1;
-  }
-  if (consumed == 5 && text.compare(i, 5, "&amp;") == 0) {
+  if (At(text, i, "&amp;")) {
+    consumed = 5;
     std::size_t j = i + 5, r = j;
     if (r < text.size() && text[r] == '#') ++r;
     while (r < text.size() && IsAlnum(text[r])) ++r;
     if (r > j && r < text.size() && text[r] == ';') {
       std::string inner = "&" + std::string(text.substr(j, r + 1 - j));
-      std::string dec;
       std::size_t c = 0;
-      if (DecodeOne(inner, 0, dec, &c) && c == inner.size()) {
-        tmp = std::move(dec);
-        consumed = r + 1 - i;
-      }
+      if (DecodeOne(inner, 0, tmp, &c) && c == inner.size()) consumed = r + 1 - i;
+      else tmp.clear();
     }
+    if (consumed == 5) {
+      sink.CodePoint('&');
+      return 5;
+    }
+  } else if (!DecodeOne(text, i, tmp, &consumed)) {
+    sink.CodePoint('&');
+    return 1;
   }
   const auto* p = reinterpret_cast<const unsigned char*>(tmp.data());
   for (std::size_t k = 0; k < tmp.size();) {
@@ -335,12 +396,12 @@ void ToText(std::string_view in, bool html, std::string& out) {
       continue;
     }
     if (html && c == '<') {
-      if (in.compare(i, 4, "<!--") == 0) {
+      if (At(in, i, "<!--")) {
         std::size_t end = in.find("-->", i + 4);
         i = end == std::string_view::npos ? n : end + 3;
         continue;
       }
-      if (in.compare(i, 9, "<![CDATA[") == 0) {
+      if (At(in, i, "<![CDATA[")) {
         std::size_t end = in.find("]]>", i + 9);
         std::size_t stop = end == std::string_view::npos ? n : end;
         ToText(in.substr(i + 9, stop - (i + 9)), false, out);
@@ -350,7 +411,7 @@ void ToText(std::string_view in, bool html, std::string& out) {
       std::size_t j = i + 1;
       bool closing = j < n && in[j] == '/';
       if (closing) ++j;
-      bool is_tag = j < n && (std::isalpha(s[j]) || in[j] == '!' || in[j] == '?');
+      bool is_tag = j < n && (IsAsciiAlpha(in[j]) || in[j] == '!' || in[j] == '?');
       if (!is_tag) {  // a literal '<' as in "a < b"
         sink.CodePoint('<');
         ++i;
@@ -360,7 +421,7 @@ void ToText(std::string_view in, bool html, std::string& out) {
       while (j < n && (IsAlnum(in[j]) || in[j] == '-' || in[j] == ':')) ++j;
       char name[16];
       std::size_t name_len = std::min<std::size_t>(j - name_start, sizeof name - 1);
-      for (std::size_t k = 0; k < name_len; ++k) name[k] = static_cast<char>(std::tolower(s[name_start + k]));
+      for (std::size_t k = 0; k < name_len; ++k) name[k] = AsciiLower(in[name_start + k]);
       std::string_view tag(name, name_len);
       std::size_t end = TagEnd(in, j);
       if (end == std::string_view::npos) break;  // unterminated tag: drop the rest
@@ -386,6 +447,34 @@ void ToText(std::string_view in, bool html, std::string& out) {
     // copied in one go when its spaces need no collapsing (the usual case).
     // A run ends before two spaces in a row too, so it never needs collapsing.
     std::size_t j = i + 1;
+#if defined(__x86_64__)
+    if (kHasAvx2) {
+      bool found;
+      j = ScanRunAvx2(s, j, n, html, &found);
+      if (found) goto run_end;
+    }
+#endif
+#if defined(__SSE2__)
+    // Sixteen bytes at a time: a signed compare below ' ' flags controls and
+    // every non-ASCII byte at once; a second load one byte on finds pairs of
+    // spaces, including one that straddles two blocks.
+    {
+      const __m128i below = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F), space = _mm_set1_epi8(' ');
+      const __m128i lt = _mm_set1_epi8(html ? '<' : 0x7F), amp = _mm_set1_epi8(html ? '&' : 0x7F);
+      while (j + 17 <= n) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j));
+        __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j + 1));
+        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, below), _mm_cmpeq_epi8(v, del));
+        m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, amp)));
+        m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(w, space)));
+        if (int bits = _mm_movemask_epi8(m)) {
+          j += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+          goto run_end;
+        }
+        j += 16;
+      }
+    }
+#endif
     while (j + 8 <= n) {
       if (s[j - 1] == ' ' && s[j] == ' ') goto run_end;  // a pair across two words
       std::uint64_t w;

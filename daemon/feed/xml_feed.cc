@@ -1,6 +1,9 @@
 // The RSS and Atom readers. pugixml does not resolve namespaces, so each
 // document's prefixes are mapped once (from the root element's xmlns
 // declarations) and elements are looked up by qualified name.
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <unordered_map>
 
@@ -78,6 +81,124 @@ struct Names {
   }
 };
 
+// The child elements an entry reader looks at. One pass over an entry's
+// children sorts them into these slots (instead of a strcmp walk per field).
+enum Field : int {
+  // RSS items
+  kTitle, kDcTitle, kGuid, kLink, kAtomLink, kDescription, kDcDescription, kContentEncoded, kPubDate, kDcDate,
+  kAtomPublished, kAtomUpdated, kAuthor, kDcCreator, kCategory, kDcSubject, kEnclosure, kMediaTitle,
+  kMediaDescription, kMediaContent, kMediaThumbnail, kMediaGroup,
+  // Atom entries (title, link, author and category reuse the slots above)
+  kId, kSummary, kContent, kPublished, kUpdated, kIssued, kCreated, kModified,
+  // Feed level (title, link and dc:title reuse the slots above)
+  kChannel, kItem, kEntry, kTtl, kSyPeriod, kSyFrequency,
+  kFieldCount
+};
+static_assert(kFieldCount <= 64);
+
+// Qualified element name -> the fields it fills (a bit set: in odd documents
+// two fields can share one qualified name, e.g. Atom as the default namespace
+// of an RSS feed, and then the element fills both, as child() lookups would).
+class NameTable {
+ public:
+  void Add(const std::string& name, Field f) {
+    std::uint32_t h = Hash(name.c_str()).first;
+    for (std::size_t i = h;; ++i) {
+      Slot& s = slots_[i % kSlots];
+      if (s.fields == 0) {
+        s = {name, h, std::uint64_t{1} << f};
+        return;
+      }
+      if (s.hash == h && s.name == name) {
+        s.fields |= std::uint64_t{1} << f;
+        return;
+      }
+    }
+  }
+  std::uint64_t Lookup(const char* name) const {
+    auto [h, len] = Hash(name);
+    for (std::size_t i = h;; ++i) {
+      const Slot& s = slots_[i % kSlots];
+      if (s.fields == 0) return 0;
+      if (s.hash == h && s.name.size() == len && std::memcmp(s.name.data(), name, len) == 0) return s.fields;
+    }
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 128;  // well over twice the fields: probes stay short
+  struct Slot {
+    std::string name;
+    std::uint32_t hash = 0;
+    std::uint64_t fields = 0;
+  };
+  // Length and three bytes: cheap (no multiply per byte, and element names
+  // are short), and enough to spread the few dozen names a reader knows.
+  static std::pair<std::uint32_t, std::size_t> Hash(const char* s) {
+    std::size_t len = 0;
+    while (s[len]) ++len;
+    if (len == 0) return {0, 0};
+    auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(s[i])); };
+    std::uint32_t h = static_cast<std::uint32_t>(len) * 0x9E3779B1u ^ (byte(0) << 16 | byte(len / 2) << 8 | byte(len - 1));
+    return {(h * 0x85EBCA6Bu) >> 25, len};  // top 7 bits: 0..127
+  }
+  std::array<Slot, kSlots> slots_;
+};
+
+// An entry's child elements sorted by field, in document order within each.
+class Children {
+ public:
+  void Gather(const pugi::xml_node& parent, const NameTable& names) {
+    for (std::uint64_t u = used_; u; u &= u - 1) slots_[__builtin_ctzll(u)].clear();
+    used_ = 0;
+    for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+      if (c.type() != pugi::node_element) continue;
+      std::uint64_t m = names.Lookup(c.name());
+      used_ |= m;
+      for (; m; m &= m - 1) slots_[__builtin_ctzll(m)].push_back(c);
+    }
+  }
+  pugi::xml_node first(Field f) const { return slots_[f].empty() ? pugi::xml_node() : slots_[f].front(); }
+  const std::vector<pugi::xml_node>& all(Field f) const { return slots_[f]; }
+
+ private:
+  std::array<std::vector<pugi::xml_node>, kFieldCount> slots_;
+  std::uint64_t used_ = 0;
+};
+
+NameTable RssItemNames(const Names& n) {
+  NameTable t;
+  t.Add("title", kTitle), t.Add(n.dc_title, kDcTitle), t.Add("guid", kGuid), t.Add("link", kLink);
+  t.Add(n.atom_link, kAtomLink), t.Add("description", kDescription), t.Add(n.dc_description, kDcDescription);
+  t.Add(n.content_encoded, kContentEncoded), t.Add("pubDate", kPubDate), t.Add(n.dc_date, kDcDate);
+  t.Add(n.atom_published, kAtomPublished), t.Add(n.atom_updated, kAtomUpdated), t.Add("author", kAuthor);
+  t.Add(n.dc_creator, kDcCreator), t.Add("category", kCategory), t.Add(n.dc_subject, kDcSubject);
+  t.Add("enclosure", kEnclosure), t.Add(n.media_title, kMediaTitle), t.Add(n.media_description, kMediaDescription);
+  t.Add(n.media_content, kMediaContent), t.Add(n.media_thumbnail, kMediaThumbnail), t.Add(n.media_group, kMediaGroup);
+  return t;
+}
+
+// The children of an RSS root element and of its channel.
+NameTable RssFeedNames(const Names& n) {
+  NameTable t;
+  t.Add("channel", kChannel), t.Add("item", kItem), t.Add("title", kTitle), t.Add(n.dc_title, kDcTitle);
+  t.Add("link", kLink), t.Add("ttl", kTtl), t.Add(n.sy_period, kSyPeriod), t.Add(n.sy_frequency, kSyFrequency);
+  return t;
+}
+
+NameTable AtomFeedNames(const Names& n) {
+  NameTable t;
+  t.Add(n.entry, kEntry), t.Add(n.title, kTitle), t.Add(n.link, kLink);
+  return t;
+}
+
+NameTable AtomEntryNames(const Names& n) {
+  NameTable t;
+  t.Add(n.id, kId), t.Add(n.title, kTitle), t.Add(n.link, kLink), t.Add(n.summary, kSummary);
+  t.Add(n.content, kContent), t.Add(n.published, kPublished), t.Add(n.updated, kUpdated), t.Add(n.issued, kIssued);
+  t.Add(n.created, kCreated), t.Add(n.modified, kModified), t.Add(n.author, kAuthor), t.Add(n.category, kCategory);
+  return t;
+}
+
 class Reader {
  public:
   Reader(std::string_view url, const ParseOptions& opt, ParsedFeed& out, std::vector<pugi::xml_node>* nodes)
@@ -150,18 +271,25 @@ class Reader {
     b_.Finish(std::move(e));
   }
 
-  void Media(const pugi::xml_node& item, const Names& names, Entry& e) {
-    for (const pugi::xml_node& scope : {item, item.child(names.media_group.c_str())}) {
-      if (!scope) continue;
-      if (e.title.empty()) e.title = Html(scope.child(names.media_title.c_str()));
-      if (e.summary.empty()) e.summary = Html(scope.child(names.media_description.c_str()));
-      for (const char* tag : {names.media_content.c_str(), names.media_thumbnail.c_str()}) {
-        for (pugi::xml_node m = scope.child(tag); m; m = m.next_sibling(tag)) {
+  // media:* directly in the item, then in a media:group.
+  void Media(const Children& item, const NameTable& names, Entry& e) {
+    const Children* scope = &item;
+    for (int pass = 0; pass < 2; ++pass) {
+      if (pass == 1) {
+        pugi::xml_node group = item.first(kMediaGroup);
+        if (!group) return;
+        group_.Gather(group, names);
+        scope = &group_;
+      }
+      if (e.title.empty()) e.title = Html(scope->first(kMediaTitle));
+      if (e.summary.empty()) e.summary = Html(scope->first(kMediaDescription));
+      for (Field f : {kMediaContent, kMediaThumbnail}) {
+        for (const pugi::xml_node& m : scope->all(f)) {
           std::string u = b_.Clean(m.attribute("url").value());
           if (u.empty()) continue;
           Enclosure enc{ResolveUrl(url_, u), b_.Clean(m.attribute("type").value()), std::nullopt};
           if (enc.type.empty()) enc.type = b_.Clean(m.attribute("medium").value());
-          if (enc.type.empty() && tag == names.media_thumbnail.c_str()) enc.type = "image";
+          if (enc.type.empty() && f == kMediaThumbnail) enc.type = "image";
           if (long long len = m.attribute("fileSize").as_llong(-1); len >= 0) enc.length = len;
           e.enclosures.push_back(std::move(enc));
         }
@@ -170,22 +298,29 @@ class Reader {
   }
 
   void ReadRss(const pugi::xml_node& root, const Names& names) {
-    pugi::xml_node channel = root.child("channel");
-    out_.title = Html(channel.child("title"));
-    if (out_.title.empty()) out_.title = Html(channel.child(names.dc_title.c_str()));
-    out_.link = ResolveUrl(url_, Plain(channel.child("link")));
-    ReadUpdateHint(channel, root, names);
-    auto read_items = [&](const pugi::xml_node& parent) {
-      for (pugi::xml_node item = parent.child("item"); item; item = item.next_sibling("item")) {
+    const NameTable feed_names = RssFeedNames(names);
+    top_.Gather(root, feed_names);
+    pugi::xml_node channel = top_.first(kChannel);
+    channel_.Gather(channel, feed_names);
+    out_.title = Html(channel_.first(kTitle));
+    if (out_.title.empty()) out_.title = Html(channel_.first(kDcTitle));
+    out_.link = ResolveUrl(url_, Plain(channel_.first(kLink)));
+    ReadUpdateHint();
+    Reserve(channel_.all(kItem).size() + top_.all(kItem).size());
+    const NameTable table = RssItemNames(names);
+    auto read_items = [&](const std::vector<pugi::xml_node>& items) {
+      for (const pugi::xml_node& item : items) {
         if (b_.Full()) return;
+        kids_.Gather(item, table);
+        const Children& k = kids_;
         Entry e;
-        e.title = Html(item.child("title"));
-        if (e.title.empty()) e.title = Html(item.child(names.dc_title.c_str()));
-        pugi::xml_node guid = item.child("guid");
+        e.title = Html(k.first(kTitle));
+        if (e.title.empty()) e.title = Html(k.first(kDcTitle));
+        pugi::xml_node guid = k.first(kGuid);
         e.id = Plain(guid);
-        std::string link = Plain(item.child("link"));
+        std::string link = Plain(k.first(kLink));
         if (link.empty()) {
-          for (pugi::xml_node l = item.child(names.atom_link.c_str()); l; l = l.next_sibling(names.atom_link.c_str())) {
+          for (const pugi::xml_node& l : k.all(kAtomLink)) {
             std::string_view rel = l.attribute("rel").value();
             if (rel.empty() || rel == "alternate") {
               link = b_.Clean(l.attribute("href").value());
@@ -203,59 +338,59 @@ class Reader {
         e.link = link.empty() ? std::string() : ResolveUrl(url_, link);
         bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
         if (text_needed) {
-          e.summary = Html(item.child("description"));
-          if (e.summary.empty()) e.summary = Html(item.child(names.dc_description.c_str()));
-          e.content = Html(item.child(names.content_encoded.c_str()));
+          e.summary = Html(k.first(kDescription));
+          if (e.summary.empty()) e.summary = Html(k.first(kDcDescription));
+          e.content = Html(k.first(kContentEncoded));
         }
-        pugi::xml_node date = item.child("pubDate");
-        if (!date) date = item.child(names.dc_date.c_str());
-        if (!date) date = item.child(names.atom_published.c_str());
+        pugi::xml_node date = k.first(kPubDate);
+        if (!date) date = k.first(kDcDate);
+        if (!date) date = k.first(kAtomPublished);
         e.published = Date(date);
-        e.updated = Date(item.child(names.atom_updated.c_str()));
+        e.updated = Date(k.first(kAtomUpdated));
         if (!e.published) e.published = e.updated;
         if (!text_needed) {  // keys_only, and the key is the id or the link
           Finish(std::move(e), item);
           continue;
         }
-        for (const char* a : {"author", names.dc_creator.c_str()}) {
-          for (pugi::xml_node n = item.child(a); n; n = n.next_sibling(a)) {
+        for (Field f : {kAuthor, kDcCreator}) {
+          for (const pugi::xml_node& n : k.all(f)) {
             if (std::string v = Plain(n); !v.empty()) e.authors.push_back(std::move(v));
           }
         }
-        for (const char* c : {"category", names.dc_subject.c_str()}) {
-          for (pugi::xml_node n = item.child(c); n; n = n.next_sibling(c)) {
+        for (Field f : {kCategory, kDcSubject}) {
+          for (const pugi::xml_node& n : k.all(f)) {
             if (std::string v = Plain(n); !v.empty()) e.categories.push_back(std::move(v));
           }
         }
-        for (pugi::xml_node n = item.child("enclosure"); n; n = n.next_sibling("enclosure")) {
+        for (const pugi::xml_node& n : k.all(kEnclosure)) {
           Enclosure enc;
           enc.url = ResolveUrl(url_, b_.Clean(n.attribute("url").value()));
           enc.type = b_.Clean(n.attribute("type").value());
           if (long long len = n.attribute("length").as_llong(-1); len >= 0) enc.length = len;
           if (!enc.url.empty()) e.enclosures.push_back(std::move(enc));
         }
-        Media(item, names, e);
+        Media(k, table, e);
         Finish(std::move(e), item);
       }
     };
-    read_items(channel);
-    read_items(root);  // RSS 1.0 / 0.90 put items beside the channel
+    read_items(channel_.all(kItem));
+    read_items(top_.all(kItem));  // RSS 1.0 / 0.90 put items beside the channel
   }
 
   // <ttl> minutes, else sy:updatePeriod / sy:updateFrequency (RSS 1.0 puts
   // them in the channel too). Nonsense values are ignored.
-  void ReadUpdateHint(const pugi::xml_node& channel, const pugi::xml_node& root, const Names& names) {
-    long long ttl = channel.child("ttl").text().as_llong(0);
+  void ReadUpdateHint() {
+    long long ttl = channel_.first(kTtl).text().as_llong(0);
     if (ttl > 0 && ttl <= 60 * 24 * 365) {
       out_.update_hint_seconds = ttl * 60;
       return;
     }
-    for (const pugi::xml_node& scope : {channel, root}) {
-      std::string period = Plain(scope.child(names.sy_period.c_str()));
+    for (const Children* scope : {&channel_, &top_}) {
+      std::string period = Plain(scope->first(kSyPeriod));
       if (period.empty()) continue;
       static const std::pair<const char*, std::int64_t> kPeriods[] = {
           {"hourly", 3600}, {"daily", 86400}, {"weekly", 604800}, {"monthly", 2592000}, {"yearly", 31536000}};
-      long long freq = scope.child(names.sy_frequency.c_str()).text().as_llong(1);
+      long long freq = scope->first(kSyFrequency).text().as_llong(1);
       if (freq < 1) freq = 1;
       for (const auto& [name, secs] : kPeriods) {
         if (period == name) out_.update_hint_seconds = secs / freq;
@@ -264,39 +399,50 @@ class Reader {
     }
   }
 
+  // Room for the entries to come (up to the cap): no regrowth while reading.
+  void Reserve(std::size_t n) {
+    out_.entries.reserve(out_.entries.size() + std::min(n, b_.options().max_entries));
+    if (nodes_) nodes_->reserve(nodes_->size() + std::min(n, b_.options().max_entries));
+  }
+
   void ReadAtom(const pugi::xml_node& root, const Names& n, bool v03) {
     std::string feed_base = ResolveUrl(url_, b_.Clean(root.attribute("xml:base").value()));
-    out_.title = TextConstruct(root.child(n.title.c_str()));
-    out_.link = AlternateLink(root, n, feed_base);
-    for (pugi::xml_node entry = root.child(n.entry.c_str()); entry; entry = entry.next_sibling(n.entry.c_str())) {
+    top_.Gather(root, AtomFeedNames(n));
+    out_.title = TextConstruct(top_.first(kTitle));
+    out_.link = AlternateLink(top_.all(kLink), feed_base);
+    Reserve(top_.all(kEntry).size());
+    const NameTable table = AtomEntryNames(n);
+    for (const pugi::xml_node& entry : top_.all(kEntry)) {
       if (b_.Full()) return;
+      kids_.Gather(entry, table);
+      const Children& k = kids_;
       std::string base = ResolveUrl(feed_base, b_.Clean(entry.attribute("xml:base").value()));
       Entry e;
-      e.id = Plain(entry.child(n.id.c_str()));
-      e.title = TextConstruct(entry.child(n.title.c_str()));
-      e.link = AlternateLink(entry, n, base);
+      e.id = Plain(k.first(kId));
+      e.title = TextConstruct(k.first(kTitle));
+      e.link = AlternateLink(k.all(kLink), base);
       bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
       if (text_needed) {
-        e.summary = TextConstruct(entry.child(n.summary.c_str()));
-        e.content = TextConstruct(entry.child(n.content.c_str()));
+        e.summary = TextConstruct(k.first(kSummary));
+        e.content = TextConstruct(k.first(kContent));
       }
-      e.published = Date(entry.child((v03 ? n.issued : n.published).c_str()));
-      if (!e.published && v03) e.published = Date(entry.child(n.created.c_str()));
-      e.updated = Date(entry.child((v03 ? n.modified : n.updated).c_str()));
+      e.published = Date(k.first(v03 ? kIssued : kPublished));
+      if (!e.published && v03) e.published = Date(k.first(kCreated));
+      e.updated = Date(k.first(v03 ? kModified : kUpdated));
       if (!e.published) e.published = e.updated;
       if (!text_needed) {
         Finish(std::move(e), entry);
         continue;
       }
-      for (pugi::xml_node a = entry.child(n.author.c_str()); a; a = a.next_sibling(n.author.c_str())) {
+      for (const pugi::xml_node& a : k.all(kAuthor)) {
         if (std::string v = Plain(a.child(n.name.c_str())); !v.empty()) e.authors.push_back(std::move(v));
       }
-      for (pugi::xml_node c = entry.child(n.category.c_str()); c; c = c.next_sibling(n.category.c_str())) {
+      for (const pugi::xml_node& c : k.all(kCategory)) {
         std::string v = b_.Clean(c.attribute("term").value());
         if (v.empty()) v = b_.Clean(c.attribute("label").value());
         if (!v.empty()) e.categories.push_back(std::move(v));
       }
-      for (pugi::xml_node l = entry.child(n.link.c_str()); l; l = l.next_sibling(n.link.c_str())) {
+      for (const pugi::xml_node& l : k.all(kLink)) {
         if (std::string_view(l.attribute("rel").value()) != "enclosure") continue;
         Enclosure enc;
         enc.url = ResolveUrl(base, b_.Clean(l.attribute("href").value()));
@@ -308,9 +454,11 @@ class Reader {
     }
   }
 
-  std::string AlternateLink(const pugi::xml_node& parent, const Names& n, const std::string& base) {
+  // The first link with rel="alternate" (or no rel), else the first that is
+  // not an enclosure or self link.
+  std::string AlternateLink(const std::vector<pugi::xml_node>& links, const std::string& base) {
     pugi::xml_node first;
-    for (pugi::xml_node l = parent.child(n.link.c_str()); l; l = l.next_sibling(n.link.c_str())) {
+    for (const pugi::xml_node& l : links) {
       std::string_view rel = l.attribute("rel").value();
       if (rel.empty() || rel == "alternate") return ResolveUrl(base, b_.Clean(l.attribute("href").value()));
       if (!first && rel != "enclosure" && rel != "self") first = l;
@@ -324,6 +472,8 @@ class Reader {
   EntryBuilder b_;
   ParsedFeed& out_;
   std::vector<pugi::xml_node>* nodes_;
+  Children top_, channel_;  // the root's and the RSS channel's children
+  Children kids_, group_;   // reused per entry: no allocation once warm
 };
 
 }  // namespace
