@@ -1,5 +1,4 @@
 // Dates as feeds write them. RSS says RFC 822; the web says many things.
-#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,11 +37,17 @@ std::optional<std::int64_t> MakeTime(std::int64_t y, unsigned mon, unsigned d, u
   return DaysFromCivil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s - offset_seconds;
 }
 
+// ASCII classes without the locale (these run for every date in every feed).
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 class Scanner {
  public:
   explicit Scanner(std::string_view s) : s_(s) {}
   void SkipSpaceAndCommas() {
-    while (pos_ < s_.size() && (std::isspace(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == ','))
+    while (pos_ < s_.size() && (IsSpace(s_[pos_]) || s_[pos_] == ','))
       ++pos_;
   }
   bool Done() const { return pos_ >= s_.size(); }
@@ -55,7 +60,7 @@ class Scanner {
   int Number(std::int64_t* out, int max_digits = 9) {
     int n = 0;
     std::int64_t v = 0;
-    while (pos_ < s_.size() && n < max_digits && std::isdigit(static_cast<unsigned char>(s_[pos_]))) {
+    while (pos_ < s_.size() && n < max_digits && IsDigit(s_[pos_])) {
       v = v * 10 + (s_[pos_] - '0');
       ++pos_;
       ++n;
@@ -65,8 +70,8 @@ class Scanner {
   }
   std::string Word() {
     std::string w;
-    while (pos_ < s_.size() && std::isalpha(static_cast<unsigned char>(s_[pos_]))) {
-      w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(s_[pos_]))));
+    while (pos_ < s_.size() && IsAlpha(s_[pos_])) {
+      w.push_back(Lower(s_[pos_]));
       ++pos_;
     }
     return w;
@@ -96,7 +101,7 @@ bool ParseZone(Scanner& sc, std::int64_t* offset) {
   sc.SkipSpaceAndCommas();
   if (sc.Done()) return true;  // no zone: treat as UTC
   std::string name;
-  if (std::isalpha(static_cast<unsigned char>(sc.Peek()))) {
+  if (IsAlpha(sc.Peek())) {
     name = sc.Word();
     struct Z { const char* n; int h; };
     static constexpr Z kZones[] = {{"z", 0},    {"ut", 0},   {"utc", 0},  {"gmt", 0},  {"est", -5},
@@ -166,7 +171,7 @@ std::optional<std::int64_t> ParseRfc822(std::string_view text) {
   sc.SkipSpaceAndCommas();
   std::int64_t day = 0, year = 0, h = 0, mi = 0, s = 0;
   int month = 0;
-  if (std::isalpha(static_cast<unsigned char>(sc.Peek()))) {
+  if (IsAlpha(sc.Peek())) {
     std::string w = sc.Word();
     month = MonthFromName(w);  // "June 10, 2003" style; else it was the weekday
     if (month == 0) sc.Consume('.');
@@ -188,7 +193,7 @@ std::optional<std::int64_t> ParseRfc822(std::string_view text) {
   if (ydigits == 2) year += year < 50 ? 2000 : 1900;
   else if (ydigits != 4) return std::nullopt;
   sc.SkipSpaceAndCommas();
-  if (std::isdigit(static_cast<unsigned char>(sc.Peek()))) {
+  if (IsDigit(sc.Peek())) {
     if (sc.Number(&h, 2) == 0 || !sc.Consume(':') || sc.Number(&mi, 2) != 2) return std::nullopt;
     if (sc.Consume(':') && sc.Number(&s, 2) != 2) return std::nullopt;
   }
@@ -203,10 +208,10 @@ std::optional<std::int64_t> ParseRfc822(std::string_view text) {
 }  // namespace
 
 std::optional<std::int64_t> ParseDate(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
   if (text.empty() || text.size() > 64) return std::nullopt;
-  if (text.size() >= 7 && std::isdigit(static_cast<unsigned char>(text[0])) && text[4] == '-') {
+  if (text.size() >= 7 && IsDigit(text[0]) && text[4] == '-') {
     return ParseRfc3339(text);
   }
   return ParseRfc822(text);

@@ -1,7 +1,5 @@
 #include "entry_builder.h"
 
-#include <cctype>
-
 #include "feedwatch/util.h"
 
 namespace feedwatch {
@@ -17,8 +15,9 @@ std::string EntryBuilder::Cap(std::string s) {
 }
 
 std::optional<std::int64_t> EntryBuilder::Date(std::string_view raw, std::string_view where) {
-  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.front()))) raw.remove_prefix(1);
-  while (!raw.empty() && std::isspace(static_cast<unsigned char>(raw.back()))) raw.remove_suffix(1);
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  while (!raw.empty() && space(raw.front())) raw.remove_prefix(1);
+  while (!raw.empty() && space(raw.back())) raw.remove_suffix(1);
   if (raw.empty()) return std::nullopt;
   auto t = ParseDate(raw);
   if (!t) {

@@ -86,4 +86,12 @@ std::string ResolveUrl(std::string_view base, std::string_view ref) {
   return prefix + RemoveDotSegments(merged) + std::string(ref_tail);
 }
 
+std::string ResolveUrl(std::string_view base, std::string&& ref) {
+  auto edge = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
+  if (!ref.empty() && !edge(ref.front()) && !edge(ref.back()) && (HasScheme(ref) || base.empty() || !HasScheme(base))) {
+    return std::move(ref);  // already absolute (the usual case): no copy
+  }
+  return ResolveUrl(base, std::string_view(ref));
+}
+
 }  // namespace feedwatch

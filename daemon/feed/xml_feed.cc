@@ -287,7 +287,7 @@ class Reader {
         for (const pugi::xml_node& m : scope->all(f)) {
           std::string u = b_.Clean(m.attribute("url").value());
           if (u.empty()) continue;
-          Enclosure enc{ResolveUrl(url_, u), b_.Clean(m.attribute("type").value()), std::nullopt};
+          Enclosure enc{ResolveUrl(url_, std::move(u)), b_.Clean(m.attribute("type").value()), std::nullopt};
           if (enc.type.empty()) enc.type = b_.Clean(m.attribute("medium").value());
           if (enc.type.empty() && f == kMediaThumbnail) enc.type = "image";
           if (long long len = m.attribute("fileSize").as_llong(-1); len >= 0) enc.length = len;
@@ -335,7 +335,7 @@ class Reader {
             (e.id.rfind("http://", 0) == 0 || e.id.rfind("https://", 0) == 0)) {
           link = e.id;
         }
-        e.link = link.empty() ? std::string() : ResolveUrl(url_, link);
+        e.link = link.empty() ? std::string() : ResolveUrl(url_, std::move(link));
         bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
         if (text_needed) {
           e.summary = Html(k.first(kDescription));
@@ -416,7 +416,10 @@ class Reader {
       if (b_.Full()) return;
       kids_.Gather(entry, table);
       const Children& k = kids_;
-      std::string base = ResolveUrl(feed_base, b_.Clean(entry.attribute("xml:base").value()));
+      // The entry's own xml:base, when it has one, resolved against the feed's.
+      pugi::xml_attribute entry_base = entry.attribute("xml:base");
+      std::string own_base = entry_base ? ResolveUrl(feed_base, b_.Clean(entry_base.value())) : std::string();
+      const std::string& base = entry_base ? own_base : feed_base;
       Entry e;
       e.id = Plain(k.first(kId));
       e.title = TextConstruct(k.first(kTitle));

@@ -82,5 +82,10 @@ std::optional<std::int64_t> ParseDate(std::string_view text);
 
 // Resolves `ref` against `base` (RFC 3986 §5.2, enough for feed links).
 std::string ResolveUrl(std::string_view base, std::string_view ref);
+// The same, reusing `ref`'s storage when it is already absolute.
+std::string ResolveUrl(std::string_view base, std::string&& ref);
+inline std::string ResolveUrl(std::string_view base, const char* ref) {
+  return ResolveUrl(base, std::string_view(ref));
+}
 
 }  // namespace feedwatch
