@@ -1,7 +1,11 @@
 #include "feedwatch/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+
+#include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -66,6 +70,45 @@ TEST(Store, SeenStateAndOutboxSurviveReopen) {
   EXPECT_EQ(due[0].rule_id, "r1");
   EXPECT_EQ(due[0].feed_url, "https://f/");
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 1);
+}
+
+// A state directory written by the previous release (schema 5: seen rows
+// keyed by the entry key's text) is upgraded in place on open: what was seen
+// stays seen. Version 6 changed only the seen table, so a current database
+// with that table put back as version 5 had it is a version-5 database.
+TEST(Store, UpgradesAVersion5DatabaseWithoutForgettingWhatWasSeen) {
+  TempDir dir;
+  {
+    auto store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("placeholder", {})}, 1000).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() + "/feedwatch.db").c_str(), &db), SQLITE_OK);
+    const char* v5 = R"sql(
+      DROP TABLE seen;
+      CREATE TABLE seen (feed_id INTEGER NOT NULL REFERENCES feeds(id), entry_key TEXT NOT NULL,
+        first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER, PRIMARY KEY (feed_id, entry_key)) WITHOUT ROWID;
+      INSERT INTO seen VALUES (1, 'urn:a', 1000, 1000), (1, 'https://f/b', 1000, NULL);
+      PRAGMA user_version = 5;
+    )sql";
+    ASSERT_EQ(sqlite3_exec(db, v5, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ(*(*store)->CountSeen("https://f/"), 2);
+  auto out = (*store)->RecordPoll(
+      "https://f/", true, {Polled("urn:a", {"r1"}), Polled("https://f/b", {"r1"}), Polled("urn:c", {"r1"})}, 2000);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(out->new_entries, 1);  // only urn:c
+  EXPECT_EQ(out->alerts_queued, 1);
+  // Reopening the upgraded database migrates nothing again.
+  store->reset();
+  store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ(*(*store)->CountSeen("https://f/"), 3);
 }
 
 TEST(Store, OutboxLifecycle) {

@@ -314,8 +314,6 @@ class Reader {
         kids_.Gather(item, table);
         const Children& k = kids_;
         Entry e;
-        e.title = Html(k.first(kTitle));
-        if (e.title.empty()) e.title = Html(k.first(kDcTitle));
         pugi::xml_node guid = k.first(kGuid);
         e.id = Plain(guid);
         std::string link = Plain(k.first(kLink));
@@ -336,22 +334,24 @@ class Reader {
           link = e.id;
         }
         e.link = link.empty() ? std::string() : ResolveUrl(url_, std::move(link));
-        bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
-        if (text_needed) {
-          e.summary = Html(k.first(kDescription));
-          if (e.summary.empty()) e.summary = Html(k.first(kDcDescription));
-          e.content = Html(k.first(kContentEncoded));
+        // Keys only, and the key is the id or the link: nothing else is read.
+        // (An entry keyed by a hash of its title, date and text is read whole:
+        // media:title and media:description can stand in for those.)
+        if (keys_only_ && !(e.id.empty() && e.link.empty())) {
+          Finish(std::move(e), item);
+          continue;
         }
+        e.title = Html(k.first(kTitle));
+        if (e.title.empty()) e.title = Html(k.first(kDcTitle));
+        e.summary = Html(k.first(kDescription));
+        if (e.summary.empty()) e.summary = Html(k.first(kDcDescription));
+        e.content = Html(k.first(kContentEncoded));
         pugi::xml_node date = k.first(kPubDate);
         if (!date) date = k.first(kDcDate);
         if (!date) date = k.first(kAtomPublished);
         e.published = Date(date);
         e.updated = Date(k.first(kAtomUpdated));
         if (!e.published) e.published = e.updated;
-        if (!text_needed) {  // keys_only, and the key is the id or the link
-          Finish(std::move(e), item);
-          continue;
-        }
         for (Field f : {kAuthor, kDcCreator}) {
           for (const pugi::xml_node& n : k.all(f)) {
             if (std::string v = Plain(n); !v.empty()) e.authors.push_back(std::move(v));
@@ -422,21 +422,18 @@ class Reader {
       const std::string& base = entry_base ? own_base : feed_base;
       Entry e;
       e.id = Plain(k.first(kId));
-      e.title = TextConstruct(k.first(kTitle));
       e.link = AlternateLink(k.all(kLink), base);
-      bool text_needed = !keys_only_ || (e.id.empty() && e.link.empty());
-      if (text_needed) {
-        e.summary = TextConstruct(k.first(kSummary));
-        e.content = TextConstruct(k.first(kContent));
+      if (keys_only_ && !(e.id.empty() && e.link.empty())) {  // as for RSS items
+        Finish(std::move(e), entry);
+        continue;
       }
+      e.title = TextConstruct(k.first(kTitle));
+      e.summary = TextConstruct(k.first(kSummary));
+      e.content = TextConstruct(k.first(kContent));
       e.published = Date(k.first(v03 ? kIssued : kPublished));
       if (!e.published && v03) e.published = Date(k.first(kCreated));
       e.updated = Date(k.first(v03 ? kModified : kUpdated));
       if (!e.published) e.published = e.updated;
-      if (!text_needed) {
-        Finish(std::move(e), entry);
-        continue;
-      }
       for (const pugi::xml_node& a : k.all(kAuthor)) {
         if (std::string v = Plain(a.child(n.name.c_str())); !v.empty()) e.authors.push_back(std::move(v));
       }

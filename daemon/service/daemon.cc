@@ -374,6 +374,8 @@ class Daemon::Impl {
     // A priming poll alerts nothing: only the keys are needed, not matching.
     bool priming = f.spec->prime && !f.primed;
     asio::post(workers_, [this, &f, gen, feed_gen, spec, priming, known = f.known, resp = std::move(resp)]() mutable {
+      static thread_local bool named = (SetThreadName("fw-parse"), true);
+      (void)named;
       Processed p = Process(*spec, *gen, resp, priming, known.get());
       p.etag = resp.etag;
       p.last_modified = resp.last_modified;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <unordered_set>
 
 #include "feedwatch/util.h"
@@ -19,7 +20,7 @@ using sql::Stmt;
 
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -85,6 +86,35 @@ constexpr const char* kSchemaV5 = R"sql(
 ALTER TABLE seen ADD COLUMN last_seen_ms INTEGER;
 CREATE INDEX outbox_delivered ON outbox(delivered_ms) WHERE state = 'delivered';
 )sql";
+
+// v6: seen rows hold a 64-bit hash of the entry key (KeyHash) instead of the
+// key: smaller rows and integer comparisons for the 100s of thousands of
+// inserts a first start makes. A collision inside one feed would make one
+// entry look seen: about n^2 / 2^65 for a feed's n keys (1e-11 at 10^4).
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE seen_v6 (
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  key_hash INTEGER NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER,
+  PRIMARY KEY (feed_id, key_hash)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO seen_v6(feed_id, key_hash, first_seen_ms, last_seen_ms)
+  SELECT feed_id, fw_key_hash(entry_key), first_seen_ms, last_seen_ms FROM seen;
+DROP TABLE seen;
+ALTER TABLE seen_v6 RENAME TO seen;
+)sql";
+
+// KeyHash(key) as the signed 64-bit integer SQLite stores.
+std::int64_t StoredKeyHash(std::string_view key) { return static_cast<std::int64_t>(KeyHash(key)); }
+
+// fw_key_hash(text): the same, for the v6 migration.
+void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  std::string_view key = text ? std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
+                              : std::string_view();
+  sqlite3_result_int64(ctx, StoredKeyHash(key));
+}
 
 constexpr const char* kOutboxColumns =
     "o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, o.created_ms, o.state, "
@@ -182,7 +212,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   int fd = ::open(s->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Io("cannot open " + s->path_ + ": " + std::strerror(errno));
   ::close(fd);
-  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+  // One thread uses a connection at a time (the store thread, or a command):
+  // SQLite's own per-call mutex and its global memory statistics (another
+  // mutex per allocation) only cost time.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {
     return Status::Io("cannot open " + s->path_ + ": " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
   }
@@ -192,15 +227,20 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
       return Status::Io(st.message() + " (is " + s->path_ + " a feedwatch database?)");
     }
   }
-  Stmt v(s->db_, "PRAGMA user_version");
-  if (!v.Step()) return v.status(s->path_ + ": reading schema version");
-  std::int64_t version = v.Int(0);
+  std::int64_t version = 0;
+  {  // finalized before the migrations: an open statement blocks DROP TABLE
+    Stmt v(s->db_, "PRAGMA user_version");
+    if (!v.Step()) return v.status(s->path_ + ": reading schema version");
+    version = v.Int(0);
+  }
   if (version > kSchemaVersion) {
     return Status::Invalid(s->path_ + ": schema version " + std::to_string(version) +
                            " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
   }
   // Each migration runs in its own transaction, in order.
-  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+  sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqlKeyHash, nullptr,
+                          nullptr);
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
@@ -261,13 +301,14 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
   PollOutcome out;
   out.primed_now = prime && !primed;
   Stmt seen(db_,
-         "INSERT OR IGNORE INTO seen(feed_id, entry_key, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?3)", cache_.get());
+         "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?3)", cache_.get());
   Stmt alert(db_,
          "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
              "VALUES (?, ?, ?, ?, ?, ?, ?)", cache_.get());
   for (const PolledEntry& e : entries) {
     seen.Reset();
-    if (Status st = seen.Bind(1, *id).Bind(2, e.key).Bind(3, now_ms).Run("marking entry seen"); !st.ok()) return st;
+    seen.Bind(1, *id).Bind(2, StoredKeyHash(e.key)).Bind(3, now_ms);
+    if (Status st = seen.Run("marking entry seen"); !st.ok()) return st;
     if (sqlite3_changes(db_) == 0) continue;
     ++out.new_entries;
     if (out.primed_now) continue;
@@ -475,24 +516,24 @@ Result<int> Store::PruneSeen(const std::string& feed_url, const std::vector<std:
   if (!id.ok()) return id.status();
   // One pass over the feed's rows: those in the document are refreshed, the
   // others go once they have been gone long enough.
-  Stmt rows(db_, "SELECT entry_key, COALESCE(last_seen_ms, first_seen_ms) FROM seen WHERE feed_id = ?", cache_.get());
+  Stmt rows(db_, "SELECT key_hash, COALESCE(last_seen_ms, first_seen_ms) FROM seen WHERE feed_id = ?", cache_.get());
   rows.Bind(1, *id);
-  std::vector<std::string> present, gone;
+  std::vector<std::int64_t> present, gone;
   while (rows.Step()) {
-    std::string key = rows.Text(0);
-    if (std::binary_search(current.begin(), current.end(), KeyHash(key))) present.push_back(std::move(key));
-    else if (rows.Int(1) < now_ms - retention_ms) gone.push_back(std::move(key));
+    std::int64_t hash = rows.Int(0);
+    if (std::binary_search(current.begin(), current.end(), static_cast<std::uint64_t>(hash))) present.push_back(hash);
+    else if (rows.Int(1) < now_ms - retention_ms) gone.push_back(hash);
   }
   if (!rows.ok()) return rows.status("reading seen entries");
-  Stmt touch(db_, "UPDATE seen SET last_seen_ms = ? WHERE feed_id = ? AND entry_key = ?", cache_.get());
-  for (const std::string& key : present) {
+  Stmt touch(db_, "UPDATE seen SET last_seen_ms = ? WHERE feed_id = ? AND key_hash = ?", cache_.get());
+  for (std::int64_t hash : present) {
     touch.Reset();
-    if (Status st = touch.Bind(1, now_ms).Bind(2, *id).Bind(3, key).Run("refreshing seen entry"); !st.ok()) return st;
+    if (Status st = touch.Bind(1, now_ms).Bind(2, *id).Bind(3, hash).Run("refreshing seen entry"); !st.ok()) return st;
   }
-  Stmt del(db_, "DELETE FROM seen WHERE feed_id = ? AND entry_key = ?", cache_.get());
-  for (const std::string& key : gone) {
+  Stmt del(db_, "DELETE FROM seen WHERE feed_id = ? AND key_hash = ?", cache_.get());
+  for (std::int64_t hash : gone) {
     del.Reset();
-    if (Status st = del.Bind(1, *id).Bind(2, key).Run("pruning seen entry"); !st.ok()) return st;
+    if (Status st = del.Bind(1, *id).Bind(2, hash).Run("pruning seen entry"); !st.ok()) return st;
   }
   if (Status st = tx.Commit(); !st.ok()) return st;
   return static_cast<int>(gone.size());

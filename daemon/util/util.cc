@@ -1,6 +1,7 @@
 #include "feedwatch/util.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include <array>
 #include <atomic>
@@ -217,6 +218,14 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   if (secs >= 60) out += std::to_string(secs / 60) + "m", secs %= 60;
   if (secs > 0 || out.empty()) out += std::to_string(secs) + "s";
   return out;
+}
+
+void SetThreadName(const char* name) {
+#if defined(__linux__)
+  pthread_setname_np(pthread_self(), name);
+#else
+  (void)name;
+#endif
 }
 
 }  // namespace feedwatch

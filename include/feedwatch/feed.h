@@ -54,9 +54,10 @@ struct ParseOptions {
   std::size_t max_entries = 5000;          // newest-first feeds: the first N in document order are kept
   std::size_t max_field_bytes = 256 * 1024;  // per text field, after HTML -> text
   // Only what entry keys need (a feed's first, priming poll alerts nothing):
-  // summary and content are read only for entries without an id and a link,
-  // whose key hashes them; content, authors, categories and enclosures are
-  // left empty. Keys are the same as in a full parse.
+  // an entry keyed by its id or link has only key, id and link set (no
+  // title, dates or text, and no warnings about them); one keyed by a hash
+  // of its title, date and text is read whole. Keys are the same as in a
+  // full parse.
   bool keys_only = false;
 };
 

@@ -12,13 +12,17 @@
 #include <utility>
 
 #include "feedwatch/store.h"
+#include "feedwatch/util.h"
 
 namespace feedwatch {
 
 class StoreThread {
  public:
   explicit StoreThread(std::unique_ptr<Store> store)
-      : store_(std::move(store)), guard_(asio::make_work_guard(ctx_)), thread_([this] { ctx_.run(); }) {}
+      : store_(std::move(store)), guard_(asio::make_work_guard(ctx_)), thread_([this] {
+          SetThreadName("fw-store");
+          ctx_.run();
+        }) {}
 
   // Finishes every job already posted, then joins.
   ~StoreThread() {
