@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "feedwatch/util.h"
 #include "test_util.h"
 
 namespace feedwatch {
@@ -109,6 +110,21 @@ TEST(Store, UpgradesAVersion5DatabaseWithoutForgettingWhatWasSeen) {
   store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 3);
+}
+
+// The daemon hands over the key hashes it computed while parsing; they must
+// be the ones the store computes itself (and retention compares against).
+TEST(Store, AKeyHashFromTheCallerIsTheStoresOwn) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  PolledEntry hashed = Polled("urn:x", {});
+  hashed.key_hash = KeyHash("urn:x");
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {hashed}, 1000).ok());
+  auto out = (*store)->RecordPoll("https://f/", true, {Polled("urn:x", {"r1"})}, 2000);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->new_entries, 0);
+  EXPECT_EQ(out->alerts_queued, 0);
 }
 
 TEST(Store, OutboxLifecycle) {

@@ -486,6 +486,7 @@ class Daemon::Impl {
       if (known && std::binary_search(known->begin(), known->end(), hashes[i])) continue;
       PolledEntry pe;
       pe.key = e.key;
+      pe.key_hash = hashes[i];
       if (priming) {
         p.polled.push_back(std::move(pe));
         continue;

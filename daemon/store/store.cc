@@ -107,6 +107,9 @@ ALTER TABLE seen_v6 RENAME TO seen;
 
 // KeyHash(key) as the signed 64-bit integer SQLite stores.
 std::int64_t StoredKeyHash(std::string_view key) { return static_cast<std::int64_t>(KeyHash(key)); }
+std::int64_t StoredKeyHash(const PolledEntry& e) {
+  return e.key_hash != 0 ? static_cast<std::int64_t>(e.key_hash) : StoredKeyHash(std::string_view(e.key));
+}
 
 // fw_key_hash(text): the same, for the v6 migration.
 void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -292,6 +295,22 @@ std::vector<Result<PollOutcome>> Store::RecordPolls(const std::vector<PollRecord
   return results;
 }
 
+namespace {
+
+// Rows per multi-row INSERT of seen keys (bound as ?3..?N+2; ?1 feed, ?2 time).
+constexpr std::size_t kSeenChunk = 32;
+
+const char* SeenChunkSql() {
+  static const std::string sql = [] {
+    std::string q = "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES ";
+    for (std::size_t k = 0; k < kSeenChunk; ++k) q += (k ? ",(?1,?" : "(?1,?") + std::to_string(k + 3) + ",?2,?2)";
+    return q;
+  }();
+  return sql.c_str();
+}
+
+}  // namespace
+
 Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prime,
                                           const std::vector<PolledEntry>& entries, std::int64_t now_ms,
                                           const FetchState& fetch) {
@@ -305,13 +324,20 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
   Stmt alert(db_,
          "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
              "VALUES (?, ?, ?, ?, ?, ?, ?)", cache_.get());
+  // Entries that can raise no alert (all of them on a priming poll) are only
+  // marked seen, kSeenChunk rows per statement; the others one by one, since
+  // whether each is new decides its alerts.
+  std::vector<std::int64_t> quiet;
   for (const PolledEntry& e : entries) {
+    if (out.primed_now || e.alerts.empty()) {
+      quiet.push_back(StoredKeyHash(e));
+      continue;
+    }
     seen.Reset();
-    seen.Bind(1, *id).Bind(2, StoredKeyHash(e.key)).Bind(3, now_ms);
+    seen.Bind(1, *id).Bind(2, StoredKeyHash(e)).Bind(3, now_ms);
     if (Status st = seen.Run("marking entry seen"); !st.ok()) return st;
     if (sqlite3_changes(db_) == 0) continue;
     ++out.new_entries;
-    if (out.primed_now) continue;
     std::size_t rules_before = out.matched_rules.size();
     for (const NewAlert& a : e.alerts) {
       if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before), out.matched_rules.end(),
@@ -324,6 +350,22 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
       if (Status st = alert.Run("queueing alert"); !st.ok()) return st;
       out.alerts_queued += sqlite3_changes(db_);
     }
+  }
+  std::size_t i = 0;
+  if (quiet.size() >= kSeenChunk) {
+    Stmt chunk(db_, SeenChunkSql(), cache_.get());
+    for (; i + kSeenChunk <= quiet.size(); i += kSeenChunk) {
+      chunk.Reset();
+      chunk.Bind(1, *id).Bind(2, now_ms);
+      for (std::size_t k = 0; k < kSeenChunk; ++k) chunk.Bind(static_cast<int>(k + 3), quiet[i + k]);
+      if (Status st = chunk.Run("marking entries seen"); !st.ok()) return st;
+      out.new_entries += sqlite3_changes(db_);
+    }
+  }
+  for (; i < quiet.size(); ++i) {
+    seen.Reset();
+    if (Status st = seen.Bind(1, *id).Bind(2, quiet[i]).Bind(3, now_ms).Run("marking entry seen"); !st.ok()) return st;
+    out.new_entries += sqlite3_changes(db_);
   }
   Stmt upd(db_,
          "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "

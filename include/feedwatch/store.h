@@ -30,6 +30,7 @@ struct NewAlert {
 struct PolledEntry {
   std::string key;
   std::vector<NewAlert> alerts;  // what this entry would raise if it is new
+  std::uint64_t key_hash = 0;    // KeyHash(key) when the caller has it; 0: computed
 };
 
 struct PollOutcome {
