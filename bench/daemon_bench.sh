@@ -82,6 +82,7 @@ echo "| feedwatch, all-304 cycle | $fw_304_w | $fw_304_c | $fw_304_r | $(pps "$f
 echo "| curl -Z, all-304 | $c_304_w | $c_304_c | $c_304_r | $(pps "$c_304_w") |"
 echo
 ref=$(awk -v a="$c_cold_w" -v b="$scan_w" 'BEGIN { print a + b }')
+echo "- Cold cycle / curl cold: $(r "$fw_cold_w" "$c_cold_w") wall, $(r "$fw_cold_c" "$c_cold_c") CPU (target: wall within 1.5x)."
 echo "- Cold cycle / (curl cold + offline scan): $(r "$fw_cold_w" "$ref") (target: within 1.3x)."
 echo "- All-304 polls/s / curl's: $(r "$c_304_w" "$fw_304_w") (target: at least 0.5x)."
 echo "- Idle daemon between polls: ${idle}% of one core over 5 s."

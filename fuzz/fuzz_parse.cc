@@ -37,6 +37,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
+  // The priming poll's keys-only parse must give exactly the full parse's
+  // keys, or entries already seen would alert on the next poll.
+  opt.keys_only = true;
+  auto keys = feedwatch::ParseFeed(body, ct, "https://fuzz.example/feed.xml", opt);
+  if (keys.ok() != feed.ok()) __builtin_trap();
+  if (feed.ok()) {
+    if (keys->entries.size() != feed->entries.size()) __builtin_trap();
+    for (std::size_t i = 0; i < feed->entries.size(); ++i) {
+      if (keys->entries[i].key != feed->entries[i].key) __builtin_trap();
+    }
+  }
   feedwatch::HtmlToText(body.substr(0, 4096));
   feedwatch::ParseDate(body.substr(0, 64));
   feedwatch::ResolveUrl("https://fuzz.example/a/b?c", body.substr(0, 256));

@@ -307,7 +307,9 @@ __attribute__((target("avx2"))) std::size_t ScanRunAvx2(const unsigned char* s, 
   return j;
 }
 
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+// __builtin_cpu_init: this runs as a static initializer, possibly before
+// libgcc's own CPU detection has.
+const bool kHasAvx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
 #endif
 
 bool IsAsciiSpace(unsigned char c) {
