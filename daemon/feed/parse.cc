@@ -236,8 +236,8 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
     return Status::Parse(where + ": not well-formed XML at byte " + std::to_string(res.offset + lt) + ": " +
                          res.description());
   }
-  std::vector<pugi::xml_node> nodes;
-  if (!ReadXmlFeed(doc, url, options, feed, &nodes)) {
+  std::vector<pugi::xml_node> nodes;  // each entry's element: only needed after an XML error
+  if (!ReadXmlFeed(doc, url, options, feed, res ? nullptr : &nodes)) {
     return Status::Parse(where + ": not a feed (root element <" + SanitizeUtf8(root.name()) + ">)");
   }
   if (!res) {
