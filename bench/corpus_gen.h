@@ -14,6 +14,11 @@ class FeedGenerator {
  public:
   explicit FeedGenerator(unsigned seed) : rng_(seed) {}
 
+  // Entry ids (and RSS 1.0 links) count from -shift: a feed generated with
+  // shift 1 has one new entry on top and has lost its oldest, as a news feed
+  // looks one story later.
+  int shift = 0;
+
   // Words for titles and summaries; `topics` are sprinkled in so rules match.
   std::vector<std::string> topics = {"export controls", "Entity List", "DeepSeek", "distillation", "Nvidia H20",
                                      "ASML", "chip smuggling", "gallium", "TSMC", "MiniMax"};
@@ -66,7 +71,7 @@ class FeedGenerator {
                     "<title>News source " + std::to_string(f) + "</title>\n<link>https://news" + std::to_string(f) +
                     ".example/</link>\n<description>" + Words(8) + "</description>\n";
     for (int i = 0; i < n; ++i) {
-      std::string id = std::to_string(f) + "-" + std::to_string(i);
+      std::string id = std::to_string(f) + "-" + std::to_string(i - shift);
       s += "<item>\n<title>" + Words(10) + "</title>\n<link>https://news" + std::to_string(f) + ".example/a/" + id +
            "</link>\n<guid isPermaLink=\"false\">urn:news:" + id + "</guid>\n<pubDate>" + Rfc822(i) +
            "</pubDate>\n<dc:creator>Reporter " + std::to_string(i % 17) + "</dc:creator>\n<category>Policy</category>\n"
@@ -91,7 +96,7 @@ class FeedGenerator {
                     std::to_string(f) + ".example/\"/>\n<id>urn:atom:" + std::to_string(f) + "</id>\n<updated>" +
                     Rfc3339(f) + "</updated>\n";
     for (int i = 0; i < n; ++i) {
-      std::string id = std::to_string(f) + "-" + std::to_string(i);
+      std::string id = std::to_string(f) + "-" + std::to_string(i - shift);
       s += "<entry>\n<title type=\"html\">" + Escape(Words(9) + " <em>" + Words(2) + "</em>") +
            "</title>\n<link rel=\"alternate\" href=\"https://atom" + std::to_string(f) + ".example/p/" + id +
            "\"/>\n<id>urn:atom:" + id + "</id>\n<published>" + Rfc3339(i) + "</published>\n<updated>" + Rfc3339(i + 1) +
@@ -107,7 +112,7 @@ class FeedGenerator {
                     "<channel rdf:about=\"https://rdf" + std::to_string(f) + ".example/\"><title>RDF source " +
                     std::to_string(f) + "</title><link>https://rdf" + std::to_string(f) + ".example/</link></channel>\n";
     for (int i = 0; i < n; ++i) {
-      std::string link = "https://rdf" + std::to_string(f) + ".example/i/" + std::to_string(i);
+      std::string link = "https://rdf" + std::to_string(f) + ".example/i/" + std::to_string(i - shift);
       s += "<item rdf:about=\"" + link + "\">\n<title>" + Words(11) + "</title>\n<link>" + link + "</link>\n<dc:date>" +
            Rfc3339(i) + "</dc:date>\n<dc:subject>Trade</dc:subject>\n<description>" + Escape(Summary()) +
            "</description>\n</item>\n";

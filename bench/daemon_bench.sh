@@ -50,6 +50,12 @@ read -r fw_304_w fw_304_c fw_304_r < <(measure "$build/feedwatch" --log-level wa
 "$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 1 | grep -q ", 0 failing;" \
   || { echo "daemon_bench: feeds failed:" >&2; "$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 3 >&2; exit 1; }
 read -r c_cold_w c_cold_c c_cold_r < <(measure curl -s --fail -Z --parallel-max 32 -K "$work/curl.cfg")
+# Every feed one story later: a new entry on top, the oldest gone (new mtime: 200s).
+"$build/gen_feeds" "$work/www" "$n" 1 > /dev/null
+chmod -R a+rX "$work/www"
+read -r fw_chg_w fw_chg_c fw_chg_r < <(measure "$build/feedwatch" --log-level warn run --once --config "$work/feedwatch.toml")
+"$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 1 | grep -q ", 0 failing;" \
+  || { echo "daemon_bench: feeds failed in the changed cycle" >&2; exit 1; }
 future=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
 read -r c_304_w c_304_c c_304_r < <(measure curl -s -Z --parallel-max 32 -H "If-Modified-Since: $future" -K "$work/curl.cfg")
 read -r scan_w scan_c scan_r < <(measure "$build/feedwatch" scan --rules "$root/rules" "$work/www")
@@ -79,6 +85,7 @@ echo "| feedwatch, cold cycle (first sight: fetch, parse keys, record; no matchi
 echo "| curl -Z, cold (fetch only) | $c_cold_w | $c_cold_c | $c_cold_r | $(pps "$c_cold_w") |"
 echo "| feedwatch scan of the same bytes (parse + match, offline) | $scan_w | $scan_c | $scan_r | $(pps "$scan_w") |"
 echo "| feedwatch, all-304 cycle | $fw_304_w | $fw_304_c | $fw_304_r | $(pps "$fw_304_w") |"
+echo "| feedwatch, changed cycle (one new entry per feed: fetch, parse, match the new one, record, alert) | $fw_chg_w | $fw_chg_c | $fw_chg_r | $(pps "$fw_chg_w") |"
 echo "| curl -Z, all-304 | $c_304_w | $c_304_c | $c_304_r | $(pps "$c_304_w") |"
 echo
 ref=$(awk -v a="$c_cold_w" -v b="$scan_w" 'BEGIN { print a + b }')

@@ -1,12 +1,15 @@
 // libFuzzer target for the feed parser: arbitrary bytes through ParseFeed with
 // a few content types, and through the text helpers it relies on.
 //   scripts/fuzz [SECONDS]
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "feedwatch/feed.h"
+#include "feedwatch/util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
@@ -46,6 +49,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (keys->entries.size() != feed->entries.size()) __builtin_trap();
     for (std::size_t i = 0; i < feed->entries.size(); ++i) {
       if (keys->entries[i].key != feed->entries[i].key) __builtin_trap();
+    }
+  }
+  // A changed feed's poll skips the text of entries it already has: the keys
+  // must stay the full parse's, and every other entry must be read whole.
+  if (feed.ok()) {
+    std::vector<std::uint64_t> known;
+    for (std::size_t i = 0; i < feed->entries.size(); i += 2) known.push_back(feedwatch::KeyHash(feed->entries[i].key));
+    std::sort(known.begin(), known.end());
+    feedwatch::ParseOptions kopt;
+    kopt.max_entries = opt.max_entries;
+    kopt.known_keys = &known;
+    auto again = feedwatch::ParseFeed(body, ct, "https://fuzz.example/feed.xml", kopt);
+    if (!again.ok() || again->entries.size() != feed->entries.size()) __builtin_trap();
+    for (std::size_t i = 0; i < feed->entries.size(); ++i) {
+      const feedwatch::Entry& a = again->entries[i];
+      const feedwatch::Entry& f = feed->entries[i];
+      if (a.key != f.key) __builtin_trap();
+      if (std::binary_search(known.begin(), known.end(), feedwatch::KeyHash(f.key))) continue;
+      if (a.title != f.title || a.summary != f.summary || a.content != f.content || a.published != f.published ||
+          a.authors != f.authors || a.enclosures.size() != f.enclosures.size()) {
+        __builtin_trap();
+      }
     }
   }
   feedwatch::HtmlToText(body.substr(0, 4096));

@@ -211,6 +211,28 @@ TEST(DaemonEndToEnd, EntriesSeenInTheLastPollAreNotMatchedAgain) {
   EXPECT_EQ(server.Hooks().size(), 2u);
 }
 
+// A restart (upgrade, reboot) must not make the first poll of every changed
+// feed match all its old entries again: the last document's keys are in the
+// state file, so only the new entry goes through the matcher.
+TEST(DaemonEndToEnd, AfterARestartOnlyTheNewEntryIsMatched) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss({Item("g1", "New export controls on chips", "https://wire.example/1"),
+                                   Item("g2", "Chip export controls, part two", "https://wire.example/2"),
+                                   Item("g3", "Unrelated news", "https://wire.example/3")}));
+  auto first = RunOnce(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
+  EXPECT_EQ(first.matched_entries, 3);
+  EXPECT_EQ(server.Hooks().size(), 2u);
+  server.SetFeed("/wire.xml", Rss({Item("g4", "Export controls on chips widened", "https://wire.example/4"),
+                                   Item("g1", "New export controls on chips", "https://wire.example/1"),
+                                   Item("g2", "Chip export controls, part two", "https://wire.example/2"),
+                                   Item("g3", "Unrelated news", "https://wire.example/3")}));
+  auto second = RunOnce(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
+  EXPECT_EQ(second.new_entries, 1);
+  EXPECT_EQ(second.matched_entries, 1);
+  EXPECT_EQ(server.Hooks().size(), 3u);
+}
+
 TEST(DaemonEndToEnd, StopBeforeRunReturnsPromptly) {
   TempDir dir;
   FixtureServer server;

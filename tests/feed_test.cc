@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
 #include "feedwatch/feed.h"
+#include "feedwatch/util.h"
 #include "test_util.h"
 
 namespace feedwatch {
@@ -157,6 +159,31 @@ TEST(ParseFeed, KeysOnlyGivesTheSameKeys) {
   auto keys = ParseFeed(kRss, "", "https://news.example/feed.xml", keys_only);
   EXPECT_TRUE(keys->entries[0].content.empty());
   EXPECT_EQ(keys->entries[2].summary, "Only text");
+}
+
+// A changed feed's poll: the daemon passes the keys of the last document, and
+// only the entries that are not among them get their text converted.
+TEST(ParseFeed, KnownKeysSkipTheTextOfEntriesAlreadySeen) {
+  auto full = ParseFeed(kRss, "", "https://news.example/feed.xml");
+  ASSERT_TRUE(full.ok());
+  std::vector<std::uint64_t> known = {KeyHash(full->entries[0].key), KeyHash(full->entries[2].key)};
+  std::sort(known.begin(), known.end());
+  ParseOptions opt;
+  opt.known_keys = &known;
+  auto polled = ParseFeed(kRss, "", "https://news.example/feed.xml", opt);
+  ASSERT_TRUE(polled.ok());
+  ASSERT_EQ(polled->entries.size(), full->entries.size());
+  for (std::size_t i = 0; i < full->entries.size(); ++i) EXPECT_EQ(polled->entries[i].key, full->entries[i].key);
+  // Known and keyed by its guid: key, id and link only.
+  EXPECT_EQ(polled->entries[0].id, "tag:news.example,2026:1");
+  EXPECT_EQ(polled->entries[0].link, "https://news.example/articles/1");
+  EXPECT_TRUE(polled->entries[0].title.empty());
+  EXPECT_TRUE(polled->entries[0].summary.empty());
+  // New: read whole, warnings included.
+  EXPECT_EQ(polled->entries[1].title, "No guid here");
+  EXPECT_FALSE(polled->entries[1].published.has_value());
+  // Known, but keyed by a hash of its text: the text is needed for the key.
+  EXPECT_EQ(polled->entries[2].summary, "Only text");
 }
 
 TEST(ParseFeed, ClearErrorsForWhatIsNotAFeed) {

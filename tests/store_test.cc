@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,8 +76,9 @@ TEST(Store, SeenStateAndOutboxSurviveReopen) {
 
 // A state directory written by the previous release (schema 5: seen rows
 // keyed by the entry key's text) is upgraded in place on open: what was seen
-// stays seen. Version 6 changed only the seen table, so a current database
-// with that table put back as version 5 had it is a version-5 database.
+// stays seen. Versions 6 and 7 changed only the seen table and added
+// feeds.last_keys, so a current database with those put back as version 5
+// had them is a version-5 database.
 TEST(Store, UpgradesAVersion5DatabaseWithoutForgettingWhatWasSeen) {
   TempDir dir;
   {
@@ -88,6 +90,7 @@ TEST(Store, UpgradesAVersion5DatabaseWithoutForgettingWhatWasSeen) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((dir.path() + "/feedwatch.db").c_str(), &db), SQLITE_OK);
     const char* v5 = R"sql(
+      ALTER TABLE feeds DROP COLUMN last_keys;
       DROP TABLE seen;
       CREATE TABLE seen (feed_id INTEGER NOT NULL REFERENCES feeds(id), entry_key TEXT NOT NULL,
         first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER, PRIMARY KEY (feed_id, entry_key)) WITHOUT ROWID;
@@ -125,6 +128,35 @@ TEST(Store, AKeyHashFromTheCallerIsTheStoresOwn) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->new_entries, 0);
   EXPECT_EQ(out->alerts_queued, 0);
+}
+
+// The last document's key hashes travel with a 200's record and come back
+// with the feed's state; a record without them (or a 304) keeps them.
+TEST(Store, LastDocumentKeysSurviveReopen) {
+  TempDir dir;
+  auto keys = std::make_shared<const std::vector<std::uint64_t>>(
+      std::vector<std::uint64_t>{3, 0x8000000000000001ULL, 0xFFFFFFFFFFFFFFFFULL});
+  {
+    auto store = Store::Open(dir.path());
+    ASSERT_TRUE(store.ok());
+    FetchState fs;
+    fs.http_status = 200;
+    fs.last_keys = keys;
+    ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("a", {})}, 1000, fs).ok());
+    FetchState without;
+    without.http_status = 200;
+    ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("a", {})}, 2000, without).ok());
+    ASSERT_TRUE((*store)->RecordNotModified("https://f/", 3000, without).ok());
+    ASSERT_TRUE((*store)->RecordPoll("https://g/", true, {}, 1000).ok());
+  }
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  auto states = (*store)->FeedStatuses();
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(states->size(), 2u);
+  ASSERT_TRUE((*states)[0].last_keys);
+  EXPECT_EQ(*(*states)[0].last_keys, *keys);
+  EXPECT_FALSE((*states)[1].last_keys);  // never given
 }
 
 TEST(Store, OutboxLifecycle) {

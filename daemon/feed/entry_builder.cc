@@ -1,5 +1,7 @@
 #include "entry_builder.h"
 
+#include <algorithm>
+
 #include "feedwatch/util.h"
 
 namespace feedwatch {
@@ -69,6 +71,14 @@ void EntryBuilder::Remember(const std::string& key) {
   while (key_slots_[i] != 0) i = (i + 1) & mask;
   key_slots_[i] = h;
   ++key_count_;
+}
+
+bool EntryBuilder::KeyIsEnough(const Entry& e) const {
+  const std::string& key = !e.id.empty() ? e.id : e.link;
+  if (key.empty()) return false;
+  if (opt_.keys_only) return true;  // a renamed key depends only on id, link and position
+  const std::vector<std::uint64_t>* known = opt_.known_keys;
+  return known && std::binary_search(known->begin(), known->end(), KeyHash(key)) && !Taken(key);
 }
 
 void EntryBuilder::Finish(Entry e) {

@@ -30,6 +30,11 @@ class EntryBuilder {
   // True (with a warning) once max_entries entries were added.
   bool Full();
 
+  // Is the entry's key (set from its id and link so far) all that is wanted
+  // of it? keys_only, or a key in known_keys that Finish will not rename.
+  // False for an entry keyed by a hash of its title, date and text.
+  bool KeyIsEnough(const Entry& e) const;
+
   // Assigns the entry's key and appends it. Key: the id (guid / Atom id /
   // JSON id), else the link, else "sha256:" of title, date and the first KiB
   // of text. A key seen earlier in the same document becomes "key link", or

@@ -71,10 +71,14 @@ Result<ParsedFeed> ParseJsonFeed(std::string_view utf8, std::string_view raw_url
     if (b.Full()) break;
     Entry e;
     e.id = b.CleanPlain(Str(item, "id"));
-    e.title = b.CleanHtml(Str(item, "title"));
     std::string link = Str(item, "url");
     if (link.empty()) link = Str(item, "external_url");
     e.link = link.empty() ? std::string() : ResolveUrl(url, b.CleanPlain(link));
+    if (b.KeyIsEnough(e)) {  // keys only, or a known key: nothing else is read
+      b.Finish(std::move(e));
+      continue;
+    }
+    e.title = b.CleanHtml(Str(item, "title"));
     e.summary = b.CleanPlain(Str(item, "summary"));
     std::string html = Str(item, "content_html");
     e.content = html.empty() ? b.CleanPlain(Str(item, "content_text")) : b.CleanHtml(html);

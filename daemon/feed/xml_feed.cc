@@ -202,7 +202,7 @@ NameTable AtomEntryNames(const Names& n) {
 class Reader {
  public:
   Reader(std::string_view url, const ParseOptions& opt, ParsedFeed& out, std::vector<pugi::xml_node>* nodes)
-      : url_(SanitizeUtf8(url)), keys_only_(opt.keys_only), b_(opt, out), out_(out), nodes_(nodes) {}
+      : url_(SanitizeUtf8(url)), b_(opt, out), out_(out), nodes_(nodes) {}
 
   // Text of a node: every descendant text node, elements separated by spaces.
   // Iterative and depth-limited: feeds can nest deeply.
@@ -334,10 +334,11 @@ class Reader {
           link = e.id;
         }
         e.link = link.empty() ? std::string() : ResolveUrl(url_, std::move(link));
-        // Keys only, and the key is the id or the link: nothing else is read.
-        // (An entry keyed by a hash of its title, date and text is read whole:
-        // media:title and media:description can stand in for those.)
-        if (keys_only_ && !(e.id.empty() && e.link.empty())) {
+        // Only the key is wanted (keys_only, or a known key) and it is the id
+        // or the link: nothing else is read. (An entry keyed by a hash of its
+        // title, date and text is read whole: media:title and
+        // media:description can stand in for those.)
+        if (b_.KeyIsEnough(e)) {
           Finish(std::move(e), item);
           continue;
         }
@@ -423,7 +424,7 @@ class Reader {
       Entry e;
       e.id = Plain(k.first(kId));
       e.link = AlternateLink(k.all(kLink), base);
-      if (keys_only_ && !(e.id.empty() && e.link.empty())) {  // as for RSS items
+      if (b_.KeyIsEnough(e)) {  // as for RSS items
         Finish(std::move(e), entry);
         continue;
       }
@@ -468,7 +469,6 @@ class Reader {
 
  private:
   std::string url_;
-  bool keys_only_;
   EntryBuilder b_;
   ParsedFeed& out_;
   std::vector<pugi::xml_node>* nodes_;

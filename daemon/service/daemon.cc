@@ -86,8 +86,9 @@ struct FeedRuntime {
   std::int64_t adaptive_ms = 0; // learnt interval (adaptive feeds)
   std::uint64_t keys_hash = 0;  // the entry keys of the last document, to see change
   bool primed = false;          // a first poll has been recorded (from the state file)
-  // Keys of the last document this process recorded: all in the seen table,
-  // so they need no matching (they could never alert again).
+  // Keys of the last recorded document (kept in the state file too, for a
+  // restart): all in the seen table, so they need no matching (they could
+  // never alert again) and their text no converting.
   std::shared_ptr<const std::vector<std::uint64_t>> known;  // sorted KeyHash()es
 };
 
@@ -434,7 +435,7 @@ class Daemon::Impl {
     ++stats_.feeds_not_modified;
     spdlog::debug("feed {}: not modified", f.spec->name);
     auto delay = NextDelay(f, 304, "");
-    FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304, f.adaptive_ms};
+    FetchState fs{resp.etag, resp.last_modified, UnixNowMs() + delay.count(), 304, f.adaptive_ms, 0, nullptr};
     // 304s are recorded in batches: losing one in a crash only means its
     // validators and next due time are a poll older.
     not_modified_.Add({f.spec->url, fs});
@@ -456,6 +457,9 @@ class Daemon::Impl {
     Processed p;
     ParseOptions popt;
     popt.keys_only = priming;
+    // Entries of the last recorded document are skipped below: their text is
+    // not worth converting (most of a changed feed's entries are old ones).
+    if (!priming) popt.known_keys = known;
     auto parsed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? spec.url : resp.final_url, popt);
     if (!parsed.ok()) {
       p.status = parsed.status();
@@ -534,7 +538,7 @@ class Daemon::Impl {
     if (f.keys_hash != 0) Adapt(f, p.keys_hash != f.keys_hash);
     f.keys_hash = p.keys_hash;
     auto delay = NextDelay(f, 200, "");
-    FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200, f.adaptive_ms, f.keys_hash};
+    FetchState fs{p.etag, p.last_modified, UnixNowMs() + delay.count(), 200, f.adaptive_ms, f.keys_hash, keys};
     records_.Add(
         {PollRecord{f.spec->url, f.spec->prime, std::move(p.polled), fs},
         [this, &f, entries, matches, delay, keys = std::move(keys)](Result<PollOutcome> out) mutable {
@@ -592,7 +596,7 @@ class Daemon::Impl {
     ++f.failures;
     auto delay = NextDelay(f, status, retry_after);
     spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, f.spec->url, reason, FormatDuration(delay));
-    FetchState fs{"", "", UnixNowMs() + delay.count(), static_cast<int>(status), f.adaptive_ms};
+    FetchState fs{"", "", UnixNowMs() + delay.count(), static_cast<int>(status), f.adaptive_ms, 0, nullptr};
     store_.Run(
         io_, [url = f.spec->url, reason, fs](Store& s) { return s.RecordFetchError(url, reason, UnixNowMs(), fs); },
         [this, &f, delay](Status st) {
@@ -633,6 +637,7 @@ class Daemon::Impl {
       f.failures = it->second.consecutive_failures;
       f.adaptive_ms = it->second.adaptive_interval_ms;
       f.keys_hash = it->second.keys_hash;
+      f.known = it->second.last_keys;
       f.primed = it->second.primed;
       next_due = it->second.next_due_ms;
     }

@@ -20,7 +20,7 @@ using sql::Stmt;
 
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -104,6 +104,34 @@ INSERT OR IGNORE INTO seen_v6(feed_id, key_hash, first_seen_ms, last_seen_ms)
 DROP TABLE seen;
 ALTER TABLE seen_v6 RENAME TO seen;
 )sql";
+
+// v7: the sorted key hashes of each feed's last recorded document, so a
+// restarted daemon does not match (and build alerts for) entries it recorded
+// before it stopped.
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE feeds ADD COLUMN last_keys BLOB;
+)sql";
+
+// A sorted hash list as a BLOB: 8 bytes each, little-endian.
+std::string KeysBlob(const std::vector<std::uint64_t>& keys) {
+  std::string blob(keys.size() * 8, '\0');
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    for (int b = 0; b < 8; ++b) blob[i * 8 + b] = static_cast<char>((keys[i] >> (8 * b)) & 0xFF);
+  }
+  return blob;
+}
+
+std::shared_ptr<const std::vector<std::uint64_t>> KeysFromBlob(std::string_view blob) {
+  if (blob.empty() || blob.size() % 8 != 0) return nullptr;
+  auto keys = std::make_shared<std::vector<std::uint64_t>>(blob.size() / 8);
+  for (std::size_t i = 0; i < keys->size(); ++i) {
+    std::uint64_t v = 0;
+    for (int b = 7; b >= 0; --b) v = (v << 8) | static_cast<unsigned char>(blob[i * 8 + b]);
+    (*keys)[i] = v;
+  }
+  if (!std::is_sorted(keys->begin(), keys->end())) std::sort(keys->begin(), keys->end());
+  return keys;
+}
 
 // KeyHash(key) as the signed 64-bit integer SQLite stores.
 std::int64_t StoredKeyHash(std::string_view key) { return static_cast<std::int64_t>(KeyHash(key)); }
@@ -243,7 +271,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   // Each migration runs in its own transaction, in order.
   sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqlKeyHash, nullptr,
                           nullptr);
-  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
@@ -370,11 +398,12 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
   Stmt upd(db_,
          "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
            "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ?, "
-           "adaptive_interval_ms = ?, keys_hash = ? WHERE id = ?", cache_.get());
+           "adaptive_interval_ms = ?, keys_hash = ?, last_keys = COALESCE(?, last_keys) WHERE id = ?", cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
   upd.Bind(5, fetch.http_status).Bind(6, fetch.adaptive_interval_ms);
   upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
-  if (Status st = upd.Bind(8, *id).Run("updating feed"); !st.ok()) return st;
+  if (fetch.last_keys) upd.BindBlob(8, KeysBlob(*fetch.last_keys));
+  if (Status st = upd.Bind(9, *id).Run("updating feed"); !st.ok()) return st;
   return out;
 }
 
@@ -415,7 +444,7 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
          "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), COALESCE(last_error, ''), "
          "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), COALESCE(next_due_ms, 0), "
          "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
-         "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0) FROM feeds ORDER BY url", cache_.get());
+         "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys FROM feeds ORDER BY url", cache_.get());
   std::vector<FeedStatus> out;
   while (q.Step()) {
     FeedStatus f;
@@ -432,6 +461,7 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
     f.seen_entries = q.Int(10);
     f.adaptive_interval_ms = q.Int(11);
     f.keys_hash = static_cast<std::uint64_t>(q.Int(12));
+    f.last_keys = KeysFromBlob(q.Blob(13));
     out.push_back(std::move(f));
   }
   if (!q.ok()) return q.status("reading feed states");

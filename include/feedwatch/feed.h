@@ -59,6 +59,12 @@ struct ParseOptions {
   // of its title, date and text is read whole. Keys are the same as in a
   // full parse.
   bool keys_only = false;
+  // Sorted KeyHash() values of entries the caller already has (the daemon:
+  // the keys of the feed's last recorded document). An entry whose key (id,
+  // else link) is among them is read as with keys_only; one whose key is
+  // already taken in this document is read whole, since its final key is
+  // renamed and may be new. Keys are the same as in a full parse.
+  const std::vector<std::uint64_t>* known_keys = nullptr;
 };
 
 // Parses RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 documents. The format is detected

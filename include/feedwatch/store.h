@@ -92,6 +92,9 @@ struct FetchState {
   int http_status = 0;
   std::int64_t adaptive_interval_ms = 0;  // 0: not adaptive
   std::uint64_t keys_hash = 0;            // of the document's entry keys (200 only)
+  // The document's sorted KeyHash()es (200 only; null: leave the stored ones):
+  // after a restart, entries of the last document need no matching.
+  std::shared_ptr<const std::vector<std::uint64_t>> last_keys;
 };
 
 // One feed's poll, for RecordPolls.
@@ -116,6 +119,7 @@ struct FeedStatus {
   std::int64_t seen_entries = 0;
   std::int64_t adaptive_interval_ms = 0;
   std::uint64_t keys_hash = 0;
+  std::shared_ptr<const std::vector<std::uint64_t>> last_keys;  // sorted KeyHash()es; null when none stored
 };
 
 struct OutboxCounts {
