@@ -68,6 +68,16 @@ struct Utf8Stats {
 
 bool IsXmlForbiddenControl(unsigned char u) { return u < 0x20 && u != '\t' && u != '\n' && u != '\r'; }
 
+#if defined(__SSE2__)
+// The lanes of v holding a C0 control XML forbids (all but tab, LF, CR).
+__m128i XmlForbiddenControls(__m128i v) {
+  __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);  // v <= 0x1F, unsigned
+  __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+  return _mm_andnot_si128(allowed, control);
+}
+#endif
+
 // One pass over a body read as UTF-8: counts invalid and valid multi-byte
 // sequences and the C0 controls XML forbids; with kCopy, also copies it to
 // `out` (n bytes of room) with those controls replaced by spaces.
@@ -76,19 +86,13 @@ Utf8Stats ScanUtf8(std::string_view s, char* out) {
   Utf8Stats st;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   std::size_t i = 0, n = s.size();
-#if defined(__SSE2__)
-  const __m128i max_control = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
-                cr = _mm_set1_epi8('\r');
-#endif
   while (i < n) {
     // Plain ASCII without forbidden controls, sixteen (SSE2) or eight bytes at a time.
 #if defined(__SSE2__)
     while (i + 16 <= n) {
       __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
       if (kCopy) _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), v);
-      __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v);  // v <= 0x1F, unsigned
-      __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-      if (int stop = _mm_movemask_epi8(v) | _mm_movemask_epi8(_mm_andnot_si128(allowed, control))) {
+      if (int stop = _mm_movemask_epi8(v) | _mm_movemask_epi8(XmlForbiddenControls(v))) {
         i += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(stop)));
         break;
       }
@@ -115,6 +119,32 @@ Utf8Stats ScanUtf8(std::string_view s, char* out) {
   }
   return st;
 }
+
+}  // namespace
+
+std::size_t ScrubXmlControls(std::string& buf) {
+  // Look first (sixteen bytes at a time where SSE2 is there); rewrite only
+  // when there is something to replace.
+  const auto* s = reinterpret_cast<const unsigned char*>(buf.data());
+  const std::size_t n = buf.size();
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= n; i += 16) {
+    if (_mm_movemask_epi8(XmlForbiddenControls(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))))) break;
+  }
+#endif
+  while (i < n && !IsXmlForbiddenControl(s[i])) ++i;
+  std::size_t replaced = 0;
+  for (; i < n; ++i) {
+    if (IsXmlForbiddenControl(s[i])) {
+      buf[i] = ' ';
+      ++replaced;
+    }
+  }
+  return replaced;
+}
+
+namespace {
 
 // Converts with iconv; an undecodable byte becomes U+FFFD. false when the
 // charset is unknown to iconv.

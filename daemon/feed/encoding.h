@@ -30,6 +30,10 @@ struct DecodedBody {
 // and the control-character check are one pass.
 DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, std::string* xml_copy = nullptr);
 
+// Replaces the C0 control characters XML forbids (all but tab, LF and CR;
+// one makes pugixml reject the whole document) with spaces; returns how many.
+std::size_t ScrubXmlControls(std::string& buf);
+
 // "text/xml; charset=KOI8-R" -> "koi8-r" (lower case, quotes removed); "" when absent.
 std::string CharsetFromContentType(std::string_view content_type);
 

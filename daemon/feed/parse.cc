@@ -2,10 +2,6 @@
 // broken XML that real feeds serve (docs/parsing.md).
 #include <pugixml.hpp>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <unordered_map>
 
@@ -36,38 +32,6 @@ std::string_view FormatName(FeedFormat f) {
 namespace {
 
 constexpr int kMaxRepairs = 16;
-
-// XML 1.0 forbids most C0 controls; one makes pugixml reject the whole
-// document. Replace them (and raw NULs) with spaces before parsing.
-bool IsForbiddenControl(unsigned char u) { return u < 0x20 && u != '\t' && u != '\n' && u != '\r'; }
-
-std::size_t ScrubControlChars(std::string& buf) {
-  // Look first (sixteen bytes at a time where SSE2 is there: this runs over
-  // every document); rewrite only when there is something to replace.
-  std::size_t i = 0;
-  const auto* s = reinterpret_cast<const unsigned char*>(buf.data());
-  const std::size_t n = buf.size();
-#if defined(__SSE2__)
-  const __m128i max_control = _mm_set1_epi8(0x1F), tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'),
-                cr = _mm_set1_epi8('\r');
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, max_control), v);  // v <= 0x1F, unsigned
-    __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)));
-    if (_mm_movemask_epi8(_mm_andnot_si128(allowed, control))) break;
-  }
-#endif
-  while (i < n && !IsForbiddenControl(s[i])) ++i;
-  if (i == n) return 0;
-  std::size_t replaced = 0;
-  for (; i < n; ++i) {
-    if (IsForbiddenControl(s[i])) {
-      buf[i] = ' ';
-      ++replaced;
-    }
-  }
-  return replaced;
-}
 
 bool IsNameStart(char c) {
   return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' || static_cast<unsigned char>(c) >= 0x80;
@@ -206,7 +170,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
     scrubbed = decoded.controls_replaced;  // already replaced in the copy
   } else {
     buf.assign(text.substr(lt));
-    scrubbed = ScrubControlChars(buf);
+    scrubbed = ScrubXmlControls(buf);
   }
   if (scrubbed > 0) {
     feed.warnings.push_back("replaced " + std::to_string(scrubbed) + " control characters that XML does not allow");
@@ -217,7 +181,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
   pugi::xml_parse_result res = doc.load_buffer_inplace(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!res) {
     buf.assign(text.substr(lt));
-    ScrubControlChars(buf);
+    ScrubXmlControls(buf);
     res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
     // Recover: a sanitising pass, then drop stray closing tags one by one.
     std::string first_error = std::string(res.description()) + " at byte " + std::to_string(res.offset + lt);

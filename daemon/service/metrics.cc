@@ -43,6 +43,11 @@ class Writer {
   void Sample(const std::string& name, const std::string& labels, double v) {
     out_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + Num(v) + "\n";
   }
+  // A metric with one unlabelled sample.
+  void Single(const char* name, const char* type, const char* help, double v) {
+    Head(name, type, help);
+    Sample(name, "", v);
+  }
   std::string Take() { return std::move(out_); }
 
  private:
@@ -68,18 +73,18 @@ std::string RenderPrometheus(const Metrics& m) {
   w.Sample("feedwatch_fetch_duration_seconds_bucket", "le=\"+Inf\"", static_cast<double>(m.fetch_seconds.count));
   w.Sample("feedwatch_fetch_duration_seconds_sum", "", m.fetch_seconds.sum);
   w.Sample("feedwatch_fetch_duration_seconds_count", "", static_cast<double>(m.fetch_seconds.count));
-  w.Head("feedwatch_fetch_bytes_total", "counter", "Decoded bytes of feed bodies fetched.");
-  w.Sample("feedwatch_fetch_bytes_total", "", static_cast<double>(m.fetch_bytes));
-  w.Head("feedwatch_entries_parsed_total", "counter", "Entries in the documents parsed.");
-  w.Sample("feedwatch_entries_parsed_total", "", static_cast<double>(m.entries_parsed));
-  w.Head("feedwatch_entries_new_total", "counter", "Entries seen for the first time.");
-  w.Sample("feedwatch_entries_new_total", "", static_cast<double>(m.entries_new));
+  w.Single("feedwatch_fetch_bytes_total", "counter", "Decoded bytes of feed bodies fetched.",
+           static_cast<double>(m.fetch_bytes));
+  w.Single("feedwatch_entries_parsed_total", "counter", "Entries in the documents parsed.",
+           static_cast<double>(m.entries_parsed));
+  w.Single("feedwatch_entries_new_total", "counter", "Entries seen for the first time.",
+           static_cast<double>(m.entries_new));
   w.Head("feedwatch_rule_matches_total", "counter", "New entries matched, per rule.");
   for (const auto& [rule, n] : m.matches_by_rule) {
     w.Sample("feedwatch_rule_matches_total", "rule=\"" + Label(rule) + "\"", static_cast<double>(n));
   }
-  w.Head("feedwatch_alerts_queued_total", "counter", "Alerts written to the outbox.");
-  w.Sample("feedwatch_alerts_queued_total", "", static_cast<double>(m.alerts_queued));
+  w.Single("feedwatch_alerts_queued_total", "counter", "Alerts written to the outbox.",
+           static_cast<double>(m.alerts_queued));
   w.Head("feedwatch_alerts_total", "counter", "Alert delivery attempts by sink and outcome (a digest counts each alert).");
   for (const auto& [sink, o] : m.alerts_by_sink) {
     std::string l = "sink=\"" + Label(sink) + "\",outcome=";
@@ -87,24 +92,19 @@ std::string RenderPrometheus(const Metrics& m) {
     w.Sample("feedwatch_alerts_total", l + "\"retried\"", static_cast<double>(o.retried));
     w.Sample("feedwatch_alerts_total", l + "\"dead\"", static_cast<double>(o.dead));
   }
-  w.Head("feedwatch_outbox_pending", "gauge", "Alerts waiting in the outbox.");
-  w.Sample("feedwatch_outbox_pending", "", static_cast<double>(m.outbox_pending));
-  w.Head("feedwatch_outbox_dead", "gauge", "Dead-lettered alerts in the outbox.");
-  w.Sample("feedwatch_outbox_dead", "", static_cast<double>(m.outbox_dead));
-  w.Head("feedwatch_feeds", "gauge", "Feeds configured.");
-  w.Sample("feedwatch_feeds", "", static_cast<double>(m.feeds));
-  w.Head("feedwatch_feeds_failing", "gauge", "Feeds whose last poll failed.");
-  w.Sample("feedwatch_feeds_failing", "", static_cast<double>(m.feeds_failing));
-  w.Head("feedwatch_ruleset_generation", "gauge", "Rule set generation: 1 at start, +1 per successful reload.");
-  w.Sample("feedwatch_ruleset_generation", "", static_cast<double>(m.ruleset_generation));
+  w.Single("feedwatch_outbox_pending", "gauge", "Alerts waiting in the outbox.", static_cast<double>(m.outbox_pending));
+  w.Single("feedwatch_outbox_dead", "gauge", "Dead-lettered alerts in the outbox.", static_cast<double>(m.outbox_dead));
+  w.Single("feedwatch_feeds", "gauge", "Feeds configured.", static_cast<double>(m.feeds));
+  w.Single("feedwatch_feeds_failing", "gauge", "Feeds whose last poll failed.", static_cast<double>(m.feeds_failing));
+  w.Single("feedwatch_ruleset_generation", "gauge", "Rule set generation: 1 at start, +1 per successful reload.",
+           static_cast<double>(m.ruleset_generation));
   w.Head("feedwatch_reloads_total", "counter", "Configuration reloads by result.");
   w.Sample("feedwatch_reloads_total", "result=\"success\"", static_cast<double>(m.reloads_ok));
   w.Sample("feedwatch_reloads_total", "result=\"failure\"", static_cast<double>(m.reloads_failed));
   w.Head("feedwatch_pruned_total", "counter", "Rows removed by retention.");
   w.Sample("feedwatch_pruned_total", "table=\"seen\"", static_cast<double>(m.seen_pruned));
   w.Sample("feedwatch_pruned_total", "table=\"outbox\"", static_cast<double>(m.outbox_pruned));
-  w.Head("feedwatch_start_time_seconds", "gauge", "Unix time the daemon started.");
-  w.Sample("feedwatch_start_time_seconds", "", m.start_time_seconds);
+  w.Single("feedwatch_start_time_seconds", "gauge", "Unix time the daemon started.", m.start_time_seconds);
   return w.Take();
 }
 
