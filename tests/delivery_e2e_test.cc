@@ -10,7 +10,9 @@
 
 #include <condition_variable>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -200,6 +202,37 @@ TEST(Delivery, RunOnceTriesEachPendingAlertExactlyOnce) {
   DaemonStats second = RunOnce(cfg());
   EXPECT_EQ(second.alerts_pending, 2);
   EXPECT_EQ(server.Hooks().size(), 4u);
+}
+
+// A sink's concurrency is how many alerts are in flight to it at once: all of
+// them while a slow receiver holds its requests, never more, each alert once.
+TEST(Delivery, SlowReceiverGetsExactlyTheSinksConcurrencyAtOnce) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/wire.xml", Rss(12));
+  std::mutex mu;
+  int open = 0, most = 0;
+  server.SetHookResponder([&](const ReceivedRequest&, httplib::Response& res) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      most = std::max(most, ++open);
+    }
+    std::this_thread::sleep_for(milliseconds(150));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --open;
+    }
+    res.status = 200;
+  });
+  DaemonStats stats =
+      RunOnce(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/c"), "concurrency = 4\nordered = false")));
+  EXPECT_EQ(stats.alerts_delivered, 12);
+  std::set<std::string> ids;
+  for (const auto& h : server.Hooks()) ids.insert(h.Header("webhook-id"));
+  EXPECT_EQ(server.Hooks().size(), 12u);
+  EXPECT_EQ(ids.size(), 12u);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(most, 4);
 }
 
 TEST(Delivery, GroupWindowSendsABurstAsOneDigest) {
