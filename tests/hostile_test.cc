@@ -18,7 +18,6 @@
 #include "process_util.h"
 #include "test_util.h"
 
-
 namespace feedwatch {
 namespace {
 

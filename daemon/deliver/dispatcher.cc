@@ -179,10 +179,9 @@ void Dispatcher::Query() {
   for (const auto& s : sinks_) {
     if (s->in_flight >= s->spec->concurrency) continue;  // its results will kick us
     if (flushing && s->flush_blocked) continue;
-    // Without digests a sink can take only as many rows as it has free
-    // slots: reading more (payloads and all) on every result was 64 row
-    // reads per message delivered at concurrency 1. Digests need a window of
-    // rows to group.
+    // Without digests a sink takes only as many rows as it has free slots,
+    // and this query runs after every result: reading more (payloads and
+    // all) would be wasted. Digests need a window of rows to group.
     const bool grouping = s->spec->group_window.count() > 0;
     std::size_t limit = grouping ? std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
                                                                          static_cast<std::size_t>(s->spec->concurrency))

@@ -3,20 +3,18 @@
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
+#include <asio/io_context.hpp>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <map>
-#include <set>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <thread>
-#include <atomic>
-
-#include <asio/io_context.hpp>
 
 #include "feedwatch/daemon.h"
 #include "feedwatch/http_client.h"
