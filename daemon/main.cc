@@ -33,7 +33,9 @@ int main(int argc, char** argv) {
 
   feedwatch::ScanCommand scan;
   auto* scan_cmd = app.add_subcommand("scan", "match saved feed files offline; one JSON line per match");
-  scan_cmd->add_option("-r,--rules", scan.rule_paths, "rule file, directory or glob (repeatable)");
+  // One value per --rules, so that `scan --rules rules/ a.xml b.xml` reads the feeds as inputs.
+  scan_cmd->add_option("-r,--rules", scan.rule_paths, "rule file, directory or glob (repeatable)")
+      ->allow_extra_args(false);
   scan_cmd->add_option("-c,--config", scan.config_path, "take the rule files from this config");
   scan_cmd->add_option("inputs", scan.inputs, "feed files or directories")->required();
   scan_cmd->add_flag("--explain", scan.explain, "add the conditions that held and the matched spans");
@@ -83,6 +85,28 @@ int main(int argc, char** argv) {
   test_cmd->add_option("rules", test_rules, "rule files or directories");
   test_cmd->add_option("-c,--config", test_config, "take the rule files from this config");
 
+  feedwatch::EvalCommand eval;
+  auto* eval_cmd = app.add_subcommand("eval", "measure rule packs on labelled examples (TSV): precision, recall, "
+                                              "misses and false alarms");
+  eval_cmd->add_option("labels", eval.labels, "TSV file with a header row; columns label and title required")
+      ->required();
+  eval_cmd->add_option("-r,--rules", eval.rule_paths, "rule file, directory or glob (repeatable)")
+      ->allow_extra_args(false);
+  eval_cmd->add_option("-c,--config", eval.config_path, "take the rule files from this config");
+  eval_cmd->add_option("--topic", eval.topics, "LABEL=PACK: score topic LABEL with the pack PACK (file stem); "
+                                               "default: the pack named like the label")
+      ->allow_extra_args(false);
+  eval_cmd->add_option("--fields", eval.fields, "title (titles alone) or all (title, summary, content, link)")
+      ->check(CLI::IsMember({"title", "all"}))
+      ->capture_default_str();
+  eval_cmd->add_option("--min-precision", eval.min_precision, "exit 1 when a topic's precision is below this")
+      ->check(CLI::Range(0.0, 1.0));
+  eval_cmd->add_option("--min-recall", eval.min_recall, "exit 1 when a topic's recall is below this")
+      ->check(CLI::Range(0.0, 1.0));
+  eval_cmd->add_option("--format", eval.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   // A file size limit (RLIMIT_FSIZE) or a full disk must be an error SQLite
@@ -104,6 +128,7 @@ int main(int argc, char** argv) {
     outbox.action = *outbox_list ? "list" : *outbox_retry ? "retry" : "drop";
     return feedwatch::CmdOutbox(outbox, std::cout, std::cerr);
   }
+  if (*eval_cmd) return feedwatch::CmdEval(eval, std::cout, std::cerr);
   if (*test_cmd) return feedwatch::CmdTest(test_rules, test_config, std::cout, std::cerr);
   return 2;
 }

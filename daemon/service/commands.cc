@@ -22,6 +22,7 @@
 #include "feedwatch/feed.h"
 #include "feedwatch/template.h"
 #include "feedwatch/util.h"
+#include "command_util.h"
 
 namespace feedwatch {
 
@@ -113,36 +114,11 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs, st
   return files;
 }
 
-// Rules from explicit paths and/or a config's rule list, compiled.
-Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string>& rule_paths,
-                                                   const std::string& config_path) {
-  std::vector<std::string> rule_files;
-  if (!config_path.empty()) {
-    auto cfg = LoadConfig(config_path);
-    if (!cfg.ok()) return cfg.status();
-    rule_files = cfg->rule_files;
-  }
-  auto expanded = ExpandRulePaths(rule_paths, "");
-  if (!expanded.ok()) return expanded.status();
-  rule_files.insert(rule_files.end(), expanded->begin(), expanded->end());
-  if (rule_files.empty()) return Status::Invalid("no rules: give rule files or directories, or --config FILE");
-  auto rules = LoadRuleFiles(rule_files);
-  if (!rules.ok()) return rules.status();
-  return Matcher::Build(std::move(*rules));
-}
-
-nlohmann::ordered_json HighlightsJson(const std::vector<Highlight>& hs) {
-  nlohmann::ordered_json a = nlohmann::ordered_json::array();
-  for (const auto& h : hs) {
-    a.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", h.text}, {"begin", h.begin},
-                 {"end", h.end}});
-  }
-  return a;
-}
-
-std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
 }  // namespace
+
+using cmdutil::HighlightsJson;
+using cmdutil::LoadMatcher;
+using cmdutil::Quoted;
 
 int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
   auto matcher = LoadMatcher(cmd.rule_paths, cmd.config_path);
@@ -585,5 +561,40 @@ int CmdTest(const std::vector<std::string>& rule_paths, const std::string& confi
   out << passed << " passed, " << failed << " failed\n";
   return failed ? 1 : 0;
 }
+
+namespace cmdutil {
+
+// Rules from explicit paths and/or a config's rule list, compiled.
+Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string>& rule_paths,
+                                                   const std::string& config_path) {
+  std::vector<std::string> rule_files;
+  if (!config_path.empty()) {
+    auto cfg = LoadConfig(config_path);
+    if (!cfg.ok()) return cfg.status();
+    rule_files = cfg->rule_files;
+  }
+  auto expanded = ExpandRulePaths(rule_paths, "");
+  if (!expanded.ok()) return expanded.status();
+  rule_files.insert(rule_files.end(), expanded->begin(), expanded->end());
+  if (rule_files.empty()) return Status::Invalid("no rules: give rule files or directories, or --config FILE");
+  auto rules = LoadRuleFiles(rule_files);
+  if (!rules.ok()) return rules.status();
+  return Matcher::Build(std::move(*rules));
+}
+
+nlohmann::ordered_json HighlightsJson(const std::vector<Highlight>& hs) {
+  nlohmann::ordered_json a = nlohmann::ordered_json::array();
+  for (const auto& h : hs) {
+    a.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", h.text}, {"begin", h.begin},
+                 {"end", h.end}});
+  }
+  return a;
+}
+
+std::string Quoted(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace cmdutil
 
 }  // namespace feedwatch

@@ -75,4 +75,18 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
 int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path, std::ostream& out,
             std::ostream& err);
 
+struct EvalCommand {
+  std::string labels;                   // the TSV file
+  std::vector<std::string> rule_paths;  // files, directories, globs
+  std::string config_path;              // alternative source of rule paths
+  std::vector<std::string> topics;      // "LABEL=PACK"
+  std::string fields = "all";           // "all" (title, summary, content, link) or "title"
+  double min_precision = 0, min_recall = 0;
+  std::string format = "text";          // "text" or "json"
+};
+// Scores rule packs on a labelled TSV file (docs/rules.md, "Measuring a
+// pack"). Exit 0; 1 when a topic is below --min-precision or --min-recall;
+// 2 when the labels or the rules could not be read.
+int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err);
+
 }  // namespace feedwatch

@@ -1,0 +1,160 @@
+// `feedwatch eval LABELS.tsv`: precision and recall of rule packs on
+// labelled rows, the misses, and the false alarms with the spans that fired.
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "command_util.h"
+#include "feedwatch/commands.h"
+#include "feedwatch/evaluate.h"
+
+namespace feedwatch {
+
+namespace {
+
+std::string Fixed(double v) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(3) << v;
+  return s.str();
+}
+
+std::string Where(const std::string& labels, const LabeledItem& item) {
+  return labels + ":" + std::to_string(item.line);
+}
+
+void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& out) {
+  using cmdutil::Quoted;
+  out << "fields: " << (cmd.fields == "title" ? "title only" : "title, summary, content, link") << "\n";
+  for (const auto& t : report.topics) {
+    out << "topic " << t.topic << " (pack " << t.pack << "): " << (t.tp + t.fn) << " positive, " << (t.fp + t.tn)
+        << " other\n";
+    out << "  precision " << Fixed(t.precision()) << "  recall " << Fixed(t.recall()) << "  f1 " << Fixed(t.f1())
+        << "  (tp " << t.tp << ", fp " << t.fp << ", fn " << t.fn << ", tn " << t.tn << ")\n";
+  }
+  if (!report.unscored_packs.empty()) {
+    out << "not scored (no topic maps to them):";
+    for (const auto& p : report.unscored_packs) out << " " << p;
+    out << "\n";
+  }
+  out << "\nrules (hits, positives only this rule catches, false alarms):\n";
+  std::size_t width = 0;
+  for (const auto& r : report.rules) width = std::max(width, r.rule.size() + r.topic.size() + 3);
+  for (const auto& r : report.rules) {
+    std::string name = r.rule + " [" + r.topic + "]";
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << name << std::right << "  hits "
+        << std::setw(4) << r.hits << "  only " << std::setw(4) << r.only << "  false alarms " << r.false_alarms
+        << "\n";
+  }
+  for (const auto& t : report.topics) {
+    bool header = false;
+    for (const auto& m : report.misses) {
+      if (m.topic != t.topic) continue;
+      if (!header) out << "\nmisses (" << t.topic << "):\n";
+      header = true;
+      out << "  " << Where(cmd.labels, *m.item) << ": " << Quoted(m.item->entry.title) << "\n";
+    }
+  }
+  for (const auto& t : report.topics) {
+    bool header = false;
+    for (const auto& fa : report.false_alarms) {
+      if (fa.topic != t.topic) continue;
+      if (!header) out << "\nfalse alarms (" << t.topic << "):\n";
+      header = true;
+      std::string rules;
+      for (const auto& r : fa.rules) rules += (rules.empty() ? "" : ", ") + r;
+      out << "  " << Where(cmd.labels, *fa.item) << ": " << Quoted(fa.item->entry.title) << "\n";
+      out << "      rules: " << rules << "\n";
+      for (const auto& h : fa.highlights) {
+        out << "      " << FieldName(h.field) << " " << Quoted(h.text) << " by " << Quoted(h.pattern) << "\n";
+      }
+    }
+  }
+}
+
+void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& out) {
+  using oj = nlohmann::ordered_json;
+  oj topics = oj::object();
+  for (const auto& t : report.topics) {
+    topics[t.topic] = {{"pack", t.pack},      {"tp", t.tp},
+                       {"fp", t.fp},          {"fn", t.fn},
+                       {"tn", t.tn},          {"precision", t.precision()},
+                       {"recall", t.recall()}, {"f1", t.f1()}};
+  }
+  oj rules = oj::object();
+  for (const auto& r : report.rules) {
+    oj one = {{"hits", r.hits}, {"only", r.only}, {"false_alarms", r.false_alarms}};
+    if (!rules.contains(r.rule)) rules[r.rule] = oj::object();
+    rules[r.rule][r.topic] = one;
+  }
+  oj misses = oj::array();
+  for (const auto& m : report.misses) {
+    misses.push_back({{"topic", m.topic},
+                      {"line", m.item->line},
+                      {"title", m.item->entry.title},
+                      {"where", Where(cmd.labels, *m.item)}});
+  }
+  oj alarms = oj::array();
+  for (const auto& fa : report.false_alarms) {
+    alarms.push_back({{"topic", fa.topic},
+                      {"line", fa.item->line},
+                      {"title", fa.item->entry.title},
+                      {"where", Where(cmd.labels, *fa.item)},
+                      {"rules", fa.rules},
+                      {"highlights", cmdutil::HighlightsJson(fa.highlights)}});
+  }
+  oj doc = {{"fields", cmd.fields}, {"topics", topics}, {"rules", rules}, {"misses", misses},
+            {"false_alarms", alarms}};
+  out << doc.dump(2, ' ', false, oj::error_handler_t::replace) << "\n";
+}
+
+}  // namespace
+
+int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
+  EvalOptions options;
+  if (cmd.fields == "title") options.fields = EvalFields::kTitle;
+  else if (cmd.fields != "all") {
+    err << "--fields: expected 'title' or 'all', got '" << cmd.fields << "'\n";
+    return 2;
+  }
+  for (const auto& t : cmd.topics) {
+    std::size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) {
+      err << "--topic " << t << ": expected LABEL=PACK, e.g. export=ai-export-controls\n";
+      return 2;
+    }
+    options.topic_packs[t.substr(0, eq)] = t.substr(eq + 1);
+  }
+  auto items = ReadLabels(cmd.labels);
+  if (!items.ok()) {
+    err << items.status().message() << "\n";
+    return 2;
+  }
+  auto matcher = cmdutil::LoadMatcher(cmd.rule_paths, cmd.config_path);
+  if (!matcher.ok()) {
+    err << matcher.status().message() << "\n";
+    return 2;
+  }
+  auto report = Evaluate(**matcher, *items, options);
+  if (!report.ok()) {
+    err << report.status().message() << "\n";
+    return 2;
+  }
+  if (cmd.format == "json") PrintJson(cmd, *report, out);
+  else PrintText(cmd, *report, out);
+  int below = 0;
+  for (const auto& t : report->topics) {
+    if (t.precision() < cmd.min_precision) {
+      err << "topic " << t.topic << ": precision " << Fixed(t.precision()) << " is below --min-precision "
+          << Fixed(cmd.min_precision) << "\n";
+      ++below;
+    }
+    if (t.recall() < cmd.min_recall) {
+      err << "topic " << t.topic << ": recall " << Fixed(t.recall()) << " is below --min-recall "
+          << Fixed(cmd.min_recall) << "\n";
+      ++below;
+    }
+  }
+  return below ? 1 : 0;
+}
+
+}  // namespace feedwatch
