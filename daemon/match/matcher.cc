@@ -8,6 +8,7 @@
 #include <array>
 
 #include "feedwatch/match.h"
+#include "text_norm.h"
 
 namespace feedwatch {
 
@@ -31,10 +32,12 @@ struct PatternInfo {
   bool trigger = false;
 };
 
-// The text of each field for one entry. Title, summary, content, link point
-// into the entry; the joined fields are built here.
+// The text of each field for one entry, in NFKC (textnorm::NormalizedText:
+// ASCII and already-normal text are views, not copies). Title, summary,
+// content, link point into the entry; the joined fields are built here.
 struct FieldTexts {
-  std::array<std::string_view, kFieldCount> v;
+  std::array<std::string_view, kFieldCount> v;  // what patterns run on
+  std::array<textnorm::NormalizedText, kFieldCount> norm;
   std::string authors, categories;
 
   // Joins authors and categories only when `needed` asks for them: this runs
@@ -47,13 +50,25 @@ struct FieldTexts {
     };
     if (needed & (1 << int(Field::kAuthor))) authors = join(e.authors);
     if (needed & (1 << int(Field::kCategories))) categories = join(e.categories);
-    v[int(Field::kTitle)] = e.title;
-    v[int(Field::kSummary)] = e.summary;
-    v[int(Field::kContent)] = e.content;
-    v[int(Field::kLink)] = e.link;
-    v[int(Field::kAuthor)] = authors;
-    v[int(Field::kCategories)] = categories;
-    v[int(Field::kFeed)] = ctx.feed_title;
+    std::array<std::string_view, kFieldCount> raw;
+    raw[int(Field::kTitle)] = e.title;
+    raw[int(Field::kSummary)] = e.summary;
+    raw[int(Field::kContent)] = e.content;
+    raw[int(Field::kLink)] = e.link;
+    raw[int(Field::kAuthor)] = authors;
+    raw[int(Field::kCategories)] = categories;
+    raw[int(Field::kFeed)] = ctx.feed_title;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!(needed & (1 << f))) continue;
+      norm[f].Assign(raw[f]);
+      v[f] = norm[f].text();
+    }
+  }
+
+  // A span of v[f] as a highlight on the field's original text.
+  Highlight Span(int f, std::string pattern, std::size_t b, std::size_t e) const {
+    std::size_t ob = norm[f].ToOriginalBegin(b), oe = norm[f].ToOriginalEnd(e);
+    return Highlight{static_cast<Field>(f), std::move(pattern), ob, oe, std::string(norm[f].original().substr(ob, oe - ob))};
   }
 };
 
@@ -92,25 +107,15 @@ bool InScope(const RuleSpec& r, const Entry& e, const MatchContext& ctx, std::st
   return true;
 }
 
-// Byte offsets where words start (a word: ASCII alphanumerics or any non-ASCII byte).
-std::vector<std::size_t> WordStarts(std::string_view text) {
-  std::vector<std::size_t> starts;
-  bool in_word = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    bool w = std::isalnum(c) || c >= 0x80 || c == '_';
-    if (w && !in_word) starts.push_back(i);
-    in_word = w;
-  }
-  return starts;
-}
-
 // Smallest distance in words between occurrences of every term in `text`;
 // nullopt when a term does not occur. `spans` receives the winning occurrences.
+struct NearSpan {
+  std::size_t begin, end, term;
+};
 std::optional<int> NearDistance(std::string_view text, const std::vector<const RE2*>& terms,
-                                std::vector<std::pair<std::size_t, std::size_t>>* spans) {
+                                std::vector<NearSpan>* spans) {
   constexpr int kMaxOccurrences = 1000;
-  auto starts = WordStarts(text);
+  auto starts = textnorm::WordStarts(text);
   struct Occ {
     std::size_t word;
     std::size_t term;
@@ -156,7 +161,7 @@ std::optional<int> NearDistance(std::string_view text, const std::vector<const R
     for (std::size_t k = best_l; k <= best_r; ++k) {
       if (!taken[occ[k].term]) {
         taken[occ[k].term] = true;
-        spans->emplace_back(occ[k].begin, occ[k].end);
+        spans->push_back(NearSpan{occ[k].begin, occ[k].end, occ[k].term});
       }
     }
   }
@@ -375,7 +380,7 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
       re2::StringPiece input(texts.v[f].data(), texts.v[f].size()), m;
       if (eng.patterns[k].re->Match(input, 0, input.size(), RE2::UNANCHORED, &m, 1)) {
         std::size_t b = static_cast<std::size_t>(m.data() - input.data());
-        *h = Highlight{static_cast<Field>(f), eng.patterns[k].spec->source, b, b + m.size(), std::string(m.data(), m.size())};
+        *h = texts.Span(f, eng.patterns[k].spec->source, b, b + m.size());
         return true;
       }
     }
@@ -441,10 +446,10 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
     label = "near: " + label + " within " + std::to_string(rule.near[n].within) + " words";
     std::optional<int> best;
     int best_field = -1;
-    std::vector<std::pair<std::size_t, std::size_t>> best_spans;
+    std::vector<NearSpan> best_spans;
     for (int f = 0; f < kFieldCount; ++f) {
       if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
-      std::vector<std::pair<std::size_t, std::size_t>> spans;
+      std::vector<NearSpan> spans;
       auto d = NearDistance(texts.v[f], terms, &spans);
       if (d && (!best || *d < *best)) {
         best = d;
@@ -455,10 +460,8 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
     if (best && *best <= rule.near[n].within) {
       ex.held.push_back(label + " (" + std::to_string(*best) + " apart in " +
                         std::string(FieldName(static_cast<Field>(best_field))) + ")");
-      for (auto [b, e] : best_spans) {
-        ex.highlights.push_back(Highlight{static_cast<Field>(best_field), label.substr(6), b, e,
-                                          std::string(texts.v[best_field].substr(b, e - b))});
-      }
+      // Each span names the term that matched it, as 'any' and 'all' spans do.
+      for (const NearSpan& sp : best_spans) ex.highlights.push_back(texts.Span(best_field, names[sp.term], sp.begin, sp.end));
     } else {
       ok = false;
       ex.failed.push_back(label + (best ? " (closest: " + std::to_string(*best) + " apart)" : " (not all terms occur in one field)"));

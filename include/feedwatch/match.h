@@ -70,9 +70,15 @@ struct RuleSpec {
   int line = 0;
 };
 
-// Turns a plain term into a regex: escaped, word-bounded, whitespace-tolerant,
-// a trailing '*' matching the rest of a word ("distill*").
+// Turns a plain term into a regex: NFKC-normalised, escaped, word-bounded,
+// whitespace-tolerant, a trailing '*' matching the rest of a word
+// ("distill*"), a trailing '~' matching the word's English forms ("curb~").
 std::string TermToRegex(std::string_view term);
+
+// The English forms a '~' term stands for: "curb" -> curb, curbs, curbed,
+// curbing; "ban" adds banned, banning; "ease" -> eases, eased, easing;
+// "ally" -> allies, allied, allying; "tax" -> taxes, taxed, taxing.
+std::vector<std::string> WordForms(std::string_view word);
 
 // Reads one rule pack. Each pattern is compiled once here so that a bad regex
 // is reported as "file:line: rule 'id': <RE2 message>".
