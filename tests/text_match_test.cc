@@ -160,6 +160,16 @@ phrases = ["export~ curb~", "ban~"]
   for (const char* t : {"export curbside", "bank", "banana", "a banner day"}) EXPECT_FALSE(Matches(*m, t)) << t;
 }
 
+TEST(Rules, UnknownGroupSuggestsTheNearestName) {
+  TempDir dir;
+  auto rules = LoadRuleFile(dir.Write("r.toml", "[groups]\nchinese_labs = [\"DeepSeek\"]\n[[rule]]\nid = \"x\"\n"
+                                                "any = ['{chinese_lab} distill']\n"));
+  ASSERT_FALSE(rules.ok());
+  EXPECT_NE(rules.status().message().find("r.toml:5: rule 'x': unknown group {chinese_lab} (did you mean {chinese_labs}?)"),
+            std::string::npos)
+      << rules.status().message();
+}
+
 // ---- feedwatch eval -------------------------------------------------------
 
 TEST(Eval, ScoresTopicsRulesMissesAndFalseAlarms) {

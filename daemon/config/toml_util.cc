@@ -1,5 +1,8 @@
 #include "toml_util.h"
 
+#include <algorithm>
+#include <vector>
+
 #include <filesystem>
 #include <system_error>
 
@@ -42,6 +45,36 @@ Status Errors::ToStatus() const {
   return Status::Invalid(all);
 }
 
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string_view>& known) {
+  std::string_view best;
+  std::size_t best_d = std::string_view::npos;
+  for (auto k : known) {
+    std::size_t d = EditDistance(word, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  // Close enough to be a typo: at most a third of the word, and at least one edit.
+  if (best.empty() || best_d > std::max<std::size_t>(1, word.size() / 3)) return "";
+  return std::string(best);
+}
+
 void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed, std::string_view context,
                Errors& errors) {
   for (const auto& [k, v] : t) {
@@ -50,8 +83,9 @@ void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> all
     if (!ok) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      std::string near = DidYouMean(k.str(), std::vector<std::string_view>(allowed));
       errors.Add(&v, "unknown key '" + std::string(k.str()) + "' in " + std::string(context) +
-                         " (known keys: " + list + ")");
+                         (near.empty() ? "" : ": did you mean '" + near + "'?") + " (known keys: " + list + ")");
     }
   }
 }

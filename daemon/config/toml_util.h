@@ -37,7 +37,13 @@ class Errors {
 
 int LineOf(const toml::node* n);
 
-// Reports every key of `t` that is not in `allowed`.
+// Levenshtein distance, and the closest of `known` to `word` when it is close
+// enough to be a typo ("" otherwise): for "did you mean" hints.
+std::size_t EditDistance(std::string_view a, std::string_view b);
+std::string DidYouMean(std::string_view word, const std::vector<std::string_view>& known);
+
+// Reports every key of `t` that is not in `allowed`, with the nearest known
+// key when the unknown one looks like a typo.
 void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed, std::string_view context,
                Errors& errors);
 

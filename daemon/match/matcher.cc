@@ -484,6 +484,74 @@ std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules) {
       RE2 re(p.regex, o);
       return re.ok() && RE2::PartialMatch("", re);
     };
+    // Mistakes in how a pattern is written, whichever list it is in.
+    auto written = [&](const Pattern& p, std::string_view list) {
+      const std::string& src = p.source;
+      if (src.rfind("(i?)", 0) == 0 || src.rfind("(?i?)", 0) == 0) {
+        warn(p.line, "'" + src + "' starts with '" + src.substr(0, src.find(')') + 1) +
+                         "', an optional 'i': did you mean '(?i)'? (rules are case-insensitive unless "
+                         "case_sensitive = true)");
+      }
+      // \b beside a character that is not a letter or digit only holds where
+      // a letter or digit is on its other side: '\bU\.S\.\b' misses "U.S. curbs".
+      for (std::size_t i = 0; i + 1 < src.size(); ++i) {
+        if (src[i] != '\\') continue;
+        if (src[i + 1] != 'b') {
+          ++i;
+          continue;
+        }
+        auto nonword_literal = [](std::string_view lit) {
+          if (lit.empty()) return false;
+          if (lit.size() == 2 && lit[0] == '\\') return std::string_view(".-'/&+,:;!?\"#@%").find(lit[1]) != std::string_view::npos;
+          return lit.size() == 1 && std::string_view(" -'/&,:;!\"#@%").find(lit[0]) != std::string_view::npos;
+        };
+        std::string_view before = i >= 2 && src[i - 2] == '\\' ? std::string_view(src).substr(i - 2, 2)
+                                  : i >= 1 ? std::string_view(src).substr(i - 1, 1) : std::string_view();
+        std::string_view after = i + 2 < src.size() && src[i + 2] == '\\' ? std::string_view(src).substr(i + 2, 2)
+                                 : i + 2 < src.size() ? std::string_view(src).substr(i + 2, 1) : std::string_view();
+        if (nonword_literal(before) || nonword_literal(after)) {
+          std::string c(nonword_literal(before) ? before : after);
+          warn(p.line, "'" + src + "' in '" + std::string(list) + "': '\\b' next to '" + c +
+                           "' needs a letter or digit on its other side, so it rarely matches as meant (RE2's \\b "
+                           "is between a word and a non-word character; drop it there)");
+          break;
+        }
+        ++i;
+      }
+    };
+    // An anchor with text on its wrong side can never match: 'x^' or '$x'
+    // outside a class (RE2 is not multi-line unless (?m) says so).
+    auto impossible = [](const std::string& src) {
+      if (src.find("(?m") != std::string::npos) return false;
+      bool in_class = false;
+      for (std::size_t i = 0; i < src.size(); ++i) {
+        char c = src[i];
+        if (c == '\\') {
+          ++i;
+          continue;
+        }
+        if (in_class) {
+          in_class = c != ']';
+          continue;
+        }
+        if (c == '[') in_class = true;
+        else if (c == '$' && i + 1 < src.size() && std::string_view(")|").find(src[i + 1]) == std::string_view::npos) return true;
+        else if (c == '^' && i > 0 && std::string_view("(|:").find(src[i - 1]) == std::string_view::npos) return true;
+      }
+      return false;
+    };
+    for (const Pattern& p : r.none) {
+      if (impossible(p.source)) warn(p.line, "'" + p.source + "' in 'none' can never match (an anchor with text beyond it), so it excludes nothing");
+    }
+    for (const Pattern& p : r.all) {
+      if (impossible(p.source)) warn(p.line, "'" + p.source + "' in 'all' can never match (an anchor with text beyond it): the rule can never match");
+    }
+    for (const Pattern& p : r.any) written(p, "any");
+    for (const Pattern& p : r.all) written(p, "all");
+    for (const Pattern& p : r.none) written(p, "none");
+    for (const auto& n : r.near) {
+      for (const Pattern& p : n.terms) written(p, "near");
+    }
     for (const Pattern& p : r.any) {
       if (matches_empty(p)) warn(p.line, "'" + p.source + "' matches the empty string, so 'any' holds for every entry");
     }

@@ -54,7 +54,12 @@ Result<std::string> ExpandGroups(const std::string& regex, const Groups& groups)
         bool ident = std::all_of(name.begin(), name.end(), [](char ch) { return IsAsciiWordChar(ch) || ch == '-'; });
         if (ident) {
           auto it = groups.find(name);
-          if (it == groups.end()) return Status::Invalid("unknown group {" + name + "}");
+          if (it == groups.end()) {
+            std::vector<std::string_view> known;
+            for (const auto& [g, _] : groups) known.push_back(g);
+            std::string near = tomlutil::DidYouMean(name, known);
+            return Status::Invalid("unknown group {" + name + "}" + (near.empty() ? "" : " (did you mean {" + near + "}?)"));
+          }
           out += it->second;
           i = close;
           continue;

@@ -7,4 +7,5 @@ printf "%s\n" "$out"
 [ $rc -ne 0 ] || { echo "FAIL: check exited 0 on a broken rule file"; exit 1; }
 printf "%s\n" "$out" | grep -q "broken-rules.toml:5: rule 'bad-regex': invalid regex" || { echo "FAIL: no file:line for the regex"; exit 1; }
 printf "%s\n" "$out" | grep -q "broken-config.toml:4: unknown key 'intervall'" || { echo "FAIL: no file:line for the typo"; exit 1; }
+printf "%s\n" "$out" | grep -q "unknown key 'intervall' in .*: did you mean 'interval'?" || { echo "FAIL: no nearest-key hint"; exit 1; }
 echo "ok"
