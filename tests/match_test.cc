@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "feedwatch/match.h"
+#include "match_util.h"
 #include "test_util.h"
 
 namespace feedwatch {
@@ -22,12 +23,7 @@ std::vector<std::string> MatchedIds(const Matcher& m, const Entry& e, const Matc
 }
 
 std::shared_ptr<const Matcher> Build(const TempDir& dir, const std::string& toml) {
-  auto rules = LoadRuleFile(dir.Write("rules.toml", toml));
-  EXPECT_TRUE(rules.ok()) << rules.status().message();
-  if (!rules.ok()) return nullptr;
-  auto m = Matcher::Build(std::move(*rules));
-  EXPECT_TRUE(m.ok()) << m.status().message();
-  return m.ok() ? *m : nullptr;
+  return testing::BuildMatcher(dir, toml);
 }
 
 TEST(Rules, AnyAllNoneSemantics) {

@@ -5,6 +5,7 @@
 #include "../daemon/match/text_norm.h"
 #include "feedwatch/evaluate.h"
 #include "feedwatch/match.h"
+#include "match_util.h"
 #include "test_util.h"
 
 namespace feedwatch {
@@ -13,12 +14,7 @@ namespace {
 using testing::TempDir;
 
 std::shared_ptr<const Matcher> Build(const TempDir& dir, const std::string& toml) {
-  auto rules = LoadRuleFile(dir.Write("rules.toml", toml));
-  EXPECT_TRUE(rules.ok()) << rules.status().message();
-  if (!rules.ok()) return nullptr;
-  auto m = Matcher::Build(std::move(*rules));
-  EXPECT_TRUE(m.ok()) << m.status().message();
-  return m.ok() ? *m : nullptr;
+  return testing::BuildMatcher(dir, toml);
 }
 
 bool Matches(const Matcher& m, const std::string& title, const std::string& summary = "") {
