@@ -22,7 +22,7 @@ echo "## Matcher change: old against new (offline scan of $n generated feeds, on
 echo
 echo "| rules | old CPU s | new CPU s | new / old | matches old / new |"
 echo "|---|---:|---:|---:|---|"
-for r in 100 10000 packs; do
+for r in ${ROWS:-100 10000 packs}; do
   if [ "$r" = packs ]; then rules="$root/rules"; orules=$old_rules; label="shipped packs"; else
     "$new/gen_rules" "$r" "$work/r$r.toml" "$work/p$r.txt" > /dev/null; rules="$work/r$r.toml"; orules=$rules; label=$r; fi
   : > "$work/o"; : > "$work/n"
