@@ -5,9 +5,12 @@
 # transfers; plus feedwatch's offline scan of the same bytes, and the daemon's
 # CPU while idle between polls. Prints a Markdown table.
 #   bench/daemon_bench.sh BUILD_DIR N
+# RULES=FILE_OR_DIR runs it with other rules than the shipped packs (to set a
+# matcher change against the build before it on the same rules).
 set -euo pipefail
 build=$(realpath "$1"); n=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
+rules=${RULES:-$root/rules}
 work=$(mktemp -d); [ -n "${KEEP:-}" ] && echo "work dir: $work" >&2; trap 'kill $(cat "$work/nginx.pid" 2>/dev/null) 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 bytes=$("$build/gen_feeds" "$work/www" "$n")
 chmod -R a+rX "$work"  # nginx's workers run as an unprivileged user
@@ -34,7 +37,7 @@ for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/f00000.xm
 [ $ready = 1 ] || { echo "daemon_bench: nginx does not serve the feeds" >&2; cat "$work/nginx/error.log" >&2; exit 1; }
 
 {
-  printf '[daemon]\nstate_dir = "%s/state"\nrules = ["%s/rules"]\ninterval = "1h"\njitter = "0s"\n' "$work" "$root"
+  printf '[daemon]\nstate_dir = "%s/state"\nrules = ["%s"]\ninterval = "1h"\njitter = "0s"\n' "$work" "$rules"
   printf 'allow_private_addresses = true\nmax_concurrent_fetches = 32\nmax_per_host = 32\nprime = true\n'
   for ((i = 0; i < n; i++)); do printf '[[feed]]\nname = "f%05d"\nurl = "http://127.0.0.1:%s/f%05d.xml"\n' $i "$port" $i; done
 } > "$work/feedwatch.toml"
@@ -79,7 +82,7 @@ read -r fw_chg_w fw_chg_c fw_chg_r fw_chg_s < <(measure_srv "$build/feedwatch" -
   || { echo "daemon_bench: feeds failed in the changed cycle" >&2; exit 1; }
 future=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
 read -r c_304_w c_304_c c_304_r c_304_s < <(measure_srv curl -s -Z --parallel-max 32 -H "If-Modified-Since: $future" -K "$work/curl.cfg")
-read -r scan_w scan_c scan_r < <(measure "$build/feedwatch" scan --rules "$root/rules" "$work/www")
+read -r scan_w scan_c scan_r < <(measure "$build/feedwatch" scan --rules "$rules" "$work/www")
 
 # Idle: a daemon whose feeds are all due in an hour, CPU over 5 seconds.
 "$build/feedwatch" --log-level warn run --config "$work/feedwatch.toml" > /dev/null 2>&1 &
@@ -96,7 +99,7 @@ r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 echo "## Daemon cycle ($n feeds, $mb MiB, nginx on 127.0.0.1, HTTP/1.1 keep-alive)"
 echo
 echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores."
-echo "feedwatch: 32 transfers at once (max_per_host = 32), rule packs from rules/, first poll primes (no alerts)."
+echo "feedwatch: 32 transfers at once (max_per_host = 32), rules from ${RULES:-rules/}, first poll primes (no alerts)."
 echo "Reference: curl -Z --parallel-max 32 (the libcurl multi model) on the same URLs."
 echo
 echo "| run | wall s | CPU s | peak RSS MiB | polls/s | nginx CPU s |"

@@ -1,6 +1,9 @@
 // Unicode matching (NFKC, case folding beyond ASCII, CJK word units), word
 // forms, and `feedwatch eval`'s scoring.
 #include <gtest/gtest.h>
+#include <unicode/normalizer2.h>
+
+#include <random>
 
 #include "../daemon/match/text_norm.h"
 #include "feedwatch/evaluate.h"
@@ -50,6 +53,67 @@ TEST(TextNorm, OffsetsMapBackToTheOriginal) {
   std::size_t dots = t.text().find("...");
   EXPECT_EQ(original.substr(t.ToOriginalBegin(dots + 1), t.ToOriginalEnd(dots + 2) - t.ToOriginalBegin(dots + 1)),
             "…");
+}
+
+TEST(TextNorm, AnAccentAfterAsciiComposesWithIt) {
+  // ICU starts after the ASCII prefix, but must include its last letter.
+  textnorm::NormalizedText t;
+  std::string original = "Exports of the cafe\xCC\x81 chain";  // 'e' + combining acute
+  t.Assign(original);
+  ASSERT_TRUE(t.changed());
+  EXPECT_EQ(t.text(), "Exports of the caf\xC3\xA9 chain");
+  std::size_t b = t.text().find("caf"), e = t.text().find(" chain");
+  EXPECT_EQ(original.substr(t.ToOriginalBegin(b), t.ToOriginalEnd(e) - t.ToOriginalBegin(b)), "cafe\xCC\x81");
+  std::size_t c = t.text().find("chain");
+  EXPECT_EQ(t.ToOriginalBegin(c), original.find("chain"));
+  EXPECT_EQ(t.ToOriginalBegin(2), 2u);  // inside the untouched prefix
+  // Without offsets the text is the same.
+  textnorm::NormalizedText plain;
+  plain.Assign(original, false);
+  EXPECT_EQ(plain.text(), t.text());
+}
+
+// ICU's NFKC of the whole string, as a reference for the matcher's shortcuts.
+std::string IcuNfkc(const std::string& s) {
+  UErrorCode ec = U_ZERO_ERROR;
+  const icu::Normalizer2* n = icu::Normalizer2::getNFKCInstance(ec);
+  std::string out;
+  icu::StringByteSink<std::string> sink(&out);
+  n->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink, nullptr, ec);
+  EXPECT_TRUE(U_SUCCESS(ec));
+  return out;
+}
+
+TEST(TextNorm, AgreesWithIcuOnMixedText) {
+  // Pieces that take each path: ASCII, characters NFKC leaves alone, the
+  // common replacements done without ICU, and what only ICU handles
+  // (composing accents, Hangul jamo, ligatures, enclosed forms).
+  const std::vector<std::string> pool = {
+      "a", "Z", " ", ".", "e", "\xC2\xA0", "\xE2\x80\xA6", "\xEF\xBC\xA1", "\xEF\xBC\x81", "\xE3\x80\x80",
+      "\xE2\x80\x82", "\xE2\x80\x99", "\xE2\x80\x94", "\xE8\x92\xB8", "\xC3\xA9", "\xCC\x81", "\xEA\xB0\x80",
+      "\xE1\x84\x80", "\xE1\x85\xA1", "\xE3\x88\xB1", "\xEF\xAC\x81", "\xD0\xB4", "\xE3\x82\xAB", "\xE3\x82\x99"};
+  std::mt19937 rng(42);
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    int n = 1 + static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k) s += pool[rng() % pool.size()];
+    for (bool offsets : {false, true}) {
+      textnorm::NormalizedText t;
+      t.Assign(s, offsets);
+      ASSERT_EQ(std::string(t.text()), IcuNfkc(s)) << "input: " << s;
+      if (!offsets) continue;
+      std::size_t prev = 0;
+      for (std::size_t d = 0; d <= t.text().size(); ++d) {  // offsets stay in order and in bounds
+        std::size_t b = t.ToOriginalBegin(d);
+        ASSERT_LE(b, s.size());
+        ASSERT_GE(b, prev) << "input: " << s;
+        prev = b;
+        if (d > 0) {
+          ASSERT_GE(t.ToOriginalEnd(d), t.ToOriginalBegin(d - 1));
+        }
+      }
+    }
+  }
 }
 
 TEST(TextNorm, RegexLiteralsAreNormalisedAndFullWidthMetacharactersStayLiteral) {
@@ -133,6 +197,27 @@ near = { terms = ["DeepSeek", "蒸馏"], within = 4 }
   EXPECT_TRUE(Matches(*m, "OpenAI指控DeepSeek通过蒸馏训练模型"));  // DeepSeek 通 过 蒸: 3 apart
   // One run of Chinese is not one word: far apart in a long sentence.
   EXPECT_FALSE(Matches(*m, "DeepSeek周一发布了新的推理模型并在技术报告中介绍了知识蒸馏方法"));
+}
+
+TEST(Rules, NearInAFieldNoLongerThanWithin) {
+  // A field of at most within + 1 words holds wherever its terms are (the
+  // matcher skips the position search there); one word more and it does not.
+  TempDir dir;
+  auto m = Build(dir, R"(
+[[rule]]
+id = "close"
+near = { terms = ["export", "chips"], within = 2 }
+)");
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(Matches(*m, "export of chips"));
+  EXPECT_TRUE(Matches(*m, "chips, export!"));
+  EXPECT_FALSE(Matches(*m, "export of AI chips"));
+  EXPECT_FALSE(Matches(*m, "export", "chips"));  // one field each
+  Entry e;
+  e.title = "export of chips";
+  EXPECT_TRUE(m->Explain(e, {}, 0).matched);  // the explaining path agrees
+  e.title = "export of AI chips";
+  EXPECT_FALSE(m->Explain(e, {}, 0).matched);
 }
 
 TEST(Rules, WordFormsCoverInflections) {

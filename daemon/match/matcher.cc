@@ -37,12 +37,16 @@ struct PatternInfo {
 // content, link point into the entry; the joined fields are built here.
 struct FieldTexts {
   std::array<std::string_view, kFieldCount> v;  // what patterns run on
-  std::array<textnorm::NormalizedText, kFieldCount> norm;
+  std::array<textnorm::NormalizedText, kFieldCount>& norm;
   std::string authors, categories;
 
   // Joins authors and categories only when `needed` asks for them: this runs
-  // once per entry, and most rule sets never look at those fields.
-  FieldTexts(const Entry& e, const MatchContext& ctx, FieldMask needed) {
+  // once per entry, and most rule sets never look at those fields. `norm`
+  // holds the normalised texts (the caller's, so its buffers are reused);
+  // `offsets` keeps their maps back to the original, for highlights.
+  FieldTexts(const Entry& e, const MatchContext& ctx, FieldMask needed,
+             std::array<textnorm::NormalizedText, kFieldCount>& norm_texts, bool offsets)
+      : norm(norm_texts) {
     auto join = [](const std::vector<std::string>& parts) {
       std::string s;
       for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
@@ -60,7 +64,7 @@ struct FieldTexts {
     raw[int(Field::kFeed)] = ctx.feed_title;
     for (int f = 0; f < kFieldCount; ++f) {
       if (!(needed & (1 << f))) continue;
-      norm[f].Assign(raw[f]);
+      norm[f].Assign(raw[f], offsets);
       v[f] = norm[f].text();
     }
   }
@@ -107,15 +111,15 @@ bool InScope(const RuleSpec& r, const Entry& e, const MatchContext& ctx, std::st
   return true;
 }
 
-// Smallest distance in words between occurrences of every term in `text`;
+// Smallest distance in words between occurrences of every term in `text`
+// (`starts`: where its words start, textnorm::WordStarts);
 // nullopt when a term does not occur. `spans` receives the winning occurrences.
 struct NearSpan {
   std::size_t begin, end, term;
 };
-std::optional<int> NearDistance(std::string_view text, const std::vector<const RE2*>& terms,
-                                std::vector<NearSpan>* spans) {
+std::optional<int> NearDistance(std::string_view text, const std::vector<std::size_t>& starts,
+                                const std::vector<const RE2*>& terms, std::vector<NearSpan>* spans) {
   constexpr int kMaxOccurrences = 1000;
-  auto starts = textnorm::WordStarts(text);
   struct Occ {
     std::size_t word;
     std::size_t term;
@@ -166,6 +170,52 @@ std::optional<int> NearDistance(std::string_view text, const std::vector<const R
     }
   }
   return best;
+}
+
+// An anchor with text on its wrong side, outside a class: 'x^' or '$x'
+// (RE2 is not multi-line unless (?m) says so).
+bool CanNeverMatch(const std::string& src) {
+  if (src.find("(?m") != std::string::npos) return false;
+  bool in_class = false;
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    char c = src[i];
+    if (c == '\\') {
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == '$' && i + 1 < src.size() && std::string_view(")|").find(src[i + 1]) == std::string_view::npos) {
+      return true;
+    } else if (c == '^' && i > 0 && std::string_view("(|:").find(src[i - 1]) == std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A \b beside a literal that is not a letter or digit ('\bU\.S\.\b'): it
+// holds only where a letter or digit is on its other side, so "U.S. curbs"
+// does not match. Returns that literal.
+std::optional<std::string> BoundaryBesideNonWord(const std::string& src) {
+  auto nonword_literal = [](std::string_view lit) {
+    if (lit.size() == 2 && lit[0] == '\\') return std::string_view(".-'/&+,:;!?\"#@%").find(lit[1]) != std::string_view::npos;
+    return lit.size() == 1 && std::string_view(" -'/&,:;!\"#@%").find(lit[0]) != std::string_view::npos;
+  };
+  std::string_view s(src);
+  for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] != '\\') continue;
+    if (s[i + 1] == 'b') {
+      std::string_view before = i >= 2 && s[i - 2] == '\\' ? s.substr(i - 2, 2) : i >= 1 ? s.substr(i - 1, 1) : "";
+      std::string_view after = i + 2 < s.size() && s[i + 2] == '\\' ? s.substr(i + 2, 2) : s.substr(i + 2, 1);
+      if (nonword_literal(before)) return std::string(before);
+      if (nonword_literal(after)) return std::string(after);
+    }
+    ++i;  // the escaped character
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -283,7 +333,10 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
   std::vector<std::size_t> out;
   const Engine& eng = *engine_;
   if (eng.patterns.empty()) return out;
-  FieldTexts texts(entry, ctx, eng.used_fields);
+  // Reused per thread: an entry with a no-break space or an ellipsis in its
+  // content is normalised into these buffers without allocating.
+  thread_local std::array<textnorm::NormalizedText, kFieldCount> norm;
+  FieldTexts texts(entry, ctx, eng.used_fields, norm, false);
   // hit[p]: bit f set when trigger p matched field f. Reused per thread.
   thread_local std::vector<std::uint8_t> hit;
   thread_local std::vector<int> idx;
@@ -357,7 +410,15 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
       bool found = false;
       for (int f = 0; f < kFieldCount && !found; ++f) {
         if (!(common & (1 << f))) continue;
-        auto d = NearDistance(texts.v[f], terms, nullptr);
+        const auto& starts = texts.norm[f].word_starts();
+        // Every term occurs in this field (common says so): in a field no
+        // longer than `within` words, say a headline, they are close enough
+        // wherever they are, and positions need not be searched.
+        if (starts.size() <= static_cast<std::size_t>(rule.near[n].within) + 1) {
+          found = true;
+          break;
+        }
+        auto d = NearDistance(texts.v[f], starts, terms, nullptr);
         found = d && *d <= rule.near[n].within;
       }
       ok = found;
@@ -371,7 +432,8 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
   Explanation ex;
   const RuleSpec& rule = rules_[r];
   const Engine& eng = *engine_;
-  FieldTexts texts(entry, ctx, rule.fields);
+  std::array<textnorm::NormalizedText, kFieldCount> norm;
+  FieldTexts texts(entry, ctx, rule.fields, norm, true);
   auto quote = [](std::string_view s) { return "'" + std::string(s) + "'"; };
   // First match of pattern k in any of the rule's fields.
   auto find = [&](std::size_t k, Highlight* h) {
@@ -450,7 +512,7 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
     for (int f = 0; f < kFieldCount; ++f) {
       if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
       std::vector<NearSpan> spans;
-      auto d = NearDistance(texts.v[f], terms, &spans);
+      auto d = NearDistance(texts.v[f], texts.norm[f].word_starts(), terms, &spans);
       if (d && (!best || *d < *best)) {
         best = d;
         best_field = f;
@@ -487,65 +549,24 @@ std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules) {
     // Mistakes in how a pattern is written, whichever list it is in.
     auto written = [&](const Pattern& p, std::string_view list) {
       const std::string& src = p.source;
+      std::string where = "'" + src + "' in '" + std::string(list) + "'";
       if (src.rfind("(i?)", 0) == 0 || src.rfind("(?i?)", 0) == 0) {
         warn(p.line, "'" + src + "' starts with '" + src.substr(0, src.find(')') + 1) +
                          "', an optional 'i': did you mean '(?i)'? (rules are case-insensitive unless "
                          "case_sensitive = true)");
       }
-      // \b beside a character that is not a letter or digit only holds where
-      // a letter or digit is on its other side: '\bU\.S\.\b' misses "U.S. curbs".
-      for (std::size_t i = 0; i + 1 < src.size(); ++i) {
-        if (src[i] != '\\') continue;
-        if (src[i + 1] != 'b') {
-          ++i;
-          continue;
-        }
-        auto nonword_literal = [](std::string_view lit) {
-          if (lit.empty()) return false;
-          if (lit.size() == 2 && lit[0] == '\\') return std::string_view(".-'/&+,:;!?\"#@%").find(lit[1]) != std::string_view::npos;
-          return lit.size() == 1 && std::string_view(" -'/&,:;!\"#@%").find(lit[0]) != std::string_view::npos;
-        };
-        std::string_view before = i >= 2 && src[i - 2] == '\\' ? std::string_view(src).substr(i - 2, 2)
-                                  : i >= 1 ? std::string_view(src).substr(i - 1, 1) : std::string_view();
-        std::string_view after = i + 2 < src.size() && src[i + 2] == '\\' ? std::string_view(src).substr(i + 2, 2)
-                                 : i + 2 < src.size() ? std::string_view(src).substr(i + 2, 1) : std::string_view();
-        if (nonword_literal(before) || nonword_literal(after)) {
-          std::string c(nonword_literal(before) ? before : after);
-          warn(p.line, "'" + src + "' in '" + std::string(list) + "': '\\b' next to '" + c +
-                           "' needs a letter or digit on its other side, so it rarely matches as meant (RE2's \\b "
-                           "is between a word and a non-word character; drop it there)");
-          break;
-        }
-        ++i;
+      if (CanNeverMatch(src)) {
+        warn(p.line, where + " can never match (an anchor with text beyond it)" +
+                         (list == "none" ? ", so it excludes nothing"
+                          : list == "any" ? ", so this alternative never holds"
+                                          : ": the rule can never match"));
+      }
+      if (auto c = BoundaryBesideNonWord(src)) {
+        warn(p.line, where + ": '\\b' next to '" + *c +
+                         "' needs a letter or digit on its other side, so it rarely matches as meant (RE2's \\b "
+                         "is between a word and a non-word character; drop it there)");
       }
     };
-    // An anchor with text on its wrong side can never match: 'x^' or '$x'
-    // outside a class (RE2 is not multi-line unless (?m) says so).
-    auto impossible = [](const std::string& src) {
-      if (src.find("(?m") != std::string::npos) return false;
-      bool in_class = false;
-      for (std::size_t i = 0; i < src.size(); ++i) {
-        char c = src[i];
-        if (c == '\\') {
-          ++i;
-          continue;
-        }
-        if (in_class) {
-          in_class = c != ']';
-          continue;
-        }
-        if (c == '[') in_class = true;
-        else if (c == '$' && i + 1 < src.size() && std::string_view(")|").find(src[i + 1]) == std::string_view::npos) return true;
-        else if (c == '^' && i > 0 && std::string_view("(|:").find(src[i - 1]) == std::string_view::npos) return true;
-      }
-      return false;
-    };
-    for (const Pattern& p : r.none) {
-      if (impossible(p.source)) warn(p.line, "'" + p.source + "' in 'none' can never match (an anchor with text beyond it), so it excludes nothing");
-    }
-    for (const Pattern& p : r.all) {
-      if (impossible(p.source)) warn(p.line, "'" + p.source + "' in 'all' can never match (an anchor with text beyond it): the rule can never match");
-    }
     for (const Pattern& p : r.any) written(p, "any");
     for (const Pattern& p : r.all) written(p, "all");
     for (const Pattern& p : r.none) written(p, "none");

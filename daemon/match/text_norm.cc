@@ -24,29 +24,23 @@ const icu::Normalizer2* Nfkc2() {
   return n;
 }
 
-// Eight bytes at a time: most feed text is ASCII, and this runs on every field.
-bool IsAscii(std::string_view s) {
+// Where the first non-ASCII byte is, eight bytes at a time: most feed text
+// is ASCII, and this runs on every field of every entry.
+std::size_t FirstNonAscii(std::string_view s) {
   const char* p = s.data();
   std::size_t n = s.size(), i = 0;
   for (; i + 8 <= n; i += 8) {
     std::uint64_t w;
     __builtin_memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ULL) return false;
+    if (w & 0x8080808080808080ULL) break;
   }
   for (; i < n; ++i) {
-    if (static_cast<unsigned char>(p[i]) & 0x80) return false;
+    if (static_cast<unsigned char>(p[i]) & 0x80) return i;
   }
-  return true;
+  return std::string_view::npos;
 }
 
-bool NeedsNfkc(std::string_view s) {
-  if (IsAscii(s)) return false;
-  const icu::Normalizer2* n = Nfkc2();
-  if (!n) return false;
-  UErrorCode ec = U_ZERO_ERROR;
-  UBool normal = n->isNormalizedUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), ec);
-  return U_FAILURE(ec) || !normal;
-}
+bool IsAscii(std::string_view s) { return FirstNonAscii(s) == std::string_view::npos; }
 
 bool IsRegexMeta(char c) {
   return std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos;
@@ -54,25 +48,100 @@ bool IsRegexMeta(char c) {
 
 }  // namespace
 
-void NormalizedText::Assign(std::string_view original) {
+// The characters NFKC changes that English news text carries most (no-break
+// and other fixed-width spaces, the ellipsis, full-width ASCII), and what
+// NFKC makes of them. Each becomes ASCII, which composes with nothing, so it
+// can be replaced on its own. Empty for any other character.
+std::string_view CommonCompatibility(UChar32 c) {
+  static constexpr std::string_view kAscii =
+      "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+  if (c == 0x00A0 || (c >= 0x2002 && c <= 0x200A) || c == 0x202F || c == 0x205F || c == 0x3000) return " ";
+  if (c == 0x2026) return "...";
+  if (c >= 0xFF01 && c <= 0xFF5E) return kAscii.substr(static_cast<std::size_t>(c - 0xFF01), 1);
+  return {};
+}
+
+void NormalizedText::Assign(std::string_view original, bool offsets) {
   original_ = original;
   changed_ = false;
   segments_.clear();
-  if (!NeedsNfkc(original)) return;
-  normalized_.clear();
+  word_starts_valid_ = false;
+  std::size_t first = FirstNonAscii(original);
+  const icu::Normalizer2* nfkc = Nfkc2();
+  if (first == std::string_view::npos || !nfkc) return;
+  if (AssignCommon(first, offsets)) return;
+  // The ASCII before the first other character is NFKC already; only its
+  // last character can compose with what follows (a combining accent), so
+  // ICU starts there. One pass: normalising text that turns out to be normal
+  // already costs about what ICU's separate check would.
+  std::size_t start = first == 0 ? 0 : first - 1;
+  std::string_view rest = original.substr(start);
+  normalized_.assign(original.data(), start);
+  thread_local icu::Edits edits;
+  edits.reset();
   icu::StringByteSink<std::string> sink(&normalized_, static_cast<int32_t>(original.size()));
-  icu::Edits edits;
   UErrorCode ec = U_ZERO_ERROR;
-  Nfkc2()->normalizeUTF8(0, icu::StringPiece(original.data(), static_cast<int32_t>(original.size())), sink,
-                         &edits, ec);
-  if (U_FAILURE(ec)) return;  // match the text as it is
+  nfkc->normalizeUTF8(0, icu::StringPiece(rest.data(), static_cast<int32_t>(rest.size())), sink, &edits, ec);
+  if (U_FAILURE(ec) || !edits.hasChanges()) return;  // match the text as it is
+  changed_ = true;
+  if (!offsets) return;
+  if (start > 0) segments_.push_back(Segment{0, 0, start, start, false});
   auto it = edits.getFineIterator();
   while (it.next(ec) && U_SUCCESS(ec)) {
-    segments_.push_back(Segment{static_cast<std::size_t>(it.destinationIndex()),
-                                static_cast<std::size_t>(it.sourceIndex()), static_cast<std::size_t>(it.newLength()),
-                                static_cast<std::size_t>(it.oldLength()), static_cast<bool>(it.hasChange())});
+    segments_.push_back(Segment{start + static_cast<std::size_t>(it.destinationIndex()),
+                                start + static_cast<std::size_t>(it.sourceIndex()),
+                                static_cast<std::size_t>(it.newLength()), static_cast<std::size_t>(it.oldLength()),
+                                static_cast<bool>(it.hasChange())});
   }
-  changed_ = U_SUCCESS(ec);
+  if (U_FAILURE(ec)) changed_ = false;
+}
+
+bool NormalizedText::AssignCommon(std::size_t first, bool offsets) {
+  // Most text that is not ASCII has only characters NFKC leaves alone (curly
+  // quotes, dashes, Han) and the few CommonCompatibility() replaces: those are
+  // handled here, jumping from one non-ASCII character to the next, without
+  // ICU's pass over the whole text. Anything else (accents that may compose,
+  // Hangul, compatibility ideographs, invalid UTF-8) is ICU's: false.
+  const icu::Normalizer2* nfkc = Nfkc2();
+  std::string_view text = original_;
+  const auto* bytes = reinterpret_cast<const std::uint8_t*>(text.data());
+  int32_t length = static_cast<int32_t>(text.size());
+  struct Replacement {
+    std::size_t at, len;
+    std::string_view to;
+  };
+  thread_local std::vector<Replacement> replacements;
+  replacements.clear();
+  std::size_t pos = first;
+  while (pos != std::string_view::npos) {
+    int32_t i = static_cast<int32_t>(pos);
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+    if (std::string_view to = CommonCompatibility(c); !to.empty()) {
+      replacements.push_back(Replacement{pos, static_cast<std::size_t>(i) - pos, to});
+    } else if (!nfkc->isInert(c)) {
+      return false;
+    }
+    std::size_t next = FirstNonAscii(text.substr(static_cast<std::size_t>(i)));
+    pos = next == std::string_view::npos ? next : static_cast<std::size_t>(i) + next;
+  }
+  if (replacements.empty()) return true;  // NFKC already
+  normalized_.clear();
+  std::size_t src = 0;
+  for (const Replacement& r : replacements) {
+    if (offsets && r.at > src) segments_.push_back(Segment{normalized_.size(), src, r.at - src, r.at - src, false});
+    normalized_.append(text.substr(src, r.at - src));
+    if (offsets) segments_.push_back(Segment{normalized_.size(), r.at, r.to.size(), r.len, true});
+    normalized_.append(r.to);
+    src = r.at + r.len;
+  }
+  if (offsets && src < text.size()) {
+    segments_.push_back(Segment{normalized_.size(), src, text.size() - src, text.size() - src, false});
+  }
+  normalized_.append(text.substr(src));
+  changed_ = true;
+  return true;
 }
 
 const NormalizedText::Segment& NormalizedText::SegmentAt(std::size_t dest) const {
@@ -98,12 +167,9 @@ std::size_t NormalizedText::ToOriginalEnd(std::size_t offset) const {
 }
 
 std::string Nfkc(std::string_view s) {
-  if (!NeedsNfkc(s)) return std::string(s);
-  std::string out;
-  icu::StringByteSink<std::string> sink(&out, static_cast<int32_t>(s.size()));
-  UErrorCode ec = U_ZERO_ERROR;
-  Nfkc2()->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink, nullptr, ec);
-  return U_SUCCESS(ec) ? out : std::string(s);
+  NormalizedText t;
+  t.Assign(s, false);
+  return std::string(t.text());
 }
 
 std::string NfkcRegex(std::string_view regex) {
@@ -145,8 +211,23 @@ std::string NfkcRegex(std::string_view regex) {
   return out;
 }
 
+const std::vector<std::size_t>& NormalizedText::word_starts() const {
+  if (!word_starts_valid_) {
+    WordStarts(text(), &word_starts_);
+    word_starts_valid_ = true;
+  }
+  return word_starts_;
+}
+
 std::vector<std::size_t> WordStarts(std::string_view text) {
   std::vector<std::size_t> starts;
+  WordStarts(text, &starts);
+  return starts;
+}
+
+void WordStarts(std::string_view text, std::vector<std::size_t>* out) {
+  std::vector<std::size_t>& starts = *out;
+  starts.clear();
   if (IsAscii(text)) {
     bool in_word = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -155,7 +236,7 @@ std::vector<std::size_t> WordStarts(std::string_view text) {
       if (w && !in_word) starts.push_back(i);
       in_word = w;
     }
-    return starts;
+    return;
   }
   enum Unit { kNone, kWord, kKatakana };
   Unit prev = kNone;
@@ -183,7 +264,6 @@ std::vector<std::size_t> WordStarts(std::string_view text) {
     if (unit != kNone && (single || unit != prev)) starts.push_back(static_cast<std::size_t>(begin));
     prev = single ? kNone : unit;
   }
-  return starts;
 }
 
 }  // namespace feedwatch::textnorm

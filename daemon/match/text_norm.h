@@ -10,20 +10,26 @@
 namespace feedwatch::textnorm {
 
 // The NFKC form of one field's text (full-width "ＤｅｅｐＳｅｅｋ" -> "DeepSeek",
-// "…" -> "...", no-break space -> space, composed accents). ASCII text and
-// text already in NFKC are used as they are, without a copy: most entries
-// take that path.
+// "…" -> "...", no-break space -> space, composed accents). For ASCII text
+// and text already in NFKC, text() is a view of the original. Reusing one
+// object keeps its buffers.
 class NormalizedText {
  public:
-  void Assign(std::string_view original);
+  // `offsets`: keep the map for ToOriginal*() (highlights need it; a plain
+  // match does not).
+  void Assign(std::string_view original, bool offsets = true);
   std::string_view text() const { return changed_ ? std::string_view(normalized_) : original_; }
   std::string_view original() const { return original_; }
   bool changed() const { return changed_; }
-  // Byte offsets into text() -> byte offsets into original(). A span
+  // Byte offsets into text() -> byte offsets into original(), after
+  // Assign(…, true). A span
   // [begin, end) of text() maps to [ToOriginalBegin(begin), ToOriginalEnd(end)),
   // which covers every original character the span was made from.
   std::size_t ToOriginalBegin(std::size_t offset) const;
   std::size_t ToOriginalEnd(std::size_t offset) const;
+  // WordStarts(text()), computed on first use after each Assign: several
+  // near conditions on one field share it.
+  const std::vector<std::size_t>& word_starts() const;
 
  private:
   struct Segment {
@@ -31,10 +37,13 @@ class NormalizedText {
     bool changed;
   };
   const Segment& SegmentAt(std::size_t dest) const;
+  bool AssignCommon(std::size_t first_non_ascii, bool offsets);
   std::string_view original_;
   std::string normalized_;
   std::vector<Segment> segments_;  // only when changed_
   bool changed_ = false;
+  mutable std::vector<std::size_t> word_starts_;
+  mutable bool word_starts_valid_ = false;
 };
 
 // NFKC of a whole string (rule terms).
@@ -51,5 +60,6 @@ std::string NfkcRegex(std::string_view regex);
 // katakana counts as one). Korean Hangul is written with spaces and forms
 // words by runs like Latin script.
 std::vector<std::size_t> WordStarts(std::string_view text);
+void WordStarts(std::string_view text, std::vector<std::size_t>* starts);  // into a reused vector
 
 }  // namespace feedwatch::textnorm

@@ -22,6 +22,22 @@ std::string Where(const std::string& labels, const LabeledItem& item) {
   return labels + ":" + std::to_string(item.line);
 }
 
+// Prints `items` (misses or false alarms) grouped by topic, in the report's
+// topic order, each group under "<what> (<topic>):".
+template <typename Item, typename Print>
+void ByTopic(const EvalReport& report, const std::vector<Item>& items, const char* what, std::ostream& out,
+             Print print) {
+  for (const auto& t : report.topics) {
+    bool header = false;
+    for (const auto& item : items) {
+      if (item.topic != t.topic) continue;
+      if (!header) out << "\n" << what << " (" << t.topic << "):\n";
+      header = true;
+      print(item);
+    }
+  }
+}
+
 void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& out) {
   using cmdutil::Quoted;
   out << "fields: " << (cmd.fields == "title" ? "title only" : "title, summary, content, link") << "\n";
@@ -45,30 +61,18 @@ void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
         << std::setw(4) << r.hits << "  only " << std::setw(4) << r.only << "  false alarms " << r.false_alarms
         << "\n";
   }
-  for (const auto& t : report.topics) {
-    bool header = false;
-    for (const auto& m : report.misses) {
-      if (m.topic != t.topic) continue;
-      if (!header) out << "\nmisses (" << t.topic << "):\n";
-      header = true;
-      out << "  " << Where(cmd.labels, *m.item) << ": " << Quoted(m.item->entry.title) << "\n";
+  ByTopic(report, report.misses, "misses", out, [&](const EvalMiss& m) {
+    out << "  " << Where(cmd.labels, *m.item) << ": " << Quoted(m.item->entry.title) << "\n";
+  });
+  ByTopic(report, report.false_alarms, "false alarms", out, [&](const EvalFalseAlarm& fa) {
+    std::string rules;
+    for (const auto& r : fa.rules) rules += (rules.empty() ? "" : ", ") + r;
+    out << "  " << Where(cmd.labels, *fa.item) << ": " << Quoted(fa.item->entry.title) << "\n";
+    out << "      rules: " << rules << "\n";
+    for (const auto& h : fa.highlights) {
+      out << "      " << FieldName(h.field) << " " << Quoted(h.text) << " by " << Quoted(h.pattern) << "\n";
     }
-  }
-  for (const auto& t : report.topics) {
-    bool header = false;
-    for (const auto& fa : report.false_alarms) {
-      if (fa.topic != t.topic) continue;
-      if (!header) out << "\nfalse alarms (" << t.topic << "):\n";
-      header = true;
-      std::string rules;
-      for (const auto& r : fa.rules) rules += (rules.empty() ? "" : ", ") + r;
-      out << "  " << Where(cmd.labels, *fa.item) << ": " << Quoted(fa.item->entry.title) << "\n";
-      out << "      rules: " << rules << "\n";
-      for (const auto& h : fa.highlights) {
-        out << "      " << FieldName(h.field) << " " << Quoted(h.text) << " by " << Quoted(h.pattern) << "\n";
-      }
-    }
-  }
+  });
 }
 
 void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& out) {
