@@ -27,6 +27,7 @@
 #include "bench_util.h"
 #include "feedwatch/deliver.h"
 #include "feedwatch/http_client.h"
+#include "feedwatch/router.h"
 #include "feedwatch/store.h"
 #include "feedwatch/store_thread.h"
 #include "feedwatch/util.h"
@@ -34,7 +35,7 @@
 namespace fs = std::filesystem;
 using namespace feedwatch;
 using feedwatch::bench::Seconds;
-using Clock = std::chrono::steady_clock;
+using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -65,7 +66,7 @@ std::vector<PolledEntry> MakeEntries(int n, int offset) {
     e.link = e.key;
     e.published = 1764000000 + offset + i;
     e.summary = std::string(600, 'x');
-    std::string id = AlertId(rule.id, feed.url, e.key, "hook");
+    std::string id = deliver::AlertId(rule.id, feed.url, e.key, "hook");
     PolledEntry p;
     p.key = e.key;
     p.alerts.push_back(NewAlert{id, "hook", rule.id, BuildAlertPayload(rule, feed, "Policy Wire", e, id, 1764000000)});
@@ -82,7 +83,7 @@ double OutboxInsertRate(int n, const std::string& dir) {
   }
   std::vector<std::vector<PolledEntry>> polls;
   for (int i = 0; i < n; i += 100) polls.push_back(MakeEntries(std::min(100, n - i), i));
-  auto t0 = Clock::now();
+  auto t0 = BenchClock::now();
   for (const auto& p : polls) {
     auto r = (*store)->RecordPoll("https://policy-wire.example/feed.xml", false, p, UnixNowMs());
     if (!r.ok()) std::exit(1);
@@ -99,7 +100,7 @@ double BareInsertRate(int n, const std::string& dir) {
   for (int i = 0; i < n; i += 100) polls.push_back(MakeEntries(std::min(100, n - i), i));
   sqlite3_stmt* st = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO t(k, payload) VALUES (?, ?)", -1, &st, nullptr);
-  auto t0 = Clock::now();
+  auto t0 = BenchClock::now();
   for (const auto& p : polls) {
     sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
     for (const auto& e : p) {
@@ -165,7 +166,7 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
   StoreThread store(std::move(*opened));
   Dispatcher d(io, store, http, cfg);
   long before = rx.received;
-  auto t0 = Clock::now();
+  auto t0 = BenchClock::now();
   double secs = 0;
   // Results come back from the store thread as posted handlers: keep run() going.
   auto guard = asio::make_work_guard(io);
@@ -198,7 +199,7 @@ double CurlRate(int n, int connections, const std::string& body, Receiver& rx) {
     curl_slist_free_all(h);
     curl_easy_cleanup(e);
   };
-  auto t0 = Clock::now();
+  auto t0 = BenchClock::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < connections; ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();

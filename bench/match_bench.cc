@@ -21,7 +21,7 @@
 #include "feedwatch/match.h"
 
 using namespace feedwatch;
-using Clock = std::chrono::steady_clock;
+using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -133,7 +133,7 @@ struct Naive {
 // Runs fn over the entries until at least min_seconds passed; entries/s.
 template <typename Fn>
 double Throughput(const std::vector<Entry>& entries, double min_seconds, Fn fn) {
-  auto start = Clock::now();
+  auto start = BenchClock::now();
   std::size_t done = 0;
   std::size_t sink = 0;
   do {
@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
     auto rules = MakeRules(n, rng);
     Corpus corpus = MakeCorpus(n_entries, n, rng);
     double rss0 = bench::RssMiB();
-    auto t0 = Clock::now();
+    auto t0 = BenchClock::now();
     auto built = Matcher::Build(rules);
     double compile_s = bench::Seconds(t0);
     if (!built.ok()) {

@@ -21,11 +21,6 @@ using testing::FixtureServer;
 using testing::LogCapture;
 using testing::TempDir;
 
-struct Skew {
-  explicit Skew(std::chrono::milliseconds d) { SetClockSkewForTesting(d); }
-  ~Skew() { SetClockSkewForTesting(std::chrono::milliseconds(0)); }
-};
-
 std::string Config(const std::string& feed, const std::string& hook, const std::string& timing) {
   return "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\njitter = \"0s\"\nallow_networks = [\"127.0.0.1/32\"]\n" +
          timing + "\n[[feed]]\nname = \"wire\"\nurl = \"" + feed + "\"\nprime = false\n[[sink]]\nname = \"hook\"\n"
@@ -48,12 +43,13 @@ TEST(Clock, BackwardJumpDoesNotStallPollsOrRetries) {
   std::size_t polls = server.FeedRequests("/w.xml");
 
   // The clock goes back a year; the receiver recovers.
-  Skew skew(-hours(24 * 365));
+  SkewedClock year_ago(-hours(24 * 365));
   server.SetHookStatus(200);
   LogCapture log;
   testing::RunningDaemon d(testing::LoadConfigText(
       dir, Config(server.Url("/w.xml"), server.Url("/hook"),
-                  "interval = \"1s\"\nmax_interval = \"2s\"\nretry_base = \"1h\"\nretry_max = \"1h\"")));
+                  "interval = \"1s\"\nmax_interval = \"2s\"\nretry_base = \"1h\"\nretry_max = \"1h\"")),
+      &year_ago);
   EXPECT_GE(server.WaitForHooks(2, seconds(20)), 2u) << "the pending alert waited for its year-away retry";
   for (int i = 0; i < 100 && server.FeedRequests("/w.xml") == polls; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_GT(server.FeedRequests("/w.xml"), polls) << "the feed waited for its year-away poll";
@@ -70,8 +66,8 @@ TEST(Clock, ForwardJumpReAlertsNothing) {
   std::string cfg = Config(server.Url("/w.xml"), server.Url("/hook"), "interval = \"1s\"");
   DaemonStats first = testing::RunOnce(testing::LoadConfigText(dir, cfg));
   EXPECT_EQ(first.alerts_delivered, 1);
-  Skew skew(hours(24 * 365));
-  DaemonStats later = testing::RunOnce(testing::LoadConfigText(dir, cfg));
+  SkewedClock year_ahead(hours(24 * 365));
+  DaemonStats later = testing::RunOnce(testing::LoadConfigText(dir, cfg), &year_ahead);
   EXPECT_EQ(later.new_entries, 0);
   EXPECT_EQ(later.alerts_queued, 0);
   EXPECT_EQ(server.Hooks().size(), 1u);

@@ -399,7 +399,8 @@ TEST(Polling, ARestartResumesTheScheduleInsteadOfPollingAtOnce) {
   std::thread runner([&] {
     RunOptions opt;
     opt.handle_signals = false;
-    daemon.Run(opt);
+    Status st = daemon.Run(opt);
+    EXPECT_TRUE(st.ok()) << st.message();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   daemon.Stop();
@@ -428,7 +429,8 @@ TEST(Polling, StopDoesNotWaitForFeedsQueuedBehindTheLimits) {
     RunOptions opt;
     opt.once = true;
     opt.handle_signals = false;
-    daemon.Run(opt);
+    Status st = daemon.Run(opt);
+    EXPECT_TRUE(st.ok()) << st.message();
   });
   while (started.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   daemon.Stop();
@@ -486,7 +488,8 @@ TEST(Polling, RepeatedPermanentRedirectIsReportedOnce) {
   std::thread runner([&] {
     RunOptions opt;
     opt.handle_signals = false;
-    daemon.Run(opt);
+    Status st = daemon.Run(opt);
+    EXPECT_TRUE(st.ok()) << st.message();
   });
   for (int i = 0; i < 200 && server.FeedRequests("/new.xml") < 4; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

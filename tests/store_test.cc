@@ -1,3 +1,4 @@
+#include "feedwatch/router.h"
 #include "feedwatch/store.h"
 
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@ using testing::TempDir;
 PolledEntry Polled(const std::string& key, std::vector<std::string> rules, const std::string& feed = "https://f/") {
   PolledEntry e;
   e.key = key;
-  for (const auto& r : rules) e.alerts.push_back(NewAlert{AlertId(r, feed, key, "hook"), "hook", r, "{\"k\":\"" + key + "\"}"});
+  for (const auto& r : rules) e.alerts.push_back(NewAlert{deliver::AlertId(r, feed, key, "hook"), "hook", r, "{\"k\":\"" + key + "\"}"});
   return e;
 }
 
@@ -139,12 +140,12 @@ TEST(Store, LastDocumentKeysSurviveReopen) {
   {
     auto store = Store::Open(dir.path());
     ASSERT_TRUE(store.ok());
-    FetchState fs;
-    fs.http_status = 200;
+    FeedState fs;
+    fs.last_http_status = 200;
     fs.last_keys = keys;
     ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("a", {})}, 1000, fs).ok());
-    FetchState without;
-    without.http_status = 200;
+    FeedState without;
+    without.last_http_status = 200;
     ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("a", {})}, 2000, without).ok());
     ASSERT_TRUE((*store)->RecordNotModified("https://f/", 3000, without).ok());
     ASSERT_TRUE((*store)->RecordPoll("https://g/", true, {}, 1000).ok());
@@ -241,9 +242,9 @@ TEST(Store, DigestMembershipIsFixedAndTravelsWhole) {
 }
 
 TEST(Store, AlertIdsAreDeterministicAndInsertedOnce) {
-  EXPECT_EQ(AlertId("r", "https://f/", "k", "hook"), AlertId("r", "https://f/", "k", "hook"));
-  EXPECT_NE(AlertId("r", "https://f/", "k", "hook"), AlertId("r", "https://f/", "k", "log"));
-  EXPECT_NE(AlertId("ra", "https://f/", "k", "hook"), AlertId("r", "ahttps://f/", "k", "hook"));
+  EXPECT_EQ(deliver::AlertId("r", "https://f/", "k", "hook"), deliver::AlertId("r", "https://f/", "k", "hook"));
+  EXPECT_NE(deliver::AlertId("r", "https://f/", "k", "hook"), deliver::AlertId("r", "https://f/", "k", "log"));
+  EXPECT_NE(deliver::AlertId("ra", "https://f/", "k", "hook"), deliver::AlertId("r", "ahttps://f/", "k", "hook"));
   TempDir dir;
   auto store = Store::Open(dir.path());
   // The same entry under two keys in two polls cannot duplicate one alert id.

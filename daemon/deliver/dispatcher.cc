@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "feedwatch/deliver.h"
+
+#include "feedwatch/backoff.h"
 #include "feedwatch/sinks.h"
 #include "feedwatch/util.h"
 
@@ -76,13 +78,13 @@ struct Dispatcher::Message {
 };
 
 Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
-                       std::shared_ptr<const Config> config)
-    : io_(io), store_(store), http_(http), wake_(io) {
+                       std::shared_ptr<const Config> config, const Clock& clock)
+    : io_(io), store_(store), http_(http), clock_(clock), wake_(io) {
   Reconfigure(std::move(config));  // nothing is sent before the first Kick() or Flush()
 }
 
 void Dispatcher::Reconfigure(std::shared_ptr<const Config> config) {
-  std::int64_t now = UnixNowMs();
+  std::int64_t now = clock_.WallMs();
   retired_.erase(std::remove_if(retired_.begin(), retired_.end(), [](const auto& s) { return s->in_flight == 0; }),
                  retired_.end());
   if (retired_.empty()) old_configs_.clear();
@@ -190,7 +192,7 @@ void Dispatcher::Query() {
   }
   std::vector<std::int64_t> exclude(in_flight_ids_.begin(), in_flight_ids_.end());
   if (flushing) exclude.insert(exclude.end(), flushed_.begin(), flushed_.end());
-  std::int64_t now = UnixNowMs();
+  std::int64_t now = clock_.WallMs();
   store_.Run(
       io_,
       [queries = std::move(queries), now, flushing, exclude = std::move(exclude)](Store& s) {
@@ -201,7 +203,7 @@ void Dispatcher::Query() {
         if (stopped_) return;
         if (!r.ok()) {
           spdlog::error("outbox: {}", r.status().message());
-          ScheduleWake(UnixNowMs() + 1000);
+          ScheduleWake(clock_.WallMs() + 1000);
         } else {
           Plan(std::move(*r));
         }
@@ -211,7 +213,7 @@ void Dispatcher::Query() {
 }
 
 void Dispatcher::Plan(std::vector<SinkPending> pending) {
-  std::int64_t now = UnixNowMs();
+  std::int64_t now = clock_.WallMs();
   std::optional<std::int64_t> wake = now + kIdleRecheckMs;
   deferred_ = false;
   for (SinkPending& p : pending) {
@@ -349,7 +351,7 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
     if (j.is_discarded()) j = json{{"alert_id", r.alert_id}, {"rule", {{"id", r.rule_id}}}};
     alerts.push_back(std::move(j));
   }
-  SinkMessage m = msg->sink->fmt->Format(alerts, msg->id, UnixNow());
+  SinkMessage m = msg->sink->fmt->Format(alerts, msg->id, clock_.WallSeconds());
   if (spec.type == "log") {
     for (std::size_t start = 0; start < m.log_line.size();) {
       std::size_t nl = m.log_line.find('\n', start);
@@ -398,18 +400,13 @@ std::int64_t Dispatcher::LongestWaitMs() const {
 }
 
 std::chrono::milliseconds Dispatcher::Backoff(int attempts) {
-  auto base = config_->daemon.retry_base.count();
-  auto cap = config_->daemon.retry_max.count();
-  std::int64_t delay = base;
-  for (int i = 0; i < attempts && delay < cap; ++i) delay *= 2;
-  delay = std::min(delay, cap);
-  // Half fixed, half random: retries spread out but never collapse to zero.
-  std::uniform_int_distribution<std::int64_t> dist(0, std::max<std::int64_t>(0, delay / 2));
-  return std::chrono::milliseconds(delay - delay / 2 + dist(rng_));
+  // Full jitter: a receiver that comes back is not hit by every queued
+  // alert's retry at the same moment.
+  return FullJitterBackoff(config_->daemon.retry_base, config_->daemon.retry_max, attempts, rng_);
 }
 
 void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
-  std::int64_t now = UnixNowMs();
+  std::int64_t now = clock_.WallMs();
   SinkState& sink = *msg->sink;
   const SinkSpec& spec = *sink.spec;
   std::string where = spec.name;
@@ -475,7 +472,7 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
 
 void Dispatcher::ScheduleWake(std::optional<std::int64_t> at_ms) {
   if (!at_ms || stopped_) return;
-  std::int64_t delay = std::clamp<std::int64_t>(*at_ms - UnixNowMs(), 0, kIdleRecheckMs);
+  std::int64_t delay = std::clamp<std::int64_t>(*at_ms - clock_.WallMs(), 0, kIdleRecheckMs);
   wake_.expires_after(std::chrono::milliseconds(delay) + std::chrono::milliseconds(2));
   wake_.async_wait([this](const asio::error_code& ec) {
     if (!ec) Kick();

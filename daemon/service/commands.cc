@@ -18,6 +18,7 @@
 
 #include "feedwatch/daemon.h"
 #include "feedwatch/http_client.h"
+#include "feedwatch/scheduler.h"
 #include "feedwatch/store.h"
 #include "feedwatch/feed.h"
 #include "feedwatch/template.h"
@@ -256,6 +257,10 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
 
 int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
   DaemonSettings d;
+  // The request the daemon would send: the configured feed's credentials and
+  // headers when the URL is one of them (without validators: a full fetch).
+  FeedSpec spec;
+  spec.url = cmd.url;
   bool allow = cmd.allow_private;
   if (!cmd.config_path.empty()) {
     auto cfg = LoadConfig(cmd.config_path);
@@ -266,18 +271,11 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
     d = cfg->daemon;
     allow = allow || d.allow_private_addresses;
     for (const auto& f : cfg->feeds) {
-      if (f.url == cmd.url) allow = allow || f.allow_private_addresses;
+      if (f.url == cmd.url) spec = f;
     }
   }
-  HttpRequest req;
-  req.url = cmd.url;
-  req.user_agent = d.user_agent;
-  req.timeout = d.fetch_timeout;
-  req.connect_timeout = d.connect_timeout;
-  req.max_body_bytes = d.max_body_bytes;
-  req.max_redirects = d.max_redirects;
-  req.allow_private = allow;
-  req.allow_networks = d.allow_networks;
+  HttpRequest req = fetch::FeedRequest(spec, d, FeedState{});
+  req.allow_private = allow || spec.allow_private_addresses;
   asio::io_context io;
   HttpClient client(io);
   HttpResponse resp;

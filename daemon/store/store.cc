@@ -204,16 +204,6 @@ class Transaction {
 
 }  // namespace
 
-std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
-                    const std::string& sink) {
-  std::string material = rule_id;
-  for (const std::string* part : {&feed_url, &entry_key, &sink}) {
-    material.push_back('\0');
-    material += *part;
-  }
-  return "fw_" + Sha256Hex(material).substr(0, 32);
-}
-
 Store::~Store() {
   cache_.reset();  // finalize cached statements before closing
   if (db_) {
@@ -295,7 +285,7 @@ Result<std::int64_t> Store::FeedId(const std::string& url, bool* primed) {
 }
 
 Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                      std::int64_t now_ms, const FetchState& fetch) {
+                                      std::int64_t now_ms, const FeedState& fetch) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
   auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch);
@@ -341,7 +331,7 @@ const char* SeenChunkSql() {
 
 Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prime,
                                           const std::vector<PolledEntry>& entries, std::int64_t now_ms,
-                                          const FetchState& fetch) {
+                                          const FeedState& fetch) {
   bool primed = false;
   auto id = FeedId(feed_url, &primed);
   if (!id.ok()) return id.status();
@@ -400,7 +390,7 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
            "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ?, "
            "adaptive_interval_ms = ?, keys_hash = ?, last_keys = COALESCE(?, last_keys) WHERE id = ?", cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
-  upd.Bind(5, fetch.http_status).Bind(6, fetch.adaptive_interval_ms);
+  upd.Bind(5, fetch.last_http_status).Bind(6, fetch.adaptive_interval_ms);
   upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
   if (fetch.last_keys) upd.BindBlob(8, KeysBlob(*fetch.last_keys));
   if (Status st = upd.Bind(9, *id).Run("updating feed"); !st.ok()) return st;
@@ -408,17 +398,17 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
 }
 
 Status Store::RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
-                               const FetchState& fetch) {
+                               const FeedState& fetch) {
   auto id = FeedId(feed_url, nullptr);
   if (!id.ok()) return id.status();
   Stmt upd(db_,
          "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
            "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? WHERE id = ?", cache_.get());
-  upd.Bind(1, now_ms).Bind(2, error).Bind(3, fetch.next_due_ms).Bind(4, fetch.http_status);
+  upd.Bind(1, now_ms).Bind(2, error).Bind(3, fetch.next_due_ms).Bind(4, fetch.last_http_status);
   return upd.Bind(5, *id).Run("recording fetch error");
 }
 
-Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FetchState& fetch) {
+Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FeedState& fetch) {
   // A 304 only follows an earlier 200, so the feed's row exists: one UPDATE.
   Stmt upd(db_,
            "UPDATE feeds SET last_poll_ms = ?, last_status = 'not modified', last_error = NULL, "
@@ -429,7 +419,7 @@ Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms
   return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, feed_url).Run("recording 304");
 }
 
-Status Store::RecordNotModifiedBatch(const std::vector<std::pair<std::string, FetchState>>& batch,
+Status Store::RecordNotModifiedBatch(const std::vector<std::pair<std::string, FeedState>>& batch,
                                      std::int64_t now_ms) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));

@@ -1,5 +1,7 @@
 #include "feedwatch/util.h"
 
+#include "feedwatch/clock.h"
+
 #include <openssl/evp.h>
 #include <pthread.h>
 
@@ -90,19 +92,9 @@ std::string FormatRfc3339(std::int64_t t) {
   return buf;
 }
 
-namespace {
-std::atomic<std::int64_t> g_clock_skew_ms{0};
-}  // namespace
-
-void SetClockSkewForTesting(std::chrono::milliseconds skew) { g_clock_skew_ms = skew.count(); }
-
 std::int64_t UnixNow() { return UnixNowMs() / 1000; }
 
-std::int64_t UnixNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-             .count() +
-         g_clock_skew_ms.load(std::memory_order_relaxed);
-}
+std::int64_t UnixNowMs() { return SystemClock::Get().WallMs(); }
 
 std::string SanitizeUtf8(std::string_view in) {
   static constexpr char kReplacement[] = "\xEF\xBF\xBD";
@@ -192,20 +184,35 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
-std::string RedactUrl(std::string_view url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return "<redacted>";
-  auto host_start = scheme_end + 3;
+namespace {
+// The authority of scheme://user@authority/path, without the userinfo; from
+// the start when there is no scheme.
+std::string_view Authority(std::string_view url, std::size_t host_start) {
   auto host_end = url.find_first_of("/?#", host_start);
   std::string_view authority = url.substr(host_start, host_end == std::string_view::npos
                                                           ? std::string_view::npos
                                                           : host_end - host_start);
-  // Drop userinfo (user:password@).
   if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  return authority;
+}
+}  // namespace
+
+std::string RedactUrl(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "<redacted>";
+  auto host_start = scheme_end + 3;
   std::string out(url.substr(0, host_start));
-  out += authority;
+  out += Authority(url, host_start);
+  auto host_end = url.find_first_of("/?#", host_start);
   if (host_end != std::string_view::npos && host_end + 1 < url.size()) out += "/…";
   return out;
+}
+
+std::string HostOf(std::string_view url) {
+  auto scheme_end = url.find("://");
+  std::string host(Authority(url, scheme_end == std::string_view::npos ? 0 : scheme_end + 3));
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
 }
 
 std::string FormatDuration(std::chrono::milliseconds d) {

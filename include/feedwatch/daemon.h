@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "feedwatch/clock.h"
 #include "feedwatch/config.h"
 #include "feedwatch/match.h"
 #include "feedwatch/status.h"
@@ -30,6 +31,9 @@ struct RunOptions {
   // Runs on the loop once the daemon is ready (READY=1): the admin
   // endpoint's TCP port, or 0. Not called in once mode.
   std::function<void(int admin_port)> on_ready;
+  // Wall-clock time for the daemon (schedules, retries, stamps); null: the
+  // system clock. Must outlive Run().
+  const Clock* clock = nullptr;
 };
 
 struct DaemonStats {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "feedwatch/clock.h"
 #include "feedwatch/config.h"
 #include "feedwatch/feed.h"
 #include "feedwatch/http_client.h"
@@ -69,7 +70,9 @@ struct DeliveryCounters {
 // appends go through the StoreThread.
 class Dispatcher {
  public:
-  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, std::shared_ptr<const Config> config);
+  // io, store, http and clock must outlive the dispatcher.
+  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, std::shared_ptr<const Config> config,
+             const Clock& clock = SystemClock::Get());
   ~Dispatcher();
 
   // A reloaded config: sinks keep their in-flight messages and token
@@ -110,6 +113,7 @@ class Dispatcher {
   asio::io_context& io_;
   StoreThread& store_;
   HttpClient& http_;
+  const Clock& clock_;
   std::shared_ptr<const Config> config_;
   std::vector<std::unique_ptr<SinkState>> sinks_;
   std::vector<std::unique_ptr<SinkState>> retired_;  // removed by a reload; in-flight messages point here

@@ -12,7 +12,7 @@ namespace feedwatch {
 
 // A Status is either ok() or carries a kind and a human message that already
 // names its source (file:line, or URL and HTTP status).
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Kind { kOk, kInvalidArgument, kNotFound, kIo, kParse, kNetwork, kInternal };
 
@@ -28,6 +28,9 @@ class Status {
   bool ok() const { return kind_ == Kind::kOk; }
   Kind kind() const { return kind_; }
   const std::string& message() const { return message_; }
+  // Says, at the call site, that this error is deliberately not acted on
+  // (it was logged, or losing it is harmless): the one way to drop a Status.
+  void IgnoreError() const {}
 
  private:
   Status(Kind kind, std::string msg) : kind_(kind), message_(std::move(msg)) {}
@@ -37,7 +40,7 @@ class Status {
 
 // Result<T> holds a T or a non-ok Status. REQUIRES: value() only when ok().
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}            // NOLINT(implicit)
   Result(Status status) : v_(std::move(status)) {}     // NOLINT(implicit)

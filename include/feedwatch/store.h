@@ -21,7 +21,7 @@ class StmtCache;
 
 // An alert ready to enter the outbox.
 struct NewAlert {
-  std::string alert_id;  // deterministic: see AlertId()
+  std::string alert_id;  // deterministic: see deliver::AlertId()
   std::string sink;
   std::string rule_id;
   std::string payload;   // generic JSON payload (docs/payload.md)
@@ -83,18 +83,22 @@ struct OutboxFilter {
   std::size_t limit = 50;
 };
 
-// What a poll leaves for the next one: validators for conditional GET, and
-// when the feed is due again (persisted so a restart does not stampede).
-struct FetchState {
+// One feed's polling state, the one value the scheduler keeps in memory and
+// the store persists as is: validators for conditional GET, failures, when
+// the feed is due again (so a restart does not stampede), what it learnt.
+struct FeedState {
   std::string etag;
   std::string last_modified;
+  int consecutive_failures = 0;
   std::int64_t next_due_ms = 0;
-  int http_status = 0;
-  std::int64_t adaptive_interval_ms = 0;  // 0: not adaptive
-  std::uint64_t keys_hash = 0;            // of the document's entry keys (200 only)
-  // The document's sorted KeyHash()es (200 only; null: leave the stored ones):
-  // after a restart, entries of the last document need no matching.
+  int last_http_status = 0;
+  std::int64_t adaptive_interval_ms = 0;  // 0: not adaptive (or nothing learnt yet)
+  std::uint64_t keys_hash = 0;            // of the last document's entry keys
+  // The last recorded document's sorted KeyHash()es (null: none, or when
+  // writing, leave the stored ones): after a restart, entries of the last
+  // document need no matching.
   std::shared_ptr<const std::vector<std::uint64_t>> last_keys;
+  bool primed = false;  // a first poll has been recorded
 };
 
 // One feed's poll, for RecordPolls.
@@ -102,34 +106,22 @@ struct PollRecord {
   std::string feed_url;
   bool prime = true;
   std::vector<PolledEntry> entries;
-  FetchState fetch;
+  FeedState fetch;
 };
 
-// A feed's row, for `feedwatch status` and for resuming schedules at start.
-struct FeedStatus {
+// A feed's row, for `feedwatch status` and for resuming schedules at start:
+// its state and how its last poll went.
+struct FeedStatus : FeedState {
   std::string url;
-  bool primed = false;
   std::int64_t last_poll_ms = 0;
   std::string last_status;  // "ok", "not modified", "error", or "" before the first poll
   std::string last_error;
-  int consecutive_failures = 0;
-  std::string etag, last_modified;
-  std::int64_t next_due_ms = 0;
-  int last_http_status = 0;
   std::int64_t seen_entries = 0;
-  std::int64_t adaptive_interval_ms = 0;
-  std::uint64_t keys_hash = 0;
-  std::shared_ptr<const std::vector<std::uint64_t>> last_keys;  // sorted KeyHash()es; null when none stored
 };
 
 struct OutboxCounts {
   std::int64_t pending = 0, delivered = 0, dead = 0;
 };
-
-// alert id = "fw_" + first 32 hex of SHA-256(rule \0 feed url \0 entry key \0 sink).
-// The same match always yields the same id, across restarts and re-polls.
-std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
-                    const std::string& sink);
 
 class Store {
  public:
@@ -145,18 +137,18 @@ class Store {
   // feed's priming poll (`prime` and never polled before), its alerts enter
   // the outbox. Re-inserting an existing alert id is a no-op.
   Result<PollOutcome> RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                 std::int64_t now_ms, const FetchState& fetch = {});
+                                 std::int64_t now_ms, const FeedState& fetch = {});
   // Several polls in one transaction (the daemon batches the polls that
   // finish close together: a busy cycle would otherwise be a commit per feed).
   // On any error the whole batch is rolled back and every result is that error.
   std::vector<Result<PollOutcome>> RecordPolls(const std::vector<PollRecord>& batch, std::int64_t now_ms);
   Status RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
-                          const FetchState& fetch = {});
+                          const FeedState& fetch = {});
   // A 304: success without a body. Empty validators keep the stored ones.
-  Status RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FetchState& fetch);
+  Status RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FeedState& fetch);
   // Many 304s in one transaction (the daemon batches them: an all-304 cycle
   // would otherwise be one commit per feed).
-  Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FetchState>>& batch, std::int64_t now_ms);
+  Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FeedState>>& batch, std::int64_t now_ms);
   Result<std::vector<FeedStatus>> FeedStatuses();
 
   // Pending rows for each sink (see SinkPending), excluding ids in `exclude`
@@ -196,7 +188,7 @@ class Store {
   Store() = default;
   Status Exec(const char* sql);
   Result<PollOutcome> RecordPollInTx(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                     std::int64_t now_ms, const FetchState& fetch);
+                                     std::int64_t now_ms, const FeedState& fetch);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
   sqlite3* db_ = nullptr;
   std::unique_ptr<sql::StmtCache> cache_;

@@ -22,12 +22,11 @@ Result<std::uint64_t> ParseByteSize(std::string_view text);
 // 0000..9999 so the output always has this shape.
 std::string FormatRfc3339(std::int64_t unix_seconds);
 
-// Current wall-clock time in Unix seconds / milliseconds. Every wall-clock
-// reading in feedwatch goes through these (timers use the monotonic clock).
+// The system's wall-clock time in Unix seconds / milliseconds, for the CLI
+// and for stamps outside the daemon. The daemon's rooms take a Clock&
+// (clock.h) instead, so tests can give them a clock that jumped.
 std::int64_t UnixNow();
 std::int64_t UnixNowMs();
-// Tests only: shifts UnixNow/UnixNowMs, as if the system clock jumped.
-void SetClockSkewForTesting(std::chrono::milliseconds skew);
 
 // Returns valid UTF-8: invalid sequences, surrogates and non-characters above
 // U+10FFFF become U+FFFD; C0/C1 control characters other than \t and \n are
@@ -51,6 +50,10 @@ std::string Sha256Hex(std::string_view data);
 // "https://hooks.slack.com/services/T0/B0/xyz?token=1" -> "https://hooks.slack.com/…":
 // keeps scheme and host so logs say where, never the secret path or query.
 std::string RedactUrl(std::string_view url);
+
+// "https://User@Example.COM:8443/feed" -> "example.com:8443": the authority
+// without userinfo, lowercased (the per-host fetch limit keys on it).
+std::string HostOf(std::string_view url);
 
 // Formats a duration for humans: "250ms", "12s", "10m", "2h".
 std::string FormatDuration(std::chrono::milliseconds d);

@@ -1,0 +1,136 @@
+#include "feedwatch/poll_recorder.h"
+
+#include <spdlog/spdlog.h>
+
+#include "feedwatch/util.h"
+
+namespace feedwatch::service {
+
+namespace {
+constexpr int kOutboxPruneChunk = 5000;
+}
+
+PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock, Metrics& metrics)
+    : io_(io),
+      store_(store),
+      clock_(clock),
+      metrics_(metrics),
+      polls_(io, 32, std::chrono::milliseconds(5), [this](auto batch) { WritePolls(std::move(batch)); }),
+      not_modified_(io, 256, std::chrono::milliseconds(50), [this](auto batch) { WriteNotModified(std::move(batch)); }),
+      prune_timer_(io) {}
+
+void PollRecorder::RecordPoll(PollRecord record, Recorded done) { polls_.Add({std::move(record), std::move(done)}); }
+
+void PollRecorder::RecordNotModified(const std::string& feed_url, const FeedState& state) {
+  not_modified_.Add({feed_url, state});
+}
+
+// Polls that finish close together are recorded in one transaction: a cold
+// cycle over thousands of feeds would otherwise pay a commit per feed. Each
+// feed's outcome is handed back on its own.
+void PollRecorder::WritePolls(std::vector<Pending> pending) {
+  std::vector<PollRecord> batch;
+  std::vector<Recorded> done;
+  for (auto& [rec, cb] : pending) {
+    batch.push_back(std::move(rec));
+    done.push_back(std::move(cb));
+  }
+  store_.Run(
+      io_, [batch = std::move(batch), &clock = clock_](Store& s) { return s.RecordPolls(batch, clock.WallMs()); },
+      [done = std::move(done)](std::vector<Result<PollOutcome>> results) {
+        for (std::size_t i = 0; i < done.size(); ++i) done[i](std::move(results[i]));
+      });
+}
+
+void PollRecorder::WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch) {
+  store_.Run(
+      io_,
+      [batch = std::move(batch), &clock = clock_](Store& s) { return s.RecordNotModifiedBatch(batch, clock.WallMs()); },
+      [](Status st) {
+        if (!st.ok()) spdlog::error("recording 304s: {}", st.message());
+      });
+}
+
+void PollRecorder::RecordFailure(const std::string& feed_url, const std::string& reason, const FeedState& state,
+                                 std::function<void()> done) {
+  store_.Run(
+      io_,
+      [url = feed_url, reason, state, &clock = clock_](Store& s) {
+        return s.RecordFetchError(url, reason, clock.WallMs(), state);
+      },
+      [url = feed_url, done = std::move(done)](Status st) {
+        if (!st.ok()) spdlog::error("feed {}: {}", url, st.message());
+        done();
+      });
+}
+
+void PollRecorder::PruneSeenIfDue(const std::string& feed_url, const std::string& feed_name,
+                                  std::shared_ptr<const std::vector<std::uint64_t>> current,
+                                  std::chrono::milliseconds keep) {
+  std::int64_t now = clock_.WallMs();
+  auto [it, first] = next_seen_prune_ms_.try_emplace(feed_url, 0);
+  if (first) {
+    // Retention passes spread over a day, so a restart does not run them all at once.
+    std::uniform_int_distribution<std::int64_t> d(0, 24LL * 3600 * 1000);
+    it->second = now + d(rng_);
+  }
+  if (!current || current->empty() || now < it->second) return;
+  it->second = now + 24LL * 3600 * 1000;
+  store_.Run(
+      io_,
+      [url = feed_url, keys = std::move(current), now, keep = keep.count()](Store& s) {
+        return s.PruneSeen(url, *keys, now, keep);
+      },
+      [this, name = feed_name](Result<int> n) {
+        if (!n.ok()) {
+          spdlog::error("retention for feed {}: {}", name, n.status().message());
+        } else if (*n > 0) {
+          metrics_.seen_pruned += static_cast<std::uint64_t>(*n);
+          spdlog::debug("retention: feed {}: {} old entries forgotten", name, *n);
+        }
+      });
+}
+
+void PollRecorder::StartOutboxRetention(std::function<std::chrono::milliseconds()> keep) {
+  outbox_keep_ = std::move(keep);
+  prune_timer_.expires_after(std::chrono::minutes(1));
+  prune_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec && !stopped_) PruneOutbox();
+  });
+}
+
+void PollRecorder::PruneOutbox() {
+  auto keep = outbox_keep_();
+  std::int64_t cutoff = clock_.WallMs() - keep.count();
+  store_.Run(io_, [cutoff](Store& s) { return s.PruneDelivered(cutoff, kOutboxPruneChunk); },
+             [this, keep](Result<int> n) {
+               if (!n.ok()) {
+                 spdlog::error("retention: {}", n.status().message());
+               } else if (*n > 0) {
+                 metrics_.outbox_pruned += static_cast<std::uint64_t>(*n);
+                 spdlog::info("retention: {} delivered alerts older than {} removed from the outbox", *n,
+                              FormatDuration(keep));
+               }
+               if (stopped_) return;
+               bool more = n.ok() && *n == kOutboxPruneChunk;
+               prune_timer_.expires_after(more ? std::chrono::seconds(1) : std::chrono::seconds(3600));
+               prune_timer_.async_wait([this](const asio::error_code& ec) {
+                 if (!ec && !stopped_) PruneOutbox();
+               });
+             });
+}
+
+void PollRecorder::Stop() {
+  stopped_ = true;
+  prune_timer_.cancel();
+}
+
+Status PollRecorder::FlushAtExit() {
+  auto batch = not_modified_.Take();
+  if (batch.empty()) return Status::Ok();
+  Status st = store_.RunSync([&](Store& s) { return s.RecordNotModifiedBatch(batch, clock_.WallMs()); });
+  if (!st.ok()) spdlog::error("recording 304s at exit: {}", st.message());
+  return st;
+}
+
+}  // namespace feedwatch::service

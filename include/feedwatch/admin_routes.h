@@ -1,0 +1,39 @@
+// The admin endpoint's routes (service module): /healthz, /metrics, /status,
+// POST /reload. The server (admin.h) parses requests; these decide answers
+// from what the running daemon exposes through AdminState. Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "feedwatch/admin.h"
+#include "feedwatch/scheduler.h"
+#include "feedwatch/status.h"
+#include "feedwatch/store.h"
+
+namespace feedwatch::service {
+
+class AdminState {
+ public:
+  virtual ~AdminState() = default;
+  virtual bool stopping() const = 0;
+  virtual std::string PrometheusText() = 0;
+  // The /status document, built once the store has answered.
+  virtual void StatusJson(std::function<void(std::string)> reply) = 0;
+  virtual void Reload(std::function<void(Status)> done) = 0;
+  virtual std::uint64_t generation() const = 0;
+};
+
+// Answers one request; `reply` is called exactly once (maybe later, on the loop).
+void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state);
+
+// The /status document: every polled feed with its stored state, the outbox
+// counts, the status line and the rule generation.
+std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed>>& feeds,
+                             const Result<std::vector<FeedStatus>>& states, const Result<OutboxCounts>& counts,
+                             const std::string& status_line, std::uint64_t generation);
+
+}  // namespace feedwatch::service

@@ -1,0 +1,78 @@
+// The recorder (service module): writes what polls found through the store
+// thread, in batches, and runs retention. Polls with entries go through the
+// invariant transaction (seen + outbox + feed state at once), up to 32 per
+// transaction or after 5 ms; 304s are batched by 256 or 50 ms (losing one in
+// a crash only means its validators and next due time are a poll older).
+//
+// Thread-safety: loop thread only; callbacks run on the loop. Holds the loop,
+// the store thread, the clock and the metrics by reference: all must outlive
+// it.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "feedwatch/batcher.h"
+#include "feedwatch/clock.h"
+#include "feedwatch/metrics.h"
+#include "feedwatch/store.h"
+#include "feedwatch/store_thread.h"
+
+namespace feedwatch::service {
+
+class PollRecorder {
+ public:
+  using Recorded = std::function<void(Result<PollOutcome>)>;
+
+  PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock, Metrics& metrics);
+  PollRecorder(const PollRecorder&) = delete;
+  PollRecorder& operator=(const PollRecorder&) = delete;
+
+  // A poll with a body: `done` gets the outcome once its transaction commits
+  // (or fails: then nothing of it was recorded, and its entries are new again
+  // next poll).
+  void RecordPoll(PollRecord record, Recorded done);
+  void RecordNotModified(const std::string& feed_url, const FeedState& state);
+  void RecordFailure(const std::string& feed_url, const std::string& reason, const FeedState& state,
+                     std::function<void()> done);
+
+  // Seen retention for one feed after a successful non-empty poll, at most
+  // daily per feed (spread over the first day after start).
+  void PruneSeenIfDue(const std::string& feed_url, const std::string& feed_name,
+                      std::shared_ptr<const std::vector<std::uint64_t>> current, std::chrono::milliseconds keep);
+  // Outbox retention: delivered rows older than `keep()`, hourly, in chunks.
+  void StartOutboxRetention(std::function<std::chrono::milliseconds()> keep);
+
+  void Stop();
+  // After the loop stopped: writes the batched 304s synchronously. Polls
+  // still batched are not written (their entries are new again next time).
+  Status FlushAtExit();
+
+ private:
+  using Pending = std::pair<PollRecord, Recorded>;
+  void WritePolls(std::vector<Pending> pending);
+  void WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch);
+  void PruneOutbox();
+
+  asio::io_context& io_;
+  StoreThread& store_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  Batcher<Pending> polls_;
+  Batcher<std::pair<std::string, FeedState>> not_modified_;
+  std::map<std::string, std::int64_t> next_seen_prune_ms_;  // per feed URL
+  std::function<std::chrono::milliseconds()> outbox_keep_;
+  asio::steady_timer prune_timer_;
+  bool stopped_ = false;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+}  // namespace feedwatch::service

@@ -1,0 +1,35 @@
+// Routing (deliver module): which sinks one match goes to, under which alert
+// id, with which payload. Pure functions of values; they run on the workers
+// inside the poll job.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "feedwatch/config.h"
+#include "feedwatch/feed.h"
+#include "feedwatch/match.h"
+#include "feedwatch/store.h"
+
+namespace feedwatch::deliver {
+
+// alert id = "fw_" + first 32 hex of SHA-256(rule \0 feed url \0 entry key \0 sink).
+// The same match always yields the same id, across restarts and re-polls, so
+// a re-queue is a no-op and a re-delivery carries the same idempotency key.
+std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
+                    const std::string& sink);
+
+// One matched (entry, rule): an alert for each sink the rule names, or for
+// every configured sink when it names none, appended to `out`.
+struct Match {
+  const RuleSpec& rule;
+  const FeedSpec& feed;
+  const std::string& feed_title;
+  const Entry& entry;
+  const std::vector<Highlight>& highlights;
+  std::int64_t now;  // Unix seconds, the payload's matched_at
+};
+void Route(const Match& m, const std::vector<SinkSpec>& sinks, std::vector<NewAlert>& out);
+
+}  // namespace feedwatch::deliver

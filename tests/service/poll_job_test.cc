@@ -1,0 +1,122 @@
+// The poll job on its own: a body in, what to record out. No daemon, no
+// store, no network.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "feedwatch/poll_job.h"
+#include "feedwatch/router.h"
+#include "feedwatch/util.h"
+#include "match_util.h"
+
+namespace feedwatch::service {
+namespace {
+
+const char* kFeed = R"(<rss version="2.0"><channel><title>Policy Wire</title><ttl>30</ttl>
+<item><guid>a</guid><title>Commerce tightens export controls on AI chips</title></item>
+<item><guid>b</guid><title>Local bakery wins award</title></item>
+<item><guid>c</guid><title>New export controls target chip tools</title></item>
+</channel></rss>)";
+
+struct Job {
+  testing::TempDir dir;
+  std::shared_ptr<const Matcher> matcher = testing::BuildMatcher(dir, R"(
+[[rule]]
+id = "export"
+any = ['export controls']
+[[rule]]
+id = "chips"
+any = ['AI chips']
+sinks = ["chat"]
+)");
+  FeedSpec feed;
+  std::vector<SinkSpec> sinks;
+  HttpResponse resp;
+  Job() {
+    feed.name = "wire";
+    feed.url = "https://wire.example/feed.xml";
+    sinks.resize(2);
+    sinks[0].name = "hook";
+    sinks[1].name = "chat";
+    resp.ok = true;
+    resp.status = 200;
+    resp.body = kFeed;
+  }
+  PollJobResult Run(bool priming = false, const std::vector<std::uint64_t>* known = nullptr) {
+    return RunPollJob({feed, *matcher, sinks, resp, priming, known, 1764590000});
+  }
+};
+
+std::vector<std::string> AlertsOf(const PolledEntry& e) {
+  std::vector<std::string> out;
+  for (const auto& a : e.alerts) out.push_back(a.rule_id + "->" + a.sink);
+  return out;
+}
+
+TEST(PollJob, MatchesAndRoutesEachNewEntry) {
+  Job job;
+  PollJobResult r = job.Run();
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.feed_title, "Policy Wire");
+  EXPECT_EQ(r.update_hint_seconds, 30 * 60);
+  EXPECT_EQ(r.entries, 3u);
+  EXPECT_EQ(r.matched_entries, 3u);
+  EXPECT_EQ(r.matches, 3u);
+  ASSERT_EQ(r.polled.size(), 3u);
+  // A rule without sinks goes to every sink; one that names sinks only there.
+  EXPECT_EQ(AlertsOf(r.polled[0]), (std::vector<std::string>{"export->hook", "export->chat", "chips->chat"}));
+  EXPECT_TRUE(r.polled[1].alerts.empty());
+  EXPECT_EQ(AlertsOf(r.polled[2]), (std::vector<std::string>{"export->hook", "export->chat"}));
+  const NewAlert& a = r.polled[0].alerts[0];
+  EXPECT_EQ(a.alert_id, deliver::AlertId("export", job.feed.url, "a", "hook"));
+  auto payload = nlohmann::json::parse(a.payload);
+  EXPECT_EQ(payload["entry"]["title"], "Commerce tightens export controls on AI chips");
+  EXPECT_EQ(payload["rule"]["id"], "export");
+  EXPECT_FALSE(payload["highlights"].empty()) << "the alert says what matched";
+}
+
+TEST(PollJob, EntriesOfTheLastDocumentAreSkipped) {
+  Job job;
+  std::vector<std::uint64_t> known = {KeyHash("a"), KeyHash("b")};
+  std::sort(known.begin(), known.end());
+  PollJobResult r = job.Run(false, &known);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.entries, 3u);
+  EXPECT_EQ(r.matched_entries, 1u);
+  ASSERT_EQ(r.polled.size(), 1u);
+  EXPECT_EQ(r.polled[0].key, "c");
+  ASSERT_TRUE(r.keys);
+  EXPECT_EQ(r.keys->size(), 3u) << "the document's keys are all reported, known or not";
+}
+
+TEST(PollJob, PrimingPollRecordsKeysAndMatchesNothing) {
+  Job job;
+  PollJobResult r = job.Run(/*priming=*/true);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.polled.size(), 3u);
+  EXPECT_EQ(r.matched_entries, 0u);
+  for (const auto& e : r.polled) EXPECT_TRUE(e.alerts.empty());
+}
+
+TEST(PollJob, KeysHashIgnoresOrderAndSeesChange) {
+  Job job;
+  std::uint64_t first = job.Run().keys_hash;
+  job.resp.body = R"(<rss version="2.0"><channel><title>Policy Wire</title>
+<item><guid>c</guid><title>x</title></item><item><guid>a</guid><title>y</title></item>
+<item><guid>b</guid><title>z</title></item></channel></rss>)";
+  EXPECT_EQ(job.Run().keys_hash, first);
+  job.resp.body = R"(<rss version="2.0"><channel><item><guid>d</guid><title>x</title></item></channel></rss>)";
+  EXPECT_NE(job.Run().keys_hash, first);
+}
+
+TEST(PollJob, UnparseableBodyIsAnErrorNamingTheUrl) {
+  Job job;
+  job.resp.body = "<html><body>Service unavailable</body></html>";
+  PollJobResult r = job.Run();
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find(job.feed.url), std::string::npos) << r.status.message();
+  EXPECT_TRUE(r.polled.empty());
+}
+
+}  // namespace
+}  // namespace feedwatch::service
