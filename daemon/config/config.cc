@@ -9,8 +9,9 @@
 #include <sstream>
 
 #include "feedwatch/deliver.h"
+#include "feedwatch/sink_kind.h"
 #include "feedwatch/template.h"
-#include "toml_util.h"
+#include "../util/toml_util.h"
 
 namespace feedwatch {
 
@@ -187,21 +188,25 @@ std::optional<double> ParseRate(const std::string& text) {
   return std::nullopt;
 }
 
-// Limits the services document for their incoming webhooks, used unless the
-// sink sets rate_limit itself.
-void ServiceDefaults(SinkSpec& s) {
-  if (s.type == "slack") s.rate_per_second = 1;          // "1 message per second" per webhook
-  else if (s.type == "discord") s.rate_per_second = 0.5, s.burst = 5;  // 30 per minute per webhook
-  else if (s.type == "telegram") s.rate_per_second = 1;  // about one message per second per chat
-  else if (s.type == "teams") s.rate_per_second = 4;     // Workflows throttle bursts; stay well below
-  if (s.type == "ntfy") s.url = "https://ntfy.sh";
-  if (s.type == "telegram") s.url = "https://api.telegram.org";
-}
+// A sink type's problems, placed at the line of the setting they are about.
+class ProblemsAt final : public SinkProblems {
+ public:
+  ProblemsAt(const toml::table& t, const toml::node& sink, std::string where, Errors& errors)
+      : t_(t), sink_(sink), where_(std::move(where)), errors_(errors) {}
+  void Add(std::string_view key, const std::string& message) override {
+    const toml::node* at = key.empty() ? nullptr : t_.get(key);
+    errors_.Add(at ? at : &sink_, where_ + message);
+  }
+
+ private:
+  const toml::table& t_;
+  const toml::node& sink_;
+  std::string where_;
+  Errors& errors_;
+};
 
 void LoadSinks(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
                std::vector<SinkSpec>& sinks, Errors& errors) {
-  static const std::set<std::string> kTypes = {"log", "jsonl", "webhook", "slack", "discord",
-                                               "teams", "ntfy", "telegram", "email"};
   std::set<std::string> names;
   for (const toml::node& n : arr) {
     const toml::table* t = n.as_table();
@@ -222,14 +227,15 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors)) s.allow_private_addresses = *v;
     s.type = tomlutil::GetString(*t, "type", errors).value_or("");
     s.name = tomlutil::GetString(*t, "name", errors).value_or(s.type);
-    if (!kTypes.count(s.type)) {
+    s.kind = FindSinkKind(s.type);
+    if (!s.kind) {
       errors.Add(t->get("type") ? t->get("type") : &n,
-                 "sink '" + s.name + "': type must be one of log, jsonl, webhook, slack, discord, teams, ntfy, "
-                 "telegram, email");
+                 "sink '" + s.name + "': type must be one of " + SinkKindNames());
       continue;
     }
+    const SinkKind& kind = *s.kind;
     const std::string where = "sink '" + s.name + "': ";
-    ServiceDefaults(s);
+    if (kind.defaults) kind.defaults(s);
     auto secret_or_file = [&](const char* key, const char* file_key) -> std::optional<std::string> {
       std::optional<std::string> out = tomlutil::GetString(*t, key, errors);
       if (auto f = tomlutil::GetString(*t, file_key, errors)) {
@@ -240,11 +246,10 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       return out;
     };
     if (auto v = secret_or_file("url", "url_file")) s.url = *v;
-    bool http_type = s.type != "log" && s.type != "jsonl" && s.type != "email";
-    if (http_type) {
+    if (kind.transport == TransportKind::kHttp) {
       if (s.url.empty()) errors.Add(&n, where + "a " + s.type + " sink needs 'url' or 'url_file'");
       else if (!IsHttpUrl(s.url)) errors.Add(&n, where + "url must start with http:// or https://");
-    } else if (t->get("url") && s.type != "email") {
+    } else if (t->get("url") && kind.transport != TransportKind::kSmtp) {
       errors.Add(t->get("url"), where + "a " + s.type + " sink has no url");
     }
     std::vector<std::string> secrets;
@@ -258,7 +263,7 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       if (sec.empty()) errors.Add(&n, where + "empty signing secret");
       else if (!DecodeWebhookSecret(sec).ok()) errors.Add(&n, where + "signing secret is not whsec_<base64>");
     }
-    if (!secrets.empty() && s.type != "webhook") errors.Add(&n, where + "only webhook sinks are signed");
+    if (!secrets.empty() && !kind.signs) errors.Add(&n, where + "only webhook sinks are signed");
     s.secrets = std::move(secrets);
     ReadHeaders(*t, s.headers, errors);
     if (auto v = tomlutil::GetDuration(*t, "timeout", errors)) s.timeout = *v;
@@ -272,28 +277,6 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     if (auto v = tomlutil::GetString(*t, "starttls", errors)) s.starttls = *v;
     if (auto v = tomlutil::GetString(*t, "path", errors)) s.path = ResolvePath(*v, base_dir);
     if (auto v = tomlutil::GetString(*t, "content_type", errors)) s.content_type = *v;
-    if (s.type == "telegram") {
-      if (s.token.empty()) errors.Add(&n, where + "a telegram sink needs 'token_file' (the bot token)");
-      if (s.chat_id.empty()) errors.Add(&n, where + "a telegram sink needs 'chat_id'");
-    }
-    if (s.type == "ntfy" && s.topic.empty()) errors.Add(&n, where + "an ntfy sink needs 'topic'");
-    if (s.type == "jsonl" && s.path.empty()) errors.Add(&n, where + "a jsonl sink needs 'path'");
-    if (s.type == "email") {
-      if (s.url.rfind("smtp://", 0) != 0 && s.url.rfind("smtps://", 0) != 0) {
-        errors.Add(&n, where + "an email sink needs url = \"smtp://host:port\" or \"smtps://host:port\"");
-      }
-      if (s.from.empty()) errors.Add(&n, where + "an email sink needs 'from'");
-      if (s.to.empty()) errors.Add(&n, where + "an email sink needs 'to'");
-      if (s.from.find_first_of("\r\n<>") != std::string::npos) errors.Add(&n, where + "'from' must be a bare address");
-      for (const auto& a : s.to) {
-        if (a.find('@') == std::string::npos || a.find_first_of("\r\n<>, ") != std::string::npos) {
-          errors.Add(t->get("to"), where + "'" + a + "' is not a bare address (user@host)");
-        }
-      }
-      if (s.starttls != "required" && s.starttls != "off") {
-        errors.Add(t->get("starttls"), where + "starttls must be \"required\" or \"off\"");
-      }
-    }
     auto load_template = [&](const char* key, const char* file_key, std::string& out) {
       if (auto v = tomlutil::GetString(*t, key, errors)) {
         auto parsed = Template::Parse(*v);
@@ -317,7 +300,8 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     };
     load_template("template", "template_file", s.template_text);
     load_template("title_template", nullptr, s.title_template);
-    if (s.type == "log" && !s.template_text.empty()) errors.Add(&n, where + "log sinks have a fixed format");
+    ProblemsAt problems(*t, n, where, errors);
+    if (kind.validate) kind.validate(s, problems);
     if (auto v = tomlutil::GetIntInRange(*t, "concurrency", 1, 256, errors)) s.concurrency = *v;
     if (auto v = tomlutil::GetBool(*t, "ordered", errors)) s.ordered = *v;
     if (auto v = tomlutil::GetString(*t, "rate_limit", errors)) {

@@ -1,15 +1,12 @@
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "feedwatch/deliver.h"
 
 #include "feedwatch/backoff.h"
 #include "feedwatch/sinks.h"
+#include "feedwatch/transport.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch {
@@ -22,43 +19,6 @@ constexpr std::size_t kQueryRows = 64;
 // Idle re-check of the outbox, so `feedwatch outbox retry` from the command
 // line is picked up by a running daemon without a signal.
 constexpr std::int64_t kIdleRecheckMs = 10'000;
-
-// Appends the lines and makes them durable before the alert counts as
-// delivered (runs on the store thread: file I/O never blocks the loop).
-DeliveryResult AppendJsonl(const std::string& path, const std::string& lines) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return {DeliveryOutcome::kRetry, "cannot open " + path + ": " + std::strerror(errno), std::nullopt};
-  std::size_t off = 0;
-  while (off < lines.size()) {
-    ssize_t n = ::write(fd, lines.data() + off, lines.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = "cannot write " + path + ": " + std::strerror(errno);
-      ::close(fd);
-      return {DeliveryOutcome::kRetry, err, std::nullopt};
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  bool synced = ::fdatasync(fd) == 0;
-  std::string err = synced ? "" : "cannot sync " + path + ": " + std::strerror(errno);
-  ::close(fd);
-  if (!synced) return {DeliveryOutcome::kRetry, err, std::nullopt};
-  return {DeliveryOutcome::kDelivered, "", std::nullopt};
-}
-
-// Services that put the wait in the body of a 429 (Telegram:
-// parameters.retry_after; Discord: retry_after, in seconds).
-void RetryAfterFromBody(const HttpResponse& r, DeliveryResult& d) {
-  if (r.status != 429 || d.retry_after || r.body.empty()) return;
-  auto j = json::parse(r.body, nullptr, false);
-  if (!j.is_object()) return;
-  const json* v = nullptr;
-  if (auto it = j.find("retry_after"); it != j.end()) v = &*it;
-  else if (auto p = j.find("parameters"); p != j.end() && p->is_object() && p->contains("retry_after")) v = &(*p)["retry_after"];
-  if (v && v->is_number() && v->get<double>() >= 0 && v->get<double>() < 86400) {
-    d.retry_after = std::chrono::seconds(static_cast<std::int64_t>(v->get<double>() + 0.999));
-  }
-}
 
 }  // namespace
 
@@ -79,7 +39,13 @@ struct Dispatcher::Message {
 
 Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
                        std::shared_ptr<const Config> config, const Clock& clock)
-    : io_(io), store_(store), http_(http), clock_(clock), wake_(io) {
+    : io_(io),
+      store_(store),
+      http_(http),
+      clock_(clock),
+      transports_(std::make_unique<deliver::Transports>(
+          io, store, http, [this]() -> const DaemonSettings& { return config_->daemon; })),
+      wake_(io) {
   Reconfigure(std::move(config));  // nothing is sent before the first Kick() or Flush()
 }
 
@@ -352,46 +318,8 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
     alerts.push_back(std::move(j));
   }
   SinkMessage m = msg->sink->fmt->Format(alerts, msg->id, clock_.WallSeconds());
-  if (spec.type == "log") {
-    for (std::size_t start = 0; start < m.log_line.size();) {
-      std::size_t nl = m.log_line.find('\n', start);
-      spdlog::info("{} -> {}", m.log_line.substr(start, nl - start), spec.name);
-      start = nl == std::string::npos ? m.log_line.size() : nl + 1;
-    }
-    asio::post(io_, [this, msg] { OnResult(msg, {DeliveryOutcome::kDelivered, "", std::nullopt}); });
-    return;
-  }
-  if (spec.type == "jsonl") {
-    store_.Run(io_, [path = spec.path, body = std::move(m.body)](Store&) { return AppendJsonl(path, body); },
-               [this, msg](DeliveryResult r) { OnResult(msg, std::move(r)); });
-    return;
-  }
-  HttpRequest req;
-  req.url = m.url;
-  req.method = "POST";
-  req.body = std::move(m.body);
-  req.headers = std::move(m.headers);
-  req.user_agent = config_->daemon.user_agent;
-  req.timeout = spec.timeout;
-  req.connect_timeout = std::min(spec.timeout, config_->daemon.connect_timeout);
-  req.max_redirects = 0;
-  req.max_body_bytes = 1 << 20;
-  req.accept_encoding = false;
-  req.allow_private = spec.allow_private_addresses;
-  req.allow_networks = config_->daemon.allow_networks;
-  bool smtp = spec.type == "email";
-  if (smtp) {
-    req.mail_from = m.mail_from;
-    req.mail_rcpt = m.mail_rcpt;
-    req.username = spec.username;
-    req.password = spec.password;
-    req.require_tls = spec.starttls == "required";
-  }
-  http_.Start(std::move(req), [this, msg, smtp](HttpResponse resp) {
-    DeliveryResult r = smtp ? ClassifySmtp(resp) : ClassifyHttp(resp);
-    RetryAfterFromBody(resp, r);
-    OnResult(msg, std::move(r));
-  });
+  transports_->For(msg->sink->fmt->kind().transport)
+      .Send(spec, std::move(m), [this, msg](DeliveryResult r) { OnResult(msg, std::move(r)); });
 }
 
 std::int64_t Dispatcher::LongestWaitMs() const {

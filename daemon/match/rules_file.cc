@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "../config/toml_util.h"
+#include "../util/toml_util.h"
 #include "feedwatch/match.h"
 #include "feedwatch/util.h"
 #include "text_norm.h"

@@ -13,6 +13,8 @@
 
 namespace feedwatch {
 
+struct SinkKind;  // sink_kind.h
+
 using std::chrono::milliseconds;
 
 struct FeedSpec {
@@ -35,6 +37,7 @@ struct SinkSpec {
   std::string name;  // unique; rules refer to it
   // "log", "jsonl", "webhook", "slack", "discord", "teams", "ntfy", "telegram", "email"
   std::string type;
+  const SinkKind* kind = nullptr;  // the type's description, set by the loader
   std::string url;   // webhook/slack/discord/teams: the endpoint; ntfy: server;
                      // telegram: API base; email: smtp:// or smtps:// server
   std::vector<std::string> secrets;  // webhook: whsec_… signing keys, in configured order

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -26,6 +27,10 @@
 #include "feedwatch/store_thread.h"
 
 namespace feedwatch {
+
+namespace deliver {
+class Transports;
+}
 
 constexpr std::size_t kSummaryExcerptBytes = 2048;
 
@@ -92,6 +97,8 @@ class Dispatcher {
 
   std::size_t in_flight() const { return in_flight_ids_.size(); }
   const DeliveryCounters& counters() const { return counters_; }
+  // Tests: swap a transport for a fake.
+  deliver::Transports& transports() { return *transports_; }
 
  private:
   struct SinkState;
@@ -115,6 +122,7 @@ class Dispatcher {
   HttpClient& http_;
   const Clock& clock_;
   std::shared_ptr<const Config> config_;
+  std::unique_ptr<deliver::Transports> transports_;
   std::vector<std::unique_ptr<SinkState>> sinks_;
   std::vector<std::unique_ptr<SinkState>> retired_;  // removed by a reload; in-flight messages point here
   std::vector<std::shared_ptr<const Config>> old_configs_;  // what retired states point into

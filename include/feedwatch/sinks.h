@@ -1,6 +1,7 @@
 // Rendering alerts into what each kind of sink sends (docs/sinks.md): pure
-// functions of the stored generic payloads, no I/O. The dispatcher does the
-// sending.
+// functions of the stored generic payloads, no I/O. Each type renders in its
+// own file (sink_kind.h); the dispatcher does the sending. A SinkFormatter is
+// immutable once made: safe to share between threads.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -12,20 +13,11 @@
 #include <vector>
 
 #include "feedwatch/config.h"
+#include "feedwatch/sink_kind.h"
 #include "feedwatch/status.h"
 #include "feedwatch/template.h"
 
 namespace feedwatch {
-
-// One message: a single alert, or a digest of several.
-struct SinkMessage {
-  std::string url;                   // http(s)://, smtp(s)://; empty for log and jsonl
-  std::vector<std::string> headers;  // "Name: value", never containing CR or LF
-  std::string body;                  // HTTP body, RFC 5322 message, or JSONL lines
-  std::string mail_from;             // email envelope
-  std::vector<std::string> mail_rcpt;
-  std::string log_line;              // log sink
-};
 
 // Service limits, in characters of the service's own counting (we count
 // bytes, which is stricter).
@@ -59,13 +51,13 @@ class SinkFormatter {
   // always `alerts` (the list), `count`, `digest` (bool), `message_id`.
   static nlohmann::json TemplateContext(const std::vector<nlohmann::json>& alerts, const std::string& message_id);
 
+  const SinkKind& kind() const { return kind_; }
+
  private:
-  explicit SinkFormatter(const SinkSpec& spec) : spec_(spec) {}
-  std::string Text(const std::vector<nlohmann::json>& alerts, const std::string& id, Escape how,
-                   std::string (*fallback)(const std::vector<nlohmann::json>&)) const;
-  std::string Title(const std::vector<nlohmann::json>& alerts, const std::string& id) const;
+  SinkFormatter(const SinkSpec& spec, const SinkKind& kind) : spec_(spec), kind_(kind) {}
 
   SinkSpec spec_;
+  const SinkKind& kind_;
   std::optional<Template> body_, title_;
 };
 

@@ -1,0 +1,138 @@
+#include "feedwatch/transport.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <asio/post.hpp>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace feedwatch::deliver {
+
+using nlohmann::json;
+
+namespace {
+
+// Appends the lines and makes them durable before the alert counts as
+// delivered (runs on the store thread: file I/O never blocks the loop).
+DeliveryResult AppendJsonl(const std::string& path, const std::string& lines) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) return {DeliveryOutcome::kRetry, "cannot open " + path + ": " + std::strerror(errno), std::nullopt};
+  std::size_t off = 0;
+  while (off < lines.size()) {
+    ssize_t n = ::write(fd, lines.data() + off, lines.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      std::string err = "cannot write " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      return {DeliveryOutcome::kRetry, err, std::nullopt};
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  bool synced = ::fdatasync(fd) == 0;
+  std::string err = synced ? "" : "cannot sync " + path + ": " + std::strerror(errno);
+  ::close(fd);
+  if (!synced) return {DeliveryOutcome::kRetry, err, std::nullopt};
+  return {DeliveryOutcome::kDelivered, "", std::nullopt};
+}
+
+// Services that put the wait in the body of a 429 (Telegram:
+// parameters.retry_after; Discord: retry_after, in seconds).
+void RetryAfterFromBody(const HttpResponse& r, DeliveryResult& d) {
+  if (r.status != 429 || d.retry_after || r.body.empty()) return;
+  auto j = json::parse(r.body, nullptr, false);
+  if (!j.is_object()) return;
+  const json* v = nullptr;
+  if (auto it = j.find("retry_after"); it != j.end()) v = &*it;
+  else if (auto p = j.find("parameters"); p != j.end() && p->is_object() && p->contains("retry_after")) v = &(*p)["retry_after"];
+  if (v && v->is_number() && v->get<double>() >= 0 && v->get<double>() < 86400) {
+    d.retry_after = std::chrono::seconds(static_cast<std::int64_t>(v->get<double>() + 0.999));
+  }
+}
+
+// type = "log": the lines go to feedwatch's own log; delivered at once.
+class LogTransport final : public Transport {
+ public:
+  explicit LogTransport(asio::io_context& io) : io_(io) {}
+  void Send(const SinkSpec& sink, SinkMessage m, Done done) override {
+    for (std::size_t start = 0; start < m.log_line.size();) {
+      std::size_t nl = m.log_line.find('\n', start);
+      spdlog::info("{} -> {}", m.log_line.substr(start, nl - start), sink.name);
+      start = nl == std::string::npos ? m.log_line.size() : nl + 1;
+    }
+    // Posted: a result never arrives inside the dispatcher's own Send.
+    asio::post(io_, [done = std::move(done)] { done({DeliveryOutcome::kDelivered, "", std::nullopt}); });
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
+// Appends on the blocking-I/O thread (the store's), never on the loop.
+class FileAppendTransport final : public Transport {
+ public:
+  FileAppendTransport(asio::io_context& io, StoreThread& files) : io_(io), files_(files) {}
+  void Send(const SinkSpec& sink, SinkMessage m, Done done) override {
+    files_.Run(io_, [path = sink.path, body = std::move(m.body)](Store&) { return AppendJsonl(path, body); },
+               std::move(done));
+  }
+
+ private:
+  asio::io_context& io_;
+  StoreThread& files_;
+};
+
+// HTTP POST, or SMTP, through the curl engine, with the daemon's network
+// policy; redirects are never followed for deliveries.
+class CurlTransport final : public Transport {
+ public:
+  CurlTransport(HttpClient& http, std::function<const DaemonSettings&()> settings, bool smtp)
+      : http_(http), settings_(std::move(settings)), smtp_(smtp) {}
+  void Send(const SinkSpec& sink, SinkMessage m, Done done) override {
+    const DaemonSettings& d = settings_();
+    HttpRequest req;
+    req.url = m.url;
+    req.method = "POST";
+    req.body = std::move(m.body);
+    req.headers = std::move(m.headers);
+    req.user_agent = d.user_agent;
+    req.timeout = sink.timeout;
+    req.connect_timeout = std::min(sink.timeout, d.connect_timeout);
+    req.max_redirects = 0;
+    req.max_body_bytes = 1 << 20;
+    req.accept_encoding = false;
+    req.allow_private = sink.allow_private_addresses;
+    req.allow_networks = d.allow_networks;
+    if (smtp_) {
+      req.mail_from = m.mail_from;
+      req.mail_rcpt = m.mail_rcpt;
+      req.username = sink.username;
+      req.password = sink.password;
+      req.require_tls = sink.starttls == "required";
+    }
+    http_.Start(std::move(req), [smtp = smtp_, done = std::move(done)](HttpResponse resp) {
+      DeliveryResult r = smtp ? ClassifySmtp(resp) : ClassifyHttp(resp);
+      RetryAfterFromBody(resp, r);
+      done(std::move(r));
+    });
+  }
+
+ private:
+  HttpClient& http_;
+  std::function<const DaemonSettings&()> settings_;
+  bool smtp_;
+};
+
+}  // namespace
+
+Transports::Transports(asio::io_context& io, StoreThread& files, HttpClient& http,
+                       std::function<const DaemonSettings&()> settings) {
+  by_kind_[static_cast<std::size_t>(TransportKind::kLog)] = std::make_unique<LogTransport>(io);
+  by_kind_[static_cast<std::size_t>(TransportKind::kFileAppend)] = std::make_unique<FileAppendTransport>(io, files);
+  by_kind_[static_cast<std::size_t>(TransportKind::kHttp)] = std::make_unique<CurlTransport>(http, settings, false);
+  by_kind_[static_cast<std::size_t>(TransportKind::kSmtp)] = std::make_unique<CurlTransport>(http, settings, true);
+}
+
+}  // namespace feedwatch::deliver
