@@ -62,14 +62,16 @@ std::vector<PolledEntry> MakeEntries(int n, int offset) {
   for (int i = 0; i < n; ++i) {
     Entry e;
     e.key = "https://policy-wire.example/story/" + std::to_string(offset + i);
-    e.title = "Commerce Department widens export controls on advanced AI chips, story " + std::to_string(offset + i);
+    e.title = "Commerce Department widens export controls on advanced AI chips, story " +
+              std::to_string(offset + i);
     e.link = e.key;
     e.published = 1764000000 + offset + i;
     e.summary = std::string(600, 'x');
     std::string id = deliver::AlertId(rule.id, feed.url, e.key, "hook");
     PolledEntry p;
     p.key = e.key;
-    p.alerts.push_back(NewAlert{id, "hook", rule.id, BuildAlertPayload(rule, feed, "Policy Wire", e, id, 1764000000)});
+    p.alerts.push_back(NewAlert{id, "hook", rule.id,
+                                BuildAlertPayload(rule, feed, "Policy Wire", e, id, 1764000000)});
     out.push_back(std::move(p));
   }
   return out;
@@ -94,8 +96,10 @@ double OutboxInsertRate(int n, const std::string& dir) {
 double BareInsertRate(int n, const std::string& dir) {
   sqlite3* db = nullptr;
   sqlite3_open((dir + "/bare.db").c_str(), &db);
-  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                   "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT UNIQUE, payload TEXT)", nullptr, nullptr, nullptr);
+  sqlite3_exec(db,
+               "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+               "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT UNIQUE, payload TEXT)",
+               nullptr, nullptr, nullptr);
   std::vector<std::vector<PolledEntry>> polls;
   for (int i = 0; i < n; i += 100) polls.push_back(MakeEntries(std::min(100, n - i), i));
   sqlite3_stmt* st = nullptr;
@@ -106,7 +110,8 @@ double BareInsertRate(int n, const std::string& dir) {
     for (const auto& e : p) {
       sqlite3_reset(st);
       sqlite3_bind_text(st, 1, e.key.data(), static_cast<int>(e.key.size()), SQLITE_STATIC);
-      sqlite3_bind_text(st, 2, e.alerts[0].payload.data(), static_cast<int>(e.alerts[0].payload.size()), SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, e.alerts[0].payload.data(),
+                        static_cast<int>(e.alerts[0].payload.size()), SQLITE_STATIC);
       sqlite3_step(st);
     }
     sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
@@ -143,8 +148,10 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
   {
     auto store = Store::Open(dir);
     for (int i = 0; i < n; i += 100) {
-      if (!(*store)->RecordPoll("https://policy-wire.example/feed.xml", false, MakeEntries(std::min(100, n - i), i),
-                                UnixNowMs()).ok()) {
+      if (!(*store)
+               ->RecordPoll("https://policy-wire.example/feed.xml", false,
+                            MakeEntries(std::min(100, n - i), i), UnixNowMs())
+               .ok()) {
         std::exit(1);
       }
     }
@@ -178,7 +185,8 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
   });
   io.run();
   if (rx.received - before != n || d.counters().delivered != n) {
-    std::cerr << "delivered " << d.counters().delivered << " of " << n << ", received " << rx.received - before << "\n";
+    std::cerr << "delivered " << d.counters().delivered << " of " << n << ", received "
+              << rx.received - before << "\n";
     std::exit(1);
   }
   return n / secs;
@@ -194,7 +202,8 @@ double CurlRate(int n, int connections, const std::string& body, Receiver& rx) {
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t m, void*) { return s * m; });
+    curl_easy_setopt(
+        e, CURLOPT_WRITEFUNCTION, +[](char*, size_t s, size_t m, void*) { return s * m; });
     while (next++ < n) curl_easy_perform(e);
     curl_slist_free_all(h);
     curl_easy_cleanup(e);
@@ -217,23 +226,31 @@ int main(int argc, char** argv) {
   Receiver rx;
   std::string body = MakeEntries(1, 0)[0].alerts[0].payload;
 
-  std::printf("## Delivery (deliver_bench)\n\nMachine: %s. Payload: %zu bytes (one news alert, signed).\n\n",
-              bench::Machine().c_str(), body.size());
+  std::printf(
+      "## Delivery (deliver_bench)\n\nMachine: %s. Payload: %zu bytes (one news alert, "
+      "signed).\n\n",
+      bench::Machine().c_str(), body.size());
   std::printf("| what | feedwatch | reference | ratio |\n|---|---|---|---|\n");
   {
     TempDir a, b;
     double ours = OutboxInsertRate(inserts, a.path);
     double bare = BareInsertRate(inserts, b.path);
-    std::printf("| outbox insert, %d alerts in polls of 100 (seen + outbox rows) | %.0f alerts/s | %.0f rows/s bare SQLite INSERT | %.2f |\n",
-                inserts, ours, bare, ours / bare);
+    std::printf(
+        "| outbox insert, %d alerts in polls of 100 (seen + outbox rows) | %.0f alerts/s | %.0f "
+        "rows/s bare SQLite INSERT | %.2f |\n",
+        inserts, ours, bare, ours / bare);
   }
   for (int c : {1, 16}) {
     TempDir dir;
     double ours = DispatcherRate(sends, c, dir.path, rx);
     double bare = CurlRate(sends, c, body, rx);
-    std::printf("| delivery to a loopback receiver, %d connection%s, %d alerts | %.0f alerts/s | %.0f POST/s bare libcurl | %.2f |\n",
-                c, c == 1 ? "" : "s", sends, ours, bare, ours / bare);
+    std::printf(
+        "| delivery to a loopback receiver, %d connection%s, %d alerts | %.0f alerts/s | %.0f "
+        "POST/s bare libcurl | %.2f |\n",
+        c, c == 1 ? "" : "s", sends, ours, bare, ours / bare);
   }
-  std::printf("\nfeedwatch's delivery includes the outbox query, signing and the result written back to SQLite per message.\n");
+  std::printf(
+      "\nfeedwatch's delivery includes the outbox query, signing and the result written back to "
+      "SQLite per message.\n");
   return 0;
 }

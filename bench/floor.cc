@@ -30,8 +30,10 @@ std::string Slurp(const char* path) {
 // Text of an element: its own text and its descendants' (CDATA included).
 void Text(const pugi::xml_node& n, std::string& out) {
   for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) out += c.value();
-    else if (c.type() == pugi::node_element) Text(c, out);
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata)
+      out += c.value();
+    else if (c.type() == pugi::node_element)
+      Text(c, out);
   }
 }
 
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     for (const auto& f : files) {
       bytes += f.size();
-      for (const char* p = f.data(); (p = static_cast<const char*>(std::memchr(p, '\n', f.data() + f.size() - p)));) {
+      for (const char* p = f.data();
+           (p = static_cast<const char*>(std::memchr(p, '\n', f.data() + f.size() - p)));) {
         ++lines;
         ++p;
       }
@@ -73,8 +76,10 @@ int main(int argc, char** argv) {
   std::vector<const char*> files;
   std::string counts_path;
   for (int i = 2; i < argc; ++i) {
-    if (std::string(argv[i]) == "--counts" && i + 1 < argc) counts_path = argv[++i];
-    else files.push_back(argv[i]);
+    if (std::string(argv[i]) == "--counts" && i + 1 < argc)
+      counts_path = argv[++i];
+    else
+      files.push_back(argv[i]);
   }
   auto t0 = std::chrono::steady_clock::now();
   RE2::Options opt;
@@ -119,8 +124,10 @@ int main(int argc, char** argv) {
       summary.clear();
       for (pugi::xml_node c = it.first_child(); c; c = c.next_sibling()) {
         const char* name = c.name();
-        if (!std::strcmp(name, "title")) Text(c, title);
-        else if (!std::strcmp(name, "description") || !std::strcmp(name, "summary")) Text(c, summary);
+        if (!std::strcmp(name, "title"))
+          Text(c, title);
+        else if (!std::strcmp(name, "description") || !std::strcmp(name, "summary"))
+          Text(c, summary);
       }
       std::vector<bool> matched(patterns.size(), false);
       for (const std::string* field : {&title, &summary}) {
@@ -140,7 +147,7 @@ int main(int argc, char** argv) {
     std::ofstream out(counts_path);
     for (std::size_t r = 0; r < per_rule.size(); ++r) out << "r" << r << " " << per_rule[r] << "\n";
   }
-  std::printf("FLOOR entries=%ld matches=%ld bytes=%zu seconds=%.6f compile_seconds=%.6f\n", entries, matches, bytes, s,
-              compile_s);
+  std::printf("FLOOR entries=%ld matches=%ld bytes=%zu seconds=%.6f compile_seconds=%.6f\n",
+              entries, matches, bytes, s, compile_s);
   return 0;
 }

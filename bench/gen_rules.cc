@@ -21,11 +21,14 @@ int main(int argc, char** argv) {
   std::ofstream toml(argv[2]), pats(argv[3]);
   feedwatch::bench::FeedGenerator gen(7);
   for (int i = 0; i < n; ++i) {
-    std::string term = i < static_cast<int>(gen.topics.size()) ? gen.topics[i]
-                                                               : "Zorvex" + std::to_string(i) + " Dynamics";
+    std::string term = i < static_cast<int>(gen.topics.size())
+                           ? gen.topics[i]
+                           : "Zorvex" + std::to_string(i) + " Dynamics";
     std::string re = "\\b" + term + "\\b";
-    for (std::size_t p = 0; (p = re.find(' ', p)) != std::string::npos; p += 3) re.replace(p, 1, "\\s+");
-    toml << "[[rule]]\nid = \"r" << i << "\"\nfields = [\"title\", \"summary\"]\nany = ['" << re << "']\n\n";
+    for (std::size_t p = 0; (p = re.find(' ', p)) != std::string::npos; p += 3)
+      re.replace(p, 1, "\\s+");
+    toml << "[[rule]]\nid = \"r" << i << "\"\nfields = [\"title\", \"summary\"]\nany = ['" << re
+         << "']\n\n";
     pats << re << "\n";
   }
   return 0;

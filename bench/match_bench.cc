@@ -25,16 +25,21 @@ using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
-const char* kFiller[] = {"the", "government", "said", "on", "Tuesday", "that", "new", "rules", "would", "apply", "to",
-                         "companies", "in", "markets", "analysts", "expect", "further", "measures", "after", "talks",
-                         "with", "officials", "from", "several", "countries", "about", "trade", "and", "technology",
-                         "policy", "reported", "sources", "familiar", "matter", "according", "statement", "week"};
-const char* kTopics[] = {"export", "controls", "chips", "sanctions", "tariffs", "licence", "semiconductor", "model",
-                         "distillation", "smuggling", "investment", "subsidy", "lithography", "cluster", "data"};
+const char* kFiller[] = {
+    "the",        "government", "said",     "on",        "Tuesday",   "that",   "new",
+    "rules",      "would",      "apply",    "to",        "companies", "in",     "markets",
+    "analysts",   "expect",     "further",  "measures",  "after",     "talks",  "with",
+    "officials",  "from",       "several",  "countries", "about",     "trade",  "and",
+    "technology", "policy",     "reported", "sources",   "familiar",  "matter", "according",
+    "statement",  "week"};
+const char* kTopics[] = {"export",     "controls",      "chips",       "sanctions",    "tariffs",
+                         "licence",    "semiconductor", "model",       "distillation", "smuggling",
+                         "investment", "subsidy",       "lithography", "cluster",      "data"};
 
 std::string EntityName(int i) {
   // Distinct, pronounceable, never a filler word: "Zorvex17".
-  static const char* kSyl[] = {"zor", "vex", "tal", "mir", "qua", "dron", "bel", "kas", "nix", "pol"};
+  static const char* kSyl[] = {"zor",  "vex", "tal", "mir", "qua",
+                               "dron", "bel", "kas", "nix", "pol"};
   std::string s = kSyl[i % 10];
   s += kSyl[(i / 10) % 10];
   s[0] = static_cast<char>(std::toupper(s[0]));
@@ -48,16 +53,19 @@ struct Corpus {
 
 Corpus MakeCorpus(int n, int rules, std::mt19937& rng) {
   Corpus c;
-  std::uniform_int_distribution<int> filler(0, std::size(kFiller) - 1), topic(0, std::size(kTopics) - 1),
-      rule(0, rules - 1), pct(0, 99);
+  std::uniform_int_distribution<int> filler(0, std::size(kFiller) - 1),
+      topic(0, std::size(kTopics) - 1), rule(0, rules - 1), pct(0, 99);
   auto words = [&](int count, bool mention) {
     std::string s;
     int at = mention ? std::uniform_int_distribution<int>(0, count - 1)(rng) : -1;
     for (int w = 0; w < count; ++w) {
       if (!s.empty()) s += ' ';
-      if (w == at) s += EntityName(rule(rng));
-      else if (pct(rng) < 12) s += kTopics[topic(rng)];
-      else s += kFiller[filler(rng)];
+      if (w == at)
+        s += EntityName(rule(rng));
+      else if (pct(rng) < 12)
+        s += kTopics[topic(rng)];
+      else
+        s += kFiller[filler(rng)];
     }
     return s;
   };
@@ -85,7 +93,8 @@ std::vector<RuleSpec> MakeRules(int n, std::mt19937& rng) {
       std::string a = kTopics[topic(rng)], b = kTopics[topic(rng)];
       r.all.push_back({"\\b(" + a + "|" + b + ")\\b", "", 1});
     }
-    if (pct(rng) < 20) r.none.push_back({"\\b" + std::string(kTopics[topic(rng)]) + "s? ban\\b", "", 1});
+    if (pct(rng) < 20)
+      r.none.push_back({"\\b" + std::string(kTopics[topic(rng)]) + "s? ban\\b", "", 1});
     rules.push_back(std::move(r));
   }
   return rules;
@@ -118,7 +127,10 @@ struct Naive {
       const R& r = rules[i];
       bool any = r.any.empty();
       for (const auto& re : r.any) {
-        if (Hit(*re, e)) { any = true; break; }
+        if (Hit(*re, e)) {
+          any = true;
+          break;
+        }
       }
       if (!any) continue;
       bool ok = true;
@@ -167,9 +179,12 @@ int main(int argc, char** argv) {
   int n_entries = 5000;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--smoke") smoke = true;
-    else if (a == "--profile-matcher") profile_matcher = true;
-    else if (a == "--entries" && i + 1 < argc) n_entries = std::atoi(argv[++i]);
+    if (a == "--smoke")
+      smoke = true;
+    else if (a == "--profile-matcher")
+      profile_matcher = true;
+    else if (a == "--entries" && i + 1 < argc)
+      n_entries = std::atoi(argv[++i]);
     else if (a == "--sizes" && i + 1 < argc) {
       sizes.clear();
       std::stringstream ss(argv[++i]);
@@ -186,9 +201,11 @@ int main(int argc, char** argv) {
     min_seconds = 0.05;
   }
   std::cout << "## Rule matching (title + summary, " << n_entries << " generated entries)\n\n"
-            << "Machine: " << bench::Machine() << ". Single thread. Ratios are against the bare RE2::Set "
+            << "Machine: " << bench::Machine()
+            << ". Single thread. Ratios are against the bare RE2::Set "
             << "and the naive loop measured in the same run.\n\n"
-            << "| rules | compile s | RSS after compile MiB | feedwatch Matcher entries/s | bare RE2::Set entries/s | "
+            << "| rules | compile s | RSS after compile MiB | feedwatch Matcher entries/s | bare "
+               "RE2::Set entries/s | "
                "naive loop entries/s | Matcher / bare Set | Matcher / naive |\n"
             << "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   int disagreements = 0;
@@ -208,7 +225,8 @@ int main(int argc, char** argv) {
     double rss = bench::RssMiB() - rss0;
     // One untimed pass first: both sides are measured with warm DFA caches.
     for (const Entry& e : corpus.entries) m.Match(e);
-    double ours = Throughput(corpus.entries, min_seconds, [&](const Entry& e) { return m.Match(e).size(); });
+    double ours =
+        Throughput(corpus.entries, min_seconds, [&](const Entry& e) { return m.Match(e).size(); });
     if (profile_matcher) continue;
     // Bare Set: the same patterns, case-folded, one Set, title and summary.
     RE2::Options so;
@@ -233,17 +251,21 @@ int main(int argc, char** argv) {
     });
     Naive naive(rules);
     // The naive loop is slow with many rules: time it on a prefix.
-    std::vector<Entry> sample(corpus.entries.begin(),
-                              corpus.entries.begin() + std::min<std::size_t>(corpus.entries.size(), n >= 10000 ? 300 : 2000));
-    double slow = Throughput(sample, min_seconds, [&](const Entry& e) { return naive.Match(e).size(); });
+    std::vector<Entry> sample(
+        corpus.entries.begin(),
+        corpus.entries.begin() +
+            std::min<std::size_t>(corpus.entries.size(), n >= 10000 ? 300 : 2000));
+    double slow =
+        Throughput(sample, min_seconds, [&](const Entry& e) { return naive.Match(e).size(); });
     for (const Entry& e : sample) {
       if (m.Match(e) != naive.Match(e)) {
-        if (++disagreements <= 5) std::cerr << "disagreement with " << n << " rules on: " << e.title << "\n";
+        if (++disagreements <= 5)
+          std::cerr << "disagreement with " << n << " rules on: " << e.title << "\n";
       }
     }
-    std::cout << "| " << Fmt(n) << " | " << Fmt(compile_s, 2) << " | " << Fmt(rss, 0) << " | " << Fmt(ours) << " | "
-              << Fmt(bare) << " | " << Fmt(slow) << " | " << Fmt(ours / bare, 2) << "x | " << Fmt(ours / slow, 1)
-              << "x |\n";
+    std::cout << "| " << Fmt(n) << " | " << Fmt(compile_s, 2) << " | " << Fmt(rss, 0) << " | "
+              << Fmt(ours) << " | " << Fmt(bare) << " | " << Fmt(slow) << " | "
+              << Fmt(ours / bare, 2) << "x | " << Fmt(ours / slow, 1) << "x |\n";
   }
   std::cout << "\nPeak RSS of the whole run: " << Fmt(bench::PeakRssMiB(), 0) << " MiB.\n";
   if (disagreements) {

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   rusage ru{};
   wait4(pid, &status, 0, &ru);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  double cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+               ru.ru_stime.tv_usec / 1e6;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   std::fprintf(stderr, "MEASURE %.3f %.3f %.1f %d\n", wall, cpu, ru.ru_maxrss / 1024.0, code);
   return code;

@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
   for (const auto& f : corpus) {
     auto p = ParseFeed(f, "", "https://bench.example/feed");
     if (!p.ok() || p->entries.empty()) {
-      std::cerr << "generated feed failed to parse: " << (p.ok() ? "no entries" : p.status().message()) << "\n";
+      std::cerr << "generated feed failed to parse: "
+                << (p.ok() ? "no entries" : p.status().message()) << "\n";
       return 1;
     }
     entries += p->entries.size();
@@ -87,7 +88,9 @@ int main(int argc, char** argv) {
     pugi::xml_document doc;
     doc.load_buffer(f.data(), f.size(), pugi::parse_default, pugi::encoding_utf8);
   });
-  double ours = run([](const std::string& f) { ParseFeed(f, "", "https://bench.example/feed").status().IgnoreError(); });
+  double ours = run([](const std::string& f) {
+    ParseFeed(f, "", "https://bench.example/feed").status().IgnoreError();
+  });
   // The text fields HtmlToText sees in a parse (titles, summaries, contents:
   // in this corpus each is one text or CDATA node), and a minimal extraction
   // of them: the DOM plus a copy of each field's raw text.
@@ -115,20 +118,25 @@ int main(int argc, char** argv) {
             << "| parser | MB/s | entries/s | ratio to bare pugixml |\n|---|---:|---:|---:|\n";
   auto row = [&](const char* name, double secs) {
     char buf[256];
-    std::snprintf(buf, sizeof buf, "| %s | %.0f | %.0f | %.2fx |\n", name, mb / secs, entries / secs, bare / secs);
+    std::snprintf(buf, sizeof buf, "| %s | %.0f | %.0f | %.2fx |\n", name, mb / secs,
+                  entries / secs, bare / secs);
     std::cout << buf;
   };
   row("bare pugixml load_buffer (DOM only)", bare);
-  row("pugixml + raw text of each title, summary and content copied out (no HTML to text)", extract);
+  row("pugixml + raw text of each title, summary and content copied out (no HTML to text)",
+      extract);
   row("feedwatch ParseFeed (DOM + entries + HTML to text + dates)", ours);
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "\nHtmlToText alone over those fields' raw text (%.0f MiB, %zu fields, no XML): %.1f ms per pass over "
-                "the corpus, against %.1f ms for bare pugixml. The two passes a parse cannot skip, the DOM and the "
-                "HTML-to-text conversion, take %.1f ms together: %.2fx bare pugixml is the ceiling for ParseFeed, "
+                "\nHtmlToText alone over those fields' raw text (%.0f MiB, %zu fields, no XML): "
+                "%.1f ms per pass over "
+                "the corpus, against %.1f ms for bare pugixml. The two passes a parse cannot skip, "
+                "the DOM and the "
+                "HTML-to-text conversion, take %.1f ms together: %.2fx bare pugixml is the ceiling "
+                "for ParseFeed, "
                 "before any entry is built; ParseFeed takes %.1f ms.\n",
-                static_cast<double>(field_bytes) / (1 << 20), fields.size(), html * 1000, bare * 1000,
-                (bare + html) * 1000, bare / (bare + html), ours * 1000);
+                static_cast<double>(field_bytes) / (1 << 20), fields.size(), html * 1000,
+                bare * 1000, (bare + html) * 1000, bare / (bare + html), ours * 1000);
   std::cout << buf;
   return 0;
 }

@@ -14,31 +14,38 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("feedwatch ") + feedwatch::kVersion);
   app.require_subcommand(1);
   std::string log_level = "info", log_format = "text";
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app.add_option("--log-format", log_format,
-                 "text (journald-aware: syslog priority prefixes, no timestamps under systemd) or json")
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  app.add_option(
+         "--log-format", log_format,
+         "text (journald-aware: syslog priority prefixes, no timestamps under systemd) or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
   std::string default_config = "/etc/feedwatch/feedwatch.toml";
   feedwatch::RunCommand run;
   run.config_path = default_config;
-  auto* run_cmd = app.add_subcommand("run", "run the daemon in the foreground until SIGINT/SIGTERM");
+  auto* run_cmd =
+      app.add_subcommand("run", "run the daemon in the foreground until SIGINT/SIGTERM");
   run_cmd->add_option("-c,--config", run.config_path, "config file")->capture_default_str();
-  run_cmd->add_flag("--once", run.once, "poll every feed once, deliver what is due, print a summary and exit");
+  run_cmd->add_flag("--once", run.once,
+                    "poll every feed once, deliver what is due, print a summary and exit");
 
   std::string check_config = default_config;
-  auto* check_cmd = app.add_subcommand("check", "validate the config and its rule files; non-zero on errors");
+  auto* check_cmd =
+      app.add_subcommand("check", "validate the config and its rule files; non-zero on errors");
   check_cmd->add_option("-c,--config", check_config, "config file")->capture_default_str();
 
   feedwatch::ScanCommand scan;
-  auto* scan_cmd = app.add_subcommand("scan", "match saved feed files offline; one JSON line per match");
+  auto* scan_cmd =
+      app.add_subcommand("scan", "match saved feed files offline; one JSON line per match");
   // One value per --rules, so that `scan --rules rules/ a.xml b.xml` reads the feeds as inputs.
   scan_cmd->add_option("-r,--rules", scan.rule_paths, "rule file, directory or glob (repeatable)")
       ->allow_extra_args(false);
   scan_cmd->add_option("-c,--config", scan.config_path, "take the rule files from this config");
   scan_cmd->add_option("inputs", scan.inputs, "feed files or directories")->required();
-  scan_cmd->add_flag("--explain", scan.explain, "add the conditions that held and the matched spans");
+  scan_cmd->add_flag("--explain", scan.explain,
+                     "add the conditions that held and the matched spans");
   scan_cmd->add_option("-j,--jobs", scan.jobs, "threads (default: one per core)");
 
   feedwatch::ParseCommand parse;
@@ -46,37 +53,48 @@ int main(int argc, char** argv) {
   auto* parse_cmd = app.add_subcommand("parse", "print a feed file as the parser reads it (JSON)");
   parse_cmd->add_option("input", parse.input, "feed file, or - for standard input")->required();
   parse_cmd->add_option("--url", parse.url, "the feed's URL: base for relative links");
-  parse_cmd->add_option("--content-type", parse.content_type, "as the server sent it, e.g. \"text/xml; charset=koi8-r\"");
-  parse_cmd->add_option("--format", parse_format, "output format")->check(CLI::IsMember({"json"}))->capture_default_str();
+  parse_cmd->add_option("--content-type", parse.content_type,
+                        "as the server sent it, e.g. \"text/xml; charset=koi8-r\"");
+  parse_cmd->add_option("--format", parse_format, "output format")
+      ->check(CLI::IsMember({"json"}))
+      ->capture_default_str();
 
   feedwatch::FetchCommand fetch;
-  auto* fetch_cmd = app.add_subcommand("fetch", "fetch one URL with the daemon's HTTP policy and report");
+  auto* fetch_cmd =
+      app.add_subcommand("fetch", "fetch one URL with the daemon's HTTP policy and report");
   fetch_cmd->add_option("url", fetch.url, "feed URL")->required();
   fetch_cmd->add_option("-c,--config", fetch.config_path, "take the HTTP policy from this config");
-  fetch_cmd->add_flag("--allow-private", fetch.allow_private, "allow loopback/private addresses for this fetch");
+  fetch_cmd->add_flag("--allow-private", fetch.allow_private,
+                      "allow loopback/private addresses for this fetch");
 
   std::string status_config = default_config;
-  auto* status_cmd = app.add_subcommand("status", "list feeds with their last result and next due time");
+  auto* status_cmd =
+      app.add_subcommand("status", "list feeds with their last result and next due time");
   status_cmd->add_option("-c,--config", status_config, "config file")->capture_default_str();
 
   std::string reload_config = default_config;
-  auto* reload_cmd = app.add_subcommand("reload", "ask the running daemon to reload its config and rules "
-                                                  "(through [admin] listen; or: systemctl reload feedwatch)");
+  auto* reload_cmd = app.add_subcommand("reload",
+                                        "ask the running daemon to reload its config and rules "
+                                        "(through [admin] listen; or: systemctl reload feedwatch)");
   reload_cmd->add_option("-c,--config", reload_config, "config file")->capture_default_str();
 
   feedwatch::OutboxCommand outbox;
   outbox.config_path = default_config;
-  auto* outbox_cmd = app.add_subcommand("outbox", "inspect and replay queued, delivered and dead alerts");
+  auto* outbox_cmd =
+      app.add_subcommand("outbox", "inspect and replay queued, delivered and dead alerts");
   outbox_cmd->require_subcommand(1);
   outbox_cmd->add_option("-c,--config", outbox.config_path, "config file")->capture_default_str();
   auto* outbox_list = outbox_cmd->add_subcommand("list", "newest alerts first");
-  outbox_list->add_option("--state", outbox.state, "only this state")->check(CLI::IsMember({"pending", "delivered", "dead"}));
+  outbox_list->add_option("--state", outbox.state, "only this state")
+      ->check(CLI::IsMember({"pending", "delivered", "dead"}));
   outbox_list->add_option("-n,--limit", outbox.limit, "at most this many")->capture_default_str();
   outbox_list->add_flag("--json", outbox.json, "one JSON object per line");
-  auto* outbox_retry = outbox_cmd->add_subcommand("retry", "send a delivered or dead alert again, now");
+  auto* outbox_retry =
+      outbox_cmd->add_subcommand("retry", "send a delivered or dead alert again, now");
   outbox_retry->add_option("id", outbox.ref, "alert id (fw_…) or row id");
   outbox_retry->add_flag("--dead", outbox.dead, "every dead alert");
-  auto* outbox_drop = outbox_cmd->add_subcommand("drop", "delete an alert from the outbox (it is not sent)");
+  auto* outbox_drop =
+      outbox_cmd->add_subcommand("drop", "delete an alert from the outbox (it is not sent)");
   outbox_drop->add_option("id", outbox.ref, "alert id (fw_…) or row id")->required();
 
   std::vector<std::string> test_rules;
@@ -86,22 +104,33 @@ int main(int argc, char** argv) {
   test_cmd->add_option("-c,--config", test_config, "take the rule files from this config");
 
   feedwatch::EvalCommand eval;
-  auto* eval_cmd = app.add_subcommand("eval", "measure rule packs on labelled examples (TSV): precision, recall, "
-                                              "misses and false alarms");
-  eval_cmd->add_option("labels", eval.labels, "TSV file with a header row; columns label and title required")
+  auto* eval_cmd =
+      app.add_subcommand("eval",
+                         "measure rule packs on labelled examples (TSV): precision, recall, "
+                         "misses and false alarms");
+  eval_cmd
+      ->add_option("labels", eval.labels,
+                   "TSV file with a header row; columns label and title required")
       ->required();
   eval_cmd->add_option("-r,--rules", eval.rule_paths, "rule file, directory or glob (repeatable)")
       ->allow_extra_args(false);
   eval_cmd->add_option("-c,--config", eval.config_path, "take the rule files from this config");
-  eval_cmd->add_option("--topic", eval.topics, "LABEL=PACK: score topic LABEL with the pack PACK (file stem); "
-                                               "default: the pack named like the label")
+  eval_cmd
+      ->add_option("--topic", eval.topics,
+                   "LABEL=PACK: score topic LABEL with the pack PACK (file stem); "
+                   "default: the pack named like the label")
       ->allow_extra_args(false);
-  eval_cmd->add_option("--fields", eval.fields, "title (titles alone) or all (title, summary, content, link)")
+  eval_cmd
+      ->add_option("--fields", eval.fields,
+                   "title (titles alone) or all (title, summary, content, link)")
       ->check(CLI::IsMember({"title", "all"}))
       ->capture_default_str();
-  eval_cmd->add_option("--min-precision", eval.min_precision, "exit 1 when a topic's precision is below this")
+  eval_cmd
+      ->add_option("--min-precision", eval.min_precision,
+                   "exit 1 when a topic's precision is below this")
       ->check(CLI::Range(0.0, 1.0));
-  eval_cmd->add_option("--min-recall", eval.min_recall, "exit 1 when a topic's recall is below this")
+  eval_cmd
+      ->add_option("--min-recall", eval.min_recall, "exit 1 when a topic's recall is below this")
       ->check(CLI::Range(0.0, 1.0));
   eval_cmd->add_option("--format", eval.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))

@@ -13,9 +13,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static const char* kContentTypes[] = {"", "application/rss+xml", "text/xml; charset=windows-1252",
-                                        "text/xml; charset=koi8-r", "application/feed+json; charset=utf-8",
-                                        "text/html; charset=shift_jis", "text/xml; charset=utf-16"};
+  static const char* kContentTypes[] = {"",
+                                        "application/rss+xml",
+                                        "text/xml; charset=windows-1252",
+                                        "text/xml; charset=koi8-r",
+                                        "application/feed+json; charset=utf-8",
+                                        "text/html; charset=shift_jis",
+                                        "text/xml; charset=utf-16"};
   // The first byte picks the content type; the rest is the body.
   const char* ct = kContentTypes[data[0] % (sizeof kContentTypes / sizeof kContentTypes[0])];
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -55,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // must stay the full parse's, and every other entry must be read whole.
   if (feed.ok()) {
     std::vector<std::uint64_t> known;
-    for (std::size_t i = 0; i < feed->entries.size(); i += 2) known.push_back(feedwatch::KeyHash(feed->entries[i].key));
+    for (std::size_t i = 0; i < feed->entries.size(); i += 2)
+      known.push_back(feedwatch::KeyHash(feed->entries[i].key));
     std::sort(known.begin(), known.end());
     feedwatch::ParseOptions kopt;
     kopt.max_entries = opt.max_entries;
@@ -67,8 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const feedwatch::Entry& f = feed->entries[i];
       if (a.key != f.key) __builtin_trap();
       if (std::binary_search(known.begin(), known.end(), feedwatch::KeyHash(f.key))) continue;
-      if (a.title != f.title || a.summary != f.summary || a.content != f.content || a.published != f.published ||
-          a.authors != f.authors || a.enclosures.size() != f.enclosures.size()) {
+      if (a.title != f.title || a.summary != f.summary || a.content != f.content ||
+          a.published != f.published || a.authors != f.authors ||
+          a.enclosures.size() != f.enclosures.size()) {
         __builtin_trap();
       }
     }

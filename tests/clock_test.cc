@@ -22,9 +22,12 @@ using testing::LogCapture;
 using testing::TempDir;
 
 std::string Config(const std::string& feed, const std::string& hook, const std::string& timing) {
-  return "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\njitter = \"0s\"\nallow_networks = [\"127.0.0.1/32\"]\n" +
-         timing + "\n[[feed]]\nname = \"wire\"\nurl = \"" + feed + "\"\nprime = false\n[[sink]]\nname = \"hook\"\n"
-         "type = \"webhook\"\nurl = \"" + hook + "\"\n";
+  return "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\njitter = "
+         "\"0s\"\nallow_networks = [\"127.0.0.1/32\"]\n" +
+         timing + "\n[[feed]]\nname = \"wire\"\nurl = \"" + feed +
+         "\"\nprime = false\n[[sink]]\nname = \"hook\"\n"
+         "type = \"webhook\"\nurl = \"" +
+         hook + "\"\n";
 }
 
 const char* kRss =
@@ -38,7 +41,8 @@ TEST(Clock, BackwardJumpDoesNotStallPollsOrRetries) {
   dir.Write("rules.toml", "[[rule]]\nid = \"c\"\nany = ['export controls']\n");
   // Stored: the next poll an hour away, the alert's retry up to an hour away.
   testing::RunOnce(testing::LoadConfigText(
-      dir, Config(server.Url("/w.xml"), server.Url("/hook"), "interval = \"1h\"\nretry_base = \"1h\"\nretry_max = \"1h\"")));
+      dir, Config(server.Url("/w.xml"), server.Url("/hook"),
+                  "interval = \"1h\"\nretry_base = \"1h\"\nretry_max = \"1h\"")));
   ASSERT_EQ(server.Hooks().size(), 1u);
   std::size_t polls = server.FeedRequests("/w.xml");
 
@@ -46,12 +50,17 @@ TEST(Clock, BackwardJumpDoesNotStallPollsOrRetries) {
   SkewedClock year_ago(-hours(24 * 365));
   server.SetHookStatus(200);
   LogCapture log;
-  testing::RunningDaemon d(testing::LoadConfigText(
-      dir, Config(server.Url("/w.xml"), server.Url("/hook"),
-                  "interval = \"1s\"\nmax_interval = \"2s\"\nretry_base = \"1h\"\nretry_max = \"1h\"")),
+  testing::RunningDaemon d(
+      testing::LoadConfigText(
+          dir,
+          Config(
+              server.Url("/w.xml"), server.Url("/hook"),
+              "interval = \"1s\"\nmax_interval = \"2s\"\nretry_base = \"1h\"\nretry_max = \"1h\"")),
       &year_ago);
-  EXPECT_GE(server.WaitForHooks(2, seconds(20)), 2u) << "the pending alert waited for its year-away retry";
-  for (int i = 0; i < 100 && server.FeedRequests("/w.xml") == polls; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(server.WaitForHooks(2, seconds(20)), 2u)
+      << "the pending alert waited for its year-away retry";
+  for (int i = 0; i < 100 && server.FeedRequests("/w.xml") == polls; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_GT(server.FeedRequests("/w.xml"), polls) << "the feed waited for its year-away poll";
   d.Stop();
   EXPECT_NE(log.text().find("did the clock go back?"), std::string::npos) << log.text();

@@ -75,7 +75,9 @@ url = "https://b.example/"
   const std::string& msg = cfg.status().message();
   EXPECT_NE(msg.find(path + ":3: 'interval'"), std::string::npos) << msg;
   EXPECT_NE(msg.find(path + ":4: unknown key 'colour'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(path + ":7: feed url \"file:///etc/passwd\" must start with http"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":7: feed url \"file:///etc/passwd\" must start with http"),
+            std::string::npos)
+      << msg;
   EXPECT_NE(msg.find(path + ":13: duplicate feed name 'dup'"), std::string::npos) << msg;
 }
 
@@ -185,10 +187,19 @@ template = """
   ASSERT_FALSE(cfg.ok());
   const std::string& msg = cfg.status().message();
   EXPECT_NE(msg.find(path + ":5: sink 'pager': type must be one of"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(path + ":7: sink 'telegram': a telegram sink needs 'chat_id'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(path + ":15: sink 'email': 'not an address' is not a bare address"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(path + ":20: sink 'slack': rate_limit must look like"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(path + ":25: sink 'discord': template: template line 2: '{{entry.title}' is not closed"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":7: sink 'telegram': a telegram sink needs 'chat_id'"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find(path + ":15: sink 'email': 'not an address' is not a bare address"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find(path + ":20: sink 'slack': rate_limit must look like"), std::string::npos)
+      << msg;
+  EXPECT_NE(
+      msg.find(path +
+               ":25: sink 'discord': template: template line 2: '{{entry.title}' is not closed"),
+      std::string::npos)
+      << msg;
 }
 
 TEST(Config, MissingRuleFileIsAnError) {
@@ -196,16 +207,19 @@ TEST(Config, MissingRuleFileIsAnError) {
   std::string path = dir.Write("c.toml", "[daemon]\nrules = [\"nope.toml\"]\n");
   auto cfg = LoadConfig(path);
   ASSERT_FALSE(cfg.ok());
-  EXPECT_NE(cfg.status().message().find("nope.toml does not exist"), std::string::npos) << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("nope.toml does not exist"), std::string::npos)
+      << cfg.status().message();
 }
 
 TEST(LoadAll, RuleNamingAnUnknownSinkIsAnError) {
   TempDir dir;
-  std::string rules = dir.Write("r.toml", "[[rule]]\nid = \"a\"\nsinks = [\"slack\"]\nany = ['x']\n");
+  std::string rules =
+      dir.Write("r.toml", "[[rule]]\nid = \"a\"\nsinks = [\"slack\"]\nany = ['x']\n");
   std::string path = dir.Write("c.toml", "[daemon]\nrules = [\"r.toml\"]\n");
   auto loaded = LoadAll(path);
   ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().message().find(rules + ":1: rule 'a': unknown sink 'slack'"), std::string::npos)
+  EXPECT_NE(loaded.status().message().find(rules + ":1: rule 'a': unknown sink 'slack'"),
+            std::string::npos)
       << loaded.status().message();
 }
 

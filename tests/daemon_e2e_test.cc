@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "daemon_util.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/deliver.h"
-#include "daemon_util.h"
 #include "fixture_server.h"
 #include "test_util.h"
 
@@ -37,7 +37,8 @@ std::string Item(const std::string& guid, const std::string& title, const std::s
 }
 
 std::string Rss(const std::vector<std::string>& items) {
-  std::string s = R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
+  std::string s =
+      R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
   for (const auto& i : items) s += i;
   return s + "</channel></rss>";
 }
@@ -48,24 +49,32 @@ struct FeedDecl {
 };
 
 // Writes a config + rule pack into `dir` and loads it.
-LoadedConfig MakeConfig(const TempDir& dir, const std::vector<FeedDecl>& feeds, const std::string& hook_url,
-                        const std::string& extra_daemon = "") {
+LoadedConfig MakeConfig(const TempDir& dir, const std::vector<FeedDecl>& feeds,
+                        const std::string& hook_url, const std::string& extra_daemon = "") {
   dir.Write("rules.toml", kRules);
-  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1s\"\njitter = \"0s\"\n"
-                    "fetch_timeout = \"5s\"\nallow_private_addresses = true\n" + extra_daemon + "\n";
+  std::string cfg =
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1s\"\njitter = "
+      "\"0s\"\n"
+      "fetch_timeout = \"5s\"\nallow_private_addresses = true\n" +
+      extra_daemon + "\n";
   for (const auto& f : feeds) {
-    cfg += "[[feed]]\nname = \"" + f.name + "\"\nurl = \"" + f.url + "\"\nprime = " + (f.prime ? "true" : "false") + "\n";
+    cfg += "[[feed]]\nname = \"" + f.name + "\"\nurl = \"" + f.url +
+           "\"\nprime = " + (f.prime ? "true" : "false") + "\n";
   }
-  cfg += "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + hook_url + "\"\nsecret = \"" + kSecret +
-         "\"\ntimeout = \"2s\"\n";
+  cfg += "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + hook_url + "\"\nsecret = \"" +
+         kSecret + "\"\ntimeout = \"2s\"\n";
   return testing::LoadConfigText(dir, cfg);
 }
 
 TEST(DaemonEndToEnd, NewMatchingEntryAlertsExactlyOnceAcrossRestarts) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/wire.xml", Rss({Item("old-1", "Export controls on chips, last year", "https://wire.example/old")}));
-  auto cfg = [&] { return MakeConfig(dir, {{"wire", server.Url("/wire.xml")}}, server.Url("/hook/a")); };
+  server.SetFeed(
+      "/wire.xml",
+      Rss({Item("old-1", "Export controls on chips, last year", "https://wire.example/old")}));
+  auto cfg = [&] {
+    return MakeConfig(dir, {{"wire", server.Url("/wire.xml")}}, server.Url("/hook/a"));
+  };
 
   // First sight: the feed is primed; what it already shows never alerts.
   DaemonStats s1 = RunOnce(cfg());
@@ -74,9 +83,11 @@ TEST(DaemonEndToEnd, NewMatchingEntryAlertsExactlyOnceAcrossRestarts) {
   EXPECT_TRUE(server.Hooks().empty());
 
   // A new matching entry and a new non-matching one appear.
-  server.SetFeed("/wire.xml", Rss({Item("new-1", "US widens export controls on AI chips", "https://wire.example/1"),
-                                   Item("new-2", "Council approves bike lanes", "https://wire.example/2"),
-                                   Item("old-1", "Export controls on chips, last year", "https://wire.example/old")}));
+  server.SetFeed(
+      "/wire.xml",
+      Rss({Item("new-1", "US widens export controls on AI chips", "https://wire.example/1"),
+           Item("new-2", "Council approves bike lanes", "https://wire.example/2"),
+           Item("old-1", "Export controls on chips, last year", "https://wire.example/old")}));
   DaemonStats s2 = RunOnce(cfg());
   EXPECT_EQ(s2.new_entries, 2);
   EXPECT_EQ(s2.alerts_delivered, 1);
@@ -95,7 +106,8 @@ TEST(DaemonEndToEnd, NewMatchingEntryAlertsExactlyOnceAcrossRestarts) {
   EXPECT_EQ(hooks[0].Header("content-type"), "application/json");
   // The signature covers exactly the bytes received.
   std::int64_t ts = std::stoll(hooks[0].Header("webhook-timestamp"));
-  EXPECT_EQ(hooks[0].Header("webhook-signature"), SignWebhook({kSecret}, hooks[0].Header("webhook-id"), ts, hooks[0].body));
+  EXPECT_EQ(hooks[0].Header("webhook-signature"),
+            SignWebhook({kSecret}, hooks[0].Header("webhook-id"), ts, hooks[0].body));
 
   // A restart on the same state file re-sends nothing.
   DaemonStats s3 = RunOnce(cfg());
@@ -107,7 +119,8 @@ TEST(DaemonEndToEnd, NewMatchingEntryAlertsExactlyOnceAcrossRestarts) {
 TEST(DaemonEndToEnd, UnreachableWebhookKeepsAlertsQueuedUntilItReturns) {
   TempDir dir;
   FixtureServer feeds;
-  feeds.SetFeed("/wire.xml", Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
+  feeds.SetFeed("/wire.xml",
+                Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
   int dead_port;
   {
     FixtureServer probe;  // a port that was free a moment ago, now with nobody listening
@@ -120,19 +133,22 @@ TEST(DaemonEndToEnd, UnreachableWebhookKeepsAlertsQueuedUntilItReturns) {
   EXPECT_EQ(down.alerts_pending, 1);
 
   FixtureServer receiver(dead_port);
-  if (!receiver.listening()) GTEST_SKIP() << "port " << dead_port << " was taken by another process";
+  if (!receiver.listening())
+    GTEST_SKIP() << "port " << dead_port << " was taken by another process";
   DaemonStats up = RunOnce(MakeConfig(dir, {{"wire", feeds.Url("/wire.xml"), false}}, hook_url));
   EXPECT_EQ(up.alerts_queued, 0);
   EXPECT_EQ(up.alerts_delivered, 1);
   EXPECT_EQ(up.alerts_pending, 0);
   ASSERT_EQ(receiver.Hooks().size(), 1u);
-  EXPECT_EQ(nlohmann::json::parse(receiver.Hooks()[0].body)["entry"]["title"], "New export controls on chips");
+  EXPECT_EQ(nlohmann::json::parse(receiver.Hooks()[0].body)["entry"]["title"],
+            "New export controls on chips");
 }
 
 TEST(DaemonEndToEnd, RunningDaemonRetriesAFailingReceiverWithTheSameId) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/wire.xml", Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
+  server.SetFeed("/wire.xml",
+                 Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
   server.SetHookStatus(503);
   Daemon daemon(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/r"),
                            "retry_base = \"100ms\"\nretry_max = \"200ms\"\n"));
@@ -165,7 +181,8 @@ TEST(DaemonEndToEnd, BrokenFeedsAreLoggedAndDoNotStopTheOthers) {
   FixtureServer server;
   server.SetFeed("/error.xml", "oops", 500, "text/plain");
   server.SetFeed("/garbage.xml", "<rss><channel><title>cut off</title></chan", 200);
-  server.SetFeed("/good.xml", Rss({Item("g1", "Export controls on chips tighten", "https://wire.example/1")}));
+  server.SetFeed("/good.xml",
+                 Rss({Item("g1", "Export controls on chips tighten", "https://wire.example/1")}));
   LogCapture log;
   DaemonStats s = RunOnce(MakeConfig(dir,
                                      {{"error", server.Url("/error.xml"), false},
@@ -179,13 +196,15 @@ TEST(DaemonEndToEnd, BrokenFeedsAreLoggedAndDoNotStopTheOthers) {
   std::string text = log.text();
   EXPECT_NE(text.find(server.Url("/error.xml") + "): HTTP 500"), std::string::npos) << text;
   // The URL once, then the reason.
-  EXPECT_NE(text.find(server.Url("/garbage.xml") + "): not well-formed XML"), std::string::npos) << text;
+  EXPECT_NE(text.find(server.Url("/garbage.xml") + "): not well-formed XML"), std::string::npos)
+      << text;
 }
 
 TEST(DaemonEndToEnd, EntriesSeenInTheLastPollAreNotMatchedAgain) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/wire.xml", Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
+  server.SetFeed("/wire.xml",
+                 Rss({Item("g1", "New export controls on chips", "https://wire.example/1")}));
   Daemon daemon(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
   std::thread runner([&] {
     RunOptions opt;
@@ -199,8 +218,9 @@ TEST(DaemonEndToEnd, EntriesSeenInTheLastPollAreNotMatchedAgain) {
   };
   wait_polls(3);
   // A new matching entry appears beside the old one.
-  server.SetFeed("/wire.xml", Rss({Item("g2", "Export controls on chips widened", "https://wire.example/2"),
-                                   Item("g1", "New export controls on chips", "https://wire.example/1")}));
+  server.SetFeed("/wire.xml",
+                 Rss({Item("g2", "Export controls on chips widened", "https://wire.example/2"),
+                      Item("g1", "New export controls on chips", "https://wire.example/1")}));
   EXPECT_GE(server.WaitForHooks(2, std::chrono::seconds(20)), 2u);
   wait_polls(server.FeedRequests("/wire.xml") + 2);
   daemon.Stop();
@@ -217,17 +237,21 @@ TEST(DaemonEndToEnd, EntriesSeenInTheLastPollAreNotMatchedAgain) {
 TEST(DaemonEndToEnd, AfterARestartOnlyTheNewEntryIsMatched) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/wire.xml", Rss({Item("g1", "New export controls on chips", "https://wire.example/1"),
-                                   Item("g2", "Chip export controls, part two", "https://wire.example/2"),
-                                   Item("g3", "Unrelated news", "https://wire.example/3")}));
-  auto first = RunOnce(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
+  server.SetFeed("/wire.xml",
+                 Rss({Item("g1", "New export controls on chips", "https://wire.example/1"),
+                      Item("g2", "Chip export controls, part two", "https://wire.example/2"),
+                      Item("g3", "Unrelated news", "https://wire.example/3")}));
+  auto first =
+      RunOnce(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
   EXPECT_EQ(first.matched_entries, 3);
   EXPECT_EQ(server.Hooks().size(), 2u);
-  server.SetFeed("/wire.xml", Rss({Item("g4", "Export controls on chips widened", "https://wire.example/4"),
-                                   Item("g1", "New export controls on chips", "https://wire.example/1"),
-                                   Item("g2", "Chip export controls, part two", "https://wire.example/2"),
-                                   Item("g3", "Unrelated news", "https://wire.example/3")}));
-  auto second = RunOnce(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
+  server.SetFeed("/wire.xml",
+                 Rss({Item("g4", "Export controls on chips widened", "https://wire.example/4"),
+                      Item("g1", "New export controls on chips", "https://wire.example/1"),
+                      Item("g2", "Chip export controls, part two", "https://wire.example/2"),
+                      Item("g3", "Unrelated news", "https://wire.example/3")}));
+  auto second =
+      RunOnce(MakeConfig(dir, {{"wire", server.Url("/wire.xml"), false}}, server.Url("/hook/k")));
   EXPECT_EQ(second.new_entries, 1);
   EXPECT_EQ(second.matched_entries, 1);
   EXPECT_EQ(server.Hooks().size(), 3u);

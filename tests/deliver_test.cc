@@ -13,18 +13,25 @@ constexpr const char* kSecretV1 = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr const char* kSecretV4 = "whsec_ZmVlZHdhdGNoLXRlc3Qtc2VjcmV0LTMyLWJ5dGVzISE=";
 
 TEST(SignWebhook, StandardWebhooksVectors) {
-  EXPECT_EQ(SignWebhook({kSecretV1}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})"),
+  EXPECT_EQ(SignWebhook({kSecretV1}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                        R"({"test": 2432232314})"),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-  EXPECT_EQ(SignWebhook({kSecretV1}, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", 1674087231,
-                        R"({"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485"}})"),
-            "v1,ARw42xaAApl/nxRo+iPGYwSaMQaOwMo2eyH5JBRA+bQ=");
+  EXPECT_EQ(
+      SignWebhook(
+          {kSecretV1}, "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", 1674087231,
+          R"({"type":"contact.created","timestamp":"2022-11-03T20:26:10.344522Z","data":{"id":"1f81eb52-5198-4599-803e-771906343485"}})"),
+      "v1,ARw42xaAApl/nxRo+iPGYwSaMQaOwMo2eyH5JBRA+bQ=");
   EXPECT_EQ(SignWebhook({kSecretV1}, "fw_01J0000000000000000000000", 1700000000,
-                        "{\"title\":\"Exportkontrollen f\xc3\xbcr KI-Chips \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac\"}"),
+                        "{\"title\":\"Exportkontrollen f\xc3\xbcr KI-Chips \xe2\x80\x94 "
+                        "\xe6\x97\xa5\xe6\x9c\xac\"}"),
             "v1,44VhTv8Viytu4aMLpwKkXMOVh/ON0F9crRr8NuLjdx0=");
-  EXPECT_EQ(SignWebhook({kSecretV4}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})"),
+  EXPECT_EQ(SignWebhook({kSecretV4}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                        R"({"test": 2432232314})"),
             "v1,/5c5h4Dk8X8ZWjy77R586YY6E1YQYBkvolW+gFzrMGM=");
-  EXPECT_EQ(SignWebhook({kSecretV1, kSecretV4}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, R"({"test": 2432232314})"),
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v1,/5c5h4Dk8X8ZWjy77R586YY6E1YQYBkvolW+gFzrMGM=");
+  EXPECT_EQ(SignWebhook({kSecretV1, kSecretV4}, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                        R"({"test": 2432232314})"),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= "
+            "v1,/5c5h4Dk8X8ZWjy77R586YY6E1YQYBkvolW+gFzrMGM=");
 }
 
 TEST(DecodeWebhookSecret, PrefixPaddingAndErrors) {

@@ -1,7 +1,7 @@
 // Delivery end to end: the real daemon, feeds and receivers on 127.0.0.1 (an
 // HTTP receiver the test scripts, an SMTP server), a real SQLite outbox.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <signal.h>
@@ -44,11 +44,12 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 std::string Rss(int n, const std::string& extra_title = "") {
-  std::string s = R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
+  std::string s =
+      R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
   for (int i = 0; i < n; ++i) {
-    s += "<item><guid>g" + std::to_string(i) + "</guid><title>Export controls on chips, part " + std::to_string(i) +
-         extra_title + "</title><link>https://wire.example/" + std::to_string(i) +
-         "</link><pubDate>Thu, 26 Nov 2026 14:05:00 GMT</pubDate></item>";
+    s += "<item><guid>g" + std::to_string(i) + "</guid><title>Export controls on chips, part " +
+         std::to_string(i) + extra_title + "</title><link>https://wire.example/" +
+         std::to_string(i) + "</link><pubDate>Thu, 26 Nov 2026 14:05:00 GMT</pubDate></item>";
   }
   return s + "</channel></rss>";
 }
@@ -57,17 +58,21 @@ std::string Rss(int n, const std::string& extra_title = "") {
 // given [[sink]] blocks.
 LoadedConfig Config(const TempDir& dir, const std::string& feed_url, const std::string& sinks,
                     const std::string& extra_daemon = "") {
-  dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\ntitle = \"Chip export controls\"\nseverity = \"high\"\n"
-                          "any = ['\\bexport controls\\b']\n");
-  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1h\"\njitter = \"0s\"\n"
-                    "allow_private_addresses = true\nretry_base = \"100ms\"\nretry_max = \"200ms\"\n" +
-                    extra_daemon + "\n[[feed]]\nname = \"wire\"\nurl = \"" + feed_url + "\"\nprime = false\n" + sinks;
+  dir.Write("rules.toml",
+            "[[rule]]\nid = \"chips\"\ntitle = \"Chip export controls\"\nseverity = \"high\"\n"
+            "any = ['\\bexport controls\\b']\n");
+  std::string cfg =
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1h\"\njitter = "
+      "\"0s\"\n"
+      "allow_private_addresses = true\nretry_base = \"100ms\"\nretry_max = \"200ms\"\n" +
+      extra_daemon + "\n[[feed]]\nname = \"wire\"\nurl = \"" + feed_url + "\"\nprime = false\n" +
+      sinks;
   return testing::LoadConfigText(dir, cfg);
 }
 
 std::string WebhookSink(const std::string& url, const std::string& extra = "") {
-  return "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + url + "\"\nsecret = \"" + kSecret +
-         "\"\ntimeout = \"2s\"\n" + extra + "\n";
+  return "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + url + "\"\nsecret = \"" +
+         kSecret + "\"\ntimeout = \"2s\"\n" + extra + "\n";
 }
 
 std::string Title(const ReceivedRequest& r) {
@@ -80,13 +85,14 @@ bool SignatureValid(const ReceivedRequest& r) {
   std::string key_b64 = std::string(kSecret).substr(6);
   std::string key(key_b64.size(), '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
-                          reinterpret_cast<const unsigned char*>(key_b64.data()), static_cast<int>(key_b64.size()));
+                          reinterpret_cast<const unsigned char*>(key_b64.data()),
+                          static_cast<int>(key_b64.size()));
   key.resize(static_cast<std::size_t>(n) - (key_b64.size() - key_b64.find_last_not_of('=') - 1));
   std::string content = r.Header("webhook-id") + "." + r.Header("webhook-timestamp") + "." + r.body;
   unsigned char mac[64];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
-       content.size(), mac, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &len);
   std::string b64(4 * ((len + 2) / 3), '\0');
   EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac, static_cast<int>(len));
   return r.Header("webhook-signature") == "v1," + b64;
@@ -114,9 +120,11 @@ TEST(Delivery, OutageThenRecoveryDeliversEveryAlertOnceInCreationOrder) {
   std::this_thread::sleep_for(milliseconds(300));  // room for a wrong extra delivery
   d.Stop();
   std::lock_guard<std::mutex> lock(mu);
-  EXPECT_EQ(accepted, (std::vector<std::string>{"Export controls on chips, part 0", "Export controls on chips, part 1",
-                                                "Export controls on chips, part 2", "Export controls on chips, part 3"}));
-  for (const auto& h : server.Hooks()) EXPECT_TRUE(SignatureValid(h)) << h.Header("webhook-signature");
+  EXPECT_EQ(accepted, (std::vector<std::string>{
+                          "Export controls on chips, part 0", "Export controls on chips, part 1",
+                          "Export controls on chips, part 2", "Export controls on chips, part 3"}));
+  for (const auto& h : server.Hooks())
+    EXPECT_TRUE(SignatureValid(h)) << h.Header("webhook-signature");
   EXPECT_EQ(d.stats().alerts_delivered, 4);
 }
 
@@ -153,7 +161,8 @@ TEST(Delivery, RefusedAlertIsDeadUntilOutboxRetrySendsItAgain) {
   EXPECT_EQ(first.alerts_delivered, 0);
   ASSERT_EQ(server.Hooks().size(), 1u);
   EXPECT_NE(log.text().find("failed permanently"), std::string::npos) << log.text();
-  EXPECT_EQ(log.text().find("SECRETTOKEN"), std::string::npos) << "sink URL path leaked into the log";
+  EXPECT_EQ(log.text().find("SECRETTOKEN"), std::string::npos)
+      << "sink URL path leaked into the log";
 
   OutboxCommand list;
   list.config_path = dir.path() + "/feedwatch.toml";
@@ -194,7 +203,10 @@ TEST(Delivery, RunOnceTriesEachPendingAlertExactlyOnce) {
   FixtureServer server;
   server.SetFeed("/wire.xml", Rss(2));
   server.SetHookStatus(503);
-  auto cfg = [&] { return Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/once"), "ordered = false")); };
+  auto cfg = [&] {
+    return Config(dir, server.Url("/wire.xml"),
+                  WebhookSink(server.Url("/hook/once"), "ordered = false"));
+  };
   DaemonStats first = RunOnce(cfg());
   EXPECT_EQ(first.alerts_pending, 2);
   EXPECT_EQ(server.Hooks().size(), 2u);
@@ -225,7 +237,8 @@ TEST(Delivery, SlowReceiverGetsExactlyTheSinksConcurrencyAtOnce) {
     res.status = 200;
   });
   DaemonStats stats =
-      RunOnce(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/c"), "concurrency = 4\nordered = false")));
+      RunOnce(Config(dir, server.Url("/wire.xml"),
+                     WebhookSink(server.Url("/hook/c"), "concurrency = 4\nordered = false")));
   EXPECT_EQ(stats.alerts_delivered, 12);
   std::set<std::string> ids;
   for (const auto& h : server.Hooks()) ids.insert(h.Header("webhook-id"));
@@ -239,7 +252,8 @@ TEST(Delivery, GroupWindowSendsABurstAsOneDigest) {
   TempDir dir;
   FixtureServer server;
   server.SetFeed("/wire.xml", Rss(3));
-  RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/d"), "group_window = \"1s\"")));
+  RunningDaemon d(Config(dir, server.Url("/wire.xml"),
+                         WebhookSink(server.Url("/hook/d"), "group_window = \"1s\"")));
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
   std::this_thread::sleep_for(milliseconds(1500));  // a second message would show up by now
   d.Stop();
@@ -260,16 +274,20 @@ TEST(Delivery, GroupByRuleMakesOneDigestPerRule) {
   TempDir dir;
   FixtureServer server;
   // Four entries: two for each of two rules.
-  server.SetFeed("/wire.xml", R"(<rss version="2.0"><channel><title>W</title>)"
-                              "<item><guid>a</guid><title>export controls one</title></item>"
-                              "<item><guid>b</guid><title>distillation one</title></item>"
-                              "<item><guid>c</guid><title>export controls two</title></item>"
-                              "<item><guid>d</guid><title>distillation two</title></item></channel></rss>");
+  server.SetFeed("/wire.xml",
+                 R"(<rss version="2.0"><channel><title>W</title>)"
+                 "<item><guid>a</guid><title>export controls one</title></item>"
+                 "<item><guid>b</guid><title>distillation one</title></item>"
+                 "<item><guid>c</guid><title>export controls two</title></item>"
+                 "<item><guid>d</guid><title>distillation two</title></item></channel></rss>");
   // Config() writes feedwatch.toml (and a one-rule rules.toml, replaced here).
-  Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/g"), "group_window = \"1h\"\ngroup_by = \"rule\""));
-  dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\nany = ['\\bexport controls\\b']\n"
-                          "[[rule]]\nid = \"distill\"\nany = ['\\bdistillation\\b']\n");
-  DaemonStats s = RunOnce(testing::LoadConfigText(dir, testing::ReadFile(dir.path() + "/feedwatch.toml")));
+  Config(dir, server.Url("/wire.xml"),
+         WebhookSink(server.Url("/hook/g"), "group_window = \"1h\"\ngroup_by = \"rule\""));
+  dir.Write("rules.toml",
+            "[[rule]]\nid = \"chips\"\nany = ['\\bexport controls\\b']\n"
+            "[[rule]]\nid = \"distill\"\nany = ['\\bdistillation\\b']\n");
+  DaemonStats s =
+      RunOnce(testing::LoadConfigText(dir, testing::ReadFile(dir.path() + "/feedwatch.toml")));
   EXPECT_EQ(s.alerts_delivered, 4);
   auto hooks = server.Hooks();
   ASSERT_EQ(hooks.size(), 2u);
@@ -279,7 +297,8 @@ TEST(Delivery, GroupByRuleMakesOneDigestPerRule) {
     ASSERT_EQ(j["alerts"].size(), 2u);
     EXPECT_EQ(j["alerts"][0]["rule"]["id"], j["alerts"][1]["rule"]["id"]);
   }
-  EXPECT_NE(json::parse(hooks[0].body)["alerts"][0]["rule"]["id"], json::parse(hooks[1].body)["alerts"][0]["rule"]["id"]);
+  EXPECT_NE(json::parse(hooks[0].body)["alerts"][0]["rule"]["id"],
+            json::parse(hooks[1].body)["alerts"][0]["rule"]["id"]);
 }
 
 TEST(Delivery, AFailingAlertOlderThanMaxAlertAgeIsDeadLettered) {
@@ -308,7 +327,8 @@ TEST(Delivery, RateLimitSpacesMessagesOut) {
     at.push_back(Clock::now());
     res.status = 200;
   });
-  RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/l"), "rate_limit = \"4/s\"")));
+  RunningDaemon d(Config(dir, server.Url("/wire.xml"),
+                         WebhookSink(server.Url("/hook/l"), "rate_limit = \"4/s\"")));
   ASSERT_GE(server.WaitForHooks(3, seconds(30)), 3u);
   d.Stop();
   std::lock_guard<std::mutex> lock(mu);
@@ -342,7 +362,8 @@ TEST(Delivery, ChatServicesGetTheirFormatsWithFeedTextNeutralised) {
   EXPECT_EQ(by_path["/hook/teams"]["attachments"][0]["content"]["type"], "AdaptiveCard");
   EXPECT_EQ(by_path["/hook/ntfy/"]["topic"], "fw");
   ASSERT_TRUE(by_path.count("/hook/telegram/bot1:T/sendMessage"));
-  EXPECT_NE(by_path["/hook/telegram/bot1:T/sendMessage"]["text"].get<std::string>().find("&lt;!channel&gt;"),
+  EXPECT_NE(by_path["/hook/telegram/bot1:T/sendMessage"]["text"].get<std::string>().find(
+                "&lt;!channel&gt;"),
             std::string::npos);
 }
 
@@ -352,9 +373,10 @@ TEST(Delivery, EmailGoesOutOverSmtpAndTransientRefusalsAreRetried) {
   SmtpServer smtp;
   ASSERT_GT(smtp.port(), 0);
   server.SetFeed("/wire.xml", Rss(1, " — für Kunden\r\nBcc: victim@example.org"));
-  std::string sink = "[[sink]]\ntype = \"email\"\nurl = \"smtp://127.0.0.1:" + std::to_string(smtp.port()) +
-                     "\"\nstarttls = \"off\"\nfrom = \"feedwatch@example.org\"\nto = [\"desk@example.org\", "
-                     "\"chief@example.org\"]\n";
+  std::string sink =
+      "[[sink]]\ntype = \"email\"\nurl = \"smtp://127.0.0.1:" + std::to_string(smtp.port()) +
+      "\"\nstarttls = \"off\"\nfrom = \"feedwatch@example.org\"\nto = [\"desk@example.org\", "
+      "\"chief@example.org\"]\n";
   smtp.FailNextData(451);
   DaemonStats first = RunOnce(Config(dir, server.Url("/wire.xml"), sink));
   EXPECT_EQ(first.alerts_delivered, 0);
@@ -376,12 +398,15 @@ TEST(Delivery, JsonlSinkAppendsOneLinePerAlert) {
   TempDir dir;
   FixtureServer server;
   server.SetFeed("/wire.xml", Rss(2));
-  DaemonStats s = RunOnce(Config(dir, server.Url("/wire.xml"), "[[sink]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n"));
+  DaemonStats s = RunOnce(Config(dir, server.Url("/wire.xml"),
+                                 "[[sink]]\ntype = \"jsonl\"\npath = \"alerts.jsonl\"\n"));
   EXPECT_EQ(s.alerts_delivered, 2);
   std::istringstream lines(testing::ReadFile(dir.path() + "/alerts.jsonl"));
   std::vector<std::string> titles;
-  for (std::string line; std::getline(lines, line);) titles.push_back(json::parse(line)["entry"]["title"]);
-  EXPECT_EQ(titles, (std::vector<std::string>{"Export controls on chips, part 0", "Export controls on chips, part 1"}));
+  for (std::string line; std::getline(lines, line);)
+    titles.push_back(json::parse(line)["entry"]["title"]);
+  EXPECT_EQ(titles, (std::vector<std::string>{"Export controls on chips, part 0",
+                                              "Export controls on chips, part 1"}));
 }
 
 // The real binary, killed with SIGKILL while a delivery is in flight: after a
@@ -395,13 +420,16 @@ TEST(Delivery, KilledMidDeliveryResendsTheSameIdAfterRestart) {
   bool release = false;
   server.SetHookResponder([&](const ReceivedRequest&, httplib::Response& res) {
     std::unique_lock<std::mutex> lock(mu);
-    if (server.Hooks().size() == 1) cv.wait_for(lock, seconds(10), [&] { return release; });  // stall the first
+    if (server.Hooks().size() == 1)
+      cv.wait_for(lock, seconds(10), [&] { return release; });  // stall the first
     res.status = 200;
   });
-  Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/k")));  // writes feedwatch.toml
+  Config(dir, server.Url("/wire.xml"),
+         WebhookSink(server.Url("/hook/k")));  // writes feedwatch.toml
   std::string config = dir.path() + "/feedwatch.toml";
   auto spawn = [&] {
-    pid_t pid = testing::SpawnProcess({FEEDWATCH_BINARY, "run", "--config", config}, {}, dir.path() + "/run.log");
+    pid_t pid = testing::SpawnProcess({FEEDWATCH_BINARY, "run", "--config", config}, {},
+                                      dir.path() + "/run.log");
     EXPECT_GT(pid, 0);
     return pid;
   };
@@ -419,7 +447,8 @@ TEST(Delivery, KilledMidDeliveryResendsTheSameIdAfterRestart) {
   bool resent = server.WaitForHooks(2, seconds(30)) >= 2;
   ::kill(pid, SIGTERM);
   ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << testing::ReadFile(dir.path() + "/run.log");
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << testing::ReadFile(dir.path() + "/run.log");
   ASSERT_TRUE(resent) << testing::ReadFile(dir.path() + "/run.log");
   auto hooks = server.Hooks();
   EXPECT_EQ(hooks[0].Header("webhook-id"), hooks[1].Header("webhook-id"));

@@ -11,8 +11,9 @@ namespace feedwatch {
 namespace {
 
 std::string RssWithTitle(const std::string& title_bytes, const std::string& decl_encoding = "") {
-  std::string decl = decl_encoding.empty() ? "<?xml version=\"1.0\"?>"
-                                           : "<?xml version=\"1.0\" encoding=\"" + decl_encoding + "\"?>";
+  std::string decl = decl_encoding.empty()
+                         ? "<?xml version=\"1.0\"?>"
+                         : "<?xml version=\"1.0\" encoding=\"" + decl_encoding + "\"?>";
   return decl + "<rss version=\"2.0\"><channel><title>T</title><item><title>" + title_bytes +
          "</title><guid>1</guid></item></channel></rss>";
 }
@@ -25,10 +26,13 @@ std::string TitleOf(const std::string& body, const std::string& content_type = "
 }
 
 TEST(Encodings, DeclaredCharsetsConvertToUtf8) {
-  EXPECT_EQ(TitleOf(RssWithTitle("caf\xe9 \x93quoted\x94", "windows-1252")), "caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d");
+  EXPECT_EQ(TitleOf(RssWithTitle("caf\xe9 \x93quoted\x94", "windows-1252")),
+            "caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d");
   // ISO-8859-1 is read as windows-1252, as browsers do: 0x93/0x94 are quotes.
-  EXPECT_EQ(TitleOf(RssWithTitle("caf\xe9 \x93q\x94", "ISO-8859-1")), "caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d");
-  EXPECT_EQ(TitleOf(RssWithTitle("\xf0\xd2\xc9\xd7\xc5\xd4", "KOI8-R")), "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+  EXPECT_EQ(TitleOf(RssWithTitle("caf\xe9 \x93q\x94", "ISO-8859-1")),
+            "caf\xc3\xa9 \xe2\x80\x9cq\xe2\x80\x9d");
+  EXPECT_EQ(TitleOf(RssWithTitle("\xf0\xd2\xc9\xd7\xc5\xd4", "KOI8-R")),
+            "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
   EXPECT_EQ(TitleOf(RssWithTitle("\x93\xfa\x96\x7b", "Shift_JIS")), "\xe6\x97\xa5\xe6\x9c\xac");
   EXPECT_EQ(TitleOf(RssWithTitle("\xc6\xfc\xcb\xdc", "EUC-JP")), "\xe6\x97\xa5\xe6\x9c\xac");
   EXPECT_EQ(TitleOf(RssWithTitle("\xd6\xd0\xce\xc4", "GB2312")), "\xe4\xb8\xad\xe6\x96\x87");
@@ -39,7 +43,8 @@ TEST(Encodings, DeclaredCharsetsConvertToUtf8) {
 
 TEST(Encodings, HttpCharsetBeatsTheXmlDeclarationAndBomBeatsBoth) {
   std::string koi8 = RssWithTitle("\xf0\xd2\xc9\xd7\xc5\xd4", "windows-1252");
-  EXPECT_EQ(TitleOf(koi8, "text/xml; charset=\"KOI8-R\""), "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+  EXPECT_EQ(TitleOf(koi8, "text/xml; charset=\"KOI8-R\""),
+            "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
   std::string bom = "\xEF\xBB\xBF" + RssWithTitle("caf\xc3\xa9", "windows-1252");
   EXPECT_EQ(TitleOf(bom, "text/xml; charset=koi8-r"), "caf\xc3\xa9");
 }
@@ -52,7 +57,8 @@ TEST(Encodings, SameFeedInFiveEncodingsGivesTheSameTitleAndMatches) {
       {RssWithTitle("Export controls on caf\xe9 chips", "ISO-8859-1"), ""},
       {RssWithTitle("Export controls on caf\xe9 chips"), "text/xml; charset=iso-8859-1"},
       {"", ""},  // UTF-16LE with a BOM, filled in below
-      {RssWithTitle("Export controls on caf\xc3\xa9 chips", "KOI8-R"), "application/rss+xml; charset=utf-8"},
+      {RssWithTitle("Export controls on caf\xc3\xa9 chips", "KOI8-R"),
+       "application/rss+xml; charset=utf-8"},
   };
   // UTF-16: rebuild from the UTF-8 title's code points (é is U+00E9).
   std::string u16 = "\xFF\xFE";
@@ -62,7 +68,8 @@ TEST(Encodings, SameFeedInFiveEncodingsGivesTheSameTitleAndMatches) {
   }
   variants[4].first = u16;
   testing::TempDir dir;
-  auto rules = LoadRuleFile(dir.Write("r.toml", "[[rule]]\nid = \"c\"\nall = ['caf\xc3\xa9', 'chips']\n"));
+  auto rules =
+      LoadRuleFile(dir.Write("r.toml", "[[rule]]\nid = \"c\"\nall = ['caf\xc3\xa9', 'chips']\n"));
   ASSERT_TRUE(rules.ok()) << rules.status().message();
   auto m = Matcher::Build(std::move(*rules));
   ASSERT_TRUE(m.ok());
@@ -77,7 +84,8 @@ TEST(Encodings, SameFeedInFiveEncodingsGivesTheSameTitleAndMatches) {
 
 TEST(Encodings, Latin1ServedAsUtf8IsRecoveredAndInvalidUtf8IsReplaced) {
   // No multi-byte sequence at all, invalid bytes: this is Latin-1 in disguise.
-  auto latin = ParseFeed(RssWithTitle("caf\xe9 cr\xe8me"), "text/xml; charset=utf-8", "https://x/l");
+  auto latin =
+      ParseFeed(RssWithTitle("caf\xe9 cr\xe8me"), "text/xml; charset=utf-8", "https://x/l");
   ASSERT_TRUE(latin.ok());
   EXPECT_EQ(latin->entries[0].title, "caf\xc3\xa9 cr\xc3\xa8me");
   EXPECT_FALSE(latin->warnings.empty());
@@ -103,7 +111,8 @@ TEST(JsonFeed, Version11ItemsAuthorsAttachments) {
        "summary": "Short", "date_published": "2024-03-01T10:00:00+01:00", "tags": ["policy"],
        "attachments": [{"url": "https://cdn/a.mp3", "mime_type": "audio/mpeg", "size_in_bytes": 99}]},
       {"id": "b", "content_text": "Only text", "authors": [{"name": "Item Author"}]}
-    ]})", "application/feed+json", "https://jf.example/feed.json");
+    ]})",
+                        "application/feed+json", "https://jf.example/feed.json");
   ASSERT_TRUE(feed.ok()) << feed.status().message();
   EXPECT_EQ(feed->format, FeedFormat::kJsonFeed);
   EXPECT_EQ(feed->title, "JF");
@@ -126,13 +135,15 @@ TEST(JsonFeed, Version11ItemsAuthorsAttachments) {
 }
 
 TEST(Namespaces, MediaRssAndPrefixedAtom) {
-  auto media = ParseFeed(R"(<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><item>
+  auto media =
+      ParseFeed(R"(<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><item>
       <guid>1</guid>
       <media:title>Video title</media:title>
       <media:description>About &lt;b&gt;chips&lt;/b&gt;</media:description>
       <media:content url="https://cdn/v.mp4" type="video/mp4" fileSize="1000"/>
       <media:thumbnail url="https://cdn/t.jpg"/>
-    </item></channel></rss>)", "", "https://x/m");
+    </item></channel></rss>)",
+                "", "https://x/m");
   ASSERT_TRUE(media.ok()) << media.status().message();
   const Entry& e = media->entries[0];
   EXPECT_EQ(e.title, "Video title");
@@ -144,7 +155,8 @@ TEST(Namespaces, MediaRssAndPrefixedAtom) {
 
   auto atom = ParseFeed(R"(<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>Prefixed</a:title>
       <a:entry><a:id>x1</a:id><a:title>Entry</a:title><a:link href="https://x/1"/>
-      <a:updated>2024-01-01T00:00:00Z</a:updated></a:entry></a:feed>)", "", "https://x/a");
+      <a:updated>2024-01-01T00:00:00Z</a:updated></a:entry></a:feed>)",
+                        "", "https://x/a");
   ASSERT_TRUE(atom.ok()) << atom.status().message();
   EXPECT_EQ(atom->format, FeedFormat::kAtom10);
   EXPECT_EQ(atom->title, "Prefixed");
@@ -156,7 +168,8 @@ TEST(Namespaces, MediaRssAndPrefixedAtom) {
 TEST(Namespaces, Atom03AndRss091) {
   auto atom03 = ParseFeed(R"(<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
       <entry><id>o1</id><title mode="escaped" type="text/html">&lt;b&gt;Bold&lt;/b&gt;</title>
-      <issued>2004-01-01T00:00:00Z</issued><modified>2004-01-02T00:00:00Z</modified></entry></feed>)", "", "https://x/03");
+      <issued>2004-01-01T00:00:00Z</issued><modified>2004-01-02T00:00:00Z</modified></entry></feed>)",
+                          "", "https://x/03");
   ASSERT_TRUE(atom03.ok()) << atom03.status().message();
   EXPECT_EQ(atom03->format, FeedFormat::kAtom03);
   EXPECT_EQ(atom03->entries[0].title, "Bold");
@@ -172,18 +185,22 @@ TEST(Namespaces, Atom03AndRss091) {
 }
 
 TEST(PublisherHints, TtlAndSyndicationModule) {
-  auto ttl = ParseFeed("<rss version=\"2.0\"><channel><ttl>90</ttl><item><guid>1</guid></item></channel></rss>", "",
-                       "https://x/ttl");
+  auto ttl = ParseFeed(
+      "<rss version=\"2.0\"><channel><ttl>90</ttl><item><guid>1</guid></item></channel></rss>", "",
+      "https://x/ttl");
   ASSERT_TRUE(ttl.ok());
   EXPECT_EQ(ttl->update_hint_seconds, 90 * 60);
-  auto sy = ParseFeed(R"(<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+  auto sy = ParseFeed(
+      R"(<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
       xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"><channel rdf:about="x"><title>S</title>
       <sy:updatePeriod>hourly</sy:updatePeriod><sy:updateFrequency>2</sy:updateFrequency></channel>
-      <item rdf:about="https://x/1"><title>a</title></item></rdf:RDF>)", "", "https://x/sy");
+      <item rdf:about="https://x/1"><title>a</title></item></rdf:RDF>)",
+      "", "https://x/sy");
   ASSERT_TRUE(sy.ok()) << sy.status().message();
   EXPECT_EQ(sy->update_hint_seconds, 1800);
-  auto none = ParseFeed("<rss version=\"2.0\"><channel><ttl>-5</ttl><item><guid>1</guid></item></channel></rss>", "",
-                        "https://x/bad");
+  auto none = ParseFeed(
+      "<rss version=\"2.0\"><channel><ttl>-5</ttl><item><guid>1</guid></item></channel></rss>", "",
+      "https://x/bad");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->update_hint_seconds.has_value());
 }
@@ -194,7 +211,8 @@ TEST(BrokenXml, RepairsWhatFeedsReallyServe) {
   auto feed = ParseFeed(R"(<rss version="2.0"><channel><title>Fish & Chips</title>
     <item><guid>1</guid><title>Caf&eacute; &nbsp;news</title><description>a<br>b <img src="x.png"> 1 < 2</description></item>
     <item><guid>2</guid><title>Second</titel></item>
-  </channel></rss>)", "", "https://x/broken");
+  </channel></rss>)",
+                        "", "https://x/broken");
   ASSERT_TRUE(feed.ok()) << feed.status().message();
   EXPECT_EQ(feed->title, "Fish & Chips");
   ASSERT_EQ(feed->entries.size(), 2u);
@@ -202,15 +220,17 @@ TEST(BrokenXml, RepairsWhatFeedsReallyServe) {
   EXPECT_EQ(feed->entries[0].summary, "a b 1 < 2");
   EXPECT_EQ(feed->entries[1].title, "Second");
   bool repaired = false;
-  for (const auto& w : feed->warnings) repaired = repaired || w.find("repaired") != std::string::npos;
+  for (const auto& w : feed->warnings)
+    repaired = repaired || w.find("repaired") != std::string::npos;
   EXPECT_TRUE(repaired);
 }
 
 TEST(BrokenXml, GarbageBeforeTheDeclarationAndDoubleEscaping) {
-  auto feed = ParseFeed("\n\n  junk<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><guid>1</guid>"
-                        "<title>AT&amp;amp;T &amp;#8217;s &amp;quot;deal&amp;quot;</title>"
-                        "<description>?page=1&amp;copy=2 &amp;copy; 2024</description></item></channel></rss>",
-                        "", "https://x/g");
+  auto feed = ParseFeed(
+      "\n\n  junk<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><guid>1</guid>"
+      "<title>AT&amp;amp;T &amp;#8217;s &amp;quot;deal&amp;quot;</title>"
+      "<description>?page=1&amp;copy=2 &amp;copy; 2024</description></item></channel></rss>",
+      "", "https://x/g");
   ASSERT_TRUE(feed.ok()) << feed.status().message();
   EXPECT_EQ(feed->entries[0].title, "AT&T \xe2\x80\x99s \"deal\"");
   EXPECT_EQ(feed->entries[0].summary, "?page=1&copy=2 \xc2\xa9 2024");
@@ -224,8 +244,8 @@ TEST(Hostile, ManyEntriesHugeFieldsDeepNesting) {
   ASSERT_TRUE(feed.ok());
   EXPECT_EQ(feed->entries.size(), ParseOptions{}.max_entries);
 
-  std::string huge = "<rss version=\"2.0\"><channel><item><guid>1</guid><description>" + std::string(20 << 20, 'x') +
-                     "</description></item></channel></rss>";
+  std::string huge = "<rss version=\"2.0\"><channel><item><guid>1</guid><description>" +
+                     std::string(20 << 20, 'x') + "</description></item></channel></rss>";
   auto big = ParseFeed(huge, "", "https://x/huge");
   ASSERT_TRUE(big.ok());
   EXPECT_EQ(big->entries[0].summary.size(), ParseOptions{}.max_field_bytes);

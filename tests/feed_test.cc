@@ -86,7 +86,8 @@ TEST(ParseRss, DuplicateGuidsStayDistinctEntries) {
     <item><title>A</title><guid>same</guid><link>https://x/a</link></item>
     <item><title>B</title><guid>same</guid><link>https://x/b</link></item>
     <item><title>C</title><guid>same</guid><link>https://x/b</link></item>
-  </channel></rss>)", "", "https://x/feed");
+  </channel></rss>)",
+                        "", "https://x/feed");
   ASSERT_TRUE(feed.ok());
   ASSERT_EQ(feed->entries.size(), 3u);
   EXPECT_NE(feed->entries[0].key, feed->entries[1].key);
@@ -100,7 +101,8 @@ TEST(ParseRss, Rss10ItemsBesideTheChannel) {
          xmlns:dc="http://purl.org/dc/elements/1.1/">
   <channel rdf:about="https://x/"><title>RDF feed</title><link>https://x/</link></channel>
   <item rdf:about="https://x/1"><title>One</title><link>https://x/1</link><dc:date>2024-05-01T10:00:00+02:00</dc:date></item>
-</rdf:RDF>)", "", "https://x/rdf");
+</rdf:RDF>)",
+                        "", "https://x/rdf");
   ASSERT_TRUE(feed.ok()) << feed.status().message();
   EXPECT_EQ(feed->format, FeedFormat::kRss10);
   ASSERT_EQ(feed->entries.size(), 1u);
@@ -153,7 +155,8 @@ TEST(ParseFeed, KeysOnlyGivesTheSameKeys) {
     auto keys = ParseFeed(doc, "", "https://news.example/feed.xml", keys_only);
     ASSERT_TRUE(full.ok() && keys.ok());
     ASSERT_EQ(full->entries.size(), keys->entries.size());
-    for (std::size_t i = 0; i < full->entries.size(); ++i) EXPECT_EQ(full->entries[i].key, keys->entries[i].key);
+    for (std::size_t i = 0; i < full->entries.size(); ++i)
+      EXPECT_EQ(full->entries[i].key, keys->entries[i].key);
   }
   // Entries keyed by their id skip the text; one without id or link keeps it for its hash.
   auto keys = ParseFeed(kRss, "", "https://news.example/feed.xml", keys_only);
@@ -173,7 +176,8 @@ TEST(ParseFeed, KnownKeysSkipTheTextOfEntriesAlreadySeen) {
   auto polled = ParseFeed(kRss, "", "https://news.example/feed.xml", opt);
   ASSERT_TRUE(polled.ok());
   ASSERT_EQ(polled->entries.size(), full->entries.size());
-  for (std::size_t i = 0; i < full->entries.size(); ++i) EXPECT_EQ(polled->entries[i].key, full->entries[i].key);
+  for (std::size_t i = 0; i < full->entries.size(); ++i)
+    EXPECT_EQ(polled->entries[i].key, full->entries[i].key);
   // Known and keyed by its guid: key, id and link only.
   EXPECT_EQ(polled->entries[0].id, "tag:news.example,2026:1");
   EXPECT_EQ(polled->entries[0].link, "https://news.example/articles/1");
@@ -202,16 +206,21 @@ TEST(ParseFeed, TruncatedDocumentKeepsOnlyCompleteEntries) {
   auto feed = ParseFeed(R"(<rss version="2.0"><channel>
     <item><title>One</title><guid>1</guid></item>
     <item><title>Two</title><guid>2</guid></item>
-    <item><title>Thr)", "", "https://x/cut");
+    <item><title>Thr)",
+                        "", "https://x/cut");
   ASSERT_TRUE(feed.ok()) << feed.status().message();
   ASSERT_EQ(feed->entries.size(), 2u);
   EXPECT_EQ(feed->entries[1].title, "Two");
   ASSERT_FALSE(feed->warnings.empty());
-  EXPECT_NE(feed->warnings.back().find("kept the 2 complete entries"), std::string::npos) << feed->warnings.back();
+  EXPECT_NE(feed->warnings.back().find("kept the 2 complete entries"), std::string::npos)
+      << feed->warnings.back();
 }
 
 TEST(ParseFeed, ControlCharactersDoNotLoseTheFeed) {
-  std::string body = "<rss version=\"2.0\"><channel><item><title>a\x01" "b\x0c" "c</title><guid>1</guid></item></channel></rss>";
+  std::string body =
+      "<rss version=\"2.0\"><channel><item><title>a\x01"
+      "b\x0c"
+      "c</title><guid>1</guid></item></channel></rss>";
   body.insert(body.find("b"), 1, '\0');
   auto feed = ParseFeed(body, "", "https://x/ctl");
   ASSERT_TRUE(feed.ok()) << feed.status().message();
@@ -235,8 +244,9 @@ TEST(ParseFeed, EntitiesDeclaredInADtdAreNeverExpanded) {
 TEST(ParseFeed, DeepUnclosedNestingIsRecoveredWithoutQuadraticWork) {
   // 100,000 unclosed elements inside an entry: the repair pass used to scan
   // the document once per level (26 s in a release build).
-  std::string doc = "<rss version=\"2.0\"><channel><title>H</title><item><guid>d1</guid><title>deep</title>"
-                    "<description>";
+  std::string doc =
+      "<rss version=\"2.0\"><channel><title>H</title><item><guid>d1</guid><title>deep</title>"
+      "<description>";
   for (int i = 0; i < 100000; ++i) doc += "<a>";
   doc += "</description></item><item><guid>d2</guid><title>after</title></item></channel></rss>";
   auto f = ParseFeed(doc, "", "https://h.example/feed");
@@ -286,7 +296,8 @@ TEST(ParseDate, Rfc822AndRfc3339Variants) {
     ASSERT_TRUE(t.has_value()) << c.text;
     EXPECT_EQ(*t, c.expected) << c.text;
   }
-  for (const char* bad : {"", "yesterday", "31 Feb 2024 10:00:00 GMT", "2024-13-01T00:00:00Z", "Tue, 10 Jun 2003 25:61:00 GMT"}) {
+  for (const char* bad : {"", "yesterday", "31 Feb 2024 10:00:00 GMT", "2024-13-01T00:00:00Z",
+                          "Tue, 10 Jun 2003 25:61:00 GMT"}) {
     EXPECT_FALSE(ParseDate(bad).has_value()) << bad;
   }
 }
@@ -295,9 +306,12 @@ TEST(HtmlToText, StripsMarkupDecodesReferencesCollapsesSpace) {
   EXPECT_EQ(HtmlToText("<p>One</p><p>Two</p>"), "One Two");
   EXPECT_EQ(HtmlToText("a<br>b"), "a b");
   EXPECT_EQ(HtmlToText("<style>p{}</style>x<script>var a = '<p>';</script>y"), "x y");
-  EXPECT_EQ(HtmlToText("AT&amp;T &#8212; &#x2014; &eacute;&copy"), "AT&T \xe2\x80\x94 \xe2\x80\x94 \xc3\xa9\xc2\xa9");
+  EXPECT_EQ(HtmlToText("AT&amp;T &#8212; &#x2014; &eacute;&copy"),
+            "AT&T \xe2\x80\x94 \xe2\x80\x94 \xc3\xa9\xc2\xa9");
   EXPECT_EQ(HtmlToText("1 < 2 and 3 > 2"), "1 < 2 and 3 > 2");
-  EXPECT_EQ(HtmlToText("ex\xc2\xad" "port con\xe2\x80\x8btrols"), "export controls");
+  EXPECT_EQ(HtmlToText("ex\xc2\xad"
+                       "port con\xe2\x80\x8btrols"),
+            "export controls");
   EXPECT_EQ(HtmlToText("<a href=\"x>y\">link</a> text"), "link text");
   EXPECT_EQ(HtmlToText("<!-- hidden -->shown"), "shown");
   EXPECT_EQ(HtmlToText("&#150;"), "\xe2\x80\x93");  // windows-1252 remap
@@ -325,11 +339,12 @@ TEST(ResolveUrl, RelativeReferences) {
   EXPECT_EQ(ResolveUrl("https://a.example", "x"), "https://a.example/x");
 }
 
-// Robustness sweep over the shared public corpora (skipped when absent): every
+// Robustness sweep over the vendored public corpora (tests/data/corpora): every
 // file parses or fails with a message naming it; nothing crashes (ASan build).
 TEST(ParseCorpora, EveryFileParsesOrFailsCleanly) {
-  std::filesystem::path root = std::filesystem::path(FEEDWATCH_SOURCE_DIR) / ".." / "shared" / "corpora";
-  if (!std::filesystem::exists(root)) GTEST_SKIP() << "no corpora at " << root;
+  std::filesystem::path root =
+      std::filesystem::path(FEEDWATCH_SOURCE_DIR) / "tests" / "data" / "corpora";
+  ASSERT_TRUE(std::filesystem::exists(root)) << "no corpora at " << root;
   int files = 0, parsed = 0;
   for (const auto& de : std::filesystem::recursive_directory_iterator(root)) {
     if (!de.is_regular_file()) continue;
@@ -340,7 +355,8 @@ TEST(ParseCorpora, EveryFileParsesOrFailsCleanly) {
       // gofeed's expected outputs sit beside its .xml inputs; JSON inputs live
       // under json/ folders and universal/.
       auto parent = de.path().parent_path().filename().string();
-      if (expected_output || (parent != "json" && parent != "universal" && parent != "invalid")) continue;
+      if (expected_output || (parent != "json" && parent != "universal" && parent != "invalid"))
+        continue;
     } else if (ext != ".xml" && ext != ".atom" && ext != ".rss") {
       continue;
     }

@@ -7,12 +7,12 @@
 #include <atomic>
 #include <thread>
 
+#include "daemon_util.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/net_policy.h"
 #include "feedwatch/store.h"
 #include "feedwatch/util.h"
-#include "daemon_util.h"
 #include "fixture_server.h"
 #include "test_util.h"
 
@@ -23,23 +23,62 @@ using testing::FixtureServer;
 using testing::TempDir;
 
 TEST(NetPolicy, RefusesEveryNonPublicRange) {
-  const char* refused[] = {
-      "127.0.0.1",       "127.255.255.254", "0.0.0.0",          "0.1.2.3",         "10.0.0.1",
-      "10.255.255.255",  "100.64.0.1",      "100.127.255.254",  "169.254.169.254", "172.16.0.1",
-      "172.31.255.255",  "192.0.0.8",       "192.0.2.1",        "192.88.99.1",     "192.168.1.1",
-      "198.18.0.1",      "198.19.255.255",  "198.51.100.7",     "203.0.113.9",     "224.0.0.1",
-      "239.255.255.250", "240.0.0.1",       "255.255.255.255",  "::",              "::1",
-      "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "64:ff9b::7f00:1", "64:ff9b::a00:1",
-      "64:ff9b:1::1",    "100::1",          "2001::1",          "2001:10::1",      "2001:20::1",
-      "2001:db8::1",     "2002:7f00:1::1",  "2002:c0a8:101::1", "3fff::1",         "fc00::1",
-      "fd12:3456::1",    "fe80::1",         "fec0::1",          "ff02::1",         "::127.0.0.1"};
+  const char* refused[] = {"127.0.0.1",
+                           "127.255.255.254",
+                           "0.0.0.0",
+                           "0.1.2.3",
+                           "10.0.0.1",
+                           "10.255.255.255",
+                           "100.64.0.1",
+                           "100.127.255.254",
+                           "169.254.169.254",
+                           "172.16.0.1",
+                           "172.31.255.255",
+                           "192.0.0.8",
+                           "192.0.2.1",
+                           "192.88.99.1",
+                           "192.168.1.1",
+                           "198.18.0.1",
+                           "198.19.255.255",
+                           "198.51.100.7",
+                           "203.0.113.9",
+                           "224.0.0.1",
+                           "239.255.255.250",
+                           "240.0.0.1",
+                           "255.255.255.255",
+                           "::",
+                           "::1",
+                           "::ffff:127.0.0.1",
+                           "::ffff:10.1.2.3",
+                           "::ffff:169.254.169.254",
+                           "64:ff9b::7f00:1",
+                           "64:ff9b::a00:1",
+                           "64:ff9b:1::1",
+                           "100::1",
+                           "2001::1",
+                           "2001:10::1",
+                           "2001:20::1",
+                           "2001:db8::1",
+                           "2002:7f00:1::1",
+                           "2002:c0a8:101::1",
+                           "3fff::1",
+                           "fc00::1",
+                           "fd12:3456::1",
+                           "fe80::1",
+                           "fec0::1",
+                           "ff02::1",
+                           "::127.0.0.1"};
   for (const char* a : refused) EXPECT_TRUE(NonPublicAddress(std::string(a)).has_value()) << a;
-  const char* allowed[] = {"1.1.1.1",         "8.8.8.8",        "93.184.216.34",   "172.15.255.255", "172.32.0.1",
-                           "100.63.255.255",  "100.128.0.1",    "192.167.255.255", "198.17.255.255", "223.255.255.255",
-                           "2606:4700::1111", "2a00:1450::200e", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"};
+  const char* allowed[] = {"1.1.1.1",         "8.8.8.8",          "93.184.216.34",
+                           "172.15.255.255",  "172.32.0.1",       "100.63.255.255",
+                           "100.128.0.1",     "192.167.255.255",  "198.17.255.255",
+                           "223.255.255.255", "2606:4700::1111",  "2a00:1450::200e",
+                           "::ffff:8.8.8.8",  "64:ff9b::808:808", "2002:808:808::1"};
   for (const char* a : allowed) EXPECT_FALSE(NonPublicAddress(std::string(a)).has_value()) << a;
-  EXPECT_EQ(*NonPublicAddress(std::string("169.254.169.254")), "169.254.169.254 is link-local (cloud metadata lives here)");
-  EXPECT_NE(NonPublicAddress(std::string("::ffff:127.0.0.1"))->find("127.0.0.1"), std::string::npos);
+  EXPECT_EQ(*NonPublicAddress(std::string("169.254.169.254")),
+            "169.254.169.254 is link-local (cloud metadata lives here)");
+  EXPECT_NE(NonPublicAddress(std::string("::ffff:127.0.0.1"))->find("127.0.0.1"),
+            std::string::npos);
 }
 
 // Runs one request to completion on a private io_context.
@@ -111,7 +150,9 @@ TEST(HttpClient, LoopbackIsRefusedUnlessAllowed) {
   r.allow_private = false;
   HttpResponse blocked = Get(r);
   EXPECT_FALSE(blocked.ok);
-  EXPECT_NE(blocked.error.find("blocked by network policy: 127.0.0.1 is loopback"), std::string::npos) << blocked.error;
+  EXPECT_NE(blocked.error.find("blocked by network policy: 127.0.0.1 is loopback"),
+            std::string::npos)
+      << blocked.error;
   // A numeric alias of 127.0.0.1 resolves to the same refused address.
   r.url = "http://2130706433:" + std::to_string(server.port()) + "/f.xml";
   EXPECT_NE(Get(r).error.find("blocked by network policy"), std::string::npos);
@@ -143,7 +184,8 @@ TEST(HttpClient, GzipBodiesAndBombs) {
   b.max_body_bytes = 1 << 20;
   HttpResponse refused = Get(b);
   EXPECT_FALSE(refused.ok);
-  EXPECT_NE(refused.error.find("body exceeds the 1048576-byte limit"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("body exceeds the 1048576-byte limit"), std::string::npos)
+      << refused.error;
 }
 
 TEST(HttpClient, BodyCapTimeoutsRedirectsAndRefusedConnections) {
@@ -153,7 +195,8 @@ TEST(HttpClient, BodyCapTimeoutsRedirectsAndRefusedConnections) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     res.set_content("late", "text/plain");
   });
-  server.SetHandler("/loop", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
+  server.SetHandler(
+      "/loop", [&](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
   server.SetHandler("/to-file", [](const httplib::Request&, httplib::Response& res) {
     res.set_redirect("file:///etc/passwd");
   });
@@ -183,14 +226,17 @@ TEST(HttpClient, BodyCapTimeoutsRedirectsAndRefusedConnections) {
 }
 
 std::string Rss(const std::string& guid) {
-  return "<rss version=\"2.0\"><channel><title>W</title><item><guid>" + guid + "</guid><title>t</title></item></channel></rss>";
+  return "<rss version=\"2.0\"><channel><title>W</title><item><guid>" + guid +
+         "</guid><title>t</title></item></channel></rss>";
 }
 
 LoadedConfig Config(const TempDir& dir, const std::string& url, const std::string& extra = "") {
   dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['never-matches-anything-xyz']\n");
-  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1m\"\njitter = \"0s\"\n"
-                    "allow_private_addresses = true\nfetch_timeout = \"5s\"\n" + extra +
-                    "\n[[feed]]\nname = \"f\"\nurl = \"" + url + "\"\n";
+  std::string cfg =
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1m\"\njitter = "
+      "\"0s\"\n"
+      "allow_private_addresses = true\nfetch_timeout = \"5s\"\n" +
+      extra + "\n[[feed]]\nname = \"f\"\nurl = \"" + url + "\"\n";
   return testing::LoadConfigText(dir, cfg);
 }
 
@@ -295,14 +341,17 @@ TEST(Polling, GuardOnByDefaultForFeeds) {
   FixtureServer server;
   server.SetFeed("/f.xml", Rss("a"));
   dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
-  auto loaded = LoadAll(dir.Write("feedwatch.toml", "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\n"
-                                                    "[[feed]]\nname = \"f\"\nurl = \"" + server.Url("/f.xml") + "\"\n"));
+  auto loaded = LoadAll(dir.Write("feedwatch.toml",
+                                  "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\n"
+                                  "[[feed]]\nname = \"f\"\nurl = \"" +
+                                      server.Url("/f.xml") + "\"\n"));
   ASSERT_TRUE(loaded.ok());
   testing::LogCapture log;
   DaemonStats s = Once(std::move(*loaded));
   EXPECT_EQ(s.feeds_failed, 1);
   EXPECT_EQ(server.FeedRequests("/f.xml"), 0u);
-  EXPECT_NE(log.text().find("feed f (" + server.Url("/f.xml") + "): blocked by network policy: 127.0.0.1 is loopback"),
+  EXPECT_NE(log.text().find("feed f (" + server.Url("/f.xml") +
+                            "): blocked by network policy: 127.0.0.1 is loopback"),
             std::string::npos)
       << log.text();
 }
@@ -312,21 +361,24 @@ TEST(Polling, PerHostLimitHolds) {
   FixtureServer server;
   std::atomic<int> now{0}, peak{0};
   for (int i = 0; i < 4; ++i) {
-    server.SetHandler("/f" + std::to_string(i) + ".xml", [&, i](const httplib::Request&, httplib::Response& res) {
-      int n = ++now;
-      int p = peak.load();
-      while (n > p && !peak.compare_exchange_weak(p, n)) {
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(150));
-      --now;
-      res.set_content(Rss("x" + std::to_string(i)), "application/rss+xml");
-    });
+    server.SetHandler("/f" + std::to_string(i) + ".xml",
+                      [&, i](const httplib::Request&, httplib::Response& res) {
+                        int n = ++now;
+                        int p = peak.load();
+                        while (n > p && !peak.compare_exchange_weak(p, n)) {
+                        }
+                        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+                        --now;
+                        res.set_content(Rss("x" + std::to_string(i)), "application/rss+xml");
+                      });
   }
   dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
-  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
-                    "max_per_host = 1\n";
+  std::string cfg =
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
+      "max_per_host = 1\n";
   for (int i = 0; i < 4; ++i) {
-    cfg += "[[feed]]\nname = \"f" + std::to_string(i) + "\"\nurl = \"" + server.Url("/f" + std::to_string(i) + ".xml") + "\"\n";
+    cfg += "[[feed]]\nname = \"f" + std::to_string(i) + "\"\nurl = \"" +
+           server.Url("/f" + std::to_string(i) + ".xml") + "\"\n";
   }
   auto loaded = LoadAll(dir.Write("feedwatch.toml", cfg));
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
@@ -336,8 +388,8 @@ TEST(Polling, PerHostLimitHolds) {
 }
 
 std::string RssWithTtl(const std::string& guid, int ttl_minutes) {
-  return "<rss version=\"2.0\"><channel><title>W</title><ttl>" + std::to_string(ttl_minutes) + "</ttl><item><guid>" +
-         guid + "</guid><title>t</title></item></channel></rss>";
+  return "<rss version=\"2.0\"><channel><title>W</title><ttl>" + std::to_string(ttl_minutes) +
+         "</ttl><item><guid>" + guid + "</guid><title>t</title></item></channel></rss>";
 }
 
 TEST(Polling, PublisherHintsAreAFloorOnTheInterval) {
@@ -358,7 +410,8 @@ TEST(Polling, PublisherHintsAreAFloorOnTheInterval) {
   EXPECT_LE(ttl, 90 * 60'000 + 5000);
   std::int64_t cc = next_in("/cc.xml", "");
   EXPECT_GE(cc, 2 * 3'600'000 - 1000);
-  EXPECT_LE(next_in("/cc.xml", "max_interval = \"30m\""), 30 * 60'000 + 5000);  // within max_interval
+  EXPECT_LE(next_in("/cc.xml", "max_interval = \"30m\""),
+            30 * 60'000 + 5000);  // within max_interval
   EXPECT_LE(next_in("/ttl.xml", "publisher_hints = false"), 60'000 + 5000);
 }
 
@@ -367,20 +420,21 @@ TEST(Polling, AdaptiveIntervalGrowsWhileUnchangedAndShrinksOnChange) {
   FixtureServer server;
   std::string guid = "a";
   server.SetHandler("/f.xml", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(Rss(guid), "application/rss+xml");  // no validators: change is seen in the entries
+    res.set_content(Rss(guid),
+                    "application/rss+xml");  // no validators: change is seen in the entries
   });
   std::string extra = "adaptive = true\nadaptive_min = \"1m\"\nadaptive_max = \"1h\"";
   auto adaptive_ms = [&] {
     Once(Config(dir, server.Url("/f.xml"), extra));
     return StatusOf(dir).adaptive_interval_ms;
   };
-  EXPECT_EQ(adaptive_ms(), 0);          // first sight: nothing learnt yet
-  EXPECT_EQ(adaptive_ms(), 90'000);     // unchanged: 1m -> 1.5m
-  EXPECT_EQ(adaptive_ms(), 135'000);    // unchanged: -> 2.25m
+  EXPECT_EQ(adaptive_ms(), 0);        // first sight: nothing learnt yet
+  EXPECT_EQ(adaptive_ms(), 90'000);   // unchanged: 1m -> 1.5m
+  EXPECT_EQ(adaptive_ms(), 135'000);  // unchanged: -> 2.25m
   guid = "b";
-  EXPECT_EQ(adaptive_ms(), 67'500);     // changed: halved
+  EXPECT_EQ(adaptive_ms(), 67'500);  // changed: halved
   guid = "c";
-  EXPECT_EQ(adaptive_ms(), 60'000);     // changed again: held at adaptive_min
+  EXPECT_EQ(adaptive_ms(), 60'000);  // changed again: held at adaptive_min
   std::int64_t before = UnixNowMs();
   Once(Config(dir, server.Url("/f.xml"), extra));
   FeedStatus st = StatusOf(dir);
@@ -412,8 +466,9 @@ TEST(Polling, StopDoesNotWaitForFeedsQueuedBehindTheLimits) {
   TempDir dir;
   FixtureServer server;
   std::atomic<int> started{0};
-  std::string cfg = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
-                    "max_concurrent_fetches = 1\njitter = \"0s\"\nfetch_timeout = \"5s\"\n";
+  std::string cfg =
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
+      "max_concurrent_fetches = 1\njitter = \"0s\"\nfetch_timeout = \"5s\"\n";
   for (int i = 0; i < 5; ++i) {
     std::string path = "/q" + std::to_string(i) + ".xml";
     server.SetHandler(path, [&](const httplib::Request&, httplib::Response& res) {
@@ -445,7 +500,8 @@ TEST(Polling, BasicAuthBearerTokensAndHeadersFromTheConfig) {
   FixtureServer server;
   auto guarded = [&](const std::string& want) {
     return [&, want](const httplib::Request& req, httplib::Response& res) {
-      if (req.get_header_value("Authorization") != want || req.get_header_value("X-Team") != "policy") {
+      if (req.get_header_value("Authorization") != want ||
+          req.get_header_value("X-Team") != "policy") {
         res.status = 401;
         return;
       }
@@ -457,12 +513,16 @@ TEST(Polling, BasicAuthBearerTokensAndHeadersFromTheConfig) {
   dir.Write("password", "s3cret\n");
   dir.Write("token", "tok-123\n");
   dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
-  auto loaded = LoadAll(dir.Write("feedwatch.toml",
-                                  "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
-                                  "[[feed]]\nname = \"basic\"\nurl = \"" + server.Url("/basic.xml") +
-                                      "\"\nusername = \"user\"\npassword_file = \"password\"\nheaders = { \"X-Team\" = \"policy\" }\n"
-                                      "[[feed]]\nname = \"bearer\"\nurl = \"" + server.Url("/bearer.xml") +
-                                      "\"\nbearer_token_file = \"token\"\nheaders = { \"X-Team\" = \"policy\" }\n"));
+  auto loaded = LoadAll(dir.Write(
+      "feedwatch.toml",
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\nallow_private_addresses = true\n"
+      "[[feed]]\nname = \"basic\"\nurl = \"" +
+          server.Url("/basic.xml") +
+          "\"\nusername = \"user\"\npassword_file = \"password\"\nheaders = { \"X-Team\" = "
+          "\"policy\" }\n"
+          "[[feed]]\nname = \"bearer\"\nurl = \"" +
+          server.Url("/bearer.xml") +
+          "\"\nbearer_token_file = \"token\"\nheaders = { \"X-Team\" = \"policy\" }\n"));
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   DaemonStats s = Once(std::move(*loaded));
   EXPECT_EQ(s.feeds_failed, 0);
@@ -478,10 +538,11 @@ TEST(Polling, RepeatedPermanentRedirectIsReportedOnce) {
   });
   server.SetFeed("/new.xml", Rss("a"));
   dir.Write("rules.toml", "[[rule]]\nid = \"r\"\nany = ['x']\n");
-  auto loaded = LoadAll(dir.Write("feedwatch.toml",
-                                  "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1s\"\n"
-                                  "jitter = \"0s\"\nallow_private_addresses = true\n[[feed]]\nname = \"moved\"\nurl = \"" +
-                                      server.Url("/old.xml") + "\"\n"));
+  auto loaded = LoadAll(dir.Write(
+      "feedwatch.toml",
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1s\"\n"
+      "jitter = \"0s\"\nallow_private_addresses = true\n[[feed]]\nname = \"moved\"\nurl = \"" +
+          server.Url("/old.xml") + "\"\n"));
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   Daemon daemon(std::move(*loaded));
   testing::LogCapture log;

@@ -3,8 +3,8 @@
 // control feed, polled by the real binary. For each: the daemon stays up, its
 // memory stays bounded, one log line names the URL and the reason, and the
 // control feed's alerts keep arriving.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -26,14 +26,17 @@ using std::chrono::seconds;
 using testing::FixtureServer;
 using testing::TempDir;
 
-std::string Item(const std::string& guid, const std::string& title, const std::string& description = "x") {
-  return "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://h.example/" + guid +
-         "</link><description>" + description + "</description></item>";
+std::string Item(const std::string& guid, const std::string& title,
+                 const std::string& description = "x") {
+  return "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://h.example/" +
+         guid + "</link><description>" + description + "</description></item>";
 }
 
-std::string Rss(const std::string& items, const std::string& decl = R"(<?xml version="1.0" encoding="utf-8"?>)") {
-  return decl + "<rss version=\"2.0\"><channel><title>Hostile</title><link>https://h.example/</link>" + items +
-         "</channel></rss>";
+std::string Rss(const std::string& items,
+                const std::string& decl = R"(<?xml version="1.0" encoding="utf-8"?>)") {
+  return decl +
+         "<rss version=\"2.0\"><channel><title>Hostile</title><link>https://h.example/</link>" +
+         items + "</channel></rss>";
 }
 
 std::string Gzip(const std::string& data) {
@@ -70,11 +73,12 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   });
   // An endless chunked body without Content-Length.
   server.SetHandler("/endless.xml", [](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/rss+xml", [](std::size_t offset, httplib::DataSink& sink) {
-      static const std::string chunk(1 << 16, 'a');
-      if (offset > (256u << 20)) return false;
-      return sink.write(chunk.data(), chunk.size());
-    });
+    res.set_chunked_content_provider("application/rss+xml",
+                                     [](std::size_t offset, httplib::DataSink& sink) {
+                                       static const std::string chunk(1 << 16, 'a');
+                                       if (offset > (256u << 20)) return false;
+                                       return sink.write(chunk.data(), chunk.size());
+                                     });
   });
   server.SetHandler("/redirect-loop.xml", [base](const httplib::Request&, httplib::Response& res) {
     res.set_redirect(base + "/redirect-loop.xml");
@@ -85,30 +89,36 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   server.SetHandler("/redirect-metadata.xml", [](const httplib::Request&, httplib::Response& res) {
     res.set_redirect("http://169.254.169.254/latest/meta-data/");
   });
-  server.SetHandler("/redirect-loopback.xml", [port](const httplib::Request&, httplib::Response& res) {
-    res.set_redirect("http://127.0.0.2:" + std::to_string(port) + "/control.xml");
-  });
+  server.SetHandler("/redirect-loopback.xml",
+                    [port](const httplib::Request&, httplib::Response& res) {
+                      res.set_redirect("http://127.0.0.2:" + std::to_string(port) + "/control.xml");
+                    });
   // Slowloris: a byte every half second.
   server.SetHandler("/slowloris.xml", [](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/rss+xml", [](std::size_t offset, httplib::DataSink& sink) {
-      if (offset > 100) return false;
-      std::this_thread::sleep_for(milliseconds(500));
-      return sink.write("<", 1);
-    });
+    res.set_chunked_content_provider("application/rss+xml",
+                                     [](std::size_t offset, httplib::DataSink& sink) {
+                                       if (offset > 100) return false;
+                                       std::this_thread::sleep_for(milliseconds(500));
+                                       return sink.write("<", 1);
+                                     });
   });
   server.SetFeed("/nul.xml", Rss(Item("n1", std::string("null\0byte title", 15))));
   server.SetFeed("/invalid-utf8.xml", Rss(Item("u1", "caf\xe9 \xff\xfe broken")));
   // KOI8-R bytes, but the server says UTF-8 (HTTP wins): invalid UTF-8.
-  server.SetFeed("/wrong-encoding.xml", Rss(Item("k1", "\xf0\xd2\xc9\xd7\xc5\xd4"), R"(<?xml version="1.0" encoding="koi8-r"?>)"),
-                 200, "application/rss+xml; charset=utf-8");
+  server.SetFeed(
+      "/wrong-encoding.xml",
+      Rss(Item("k1", "\xf0\xd2\xc9\xd7\xc5\xd4"), R"(<?xml version="1.0" encoding="koi8-r"?>)"),
+      200, "application/rss+xml; charset=utf-8");
   std::string many;
-  for (int i = 0; i < 100000; ++i) many += Item("m" + std::to_string(i), "entry " + std::to_string(i));
+  for (int i = 0; i < 100000; ++i)
+    many += Item("m" + std::to_string(i), "entry " + std::to_string(i));
   server.SetFeed("/100k-entries.xml", Rss(many));
   server.SetFeed("/10mb-field.xml", Rss(Item("f1", "big", std::string(10 << 20, 'y'))));
   std::string deep;
   for (int i = 0; i < 100000; ++i) deep += "<a>";
   server.SetFeed("/deep-nesting.xml", Rss(Item("d1", "deep", deep)));
-  server.SetFeed("/not-a-feed.xml", "<!DOCTYPE html><html><body>Service temporarily unavailable</body></html>", 200,
+  server.SetFeed("/not-a-feed.xml",
+                 "<!DOCTYPE html><html><body>Service temporarily unavailable</body></html>", 200,
                  "text/html");
   server.SetFeed("/control.xml", Rss(Item("c0", "New export controls on chips, round 0")));
 
@@ -132,12 +142,14 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
       {"/not-a-feed.xml", "not a feed (root element <html>)"},
   };
   std::string cfg = "[daemon]\nstate_dir = \"" + dir.path() + "/state\"\nrules = [\"" + dir.path() +
-                    "/rules.toml\"]\ninterval = \"1s\"\nmin_interval = \"100ms\"\njitter = \"0s\"\nfetch_timeout = \"3s\"\n"
+                    "/rules.toml\"]\ninterval = \"1s\"\nmin_interval = \"100ms\"\njitter = "
+                    "\"0s\"\nfetch_timeout = \"3s\"\n"
                     "max_interval = \"2s\"\nmax_body = \"16MiB\"\n"
                     // The guard stays on: only the fixture's own address is let through.
                     "allow_networks = [\"127.0.0.1/32\"]\n";
   for (const Case& c : cases) {
-    cfg += "[[feed]]\nname = \"" + c.path.substr(1) + "\"\nurl = \"" + base + c.path + "\"\nprime = false\n";
+    cfg += "[[feed]]\nname = \"" + c.path.substr(1) + "\"\nurl = \"" + base + c.path +
+           "\"\nprime = false\n";
   }
   cfg += "[[feed]]\nname = \"control\"\nurl = \"" + base + "/control.xml\"\nprime = false\n";
   cfg += "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + base + "/hook\"\n";
@@ -148,9 +160,11 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   // In sanitizer builds, ASan's quarantine of freed memory (256 MiB by
   // default) would dominate the figure: keep it small.
   const char* asan = std::getenv("ASAN_OPTIONS");
-  pid_t pid = testing::SpawnProcess(
-      {FEEDWATCH_BINARY, "run", "--config", config},
-      {std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") + "quarantine_size_mb=16"}, log);
+  pid_t pid =
+      testing::SpawnProcess({FEEDWATCH_BINARY, "run", "--config", config},
+                            {std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
+                             "quarantine_size_mb=16"},
+                            log);
   ASSERT_GT(pid, 0);
 
   // The control feed grows by one matching entry a second while the attacks run.
@@ -158,7 +172,9 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
   const int rounds = 8;
   for (int i = 1; i <= rounds; ++i) {
     std::this_thread::sleep_for(seconds(1));
-    items = Item("c" + std::to_string(i), "New export controls on chips, round " + std::to_string(i)) + items;
+    items =
+        Item("c" + std::to_string(i), "New export controls on chips, round " + std::to_string(i)) +
+        items;
     server.SetFeed("/control.xml", Rss(items));
     ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the daemon died\n" << testing::ReadFile(log);
   }
@@ -175,16 +191,19 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
     bool found = false;
     std::istringstream lines(text);
     for (std::string line; std::getline(lines, line);) {
-      if (line.find(base + c.path) != std::string::npos && line.find(c.reason) != std::string::npos) found = true;
+      if (line.find(base + c.path) != std::string::npos && line.find(c.reason) != std::string::npos)
+        found = true;
     }
     EXPECT_TRUE(found) << c.path << ": no log line with the URL and \"" << c.reason << "\"";
   }
   EXPECT_EQ(text.find("root:"), std::string::npos) << "/etc/passwd content in the log";
   // Every control entry alerted, nothing else did.
   std::set<std::string> titles;
-  for (const auto& h : server.Hooks()) titles.insert(nlohmann::json::parse(h.body)["entry"]["title"].get<std::string>());
+  for (const auto& h : server.Hooks())
+    titles.insert(nlohmann::json::parse(h.body)["entry"]["title"].get<std::string>());
   EXPECT_EQ(titles.size(), static_cast<std::size_t>(rounds + 1)) << text;
-  for (const auto& t : titles) EXPECT_EQ(t.rfind("New export controls on chips, round ", 0), 0u) << t;
+  for (const auto& t : titles)
+    EXPECT_EQ(t.rfind("New export controls on chips, round ", 0), 0u) << t;
   // Memory: bounded by the body cap and the parse, not by what was served
   // (64 MiB bomb, 256 MiB endless body, 10 MB field, 100,000 entries) at
   // once: a few bodies at the 16 MiB cap and their parses.
@@ -207,15 +226,20 @@ TEST(Hostile, DiskFullRecordsNothingThenRecovers) {
   FixtureServer server;
   const int n = 200;
   std::string items;
-  for (int i = 0; i < n; ++i) items += Item("e" + std::to_string(i), "New export controls, part " + std::to_string(i), std::string(1500, 's'));
+  for (int i = 0; i < n; ++i)
+    items += Item("e" + std::to_string(i), "New export controls, part " + std::to_string(i),
+                  std::string(1500, 's'));
   server.SetFeed("/big.xml", Rss(items));
   dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\nany = ['\\bexport controls\\b']\n");
-  std::string config = dir.Write(
-      "feedwatch.toml", "[daemon]\nstate_dir = \"" + dir.path() + "/state\"\nrules = [\"" + dir.path() +
-                            "/rules.toml\"]\ninterval = \"500ms\"\nmin_interval = \"100ms\"\njitter = \"0s\"\nmax_interval = \"1s\"\n"
-                            "allow_networks = [\"127.0.0.1/32\"]\n[[feed]]\nname = \"big\"\nurl = \"" +
-                            server.Url("/big.xml") + "\"\nprime = false\n[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
-                            server.Url("/hook") + "\"\nconcurrency = 8\nordered = false\n");
+  std::string config =
+      dir.Write("feedwatch.toml",
+                "[daemon]\nstate_dir = \"" + dir.path() + "/state\"\nrules = [\"" + dir.path() +
+                    "/rules.toml\"]\ninterval = \"500ms\"\nmin_interval = \"100ms\"\njitter = "
+                    "\"0s\"\nmax_interval = \"1s\"\n"
+                    "allow_networks = [\"127.0.0.1/32\"]\n[[feed]]\nname = \"big\"\nurl = \"" +
+                    server.Url("/big.xml") +
+                    "\"\nprime = false\n[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+                    server.Url("/hook") + "\"\nconcurrency = 8\nordered = false\n");
   std::string log = dir.path() + "/daemon.log";
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   pid_t pid = ::fork();
@@ -242,13 +266,16 @@ TEST(Hostile, DiskFullRecordsNothingThenRecovers) {
     }
   } reaper{pid};
   // Several polls under the limit: each fails to record.
-  for (int i = 0; i < 60 && testing::ReadFile(log).find("could not record poll") == std::string::npos; ++i) {
+  for (int i = 0;
+       i < 60 && testing::ReadFile(log).find("could not record poll") == std::string::npos; ++i) {
     std::this_thread::sleep_for(milliseconds(100));
   }
   std::this_thread::sleep_for(seconds(1));
   ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the daemon died\n" << testing::ReadFile(log);
   std::string during = testing::ReadFile(log);
-  EXPECT_NE(during.find("feed " + server.Url("/big.xml") + ": could not record poll"), std::string::npos) << during;
+  EXPECT_NE(during.find("feed " + server.Url("/big.xml") + ": could not record poll"),
+            std::string::npos)
+      << during;
   EXPECT_TRUE(server.Hooks().empty()) << "an alert was sent that was never recorded";
 
   // Space returns.

@@ -16,7 +16,8 @@ Entry Headline(std::string title, std::string summary = "") {
   return e;
 }
 
-std::vector<std::string> MatchedIds(const Matcher& m, const Entry& e, const MatchContext& ctx = {}) {
+std::vector<std::string> MatchedIds(const Matcher& m, const Entry& e,
+                                    const MatchContext& ctx = {}) {
   std::vector<std::string> ids;
   for (std::size_t i : m.Match(e, ctx)) ids.push_back(m.rules()[i].id);
   return ids;
@@ -36,11 +37,13 @@ all = ['\bchips?\b']
 none = ['\bpotato\b']
 )");
   ASSERT_TRUE(m);
-  EXPECT_EQ(MatchedIds(*m, Headline("New export controls on chips")), std::vector<std::string>{"chips"});
-  EXPECT_EQ(MatchedIds(*m, Headline("Entity List grows", "AI chip makers added")), std::vector<std::string>{"chips"});
-  EXPECT_TRUE(MatchedIds(*m, Headline("New export controls on steel")).empty());          // 'all' fails
-  EXPECT_TRUE(MatchedIds(*m, Headline("Chips are tasty")).empty());                       // 'any' fails
-  EXPECT_TRUE(MatchedIds(*m, Headline("Export controls on potato chips")).empty());       // 'none' hits
+  EXPECT_EQ(MatchedIds(*m, Headline("New export controls on chips")),
+            std::vector<std::string>{"chips"});
+  EXPECT_EQ(MatchedIds(*m, Headline("Entity List grows", "AI chip makers added")),
+            std::vector<std::string>{"chips"});
+  EXPECT_TRUE(MatchedIds(*m, Headline("New export controls on steel")).empty());     // 'all' fails
+  EXPECT_TRUE(MatchedIds(*m, Headline("Chips are tasty")).empty());                  // 'any' fails
+  EXPECT_TRUE(MatchedIds(*m, Headline("Export controls on potato chips")).empty());  // 'none' hits
 }
 
 TEST(Rules, CaseInsensitiveByDefaultAndUnicodeAware) {
@@ -68,7 +71,8 @@ id = "both"
 all = ['DeepSeek', 'distill']
 )");
   ASSERT_TRUE(m);
-  EXPECT_EQ(MatchedIds(*m, Headline("DeepSeek news", "accused to distill")), std::vector<std::string>{"both"});
+  EXPECT_EQ(MatchedIds(*m, Headline("DeepSeek news", "accused to distill")),
+            std::vector<std::string>{"both"});
   Entry content_only = Headline("DeepSeek");
   content_only.content = "model distillation";
   EXPECT_EQ(MatchedIds(*m, content_only), std::vector<std::string>{"both"});
@@ -139,7 +143,8 @@ TEST(Rules, DuplicateIdsAcrossFiles) {
   auto b = dir.Write("b.toml", "[[rule]]\nid = \"same\"\nany = ['y']\n");
   auto r = LoadRuleFiles({a, b});
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("first defined at " + a + ":1"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("first defined at " + a + ":1"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(Rules, WordsAndPhrasesAreWordBoundedAndWhitespaceTolerant) {
@@ -183,8 +188,10 @@ words = ["{labs}"]
 none = ['release']
 )");
   ASSERT_TRUE(m);
-  EXPECT_EQ(MatchedIds(*m, Headline("Moonshot   AI launched Kimi")), (std::vector<std::string>{"regex-group", "word-group"}));
-  EXPECT_EQ(MatchedIds(*m, Headline("MiniMax released a model")), std::vector<std::string>{"regex-group"});
+  EXPECT_EQ(MatchedIds(*m, Headline("Moonshot   AI launched Kimi")),
+            (std::vector<std::string>{"regex-group", "word-group"}));
+  EXPECT_EQ(MatchedIds(*m, Headline("MiniMax released a model")),
+            std::vector<std::string>{"regex-group"});
   EXPECT_TRUE(MatchedIds(*m, Headline("Moonshot landing anniversary")).empty());
 }
 
@@ -197,8 +204,12 @@ fields = ["title", "body"]
 )");
   auto r = LoadRuleFile(path);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find(path + ":3: rule 'x': unknown group {nope}"), std::string::npos) << r.status().message();
-  EXPECT_NE(r.status().message().find(path + ":4: rule 'x': unknown field 'body'"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(path + ":3: rule 'x': unknown group {nope}"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find(path + ":4: rule 'x': unknown field 'body'"),
+            std::string::npos)
+      << r.status().message();
 }
 
 TEST(Rules, NearMeasuresWordsBetweenTerms) {
@@ -211,7 +222,8 @@ near = { terms = ["DeepSeek", "distill*"], within = 5 }
   ASSERT_TRUE(m);
   EXPECT_FALSE(MatchedIds(*m, Headline("DeepSeek accused of distilling models")).empty());
   EXPECT_FALSE(MatchedIds(*m, Headline("Distillation: OpenAI points at DeepSeek")).empty());
-  EXPECT_TRUE(MatchedIds(*m, Headline("DeepSeek one two three four five six seven distilled")).empty());
+  EXPECT_TRUE(
+      MatchedIds(*m, Headline("DeepSeek one two three four five six seven distilled")).empty());
   EXPECT_FALSE(MatchedIds(*m, Headline("DeepSeek one two three four distilled")).empty());
   // Both terms must be in the same field.
   EXPECT_TRUE(MatchedIds(*m, Headline("DeepSeek news", "distilled")).empty());
@@ -285,8 +297,10 @@ any = ['rule']
   MatchContext bis{"bis", "", &none, 0};
   MatchContext wire{"wire", "", &policy, 0};
   MatchContext blog{"blog", "", &policy, 0};
-  EXPECT_EQ(MatchedIds(*m, Headline("new rule"), bis), (std::vector<std::string>{"only-bis", "not-blog"}));
-  EXPECT_EQ(MatchedIds(*m, Headline("new rule"), wire), (std::vector<std::string>{"policy-tag", "not-blog"}));
+  EXPECT_EQ(MatchedIds(*m, Headline("new rule"), bis),
+            (std::vector<std::string>{"only-bis", "not-blog"}));
+  EXPECT_EQ(MatchedIds(*m, Headline("new rule"), wire),
+            (std::vector<std::string>{"policy-tag", "not-blog"}));
   EXPECT_EQ(MatchedIds(*m, Headline("new rule"), blog), std::vector<std::string>{"policy-tag"});
   Explanation ex = m->Explain(Headline("new rule"), wire, 0);
   EXPECT_FALSE(ex.matched);
@@ -331,7 +345,8 @@ none = ['\bpotato\b']
   Explanation no = m->Explain(Headline("Export controls on potato chips"), {}, 0);
   EXPECT_FALSE(no.matched);
   ASSERT_EQ(no.failed.size(), 1u);
-  EXPECT_NE(no.failed[0].find("none: '\\bpotato\\b' matched title \"potato\""), std::string::npos) << no.failed[0];
+  EXPECT_NE(no.failed[0].find("none: '\\bpotato\\b' matched title \"potato\""), std::string::npos)
+      << no.failed[0];
 }
 
 TEST(Rules, LintFindsRulesThatMatchEverythingOrNothing) {
@@ -369,16 +384,18 @@ TEST(Rules, ManyRulesMatchLikeOneAtATime) {
   // every entry (the RE2 test suite's cross-checking idea).
   TempDir dir;
   std::string toml;
-  const char* words[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"};
+  const char* words[] = {"alpha",   "bravo", "charlie", "delta", "echo",
+                         "foxtrot", "golf",  "hotel",   "india", "juliet"};
   for (int i = 0; i < 2000; ++i) {
-    toml += "[[rule]]\nid = \"r" + std::to_string(i) + "\"\nany = ['\\b" + words[i % 10] + std::to_string(i % 50) +
-            "\\b']\nall = ['" + words[(i / 10) % 10] + "']\n";
+    toml += "[[rule]]\nid = \"r" + std::to_string(i) + "\"\nany = ['\\b" + words[i % 10] +
+            std::to_string(i % 50) + "\\b']\nall = ['" + words[(i / 10) % 10] + "']\n";
     if (i % 7 == 0) toml += "none = ['" + std::string(words[(i / 3) % 10]) + "9']\n";
   }
   auto m = Build(dir, toml);
   ASSERT_TRUE(m);
   for (int e = 0; e < 100; ++e) {
-    std::string title = std::string(words[e % 10]) + std::to_string(e % 50) + " and " + words[(e * 7) % 10];
+    std::string title =
+        std::string(words[e % 10]) + std::to_string(e % 50) + " and " + words[(e * 7) % 10];
     std::string summary = std::string(words[(e * 3) % 10]) + "9 " + words[(e / 10) % 10];
     Entry entry = Headline(title, summary);
     auto got = m->Match(entry);
@@ -395,7 +412,8 @@ class ShippedPacks : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string dir = std::string(FEEDWATCH_SOURCE_DIR) + "/rules/";
-    auto rules = LoadRuleFiles({dir + "ai-export-controls.toml", dir + "ai-model-distillation.toml"});
+    auto rules =
+        LoadRuleFiles({dir + "ai-export-controls.toml", dir + "ai-model-distillation.toml"});
     ASSERT_TRUE(rules.ok()) << rules.status().message();
     auto m = Matcher::Build(std::move(*rules));
     ASSERT_TRUE(m.ok()) << m.status().message();
@@ -418,7 +436,8 @@ TEST_F(ShippedPacks, MatchStoriesOnTopic) {
 }
 
 TEST_F(ShippedPacks, IgnoreNearMisses) {
-  EXPECT_FALSE(Any("Football club's export of young talent hits record", "Export restrictions on players?"));
+  EXPECT_FALSE(
+      Any("Football club's export of young talent hits record", "Export restrictions on players?"));
   EXPECT_FALSE(Any("Distilled spirits exports hit a record year", "Whiskey makers cheer"));
   EXPECT_FALSE(Any("BIS annual report warns central banks about stablecoins"));
   EXPECT_FALSE(Any("How to build an entity list view in Django"));

@@ -1,8 +1,8 @@
 // Running as a service: reload (good and bad), the admin endpoint and its
 // metrics, sd_notify messages, SIGTERM mid-cycle, retention. Real loopback
 // servers, real SQLite, the real binary where signals matter.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -12,8 +12,8 @@
 
 #include <httplib.h>
 
-#include <nlohmann/json.hpp>
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -42,18 +42,24 @@ constexpr const char* kChipRule =
     "[[rule]]\nid = \"chips\"\ntitle = \"Chip export controls\"\nany = ['\\bexport controls\\b']\n";
 
 std::string Rss(const std::vector<std::pair<std::string, std::string>>& items) {
-  std::string s = R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://w.example/</link>)";
+  std::string s =
+      R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://w.example/</link>)";
   for (const auto& [guid, title] : items) {
-    s += "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://w.example/" + guid + "</link></item>";
+    s += "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://w.example/" +
+         guid + "</link></item>";
   }
   return s + "</channel></rss>";
 }
 
-std::string ConfigText(const std::vector<std::pair<std::string, std::string>>& feeds, const std::string& hook,
-                       const std::string& extra = "") {
-  std::string c = "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"300ms\"\nmin_interval = \"100ms\"\n"
-                   "jitter = \"0s\"\nallow_private_addresses = true\n" + extra + "\n";
-  for (const auto& [name, url] : feeds) c += "[[feed]]\nname = \"" + name + "\"\nurl = \"" + url + "\"\nprime = false\n";
+std::string ConfigText(const std::vector<std::pair<std::string, std::string>>& feeds,
+                       const std::string& hook, const std::string& extra = "") {
+  std::string c =
+      "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = "
+      "\"300ms\"\nmin_interval = \"100ms\"\n"
+      "jitter = \"0s\"\nallow_private_addresses = true\n" +
+      extra + "\n";
+  for (const auto& [name, url] : feeds)
+    c += "[[feed]]\nname = \"" + name + "\"\nurl = \"" + url + "\"\nprime = false\n";
   return c + "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" + hook + "\"\n";
 }
 
@@ -68,16 +74,21 @@ TEST(Reload, BrokenRuleFileKeepsTheOldRulesRunning) {
   FixtureServer server;
   server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}}));
   dir.Write("rules.toml", kChipRule);
-  RunningDaemon d(testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
+  RunningDaemon d(
+      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
 
-  dir.Write("rules.toml", std::string(kChipRule) + "[[rule]]\nid = \"broken\"\nany = ['(unclosed']\n");
+  dir.Write("rules.toml",
+            std::string(kChipRule) + "[[rule]]\nid = \"broken\"\nany = ['(unclosed']\n");
   Status st = d.Reload();
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find(dir.path() + "/rules.toml:7: rule 'broken': invalid regex"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find(dir.path() + "/rules.toml:7: rule 'broken': invalid regex"),
+            std::string::npos)
+      << st.message();
 
   // The old rules still match what comes next.
-  server.SetFeed("/a.xml", Rss({{"a2", "More export controls announced"}, {"a1", "New export controls on chips"}}));
+  server.SetFeed("/a.xml", Rss({{"a2", "More export controls announced"},
+                                {"a1", "New export controls on chips"}}));
   ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
   EXPECT_EQ(HookTitles(server)[1], "More export controls announced");
   EXPECT_EQ(json::parse(server.Hooks()[1].body)["rule"]["id"], "chips");
@@ -89,11 +100,13 @@ TEST(Reload, AddsAndRemovesFeedsAndAppliesNewRules) {
   server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}}));
   server.SetFeed("/b.xml", Rss({{"b1", "Lab accused of model distillation"}}));
   dir.Write("rules.toml", kChipRule);
-  RunningDaemon d(testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
+  RunningDaemon d(
+      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
   EXPECT_EQ(server.FeedRequests("/b.xml"), 0u);
 
-  dir.Write("rules.toml", std::string(kChipRule) + "[[rule]]\nid = \"distill\"\nany = ['\\bdistillation\\b']\n");
+  dir.Write("rules.toml",
+            std::string(kChipRule) + "[[rule]]\nid = \"distill\"\nany = ['\\bdistillation\\b']\n");
   dir.Write("feedwatch.toml", ConfigText({{"b", server.Url("/b.xml")}}, server.Url("/hook")));
   ASSERT_TRUE(d.Reload().ok());
   ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
@@ -117,7 +130,8 @@ TEST(Reload, SinksChangeWhileADeliveryIsInFlight) {
     res.status = 200;
   });
   dir.Write("rules.toml", kChipRule);
-  RunningDaemon d(testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
+  RunningDaemon d(
+      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook"))));
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);  // in flight now, answered in 800 ms
   // The sink is renamed: its in-flight message still completes and is
   // recorded; new alerts go to the new sink.
@@ -126,7 +140,8 @@ TEST(Reload, SinksChangeWhileADeliveryIsInFlight) {
   dir.Write("feedwatch.toml", renamed);
   ASSERT_TRUE(d.Reload().ok());
   slow = false;
-  server.SetFeed("/a.xml", Rss({{"a2", "Export controls widen"}, {"a1", "New export controls on chips"}}));
+  server.SetFeed("/a.xml",
+                 Rss({{"a2", "Export controls widen"}, {"a1", "New export controls on chips"}}));
   ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
   std::this_thread::sleep_for(milliseconds(300));
   d.Stop();
@@ -149,8 +164,9 @@ TEST(Admin, MetricsStatusHealthAndReloadAfterAKnownCycle) {
   FixtureServer server;
   server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
   dir.Write("rules.toml", kChipRule);
-  RunningDaemon d(testing::LoadConfigText(
-      dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) + "[admin]\nlisten = \"127.0.0.1:0\"\n"));
+  RunningDaemon d(
+      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
+                                       "[admin]\nlisten = \"127.0.0.1:0\"\n"));
   ASSERT_GT(d.admin_port(), 0);
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
   std::this_thread::sleep_for(milliseconds(300));  // the delivery result is recorded
@@ -206,8 +222,8 @@ TEST(Admin, ReloadCommandThroughAUnixSocket) {
   FixtureServer server;
   server.SetFeed("/a.xml", Rss({{"a1", "Weather"}}));
   dir.Write("rules.toml", kChipRule);
-  std::string config = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) + "[admin]\nlisten = \"unix:" +
-                       dir.path() + "/admin.sock\"\n";
+  std::string config = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
+                       "[admin]\nlisten = \"unix:" + dir.path() + "/admin.sock\"\n";
   RunningDaemon d(testing::LoadConfigText(dir, config));
   std::string path = dir.path() + "/feedwatch.toml";
   std::ostringstream out, err;
@@ -216,7 +232,8 @@ TEST(Admin, ReloadCommandThroughAUnixSocket) {
   dir.Write("rules.toml", "[[rule]]\nid = \"x\"\nany = ['(']\n");
   std::ostringstream out2, err2;
   EXPECT_EQ(CmdReload(path, out2, err2), 1);
-  EXPECT_NE(err2.str().find("reload failed; the daemon keeps running the previous config"), std::string::npos);
+  EXPECT_NE(err2.str().find("reload failed; the daemon keeps running the previous config"),
+            std::string::npos);
   EXPECT_NE(err2.str().find("rules.toml:3"), std::string::npos) << err2.str();
   d.Stop();
   std::ostringstream out3, err3;
@@ -263,7 +280,8 @@ class NotifySocket {
   std::vector<std::string> messages_;
 };
 
-pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& log) {
+pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
+            const std::string& log) {
   pid_t pid = testing::SpawnProcess(args, env, log);
   EXPECT_GT(pid, 0);
   return pid;
@@ -280,9 +298,12 @@ TEST(Notify, ReadyStatusWatchdogReloadingAndStopping) {
   NotifySocket sock(dir.path() + "/notify.sock");
   ASSERT_TRUE(sock.ok());
   pid_t pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"},
-                    {"NOTIFY_SOCKET=" + dir.path() + "/notify.sock", "WATCHDOG_USEC=600000"}, dir.path() + "/log");
+                    {"NOTIFY_SOCKET=" + dir.path() + "/notify.sock", "WATCHDOG_USEC=600000"},
+                    dir.path() + "/log");
   EXPECT_TRUE(sock.WaitFor("READY=1", seconds(20))) << sock.All();
-  EXPECT_NE(sock.All().find("STATUS=polling 1 feeds, 0 failing, 0 alerts queued"), std::string::npos) << sock.All();
+  EXPECT_NE(sock.All().find("STATUS=polling 1 feeds, 0 failing, 0 alerts queued"),
+            std::string::npos)
+      << sock.All();
   EXPECT_TRUE(sock.WaitFor("WATCHDOG=1", seconds(5))) << sock.All();
   ::kill(pid, SIGHUP);
   EXPECT_TRUE(sock.WaitFor("RELOADING=1", seconds(10))) << sock.All();
@@ -302,7 +323,8 @@ TEST(Lifecycle, SigtermMidCycleLosesNoAlert) {
   TempDir dir;
   FixtureServer server;
   std::vector<std::pair<std::string, std::string>> items;
-  for (int i = 0; i < 5; ++i) items.push_back({"e" + std::to_string(i), "Export controls, part " + std::to_string(i)});
+  for (int i = 0; i < 5; ++i)
+    items.push_back({"e" + std::to_string(i), "Export controls, part " + std::to_string(i)});
   server.SetFeed("/a.xml", Rss(items));
   // A slow receiver: SIGTERM arrives while deliveries are queued and in flight.
   server.SetHookResponder([](const testing::ReceivedRequest&, httplib::Response& res) {
@@ -311,7 +333,8 @@ TEST(Lifecycle, SigtermMidCycleLosesNoAlert) {
   });
   dir.Write("rules.toml", kChipRule);
   dir.Write("feedwatch.toml", ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")));
-  pid_t pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"}, {}, dir.path() + "/log");
+  pid_t pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"}, {},
+                    dir.path() + "/log");
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid, seconds(20)), 0) << testing::ReadFile(dir.path() + "/log");
@@ -319,7 +342,8 @@ TEST(Lifecycle, SigtermMidCycleLosesNoAlert) {
   EXPECT_LT(before_restart, 5u) << "the test needs SIGTERM to land mid-delivery";
   // Restarted, the rest goes out; nothing is missing.
   server.SetHookResponder(nullptr);
-  pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"}, {}, dir.path() + "/log");
+  pid = Spawn({FEEDWATCH_BINARY, "run", "--config", dir.path() + "/feedwatch.toml"}, {},
+              dir.path() + "/log");
   server.WaitForHooks(5, seconds(30));
   ::kill(pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid, seconds(20)), 0);
@@ -348,7 +372,8 @@ TEST(Retention, SeenEntriesThatLeftTheFeedAreForgottenAfterTheWindow) {
   };
   auto current = hashes({"kept", "new"});
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, polled({"kept", "new"}), 100 * day).ok());
-  EXPECT_EQ(*(*store)->PruneSeen("https://f/", {}, 100 * day, 90 * day), 0);  // an empty document prunes nothing
+  EXPECT_EQ(*(*store)->PruneSeen("https://f/", {}, 100 * day, 90 * day),
+            0);  // an empty document prunes nothing
   EXPECT_EQ(*(*store)->PruneSeen("https://f/", current, 100 * day, 90 * day), 1);
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 2);
   // "kept" was refreshed: it survives another 89 days out of the feed.
@@ -361,7 +386,8 @@ TEST(Retention, DeliveredAlertsArePrunedDeadOnesKept) {
   auto store = Store::Open(dir.path());
   std::vector<PolledEntry> entries;
   for (int i = 0; i < 3; ++i) {
-    entries.push_back(PolledEntry{"k" + std::to_string(i), {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}"}}, 0});
+    entries.push_back(PolledEntry{
+        "k" + std::to_string(i), {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}"}}, 0});
   }
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
   auto rows = (*store)->PendingForSinks({{"hook", true, 10}}, 1000, false, {});
@@ -382,11 +408,14 @@ TEST(Metrics, PrometheusTextEscapesLabelsAndCumulatesBuckets) {
   m.fetch_seconds.Observe(100);
   m.matches_by_rule["a\"b\\c"] = 3;
   std::string text = RenderPrometheus(m);
-  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"0.05\"} 0\n"), std::string::npos)
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"0.05\"} 0\n"),
+            std::string::npos)
       << text;
-  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"0.1\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"0.1\"} 2\n"),
+            std::string::npos);
   EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"30\"} 2\n"), std::string::npos);
-  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("feedwatch_fetch_duration_seconds_bucket{le=\"+Inf\"} 3\n"),
+            std::string::npos);
   EXPECT_NE(text.find("feedwatch_rule_matches_total{rule=\"a\\\"b\\\\c\"} 3\n"), std::string::npos);
 }
 

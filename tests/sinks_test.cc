@@ -39,11 +39,13 @@ SinkSpec Spec(const std::string& type) {
   s.url = "https://hooks.example/T0/B0/secret";
   if (type == "ntfy") s.topic = "alerts";
   if (type == "telegram") s.token = "123:ABC", s.chat_id = "-1001";
-  if (type == "email") s.url = "smtp://127.0.0.1:2525", s.from = "fw@example.org", s.to = {"desk@example.org"};
+  if (type == "email")
+    s.url = "smtp://127.0.0.1:2525", s.from = "fw@example.org", s.to = {"desk@example.org"};
   return s;
 }
 
-SinkMessage Format(const SinkSpec& spec, const std::vector<json>& alerts, const std::string& id = "fw_1") {
+SinkMessage Format(const SinkSpec& spec, const std::vector<json>& alerts,
+                   const std::string& id = "fw_1") {
   auto f = SinkFormatter::Make(spec);
   EXPECT_TRUE(f.ok()) << f.status().message();
   return (*f)->Format(alerts, id, 1700000200);
@@ -62,9 +64,12 @@ bool HasHeader(const SinkMessage& m, const std::string& line) {
 const std::string kZwsp = "\xE2\x80\x8B";
 
 TEST(Template, RendersFieldsSectionsAndEscapesEverySubstitution) {
-  auto t = Template::Parse("{{! a comment }}{{count}}: {{#alerts}}[{{entry.title}}]{{/alerts}}{{^missing}}!{{/missing}}");
+  auto t = Template::Parse(
+      "{{! a comment }}{{count}}: "
+      "{{#alerts}}[{{entry.title}}]{{/alerts}}{{^missing}}!{{/missing}}");
   ASSERT_TRUE(t.ok()) << t.status().message();
-  json ctx = {{"count", 2}, {"alerts", {{{"entry", {{"title", "a\"b"}}}}, {{"entry", {{"title", "<c>"}}}}}}};
+  json ctx = {{"count", 2},
+              {"alerts", {{{"entry", {{"title", "a\"b"}}}}, {{"entry", {{"title", "<c>"}}}}}}};
   EXPECT_EQ(t->Render(ctx, Escape::kJson), "2: [a\\\"b][<c>]!");
   EXPECT_EQ(t->Render(ctx, Escape::kHtml), "2: [a&quot;b][&lt;c&gt;]!");
   EXPECT_EQ(t->Render(ctx, Escape::kSlack), "2: [a\"b][&lt;c&gt;]!");
@@ -73,10 +78,12 @@ TEST(Template, RendersFieldsSectionsAndEscapesEverySubstitution) {
 TEST(Template, ErrorsNameTheLineAndRefuseUnescapedOutput) {
   auto unclosed = Template::Parse("line one\n{{#alerts}}\n{{entry.title}}\n");
   ASSERT_FALSE(unclosed.ok());
-  EXPECT_NE(unclosed.status().message().find("template line 2"), std::string::npos) << unclosed.status().message();
+  EXPECT_NE(unclosed.status().message().find("template line 2"), std::string::npos)
+      << unclosed.status().message();
   auto mismatch = Template::Parse("{{#a}}\n\n{{/b}}");
   ASSERT_FALSE(mismatch.ok());
-  EXPECT_NE(mismatch.status().message().find("line 3"), std::string::npos) << mismatch.status().message();
+  EXPECT_NE(mismatch.status().message().find("line 3"), std::string::npos)
+      << mismatch.status().message();
   EXPECT_FALSE(Template::Parse("{{{entry.title}}}").ok());
   EXPECT_FALSE(Template::Parse("{{& entry.title}}").ok());
   EXPECT_FALSE(Template::Parse("{{> partial}}").ok());
@@ -87,7 +94,8 @@ TEST(Template, ErrorsNameTheLineAndRefuseUnescapedOutput) {
 TEST(Template, FeedTextIsDataNeverTemplateSource) {
   auto t = Template::Parse("{{entry.title}}");
   ASSERT_TRUE(t.ok());
-  json ctx = {{"entry", {{"title", "{{7*7}} {{ env.HOME }} {{#alerts}}x{{/alerts}}"}}}, {"alerts", {1, 2}}};
+  json ctx = {{"entry", {{"title", "{{7*7}} {{ env.HOME }} {{#alerts}}x{{/alerts}}"}}},
+              {"alerts", {1, 2}}};
   EXPECT_EQ(t->Render(ctx, Escape::kPlain), "{{7*7}} {{ env.HOME }} {{#alerts}}x{{/alerts}}");
 }
 
@@ -106,7 +114,9 @@ TEST(Sinks, WebhookTemplateCannotBreakOutOfJson) {
 TEST(Sinks, WebhookDigestIsSignedOverTheBodySent) {
   SinkSpec spec = Spec("webhook");
   spec.secrets = {"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"};
-  auto m = Format(spec, {Alert("one", "https://a/1", "", "fw_1"), Alert("two", "https://a/2", "", "fw_2")}, "fwd_9");
+  auto m = Format(
+      spec, {Alert("one", "https://a/1", "", "fw_1"), Alert("two", "https://a/2", "", "fw_2")},
+      "fwd_9");
   json j = Body(m);
   EXPECT_EQ(j["type"], "feedwatch.digest");
   EXPECT_EQ(j["digest_id"], "fwd_9");
@@ -114,7 +124,8 @@ TEST(Sinks, WebhookDigestIsSignedOverTheBodySent) {
   EXPECT_EQ(j["alerts"][1]["entry"]["title"], "two");
   EXPECT_TRUE(HasHeader(m, "webhook-id: fwd_9"));
   EXPECT_TRUE(HasHeader(m, "webhook-timestamp: 1700000200"));
-  EXPECT_TRUE(HasHeader(m, "webhook-signature: " + SignWebhook(spec.secrets, "fwd_9", 1700000200, m.body)));
+  EXPECT_TRUE(
+      HasHeader(m, "webhook-signature: " + SignWebhook(spec.secrets, "fwd_9", 1700000200, m.body)));
   EXPECT_EQ(DigestId({"fw_1", "fw_2"}), DigestId({"fw_1", "fw_2"}));
   EXPECT_NE(DigestId({"fw_1", "fw_2"}), DigestId({"fw_2", "fw_1"}));
 }
@@ -138,21 +149,23 @@ TEST(Sinks, SlackEscapesControlSequencesAndNeverPingsChannels) {
 
 TEST(Sinks, DiscordDisablesMentionsAndRespectsLimits) {
   std::string long_title(400, 'T');
-  auto m = Format(Spec("discord"), {Alert("@everyone **bold** [x](https://evil) " + long_title, "https://n/1",
-                                          std::string(9000, 's'))});
+  auto m = Format(Spec("discord"), {Alert("@everyone **bold** [x](https://evil) " + long_title,
+                                          "https://n/1", std::string(9000, 's'))});
   json j = Body(m);
   EXPECT_EQ(j["allowed_mentions"], json({{"parse", json::array()}}));
   ASSERT_EQ(j["embeds"].size(), 1u);
   const json& e = j["embeds"][0];
   std::string title = e["title"];
   EXPECT_LE(title.size(), limits::kDiscordTitle);
-  EXPECT_EQ(title.rfind("@" + kZwsp + "everyone \\*\\*bold\\*\\* \\[x\\]\\(https://evil\\)", 0), 0u) << title;
+  EXPECT_EQ(title.rfind("@" + kZwsp + "everyone \\*\\*bold\\*\\* \\[x\\]\\(https://evil\\)", 0), 0u)
+      << title;
   EXPECT_LE(e["description"].get<std::string>().size(), limits::kDiscordDescription);
   EXPECT_EQ(e["url"], "https://n/1");
   EXPECT_EQ(e["timestamp"], "2023-11-14T22:13:20Z");
   // A digest: at most 10 embeds, the count in the content.
   std::vector<json> many;
-  for (int i = 0; i < 12; ++i) many.push_back(Alert("t" + std::to_string(i), "https://n/" + std::to_string(i)));
+  for (int i = 0; i < 12; ++i)
+    many.push_back(Alert("t" + std::to_string(i), "https://n/" + std::to_string(i)));
   json d = Body(Format(Spec("discord"), many, "fwd_x"));
   EXPECT_EQ(d["embeds"].size(), 10u);
   EXPECT_NE(d["content"].get<std::string>().find("12 new alerts"), std::string::npos);
@@ -189,14 +202,17 @@ TEST(Sinks, NtfyPublishesJsonSoFeedTextNeverBecomesAHeader) {
 }
 
 TEST(Sinks, TelegramUsesEscapedHtmlWithinTheLimit) {
-  auto m = Format(Spec("telegram"), {Alert("<script>x</script> & \"q\"", "javascript:alert(1)", std::string(8000, 'y'))});
+  auto m =
+      Format(Spec("telegram"),
+             {Alert("<script>x</script> & \"q\"", "javascript:alert(1)", std::string(8000, 'y'))});
   EXPECT_EQ(m.url, "https://hooks.example/T0/B0/secret/bot123:ABC/sendMessage");
   json j = Body(m);
   EXPECT_EQ(j["chat_id"], "-1001");
   EXPECT_EQ(j["parse_mode"], "HTML");
   std::string text = j["text"];
   EXPECT_LE(text.size(), limits::kTelegramText);
-  EXPECT_NE(text.find("&lt;script&gt;x&lt;/script&gt; &amp; &quot;q&quot;"), std::string::npos) << text;
+  EXPECT_NE(text.find("&lt;script&gt;x&lt;/script&gt; &amp; &quot;q&quot;"), std::string::npos)
+      << text;
   // A javascript: link is never made clickable.
   EXPECT_EQ(text.find("href"), std::string::npos);
 }
@@ -208,7 +224,8 @@ std::string DecodeBase64Lines(const std::string& block) {
   }
   std::string out(b64.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+                          reinterpret_cast<const unsigned char*>(b64.data()),
+                          static_cast<int>(b64.size()));
   std::size_t pad = 0;
   for (std::size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) ++pad;
   out.resize(static_cast<std::size_t>(std::max(n, 0)) - pad);
@@ -254,7 +271,9 @@ TEST(Sinks, EmailIsProperMimeWithoutHeaderInjection) {
     start = end + 2;
   }
   EXPECT_EQ(subjects, 1);
-  EXPECT_EQ(DecodeSubject(subject), "[feedwatch] AI chip export controls: Exportkontrollen für KI-Chips — 日本  Bcc: victim@example.org");
+  EXPECT_EQ(DecodeSubject(subject),
+            "[feedwatch] AI chip export controls: Exportkontrollen für KI-Chips — 日本  Bcc: "
+            "victim@example.org");
   EXPECT_NE(head.find("Content-Type: text/plain; charset=utf-8\r\n"), std::string::npos);
   EXPECT_NE(head.find("Message-ID: <fw_1@feedwatch.invalid>\r\n"), std::string::npos);
   EXPECT_NE(head.find("Date: Tue, 14 Nov 2023 22:16:40 +0000\r\n"), std::string::npos) << head;
@@ -264,7 +283,8 @@ TEST(Sinks, EmailIsProperMimeWithoutHeaderInjection) {
 }
 
 TEST(Sinks, JsonlWritesOneGenericPayloadPerLine) {
-  auto m = Format(Spec("jsonl"), {Alert("one", "https://a/1", "", "fw_1"), Alert("two", "https://a/2", "", "fw_2")});
+  auto m = Format(Spec("jsonl"), {Alert("one", "https://a/1", "", "fw_1"),
+                                  Alert("two", "https://a/2", "", "fw_2")});
   ASSERT_EQ(std::count(m.body.begin(), m.body.end(), '\n'), 2);
   json second = json::parse(m.body.substr(m.body.find('\n') + 1));
   EXPECT_EQ(second["alert_id"], "fw_2");
@@ -273,7 +293,8 @@ TEST(Sinks, JsonlWritesOneGenericPayloadPerLine) {
 
 TEST(Sinks, TemplatesDriveChatTextWithTheTargetsEscaping) {
   SinkSpec spec = Spec("slack");
-  spec.template_text = "{{#alerts}}:rotating_light: {{entry.title}} ({{rule.severity}})\n{{/alerts}}";
+  spec.template_text =
+      "{{#alerts}}:rotating_light: {{entry.title}} ({{rule.severity}})\n{{/alerts}}";
   json j = Body(Format(spec, {Alert("<!here> chips")}));
   EXPECT_EQ(j["text"], ":rotating_light: &lt;!here&gt; chips (high)\n");
   SinkSpec email = Spec("email");

@@ -1,5 +1,5 @@
-#include "feedwatch/router.h"
 #include "feedwatch/store.h"
+#include "feedwatch/router.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -17,10 +17,13 @@ namespace {
 
 using testing::TempDir;
 
-PolledEntry Polled(const std::string& key, std::vector<std::string> rules, const std::string& feed = "https://f/") {
+PolledEntry Polled(const std::string& key, std::vector<std::string> rules,
+                   const std::string& feed = "https://f/") {
   PolledEntry e;
   e.key = key;
-  for (const auto& r : rules) e.alerts.push_back(NewAlert{deliver::AlertId(r, feed, key, "hook"), "hook", r, "{\"k\":\"" + key + "\"}"});
+  for (const auto& r : rules)
+    e.alerts.push_back(
+        NewAlert{deliver::AlertId(r, feed, key, "hook"), "hook", r, "{\"k\":\"" + key + "\"}"});
   return e;
 }
 
@@ -41,7 +44,8 @@ TEST(Store, FirstPollPrimesWithoutAlerting) {
   EXPECT_EQ(out->new_entries, 2);
   EXPECT_EQ(out->alerts_queued, 0);
   // The next poll alerts only what is new.
-  out = (*store)->RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("c", {"r1", "r2"})}, 2000);
+  out = (*store)->RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("c", {"r1", "r2"})},
+                             2000);
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->primed_now);
   EXPECT_EQ(out->new_entries, 1);
@@ -105,7 +109,8 @@ TEST(Store, UpgradesAVersion5DatabaseWithoutForgettingWhatWasSeen) {
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 2);
   auto out = (*store)->RecordPoll(
-      "https://f/", true, {Polled("urn:a", {"r1"}), Polled("https://f/b", {"r1"}), Polled("urn:c", {"r1"})}, 2000);
+      "https://f/", true,
+      {Polled("urn:a", {"r1"}), Polled("https://f/b", {"r1"}), Polled("urn:c", {"r1"})}, 2000);
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(out->new_entries, 1);  // only urn:c
   EXPECT_EQ(out->alerts_queued, 1);
@@ -163,7 +168,10 @@ TEST(Store, LastDocumentKeysSurviveReopen) {
 TEST(Store, OutboxLifecycle) {
   TempDir dir;
   auto store = Store::Open(dir.path());
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"}), Polled("b", {"r1"})}, 1000).ok());
+  ASSERT_TRUE(
+      (*store)
+          ->RecordPoll("https://f/", false, {Polled("a", {"r1"}), Polled("b", {"r1"})}, 1000)
+          .ok());
   auto due = Pending(**store, 1000, false);
   ASSERT_EQ(due.size(), 2u);
   std::int64_t first = due[0].id, second = due[1].id;
@@ -174,7 +182,8 @@ TEST(Store, OutboxLifecycle) {
   ASSERT_TRUE(unordered.ok());
   EXPECT_TRUE((*unordered)[0].rows.empty());
   EXPECT_EQ((*unordered)[0].next_ms, 9000);
-  EXPECT_EQ((*store)->PendingForSinks({{"hook", false, 10}}, 5000, true, {})->at(0).rows.size(), 1u);
+  EXPECT_EQ((*store)->PendingForSinks({{"hook", false, 10}}, 5000, true, {})->at(0).rows.size(),
+            1u);
   // Ordered: the head, due or not (the dispatcher waits for it).
   auto ordered = Pending(**store, 5000, true);
   ASSERT_EQ(ordered.size(), 1u);
@@ -204,7 +213,10 @@ TEST(Store, PollsRecordedTogetherKeepTheirOwnOutcomes) {
   auto store = Store::Open(dir.path());
   std::vector<PollRecord> batch;
   batch.push_back(PollRecord{"https://a/", true, {Polled("a1", {"r1"}, "https://a/")}, {}});
-  batch.push_back(PollRecord{"https://b/", false, {Polled("b1", {"r1"}, "https://b/"), Polled("b2", {}, "https://b/")}, {}});
+  batch.push_back(PollRecord{"https://b/",
+                             false,
+                             {Polled("b1", {"r1"}, "https://b/"), Polled("b2", {}, "https://b/")},
+                             {}});
   auto results = (*store)->RecordPolls(batch, 1000);
   ASSERT_EQ(results.size(), 2u);
   ASSERT_TRUE(results[0].ok() && results[1].ok());
@@ -235,16 +247,21 @@ TEST(Store, DigestMembershipIsFixedAndTravelsWhole) {
   EXPECT_EQ((*store)->CountOutbox()->delivered, 3);
   EXPECT_EQ(Pending(**store, 3000, true).size(), 2u);
   // In-flight rows are excluded.
-  EXPECT_EQ((*store)->PendingForSinks({{"hook", true, 10}}, 3000, false, {rows[3].id})->at(0).rows.size(), 1u);
+  EXPECT_EQ(
+      (*store)->PendingForSinks({{"hook", true, 10}}, 3000, false, {rows[3].id})->at(0).rows.size(),
+      1u);
   auto by_sink = (*store)->PendingBySink();
   ASSERT_EQ(by_sink->size(), 1u);
   EXPECT_EQ((*by_sink)[0], (std::pair<std::string, std::int64_t>{"hook", 2}));
 }
 
 TEST(Store, AlertIdsAreDeterministicAndInsertedOnce) {
-  EXPECT_EQ(deliver::AlertId("r", "https://f/", "k", "hook"), deliver::AlertId("r", "https://f/", "k", "hook"));
-  EXPECT_NE(deliver::AlertId("r", "https://f/", "k", "hook"), deliver::AlertId("r", "https://f/", "k", "log"));
-  EXPECT_NE(deliver::AlertId("ra", "https://f/", "k", "hook"), deliver::AlertId("r", "ahttps://f/", "k", "hook"));
+  EXPECT_EQ(deliver::AlertId("r", "https://f/", "k", "hook"),
+            deliver::AlertId("r", "https://f/", "k", "hook"));
+  EXPECT_NE(deliver::AlertId("r", "https://f/", "k", "hook"),
+            deliver::AlertId("r", "https://f/", "k", "log"));
+  EXPECT_NE(deliver::AlertId("ra", "https://f/", "k", "hook"),
+            deliver::AlertId("r", "ahttps://f/", "k", "hook"));
   TempDir dir;
   auto store = Store::Open(dir.path());
   // The same entry under two keys in two polls cannot duplicate one alert id.
@@ -269,7 +286,8 @@ TEST(Store, RefusesAFileThatIsNotADatabase) {
   dir.Write("feedwatch.db", std::string(4096, 'x'));
   auto store = Store::Open(dir.path());
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find(dir.File("feedwatch.db")), std::string::npos) << store.status().message();
+  EXPECT_NE(store.status().message().find(dir.File("feedwatch.db")), std::string::npos)
+      << store.status().message();
 }
 
 }  // namespace

@@ -48,10 +48,12 @@ TEST(TextNorm, OffsetsMapBackToTheOriginal) {
   std::size_t ob = t.ToOriginalBegin(b), oe = t.ToOriginalEnd(e);
   EXPECT_EQ(original.substr(ob, oe - ob), "ＤｅｅｐＳｅｅｋ");
   std::size_t x = t.text().find('x');
-  EXPECT_EQ(original.substr(t.ToOriginalBegin(x), t.ToOriginalEnd(x + 1) - t.ToOriginalBegin(x)), "x");
+  EXPECT_EQ(original.substr(t.ToOriginalBegin(x), t.ToOriginalEnd(x + 1) - t.ToOriginalBegin(x)),
+            "x");
   // Half of the ellipsis' expansion still maps to the whole character.
   std::size_t dots = t.text().find("...");
-  EXPECT_EQ(original.substr(t.ToOriginalBegin(dots + 1), t.ToOriginalEnd(dots + 2) - t.ToOriginalBegin(dots + 1)),
+  EXPECT_EQ(original.substr(t.ToOriginalBegin(dots + 1),
+                            t.ToOriginalEnd(dots + 2) - t.ToOriginalBegin(dots + 1)),
             "…");
 }
 
@@ -63,7 +65,8 @@ TEST(TextNorm, AnAccentAfterAsciiComposesWithIt) {
   ASSERT_TRUE(t.changed());
   EXPECT_EQ(t.text(), "Exports of the caf\xC3\xA9 chain");
   std::size_t b = t.text().find("caf"), e = t.text().find(" chain");
-  EXPECT_EQ(original.substr(t.ToOriginalBegin(b), t.ToOriginalEnd(e) - t.ToOriginalBegin(b)), "cafe\xCC\x81");
+  EXPECT_EQ(original.substr(t.ToOriginalBegin(b), t.ToOriginalEnd(e) - t.ToOriginalBegin(b)),
+            "cafe\xCC\x81");
   std::size_t c = t.text().find("chain");
   EXPECT_EQ(t.ToOriginalBegin(c), original.find("chain"));
   EXPECT_EQ(t.ToOriginalBegin(2), 2u);  // inside the untouched prefix
@@ -79,7 +82,8 @@ std::string IcuNfkc(const std::string& s) {
   const icu::Normalizer2* n = icu::Normalizer2::getNFKCInstance(ec);
   std::string out;
   icu::StringByteSink<std::string> sink(&out);
-  n->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink, nullptr, ec);
+  n->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink, nullptr,
+                   ec);
   EXPECT_TRUE(U_SUCCESS(ec));
   return out;
 }
@@ -88,10 +92,30 @@ TEST(TextNorm, AgreesWithIcuOnMixedText) {
   // Pieces that take each path: ASCII, characters NFKC leaves alone, the
   // common replacements done without ICU, and what only ICU handles
   // (composing accents, Hangul jamo, ligatures, enclosed forms).
-  const std::vector<std::string> pool = {
-      "a", "Z", " ", ".", "e", "\xC2\xA0", "\xE2\x80\xA6", "\xEF\xBC\xA1", "\xEF\xBC\x81", "\xE3\x80\x80",
-      "\xE2\x80\x82", "\xE2\x80\x99", "\xE2\x80\x94", "\xE8\x92\xB8", "\xC3\xA9", "\xCC\x81", "\xEA\xB0\x80",
-      "\xE1\x84\x80", "\xE1\x85\xA1", "\xE3\x88\xB1", "\xEF\xAC\x81", "\xD0\xB4", "\xE3\x82\xAB", "\xE3\x82\x99"};
+  const std::vector<std::string> pool = {"a",
+                                         "Z",
+                                         " ",
+                                         ".",
+                                         "e",
+                                         "\xC2\xA0",
+                                         "\xE2\x80\xA6",
+                                         "\xEF\xBC\xA1",
+                                         "\xEF\xBC\x81",
+                                         "\xE3\x80\x80",
+                                         "\xE2\x80\x82",
+                                         "\xE2\x80\x99",
+                                         "\xE2\x80\x94",
+                                         "\xE8\x92\xB8",
+                                         "\xC3\xA9",
+                                         "\xCC\x81",
+                                         "\xEA\xB0\x80",
+                                         "\xE1\x84\x80",
+                                         "\xE1\x85\xA1",
+                                         "\xE3\x88\xB1",
+                                         "\xEF\xAC\x81",
+                                         "\xD0\xB4",
+                                         "\xE3\x82\xAB",
+                                         "\xE3\x82\x99"};
   std::mt19937 rng(42);
   for (int round = 0; round < 3000; ++round) {
     std::string s;
@@ -119,16 +143,18 @@ TEST(TextNorm, AgreesWithIcuOnMixedText) {
 TEST(TextNorm, RegexLiteralsAreNormalisedAndFullWidthMetacharactersStayLiteral) {
   EXPECT_EQ(textnorm::NfkcRegex("ＡＩ（芯片）"), "AI\\(芯片\\)");
   EXPECT_EQ(textnorm::NfkcRegex("\\bAI\\b"), "\\bAI\\b");
-  EXPECT_EQ(textnorm::NfkcRegex("[ａ－ｚ]"), "[a\\-z]");  // a full-width hyphen is a literal, not a range
+  EXPECT_EQ(textnorm::NfkcRegex("[ａ－ｚ]"),
+            "[a\\-z]");  // a full-width hyphen is a literal, not a range
 }
 
 TEST(TextNorm, CjkWordUnits) {
   auto count = [](std::string_view s) { return textnorm::WordStarts(s).size(); };
   EXPECT_EQ(count("export controls on chips"), 4u);
-  EXPECT_EQ(count("蒸馏模型"), 4u);                // each Han character
-  EXPECT_EQ(count("エヌビディアの輸出"), 4u);      // a katakana run, の, 輸, 出
-  EXPECT_EQ(count("엔비디아 H20 칩"), 3u);         // Hangul forms words by runs
-  EXPECT_EQ(count("OpenAI指控DeepSeek「蒸餾」"), 6u);  // OpenAI 指 控 DeepSeek 蒸 餾; brackets separate
+  EXPECT_EQ(count("蒸馏模型"), 4u);            // each Han character
+  EXPECT_EQ(count("エヌビディアの輸出"), 4u);  // a katakana run, の, 輸, 出
+  EXPECT_EQ(count("엔비디아 H20 칩"), 3u);     // Hangul forms words by runs
+  EXPECT_EQ(count("OpenAI指控DeepSeek「蒸餾」"),
+            6u);  // OpenAI 指 控 DeepSeek 蒸 餾; brackets separate
 }
 
 TEST(Rules, FullWidthAndCompatibilityFormsMatchPlainTerms) {
@@ -224,7 +250,8 @@ TEST(Rules, WordFormsCoverInflections) {
   EXPECT_EQ(WordForms("curb"), (std::vector<std::string>{"curb", "curbs", "curbed", "curbing"}));
   // Both spellings where a final consonant may double: the one that is not
   // a word ("baned") never occurs in text, and "limit~" still finds "limited".
-  EXPECT_EQ(WordForms("ban"), (std::vector<std::string>{"ban", "bans", "baned", "baning", "banned", "banning"}));
+  EXPECT_EQ(WordForms("ban"),
+            (std::vector<std::string>{"ban", "bans", "baned", "baning", "banned", "banning"}));
   EXPECT_EQ(WordForms("ease"), (std::vector<std::string>{"ease", "eases", "eased", "easing"}));
   EXPECT_EQ(WordForms("ally"), (std::vector<std::string>{"ally", "allies", "allied", "allying"}));
   EXPECT_EQ(WordForms("tax"), (std::vector<std::string>{"tax", "taxes", "taxed", "taxing"}));
@@ -235,18 +262,23 @@ id = "curbs"
 phrases = ["export~ curb~", "ban~"]
 )");
   ASSERT_TRUE(m);
-  for (const char* t : {"US export curbs", "exports curbed", "Exporting curbing", "Nvidia banned", "bans"}) {
+  for (const char* t :
+       {"US export curbs", "exports curbed", "Exporting curbing", "Nvidia banned", "bans"}) {
     EXPECT_TRUE(Matches(*m, t)) << t;
   }
-  for (const char* t : {"export curbside", "bank", "banana", "a banner day"}) EXPECT_FALSE(Matches(*m, t)) << t;
+  for (const char* t : {"export curbside", "bank", "banana", "a banner day"})
+    EXPECT_FALSE(Matches(*m, t)) << t;
 }
 
 TEST(Rules, UnknownGroupSuggestsTheNearestName) {
   TempDir dir;
-  auto rules = LoadRuleFile(dir.Write("r.toml", "[groups]\nchinese_labs = [\"DeepSeek\"]\n[[rule]]\nid = \"x\"\n"
-                                                "any = ['{chinese_lab} distill']\n"));
+  auto rules =
+      LoadRuleFile(dir.Write("r.toml",
+                             "[groups]\nchinese_labs = [\"DeepSeek\"]\n[[rule]]\nid = \"x\"\n"
+                             "any = ['{chinese_lab} distill']\n"));
   ASSERT_FALSE(rules.ok());
-  EXPECT_NE(rules.status().message().find("r.toml:5: rule 'x': unknown group {chinese_lab} (did you mean {chinese_labs}?)"),
+  EXPECT_NE(rules.status().message().find(
+                "r.toml:5: rule 'x': unknown group {chinese_lab} (did you mean {chinese_labs}?)"),
             std::string::npos)
       << rules.status().message();
 }
@@ -263,14 +295,15 @@ phrases = ["export controls"]
 id = "smuggling"
 words = ["smuggl*"]
 )");
-  std::string labels = dir.Write("labels.tsv",
-                                 "label\ttitle\tsummary\tsource\n"
-                                 "chips\tUS widens export controls\t\tx\n"
-                                 "chips\tTrio charged with smuggling GPUs\t\tx\n"
-                                 "chips\tNvidia cleared to sell H200\tThe licence was approved.\tx\n"
-                                 "neither\tCigarette smuggling ring busted\t\tx\n"
-                                 "neither\tWheat prices rise\t\tx\n"
-                                 "chips+other\tSmuggled chips, and export controls\t\tx\n");
+  std::string labels =
+      dir.Write("labels.tsv",
+                "label\ttitle\tsummary\tsource\n"
+                "chips\tUS widens export controls\t\tx\n"
+                "chips\tTrio charged with smuggling GPUs\t\tx\n"
+                "chips\tNvidia cleared to sell H200\tThe licence was approved.\tx\n"
+                "neither\tCigarette smuggling ring busted\t\tx\n"
+                "neither\tWheat prices rise\t\tx\n"
+                "chips+other\tSmuggled chips, and export controls\t\tx\n");
   auto rules = LoadRuleFiles({pack});
   ASSERT_TRUE(rules.ok()) << rules.status().message();
   auto m = Matcher::Build(std::move(*rules));
@@ -298,13 +331,14 @@ words = ["smuggl*"]
   EXPECT_EQ(report->rules[1].topic, "chips");
   EXPECT_EQ(report->rules[1].false_alarms, 1);
   bool missed_h200 = false;
-  for (const auto& miss : report->misses) missed_h200 |= miss.item->line == 4 && miss.topic == "chips";
+  for (const auto& miss : report->misses)
+    missed_h200 |= miss.item->line == 4 && miss.topic == "chips";
   EXPECT_TRUE(missed_h200);
   bool alarm = false;
   for (const auto& fa : report->false_alarms) {
     if (fa.topic != "chips") continue;
-    alarm = fa.item->line == 5 && fa.rules == std::vector<std::string>{"smuggling"} && !fa.highlights.empty() &&
-            fa.highlights[0].text == "smuggling";
+    alarm = fa.item->line == 5 && fa.rules == std::vector<std::string>{"smuggling"} &&
+            !fa.highlights.empty() && fa.highlights[0].text == "smuggling";
   }
   EXPECT_TRUE(alarm);
 
@@ -324,12 +358,15 @@ TEST(Eval, ClearErrors) {
     auto items = ReadLabels(dir.Write("l.tsv", tsv));
     return items.ok() ? std::string("ok") : items.status().message();
   };
-  EXPECT_NE(message("title\tx\nfoo\ty\n").find("l.tsv:1: the header has no 'label' column"), std::string::npos);
+  EXPECT_NE(message("title\tx\nfoo\ty\n").find("l.tsv:1: the header has no 'label' column"),
+            std::string::npos);
   EXPECT_NE(message("").find("empty file"), std::string::npos);
-  EXPECT_NE(message("label\ttitle\nchips\tok\nchips\ttoo\tmany\n").find("l.tsv:3: expected 2 tab-separated fields"),
+  EXPECT_NE(message("label\ttitle\nchips\tok\nchips\ttoo\tmany\n")
+                .find("l.tsv:3: expected 2 tab-separated fields"),
             std::string::npos);
   EXPECT_NE(message("label\ttitle\n\tno label\n").find("l.tsv:2: empty label"), std::string::npos);
-  EXPECT_NE(message("label\ttitle\nchips+\tx\n").find("l.tsv:2: malformed label"), std::string::npos);
+  EXPECT_NE(message("label\ttitle\nchips+\tx\n").find("l.tsv:2: malformed label"),
+            std::string::npos);
 
   auto items = ReadLabels(dir.Write("u.tsv", "label\ttitle\nexport\tA chip story\n"));
   ASSERT_TRUE(items.ok());
@@ -341,7 +378,8 @@ TEST(Eval, ClearErrors) {
   bad.topic_packs["export"] = "nope";
   auto unknown_pack = Evaluate(**m, *items, bad);
   ASSERT_FALSE(unknown_pack.ok());
-  EXPECT_NE(unknown_pack.status().message().find("no loaded rule pack is named 'nope'"), std::string::npos);
+  EXPECT_NE(unknown_pack.status().message().find("no loaded rule pack is named 'nope'"),
+            std::string::npos);
 }
 
 }  // namespace

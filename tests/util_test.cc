@@ -38,9 +38,12 @@ TEST(FormatRfc3339, FormatsUtcAndClampsYears) {
 
 TEST(SanitizeUtf8, ReplacesInvalidSequencesAndDropsControls) {
   EXPECT_EQ(SanitizeUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
-  EXPECT_EQ(SanitizeUtf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(SanitizeUtf8("a\xff"
+                         "b"),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(SanitizeUtf8("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // surrogate
-  EXPECT_EQ(SanitizeUtf8("x\x1b[31mred"), "x[31mred");                             // ANSI escape
+  EXPECT_EQ(SanitizeUtf8("x\x1b[31mred"), "x[31mred");                              // ANSI escape
   EXPECT_EQ(SanitizeUtf8("line1\r\nline2\tend"), "line1\n\nline2\tend");
   EXPECT_EQ(SanitizeUtf8("\xc2\x85next"), "next");  // C1 control
   EXPECT_EQ(SanitizeUtf8("trunc\xe2\x82"), "trunc\xef\xbf\xbd\xef\xbf\xbd");
@@ -52,7 +55,8 @@ TEST(TruncateUtf8, NeverSplitsACharacter) {
 }
 
 TEST(RedactUrl, KeepsSchemeAndHostOnly) {
-  EXPECT_EQ(RedactUrl("https://hooks.slack.com/services/T0/B0/secret?x=1"), "https://hooks.slack.com/…");
+  EXPECT_EQ(RedactUrl("https://hooks.slack.com/services/T0/B0/secret?x=1"),
+            "https://hooks.slack.com/…");
   EXPECT_EQ(RedactUrl("http://user:pw@127.0.0.1:8080/hook"), "http://127.0.0.1:8080/…");
   EXPECT_EQ(RedactUrl("http://example.com"), "http://example.com");
 }

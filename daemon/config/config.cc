@@ -8,10 +8,10 @@
 #include <set>
 #include <sstream>
 
-#include "feedwatch/deliver.h"
+#include "../util/toml_util.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/sink_kind.h"
 #include "feedwatch/template.h"
-#include "../util/toml_util.h"
 
 namespace feedwatch {
 
@@ -45,7 +45,8 @@ Result<std::string> ReadSecretFile(const std::string& path) {
 void ReadHeaders(const toml::table& t, std::map<std::string, std::string>& out, Errors& errors) {
   const toml::table* h = t.get_as<toml::table>("headers");
   if (!h) {
-    if (t.get("headers")) errors.Add(t.get("headers"), "'headers' must be a table of name = \"value\"");
+    if (t.get("headers"))
+      errors.Add(t.get("headers"), "'headers' must be a table of name = \"value\"");
     return;
   }
   for (const auto& [k, v] : *h) {
@@ -54,7 +55,8 @@ void ReadHeaders(const toml::table& t, std::map<std::string, std::string>& out, 
       continue;
     }
     std::string value = *v.value<std::string>();
-    if (value.find_first_of("\r\n") != std::string::npos || k.str().find_first_of("\r\n:") != std::string_view::npos) {
+    if (value.find_first_of("\r\n") != std::string::npos ||
+        k.str().find_first_of("\r\n:") != std::string_view::npos) {
       errors.Add(&v, "header '" + std::string(k.str()) + "' contains a line break or colon");
       continue;
     }
@@ -62,13 +64,35 @@ void ReadHeaders(const toml::table& t, std::map<std::string, std::string>& out, 
   }
 }
 
-void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSettings& d, Errors& errors) {
+void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSettings& d,
+                Errors& errors) {
   tomlutil::CheckKeys(t,
-                      {"state_dir", "interval", "min_interval", "jitter", "user_agent", "fetch_timeout",
-                       "connect_timeout", "max_body", "max_redirects", "prime", "retry_base", "retry_max",
-                       "max_attempts", "rules", "allow_private_addresses", "max_concurrent_fetches",
-                       "max_per_host", "max_interval", "publisher_hints", "adaptive", "adaptive_min",
-                       "adaptive_max", "max_alert_age", "seen_retention", "delivered_retention", "stop_timeout",
+                      {"state_dir",
+                       "interval",
+                       "min_interval",
+                       "jitter",
+                       "user_agent",
+                       "fetch_timeout",
+                       "connect_timeout",
+                       "max_body",
+                       "max_redirects",
+                       "prime",
+                       "retry_base",
+                       "retry_max",
+                       "max_attempts",
+                       "rules",
+                       "allow_private_addresses",
+                       "max_concurrent_fetches",
+                       "max_per_host",
+                       "max_interval",
+                       "publisher_hints",
+                       "adaptive",
+                       "adaptive_min",
+                       "adaptive_max",
+                       "max_alert_age",
+                       "seen_retention",
+                       "delivered_retention",
+                       "stop_timeout",
                        "allow_networks"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
@@ -89,25 +113,33 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "delivered_retention", errors)) d.delivered_retention = *v;
   if (auto v = tomlutil::GetDuration(t, "stop_timeout", errors)) d.stop_timeout = *v;
   if (d.seen_retention < std::chrono::hours(48)) {
-    errors.Add(t.get("seen_retention"), "'seen_retention' below 2d would let entries still in a feed alert again");
+    errors.Add(t.get("seen_retention"),
+               "'seen_retention' below 2d would let entries still in a feed alert again");
   }
   if (auto v = tomlutil::GetStringList(t, "rules", errors)) d.rules = *v;
-  if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors)) d.allow_private_addresses = *v;
+  if (auto v = tomlutil::GetBool(t, "allow_private_addresses", errors))
+    d.allow_private_addresses = *v;
   if (auto v = tomlutil::GetStringList(t, "allow_networks", errors)) {
     for (const auto& n : *v) {
-      if (auto c = ParseCidr(n)) d.allow_networks.push_back(*c);
-      else errors.Add(t.get("allow_networks"), "allow_networks: '" + n + "' is not a network like 127.0.0.1/32 or fd00::/8");
+      if (auto c = ParseCidr(n))
+        d.allow_networks.push_back(*c);
+      else
+        errors.Add(t.get("allow_networks"),
+                   "allow_networks: '" + n + "' is not a network like 127.0.0.1/32 or fd00::/8");
     }
   }
-  if (auto v = tomlutil::GetIntInRange(t, "max_concurrent_fetches", 1, 10000, errors)) d.max_concurrent_fetches = *v;
+  if (auto v = tomlutil::GetIntInRange(t, "max_concurrent_fetches", 1, 10000, errors))
+    d.max_concurrent_fetches = *v;
   if (auto v = tomlutil::GetIntInRange(t, "max_per_host", 1, 1000, errors)) d.max_per_host = *v;
   if (auto v = tomlutil::GetDuration(t, "max_interval", errors)) d.max_interval = *v;
   if (auto v = tomlutil::GetBool(t, "publisher_hints", errors)) d.publisher_hints = *v;
   if (auto v = tomlutil::GetBool(t, "adaptive", errors)) d.adaptive = *v;
   if (auto v = tomlutil::GetDuration(t, "adaptive_min", errors)) d.adaptive_min = *v;
   if (auto v = tomlutil::GetDuration(t, "adaptive_max", errors)) d.adaptive_max = *v;
-  if (d.adaptive_min > d.adaptive_max) errors.Add(t.get("adaptive_min"), "'adaptive_min' is above 'adaptive_max'");
-  if (d.fetch_timeout.count() <= 0) errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
+  if (d.adaptive_min > d.adaptive_max)
+    errors.Add(t.get("adaptive_min"), "'adaptive_min' is above 'adaptive_max'");
+  if (d.fetch_timeout.count() <= 0)
+    errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
 }
 
 void LoadFeeds(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
@@ -119,16 +151,18 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
       errors.Add(&n, "[[feed]] entries must be tables");
       continue;
     }
-    tomlutil::CheckKeys(*t,
-                        {"name", "url", "interval", "tags", "prime", "allow_private_addresses", "headers", "username",
-                         "password_file", "bearer_token_file", "publisher_hints", "adaptive"},
-                        "[[feed]]", errors);
+    tomlutil::CheckKeys(
+        *t,
+        {"name", "url", "interval", "tags", "prime", "allow_private_addresses", "headers",
+         "username", "password_file", "bearer_token_file", "publisher_hints", "adaptive"},
+        "[[feed]]", errors);
     FeedSpec f;
     f.line = tomlutil::LineOf(&n);
     f.interval = d.interval;
     f.prime = d.prime;
     f.allow_private_addresses = d.allow_private_addresses;
-    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors)) f.allow_private_addresses = *v;
+    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors))
+      f.allow_private_addresses = *v;
     auto url = tomlutil::GetString(*t, "url", errors);
     if (!url) {
       if (!t->get("url")) errors.Add(&n, "[[feed]] needs a 'url'");
@@ -156,16 +190,21 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
     if (auto v = tomlutil::GetString(*t, "username", errors)) f.username = *v;
     if (auto v = tomlutil::GetString(*t, "password_file", errors)) {
       auto r = ReadSecretFile(ResolvePath(*v, base_dir));
-      if (r.ok()) f.password = *r;
-      else errors.Add(t->get("password_file"), r.status().message());
+      if (r.ok())
+        f.password = *r;
+      else
+        errors.Add(t->get("password_file"), r.status().message());
     }
     if (auto v = tomlutil::GetString(*t, "bearer_token_file", errors)) {
       auto r = ReadSecretFile(ResolvePath(*v, base_dir));
-      if (r.ok()) f.bearer_token = *r;
-      else errors.Add(t->get("bearer_token_file"), r.status().message());
+      if (r.ok())
+        f.bearer_token = *r;
+      else
+        errors.Add(t->get("bearer_token_file"), r.status().message());
     }
     if (!f.username.empty() && !f.bearer_token.empty()) {
-      errors.Add(&n, "feed '" + f.name + "': use either username/password_file or bearer_token_file");
+      errors.Add(&n,
+                 "feed '" + f.name + "': use either username/password_file or bearer_token_file");
     }
     if (!names.insert(f.name).second) errors.Add(&n, "duplicate feed name '" + f.name + "'");
     if (!urls.insert(f.url).second) errors.Add(&n, "duplicate feed url " + f.url);
@@ -214,17 +253,22 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       errors.Add(&n, "[[sink]] entries must be tables");
       continue;
     }
-    tomlutil::CheckKeys(*t,
-                        {"name", "type", "url", "url_file", "secret", "secret_file", "headers", "timeout",
-                         "allow_private_addresses", "token", "token_file", "chat_id", "topic", "from", "to",
-                         "username", "password_file", "starttls", "path", "template", "template_file",
-                         "title_template", "content_type", "concurrency", "ordered", "rate_limit", "burst",
-                         "group_window", "group_max", "group_by"},
+    tomlutil::CheckKeys(*t, {"name",           "type",          "url",
+                             "url_file",       "secret",        "secret_file",
+                             "headers",        "timeout",       "allow_private_addresses",
+                             "token",          "token_file",    "chat_id",
+                             "topic",          "from",          "to",
+                             "username",       "password_file", "starttls",
+                             "path",           "template",      "template_file",
+                             "title_template", "content_type",  "concurrency",
+                             "ordered",        "rate_limit",    "burst",
+                             "group_window",   "group_max",     "group_by"},
                         "[[sink]]", errors);
     SinkSpec s;
     s.line = tomlutil::LineOf(&n);
     s.allow_private_addresses = d.allow_private_addresses;
-    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors)) s.allow_private_addresses = *v;
+    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors))
+      s.allow_private_addresses = *v;
     s.type = tomlutil::GetString(*t, "type", errors).value_or("");
     s.name = tomlutil::GetString(*t, "name", errors).value_or(s.type);
     s.kind = FindSinkKind(s.type);
@@ -240,15 +284,19 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       std::optional<std::string> out = tomlutil::GetString(*t, key, errors);
       if (auto f = tomlutil::GetString(*t, file_key, errors)) {
         auto r = ReadSecretFile(ResolvePath(*f, base_dir));
-        if (r.ok()) out = *r;
-        else errors.Add(t->get(file_key), r.status().message());
+        if (r.ok())
+          out = *r;
+        else
+          errors.Add(t->get(file_key), r.status().message());
       }
       return out;
     };
     if (auto v = secret_or_file("url", "url_file")) s.url = *v;
     if (kind.transport == TransportKind::kHttp) {
-      if (s.url.empty()) errors.Add(&n, where + "a " + s.type + " sink needs 'url' or 'url_file'");
-      else if (!IsHttpUrl(s.url)) errors.Add(&n, where + "url must start with http:// or https://");
+      if (s.url.empty())
+        errors.Add(&n, where + "a " + s.type + " sink needs 'url' or 'url_file'");
+      else if (!IsHttpUrl(s.url))
+        errors.Add(&n, where + "url must start with http:// or https://");
     } else if (t->get("url") && kind.transport != TransportKind::kSmtp) {
       errors.Add(t->get("url"), where + "a " + s.type + " sink has no url");
     }
@@ -256,12 +304,16 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     if (auto v = tomlutil::GetStringList(*t, "secret", errors)) secrets = *v;
     if (auto v = tomlutil::GetString(*t, "secret_file", errors)) {
       auto r = ReadSecretFile(ResolvePath(*v, base_dir));
-      if (r.ok()) secrets.push_back(*r);
-      else errors.Add(t->get("secret_file"), r.status().message());
+      if (r.ok())
+        secrets.push_back(*r);
+      else
+        errors.Add(t->get("secret_file"), r.status().message());
     }
     for (const auto& sec : secrets) {
-      if (sec.empty()) errors.Add(&n, where + "empty signing secret");
-      else if (!DecodeWebhookSecret(sec).ok()) errors.Add(&n, where + "signing secret is not whsec_<base64>");
+      if (sec.empty())
+        errors.Add(&n, where + "empty signing secret");
+      else if (!DecodeWebhookSecret(sec).ok())
+        errors.Add(&n, where + "signing secret is not whsec_<base64>");
     }
     if (!secrets.empty() && !kind.signs) errors.Add(&n, where + "only webhook sinks are signed");
     s.secrets = std::move(secrets);
@@ -305,16 +357,22 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
     if (auto v = tomlutil::GetIntInRange(*t, "concurrency", 1, 256, errors)) s.concurrency = *v;
     if (auto v = tomlutil::GetBool(*t, "ordered", errors)) s.ordered = *v;
     if (auto v = tomlutil::GetString(*t, "rate_limit", errors)) {
-      if (*v == "none") s.rate_per_second = 0;
-      else if (auto r = ParseRate(*v)) s.rate_per_second = *r;
-      else errors.Add(t->get("rate_limit"), where + "rate_limit must look like \"1/s\", \"30/min\", \"600/h\" or \"none\"");
+      if (*v == "none")
+        s.rate_per_second = 0;
+      else if (auto r = ParseRate(*v))
+        s.rate_per_second = *r;
+      else
+        errors.Add(t->get("rate_limit"),
+                   where + "rate_limit must look like \"1/s\", \"30/min\", \"600/h\" or \"none\"");
     }
     if (auto v = tomlutil::GetIntInRange(*t, "burst", 1, 10000, errors)) s.burst = *v;
     if (auto v = tomlutil::GetDuration(*t, "group_window", errors)) s.group_window = *v;
     if (auto v = tomlutil::GetIntInRange(*t, "group_max", 1, 1000, errors)) s.group_max = *v;
     if (auto v = tomlutil::GetString(*t, "group_by", errors)) {
-      if (*v != "sink" && *v != "rule") errors.Add(t->get("group_by"), where + "group_by must be \"sink\" or \"rule\"");
-      else s.group_by = *v;
+      if (*v != "sink" && *v != "rule")
+        errors.Add(t->get("group_by"), where + "group_by must be \"sink\" or \"rule\"");
+      else
+        s.group_by = *v;
     }
     if (!names.insert(s.name).second) errors.Add(&n, "duplicate sink name '" + s.name + "'");
     sinks.push_back(std::move(s));
@@ -323,7 +381,8 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
 
 }  // namespace
 
-Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths, const std::string& base_dir) {
+Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths,
+                                                 const std::string& base_dir) {
   std::vector<std::string> out;
   std::set<std::string> seen;
   auto add = [&](const std::string& p) {
@@ -378,10 +437,12 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
       if (auto v = tomlutil::GetString(*t, "listen", errors)) {
         cfg.admin_listen = *v;
         bool unix_socket = v->rfind("unix:/", 0) == 0;
-        bool loopback = v->rfind("127.0.0.1:", 0) == 0 || v->rfind("[::1]:", 0) == 0 || v->rfind("localhost:", 0) == 0;
+        bool loopback = v->rfind("127.0.0.1:", 0) == 0 || v->rfind("[::1]:", 0) == 0 ||
+                        v->rfind("localhost:", 0) == 0;
         if (!unix_socket && !loopback) {
-          errors.Add(t->get("listen"), "[admin] listen must be \"127.0.0.1:PORT\", \"[::1]:PORT\" or "
-                                       "\"unix:/path/to/socket\" (the endpoint is never exposed beyond this host)");
+          errors.Add(t->get("listen"),
+                     "[admin] listen must be \"127.0.0.1:PORT\", \"[::1]:PORT\" or "
+                     "\"unix:/path/to/socket\" (the endpoint is never exposed beyond this host)");
         }
       }
     } else {
@@ -389,16 +450,22 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
     }
   }
   if (const toml::node* d = root.get("daemon")) {
-    if (const toml::table* t = d->as_table()) LoadDaemon(*t, base_dir, cfg.daemon, errors);
-    else errors.Add(d, "[daemon] must be a table");
+    if (const toml::table* t = d->as_table())
+      LoadDaemon(*t, base_dir, cfg.daemon, errors);
+    else
+      errors.Add(d, "[daemon] must be a table");
   }
   if (const toml::node* f = root.get("feed")) {
-    if (const toml::array* a = f->as_array()) LoadFeeds(*a, base_dir, cfg.daemon, cfg.feeds, errors);
-    else errors.Add(f, "feeds are declared as [[feed]] tables");
+    if (const toml::array* a = f->as_array())
+      LoadFeeds(*a, base_dir, cfg.daemon, cfg.feeds, errors);
+    else
+      errors.Add(f, "feeds are declared as [[feed]] tables");
   }
   if (const toml::node* s = root.get("sink")) {
-    if (const toml::array* a = s->as_array()) LoadSinks(*a, base_dir, cfg.daemon, cfg.sinks, errors);
-    else errors.Add(s, "sinks are declared as [[sink]] tables");
+    if (const toml::array* a = s->as_array())
+      LoadSinks(*a, base_dir, cfg.daemon, cfg.sinks, errors);
+    else
+      errors.Add(s, "sinks are declared as [[sink]] tables");
   }
   if (cfg.sinks.empty()) {
     SinkSpec log;
@@ -408,9 +475,11 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
   }
   if (cfg.daemon.rules.empty()) errors.Add(0, "[daemon] rules: no rule files configured");
   auto files = ExpandRulePaths(cfg.daemon.rules, base_dir);
-  if (!files.ok()) errors.Add(root.get("daemon") ? tomlutil::LineOf(root["daemon"]["rules"].node()) : 0,
-                              files.status().message());
-  else cfg.rule_files = *files;
+  if (!files.ok())
+    errors.Add(root.get("daemon") ? tomlutil::LineOf(root["daemon"]["rules"].node()) : 0,
+               files.status().message());
+  else
+    cfg.rule_files = *files;
   return errors.ToStatus();
 }
 

@@ -51,7 +51,8 @@ Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& htt
 
 void Dispatcher::Reconfigure(std::shared_ptr<const Config> config) {
   std::int64_t now = clock_.WallMs();
-  retired_.erase(std::remove_if(retired_.begin(), retired_.end(), [](const auto& s) { return s->in_flight == 0; }),
+  retired_.erase(std::remove_if(retired_.begin(), retired_.end(),
+                                [](const auto& s) { return s->in_flight == 0; }),
                  retired_.end());
   if (retired_.empty()) old_configs_.clear();
   std::vector<std::unique_ptr<SinkState>> next;
@@ -127,16 +128,18 @@ void Dispatcher::WarnUnknownSinks() {
   warned_ = true;
   std::set<std::string> known;
   for (const auto& s : config_->sinks) known.insert(s.name);
-  store_.Run(io_, [](Store& s) { return s.PendingBySink(); },
-             [known = std::move(known)](Result<std::vector<std::pair<std::string, std::int64_t>>> r) {
-               if (!r.ok()) return;
-               for (const auto& [sink, n] : *r) {
-                 if (known.count(sink)) continue;
-                 spdlog::warn("outbox: {} alert(s) wait for sink '{}', which is not configured; they are sent "
-                              "when it is configured again (or remove them: feedwatch outbox drop ID)",
-                              n, sink);
-               }
-             });
+  store_.Run(
+      io_, [](Store& s) { return s.PendingBySink(); },
+      [known = std::move(known)](Result<std::vector<std::pair<std::string, std::int64_t>>> r) {
+        if (!r.ok()) return;
+        for (const auto& [sink, n] : *r) {
+          if (known.count(sink)) continue;
+          spdlog::warn(
+              "outbox: {} alert(s) wait for sink '{}', which is not configured; they are sent "
+              "when it is configured again (or remove them: feedwatch outbox drop ID)",
+              n, sink);
+        }
+      });
 }
 
 void Dispatcher::Query() {
@@ -151,9 +154,11 @@ void Dispatcher::Query() {
     // and this query runs after every result: reading more (payloads and
     // all) would be wasted. Digests need a window of rows to group.
     const bool grouping = s->spec->group_window.count() > 0;
-    std::size_t limit = grouping ? std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
-                                                                         static_cast<std::size_t>(s->spec->concurrency))
-                                 : static_cast<std::size_t>(s->spec->concurrency - s->in_flight);
+    std::size_t limit =
+        grouping
+            ? std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
+                                                    static_cast<std::size_t>(s->spec->concurrency))
+            : static_cast<std::size_t>(s->spec->concurrency - s->in_flight);
     queries.push_back({s->spec->name, s->spec->ordered, limit, LongestWaitMs()});
   }
   std::vector<std::int64_t> exclude(in_flight_ids_.begin(), in_flight_ids_.end());
@@ -173,8 +178,10 @@ void Dispatcher::Query() {
         } else {
           Plan(std::move(*r));
         }
-        if (requery_) Query();
-        else MaybeFinishFlush();
+        if (requery_)
+          Query();
+        else
+          MaybeFinishFlush();
       });
 }
 
@@ -196,7 +203,8 @@ void Dispatcher::Plan(std::vector<SinkPending> pending) {
 bool Dispatcher::TakeToken(SinkState& s, std::optional<std::int64_t>& wake, std::int64_t now) {
   double rate = s.spec->rate_per_second;
   if (rate <= 0) return true;
-  s.tokens = std::min<double>(s.spec->burst, s.tokens + static_cast<double>(now - s.refilled_ms) * rate / 1000.0);
+  s.tokens = std::min<double>(s.spec->burst,
+                              s.tokens + static_cast<double>(now - s.refilled_ms) * rate / 1000.0);
   s.refilled_ms = now;
   if (s.tokens >= 1.0) {
     s.tokens -= 1.0;
@@ -208,8 +216,9 @@ bool Dispatcher::TakeToken(SinkState& s, std::optional<std::int64_t>& wake, std:
   return false;
 }
 
-void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows, std::optional<std::int64_t> next_ms,
-                          std::int64_t now, std::optional<std::int64_t>& wake) {
+void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows,
+                          std::optional<std::int64_t> next_ms, std::int64_t now,
+                          std::optional<std::int64_t>& wake) {
   const SinkSpec& spec = *s.spec;
   bool flushing = static_cast<bool>(flush_done_);
   auto wake_at = [&](std::int64_t at) { wake = wake ? std::min(*wake, at) : at; };
@@ -235,7 +244,8 @@ void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows, std::option
       // once the oldest has waited group_window (or the digest is full).
       std::string part = spec.group_by == "rule" ? head.rule_id : "";
       for (const OutboxRow& r : rows) {
-        if (r.group_id.empty() && !used.count(r.id) && (spec.group_by != "rule" || r.rule_id == part) &&
+        if (r.group_id.empty() && !used.count(r.id) &&
+            (spec.group_by != "rule" || r.rule_id == part) &&
             static_cast<int>(unit.size()) < spec.group_max) {
           unit.push_back(r);
         }
@@ -290,15 +300,16 @@ void Dispatcher::Launch(SinkState& s, std::vector<OutboxRow> rows, bool assign_g
   // same rows go out again under the same id.
   std::vector<std::int64_t> ids;
   for (const OutboxRow& r : msg->rows) ids.push_back(r.id);
-  store_.Run(io_, [ids = std::move(ids), gid = msg->id](Store& st) { return st.AssignGroup(ids, gid); },
-             [this, msg](Status st) mutable {
-               if (!st.ok()) {
-                 OnResult(std::move(msg), {DeliveryOutcome::kRetry, st.message(), std::nullopt});
-                 return;
-               }
-               for (OutboxRow& r : msg->rows) r.group_id = msg->id;
-               Send(std::move(msg));
-             });
+  store_.Run(
+      io_, [ids = std::move(ids), gid = msg->id](Store& st) { return st.AssignGroup(ids, gid); },
+      [this, msg](Status st) mutable {
+        if (!st.ok()) {
+          OnResult(std::move(msg), {DeliveryOutcome::kRetry, st.message(), std::nullopt});
+          return;
+        }
+        for (OutboxRow& r : msg->rows) r.group_id = msg->id;
+        Send(std::move(msg));
+      });
 }
 
 void Dispatcher::Send(std::shared_ptr<Message> msg) {
@@ -340,7 +351,8 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   std::string where = spec.name;
   if (!spec.url.empty()) where += " (" + RedactUrl(spec.url) + ")";
   std::string what = msg->rows.size() == 1 ? "alert " + msg->id
-                                           : "digest " + msg->id + " (" + std::to_string(msg->rows.size()) + " alerts)";
+                                           : "digest " + msg->id + " (" +
+                                                 std::to_string(msg->rows.size()) + " alerts)";
   std::vector<std::int64_t> ids;
   int attempts = 0;
   std::int64_t oldest = now;
@@ -359,13 +371,16 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
     counters_.delivered += n;
     spdlog::debug("delivered {} to {}", what, where);
     record = [ids, now](Store& s) { return s.MarkDelivered(ids, now); };
-  } else if (result.outcome == DeliveryOutcome::kPermanent || attempts >= config_->daemon.max_attempts || too_old) {
+  } else if (result.outcome == DeliveryOutcome::kPermanent ||
+             attempts >= config_->daemon.max_attempts || too_old) {
     counters_.dead += n;
     by_sink.dead += static_cast<std::uint64_t>(n);
     std::string why = result.outcome == DeliveryOutcome::kPermanent ? "failed permanently"
-                      : too_old ? "gave up (older than max_alert_age " + FormatDuration(config_->daemon.max_alert_age) + ")"
+                      : too_old ? "gave up (older than max_alert_age " +
+                                      FormatDuration(config_->daemon.max_alert_age) + ")"
                                 : "gave up after " + std::to_string(attempts) + " attempts";
-    spdlog::error("{} to {} {}: {}; kept as dead (feedwatch outbox retry --dead)", what, where, why, result.error);
+    spdlog::error("{} to {} {}: {}; kept as dead (feedwatch outbox retry --dead)", what, where, why,
+                  result.error);
     record = [ids, err = result.error](Store& s) { return s.MarkDead(ids, err); };
     if (flush_done_ && spec.ordered) sink.flush_blocked = true;
   } else {
@@ -376,9 +391,11 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
       auto ra = std::chrono::duration_cast<std::chrono::milliseconds>(*result.retry_after);
       delay = std::clamp(ra, std::chrono::milliseconds(1000), std::chrono::milliseconds(3'600'000));
     }
-    spdlog::warn("{} to {} failed (attempt {}): {}; retrying in {}", what, where, attempts, result.error,
-                 FormatDuration(delay));
-    record = [ids, err = result.error, at = now + delay.count()](Store& s) { return s.MarkRetry(ids, err, at); };
+    spdlog::warn("{} to {} failed (attempt {}): {}; retrying in {}", what, where, attempts,
+                 result.error, FormatDuration(delay));
+    record = [ids, err = result.error, at = now + delay.count()](Store& s) {
+      return s.MarkRetry(ids, err, at);
+    };
     if (flush_done_) {
       // Still pending, but attempted in this flush: not again.
       flushed_.insert(flushed_.end(), ids.begin(), ids.end());

@@ -3,17 +3,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "feedwatch/deliver.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch {
 
 using nlohmann::json;
 
-std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const std::string& feed_title,
-                              const Entry& entry, const std::string& alert_id, std::int64_t now,
+std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed,
+                              const std::string& feed_title, const Entry& entry,
+                              const std::string& alert_id, std::int64_t now,
                               const std::vector<Highlight>& highlights) {
-  auto opt_time = [](const std::optional<std::int64_t>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); };
+  auto opt_time = [](const std::optional<std::int64_t>& t) {
+    return t ? json(FormatRfc3339(*t)) : json(nullptr);
+  };
   std::string summary = entry.summary.empty() ? entry.content : entry.summary;
   bool truncated = summary.size() > kSummaryExcerptBytes;
   json j = {
@@ -37,8 +40,11 @@ std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const 
   };
   json hl = json::array();
   for (const Highlight& h : highlights) {
-    hl.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", TruncateUtf8(h.text, 256)},
-                  {"begin", h.begin}, {"end", h.end}});
+    hl.push_back({{"field", FieldName(h.field)},
+                  {"pattern", h.pattern},
+                  {"text", TruncateUtf8(h.text, 256)},
+                  {"begin", h.begin},
+                  {"end", h.end}});
   }
   j["highlights"] = std::move(hl);
   // Every string was sanitised to valid UTF-8 by the parser; `replace` keeps a
@@ -52,7 +58,8 @@ Result<std::string> DecodeWebhookSecret(const std::string& secret) {
   while (b64.size() % 4 != 0) b64.push_back('=');
   std::string out(b64.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+                          reinterpret_cast<const unsigned char*>(b64.data()),
+                          static_cast<int>(b64.size()));
   if (n < 0) return Status::Invalid("webhook secret is not valid base64");
   std::size_t pad = 0;
   for (std::size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) ++pad;
@@ -60,8 +67,8 @@ Result<std::string> DecodeWebhookSecret(const std::string& secret) {
   return out;
 }
 
-std::string SignWebhook(const std::vector<std::string>& secrets, const std::string& msg_id, std::int64_t timestamp,
-                        const std::string& body) {
+std::string SignWebhook(const std::vector<std::string>& secrets, const std::string& msg_id,
+                        std::int64_t timestamp, const std::string& body) {
   std::string signed_content = msg_id + "." + std::to_string(timestamp) + "." + body;
   std::string header;
   for (const auto& secret : secrets) {
@@ -70,52 +77,14 @@ std::string SignWebhook(const std::vector<std::string>& secrets, const std::stri
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
     HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()),
-         reinterpret_cast<const unsigned char*>(signed_content.data()), signed_content.size(), mac, &mac_len);
+         reinterpret_cast<const unsigned char*>(signed_content.data()), signed_content.size(), mac,
+         &mac_len);
     std::string b64(4 * ((mac_len + 2) / 3), '\0');
     EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac, static_cast<int>(mac_len));
     if (!header.empty()) header += ' ';
     header += "v1," + b64;
   }
   return header;
-}
-
-DeliveryResult ClassifyHttp(const HttpResponse& r) {
-  DeliveryResult d;
-  if (!r.ok) {
-    d.outcome = DeliveryOutcome::kRetry;
-    d.error = r.error;
-    return d;
-  }
-  if (r.status >= 200 && r.status < 300) {
-    d.outcome = DeliveryOutcome::kDelivered;
-    return d;
-  }
-  d.error = "HTTP " + std::to_string(r.status);
-  if (r.status == 408 || r.status == 429 || r.status >= 500) {
-    d.outcome = DeliveryOutcome::kRetry;
-    if (!r.retry_after.empty()) d.retry_after = ParseRetryAfter(r.retry_after, UnixNow());
-  } else {
-    d.outcome = DeliveryOutcome::kPermanent;
-    if (r.status >= 300 && r.status < 400) d.error += " (redirects are not followed for sinks; fix the sink URL)";
-  }
-  return d;
-}
-
-DeliveryResult ClassifySmtp(const HttpResponse& r) {
-  DeliveryResult d;
-  if (r.ok) {
-    d.outcome = DeliveryOutcome::kDelivered;
-    return d;
-  }
-  d.error = r.error;
-  if (r.status >= 500 && r.status < 600) {
-    d.outcome = DeliveryOutcome::kPermanent;
-    d.error += " (SMTP " + std::to_string(r.status) + ")";
-  } else {
-    d.outcome = DeliveryOutcome::kRetry;
-    if (r.status >= 400) d.error += " (SMTP " + std::to_string(r.status) + ")";
-  }
-  return d;
 }
 
 }  // namespace feedwatch

@@ -1,12 +1,12 @@
 #include "feedwatch/router.h"
 
-#include "feedwatch/deliver.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch::deliver {
 
-std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
-                    const std::string& sink) {
+std::string AlertId(const std::string& rule_id, const std::string& feed_url,
+                    const std::string& entry_key, const std::string& sink) {
   std::string material = rule_id;
   for (const std::string* part : {&feed_url, &entry_key, &sink}) {
     material.push_back('\0');
@@ -18,7 +18,8 @@ std::string AlertId(const std::string& rule_id, const std::string& feed_url, con
 void Route(const Match& m, const std::vector<SinkSpec>& sinks, std::vector<NewAlert>& out) {
   auto add = [&](const std::string& sink) {
     std::string id = AlertId(m.rule.id, m.feed.url, m.entry.key, sink);
-    std::string payload = BuildAlertPayload(m.rule, m.feed, m.feed_title, m.entry, id, m.now, m.highlights);
+    std::string payload =
+        BuildAlertPayload(m.rule, m.feed, m.feed_title, m.entry, id, m.now, m.highlights);
     out.push_back(NewAlert{std::move(id), sink, m.rule.id, std::move(payload)});
   };
   if (m.rule.sinks.empty()) {

@@ -36,7 +36,9 @@ std::string EncodeMimeHeader(std::string_view s) {
   std::size_t pos = 0;
   while (pos < clean.size()) {
     std::size_t n = std::min<std::size_t>(45, clean.size() - pos);
-    while (n > 0 && pos + n < clean.size() && (static_cast<unsigned char>(clean[pos + n]) & 0xC0) == 0x80) --n;
+    while (n > 0 && pos + n < clean.size() &&
+           (static_cast<unsigned char>(clean[pos + n]) & 0xC0) == 0x80)
+      --n;
     if (n == 0) n = std::min<std::size_t>(45, clean.size() - pos);
     if (!out.empty()) out += "\r\n ";
     out += "=?UTF-8?B?" + sinkfmt::Base64(std::string_view(clean).substr(pos, n)) + "?=";
@@ -60,12 +62,14 @@ Result<std::unique_ptr<SinkFormatter>> SinkFormatter::Make(const SinkSpec& spec)
   std::unique_ptr<SinkFormatter> f(new SinkFormatter(spec, *kind));
   if (!spec.template_text.empty()) {
     auto t = Template::Parse(spec.template_text);
-    if (!t.ok()) return Status::Invalid("sink '" + spec.name + "': template: " + t.status().message());
+    if (!t.ok())
+      return Status::Invalid("sink '" + spec.name + "': template: " + t.status().message());
     f->body_ = std::move(*t);
   }
   if (!spec.title_template.empty()) {
     auto t = Template::Parse(spec.title_template);
-    if (!t.ok()) return Status::Invalid("sink '" + spec.name + "': title_template: " + t.status().message());
+    if (!t.ok())
+      return Status::Invalid("sink '" + spec.name + "': title_template: " + t.status().message());
     f->title_ = std::move(*t);
   }
   return f;
@@ -86,12 +90,15 @@ std::string FormatInput::Text(Escape how, std::string (*built_in)(const Alerts&)
 }
 
 std::string FormatInput::Title() const {
-  if (title) return sinkfmt::OneLine(title->Render(SinkFormatter::TemplateContext(alerts, id), Escape::kPlain));
+  if (title)
+    return sinkfmt::OneLine(
+        title->Render(SinkFormatter::TemplateContext(alerts, id), Escape::kPlain));
   if (alerts.size() > 1) return std::to_string(alerts.size()) + " new alerts";
   return sinkfmt::EntryTitle(alerts[0]);
 }
 
-SinkMessage SinkFormatter::Format(const Alerts& alerts, const std::string& id, std::int64_t now) const {
+SinkMessage SinkFormatter::Format(const Alerts& alerts, const std::string& id,
+                                  std::int64_t now) const {
   SinkMessage m;
   m.url = spec_.url;
   FormatInput in{spec_, alerts, id, now, body_ ? &*body_ : nullptr, title_ ? &*title_ : nullptr};

@@ -8,9 +8,9 @@ using nlohmann::json;
 
 struct Template::Node {
   enum Kind { kText, kVar, kSection, kInverted } kind = kText;
-  std::string text;                // literal text, or the name for the others
-  std::vector<std::string> path;   // dotted name split; empty for "."
-  std::vector<Node> children;      // sections
+  std::string text;               // literal text, or the name for the others
+  std::vector<std::string> path;  // dotted name split; empty for "."
+  std::vector<Node> children;     // sections
 };
 
 namespace {
@@ -43,7 +43,8 @@ bool ValidName(const std::string& n) {
   if (n.empty()) return false;
   if (n == ".") return true;
   for (char c : n) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'))
+      return false;
   }
   return n.front() != '.' && n.back() != '.' && n.find("..") == std::string::npos;
 }
@@ -77,8 +78,8 @@ bool Truthy(const json* v) {
   return true;  // numbers, including 0 (a count of 0 is still a value)
 }
 
-void RenderNodes(const std::vector<Template::Node>& nodes, std::vector<const json*>& stack, Escape how,
-                 std::string& out) {
+void RenderNodes(const std::vector<Template::Node>& nodes, std::vector<const json*>& stack,
+                 Escape how, std::string& out) {
   for (const Template::Node& n : nodes) {
     switch (n.kind) {
       case Template::Node::kText:
@@ -87,8 +88,10 @@ void RenderNodes(const std::vector<Template::Node>& nodes, std::vector<const jso
       case Template::Node::kVar: {
         const json* v = Lookup(stack, n.path);
         if (!v || v->is_null() || v->is_object() || v->is_array()) break;
-        if (v->is_string()) AppendEscaped(out, v->get_ref<const std::string&>(), how);
-        else AppendEscaped(out, v->dump(), how);
+        if (v->is_string())
+          AppendEscaped(out, v->get_ref<const std::string&>(), how);
+        else
+          AppendEscaped(out, v->dump(), how);
         break;
       }
       case Template::Node::kSection: {
@@ -126,11 +129,16 @@ void AppendEscaped(std::string& out, std::string_view text, Escape how) {
     case Escape::kJson:
       for (char c : text) {
         auto u = static_cast<unsigned char>(c);
-        if (c == '"') out += "\\\"";
-        else if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c == '\r') out += "\\r";
+        if (c == '"')
+          out += "\\\"";
+        else if (c == '\\')
+          out += "\\\\";
+        else if (c == '\n')
+          out += "\\n";
+        else if (c == '\t')
+          out += "\\t";
+        else if (c == '\r')
+          out += "\\r";
         else if (u < 0x20 || u == 0x7F) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\u%04x", u);
@@ -142,10 +150,14 @@ void AppendEscaped(std::string& out, std::string_view text, Escape how) {
       return;
     case Escape::kSlack:
       for (char c : BreakMentions(text)) {
-        if (c == '&') out += "&amp;";
-        else if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (!IsControl(static_cast<unsigned char>(c))) out.push_back(c);
+        if (c == '&')
+          out += "&amp;";
+        else if (c == '<')
+          out += "&lt;";
+        else if (c == '>')
+          out += "&gt;";
+        else if (!IsControl(static_cast<unsigned char>(c)))
+          out.push_back(c);
       }
       return;
     case Escape::kMarkdown:
@@ -160,11 +172,16 @@ void AppendEscaped(std::string& out, std::string_view text, Escape how) {
       return;
     case Escape::kHtml:
       for (char c : text) {
-        if (c == '&') out += "&amp;";
-        else if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '"') out += "&quot;";
-        else if (!IsControl(static_cast<unsigned char>(c))) out.push_back(c);
+        if (c == '&')
+          out += "&amp;";
+        else if (c == '<')
+          out += "&lt;";
+        else if (c == '>')
+          out += "&gt;";
+        else if (c == '"')
+          out += "&quot;";
+        else if (!IsControl(static_cast<unsigned char>(c)))
+          out.push_back(c);
       }
       return;
   }
@@ -212,7 +229,9 @@ Result<Template> Template::Parse(std::string_view src) {
   auto count_lines = [&](std::size_t from, std::size_t to) {
     for (std::size_t i = from; i < to; ++i) line += src[i] == '\n';
   };
-  auto fail = [&](const std::string& why) { return Status::Invalid("template line " + std::to_string(line) + ": " + why); };
+  auto fail = [&](const std::string& why) {
+    return Status::Invalid("template line " + std::to_string(line) + ": " + why);
+  };
   while (pos < src.size()) {
     std::size_t tag = src.find("{{", pos);
     if (tag == std::string_view::npos) tag = src.size();
@@ -226,13 +245,15 @@ Result<Template> Template::Parse(std::string_view src) {
     std::size_t end = src.find("}}", tag + 2);
     if (end == std::string_view::npos) return fail("'{{' is never closed with '}}'");
     std::string_view inner = src.substr(tag + 2, end - tag - 2);
-    if (std::size_t nested = inner.find("{{"); nested != std::string_view::npos || inner.find('\n') != std::string_view::npos) {
+    if (std::size_t nested = inner.find("{{");
+        nested != std::string_view::npos || inner.find('\n') != std::string_view::npos) {
       end = std::min(nested, inner.find('\n'));
       return fail("'{{" + std::string(inner.substr(0, end)) + "' is not closed with '}}'");
     }
     std::size_t next = end + 2;
     if (!inner.empty() && inner[0] == '{') {
-      return fail("{{{…}}} (unescaped output) is not supported: feed text is always escaped for the sink");
+      return fail(
+          "{{{…}}} (unescaped output) is not supported: feed text is always escaped for the sink");
     }
     char sigil = inner.empty() ? '\0' : inner[0];
     if (sigil == '!') {
@@ -240,10 +261,14 @@ Result<Template> Template::Parse(std::string_view src) {
       pos = next;
       continue;
     }
-    if (sigil == '&') return fail("{{&…}} (unescaped output) is not supported: feed text is always escaped");
-    if (sigil == '>' || sigil == '=') return fail(std::string("{{") + sigil + "…}} (partials, delimiters) is not supported");
+    if (sigil == '&')
+      return fail("{{&…}} (unescaped output) is not supported: feed text is always escaped");
+    if (sigil == '>' || sigil == '=')
+      return fail(std::string("{{") + sigil + "…}} (partials, delimiters) is not supported");
     std::string name = Trim(sigil == '#' || sigil == '^' || sigil == '/' ? inner.substr(1) : inner);
-    if (!ValidName(name)) return fail("'" + std::string(inner) + "' is not a field name (letters, digits, _ - and dots)");
+    if (!ValidName(name))
+      return fail("'" + std::string(inner) +
+                  "' is not a field name (letters, digits, _ - and dots)");
     if (sigil == '#' || sigil == '^') {
       Node s;
       s.kind = sigil == '#' ? Node::kSection : Node::kInverted;
@@ -255,8 +280,8 @@ Result<Template> Template::Parse(std::string_view src) {
     } else if (sigil == '/') {
       if (open.empty()) return fail("{{/" + name + "}} closes a section that was never opened");
       if (open.back().name != name) {
-        return fail("{{/" + name + "}} does not close {{#" + open.back().name + "}} (opened on line " +
-                    std::to_string(open.back().line) + ")");
+        return fail("{{/" + name + "}} does not close {{#" + open.back().name +
+                    "}} (opened on line " + std::to_string(open.back().line) + ")");
       }
       cur = open.back().list;
       open.pop_back();

@@ -9,6 +9,52 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "feedwatch/util.h"
+
+namespace feedwatch {
+
+DeliveryResult ClassifyHttp(const HttpResponse& r) {
+  DeliveryResult d;
+  if (!r.ok) {
+    d.outcome = DeliveryOutcome::kRetry;
+    d.error = r.error;
+    return d;
+  }
+  if (r.status >= 200 && r.status < 300) {
+    d.outcome = DeliveryOutcome::kDelivered;
+    return d;
+  }
+  d.error = "HTTP " + std::to_string(r.status);
+  if (r.status == 408 || r.status == 429 || r.status >= 500) {
+    d.outcome = DeliveryOutcome::kRetry;
+    if (!r.retry_after.empty()) d.retry_after = ParseRetryAfter(r.retry_after, UnixNow());
+  } else {
+    d.outcome = DeliveryOutcome::kPermanent;
+    if (r.status >= 300 && r.status < 400)
+      d.error += " (redirects are not followed for sinks; fix the sink URL)";
+  }
+  return d;
+}
+
+DeliveryResult ClassifySmtp(const HttpResponse& r) {
+  DeliveryResult d;
+  if (r.ok) {
+    d.outcome = DeliveryOutcome::kDelivered;
+    return d;
+  }
+  d.error = r.error;
+  if (r.status >= 500 && r.status < 600) {
+    d.outcome = DeliveryOutcome::kPermanent;
+    d.error += " (SMTP " + std::to_string(r.status) + ")";
+  } else {
+    d.outcome = DeliveryOutcome::kRetry;
+    if (r.status >= 400) d.error += " (SMTP " + std::to_string(r.status) + ")";
+  }
+  return d;
+}
+
+}  // namespace feedwatch
+
 namespace feedwatch::deliver {
 
 using nlohmann::json;
@@ -19,7 +65,9 @@ namespace {
 // delivered (runs on the store thread: file I/O never blocks the loop).
 DeliveryResult AppendJsonl(const std::string& path, const std::string& lines) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return {DeliveryOutcome::kRetry, "cannot open " + path + ": " + std::strerror(errno), std::nullopt};
+  if (fd < 0)
+    return {DeliveryOutcome::kRetry, "cannot open " + path + ": " + std::strerror(errno),
+            std::nullopt};
   std::size_t off = 0;
   while (off < lines.size()) {
     ssize_t n = ::write(fd, lines.data() + off, lines.size() - off);
@@ -45,8 +93,11 @@ void RetryAfterFromBody(const HttpResponse& r, DeliveryResult& d) {
   auto j = json::parse(r.body, nullptr, false);
   if (!j.is_object()) return;
   const json* v = nullptr;
-  if (auto it = j.find("retry_after"); it != j.end()) v = &*it;
-  else if (auto p = j.find("parameters"); p != j.end() && p->is_object() && p->contains("retry_after")) v = &(*p)["retry_after"];
+  if (auto it = j.find("retry_after"); it != j.end())
+    v = &*it;
+  else if (auto p = j.find("parameters");
+           p != j.end() && p->is_object() && p->contains("retry_after"))
+    v = &(*p)["retry_after"];
   if (v && v->is_number() && v->get<double>() >= 0 && v->get<double>() < 86400) {
     d.retry_after = std::chrono::seconds(static_cast<std::int64_t>(v->get<double>() + 0.999));
   }
@@ -63,7 +114,9 @@ class LogTransport final : public Transport {
       start = nl == std::string::npos ? m.log_line.size() : nl + 1;
     }
     // Posted: a result never arrives inside the dispatcher's own Send.
-    asio::post(io_, [done = std::move(done)] { done({DeliveryOutcome::kDelivered, "", std::nullopt}); });
+    asio::post(io_, [done = std::move(done)] {
+      done({DeliveryOutcome::kDelivered, "", std::nullopt});
+    });
   }
 
  private:
@@ -75,8 +128,10 @@ class FileAppendTransport final : public Transport {
  public:
   FileAppendTransport(asio::io_context& io, StoreThread& files) : io_(io), files_(files) {}
   void Send(const SinkSpec& sink, SinkMessage m, Done done) override {
-    files_.Run(io_, [path = sink.path, body = std::move(m.body)](Store&) { return AppendJsonl(path, body); },
-               std::move(done));
+    files_.Run(
+        io_,
+        [path = sink.path, body = std::move(m.body)](Store&) { return AppendJsonl(path, body); },
+        std::move(done));
   }
 
  private:
@@ -130,9 +185,12 @@ class CurlTransport final : public Transport {
 Transports::Transports(asio::io_context& io, StoreThread& files, HttpClient& http,
                        std::function<const DaemonSettings&()> settings) {
   by_kind_[static_cast<std::size_t>(TransportKind::kLog)] = std::make_unique<LogTransport>(io);
-  by_kind_[static_cast<std::size_t>(TransportKind::kFileAppend)] = std::make_unique<FileAppendTransport>(io, files);
-  by_kind_[static_cast<std::size_t>(TransportKind::kHttp)] = std::make_unique<CurlTransport>(http, settings, false);
-  by_kind_[static_cast<std::size_t>(TransportKind::kSmtp)] = std::make_unique<CurlTransport>(http, settings, true);
+  by_kind_[static_cast<std::size_t>(TransportKind::kFileAppend)] =
+      std::make_unique<FileAppendTransport>(io, files);
+  by_kind_[static_cast<std::size_t>(TransportKind::kHttp)] =
+      std::make_unique<CurlTransport>(http, settings, false);
+  by_kind_[static_cast<std::size_t>(TransportKind::kSmtp)] =
+      std::make_unique<CurlTransport>(http, settings, true);
 }
 
 }  // namespace feedwatch::deliver

@@ -26,8 +26,8 @@ unsigned DaysInMonth(std::int64_t y, unsigned m) {
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
 }
 
-std::optional<std::int64_t> MakeTime(std::int64_t y, unsigned mon, unsigned d, unsigned h, unsigned mi,
-                                     unsigned s, std::int64_t offset_seconds) {
+std::optional<std::int64_t> MakeTime(std::int64_t y, unsigned mon, unsigned d, unsigned h,
+                                     unsigned mi, unsigned s, std::int64_t offset_seconds) {
   if (y < 1 || y > 9999 || mon < 1 || mon > 12 || d < 1 || d > DaysInMonth(y, mon) || h > 24 ||
       mi > 59 || s > 60) {
     return std::nullopt;
@@ -38,7 +38,9 @@ std::optional<std::int64_t> MakeTime(std::int64_t y, unsigned mon, unsigned d, u
 }
 
 // ASCII classes without the locale (these run for every date in every feed).
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -47,13 +49,15 @@ class Scanner {
  public:
   explicit Scanner(std::string_view s) : s_(s) {}
   void SkipSpaceAndCommas() {
-    while (pos_ < s_.size() && (IsSpace(s_[pos_]) || s_[pos_] == ','))
-      ++pos_;
+    while (pos_ < s_.size() && (IsSpace(s_[pos_]) || s_[pos_] == ',')) ++pos_;
   }
   bool Done() const { return pos_ >= s_.size(); }
   char Peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
   bool Consume(char c) {
-    if (Peek() == c) { ++pos_; return true; }
+    if (Peek() == c) {
+      ++pos_;
+      return true;
+    }
     return false;
   }
   // Reads up to max_digits digits; returns number of digits read.
@@ -103,14 +107,21 @@ bool ParseZone(Scanner& sc, std::int64_t* offset) {
   std::string name;
   if (IsAlpha(sc.Peek())) {
     name = sc.Word();
-    struct Z { const char* n; int h; };
+    struct Z {
+      const char* n;
+      int h;
+    };
     static constexpr Z kZones[] = {{"z", 0},    {"ut", 0},   {"utc", 0},  {"gmt", 0},  {"est", -5},
                                    {"edt", -4}, {"cst", -6}, {"cdt", -5}, {"mst", -7}, {"mdt", -6},
                                    {"pst", -8}, {"pdt", -7}, {"bst", 1},  {"cet", 1},  {"cest", 2},
                                    {"eet", 2},  {"eest", 3}, {"jst", 9},  {"ist", 5},  {"msk", 3}};
     bool found = false;
     for (const auto& z : kZones) {
-      if (name == z.n) { *offset = z.h * 3600; found = true; break; }
+      if (name == z.n) {
+        *offset = z.h * 3600;
+        found = true;
+        break;
+      }
     }
     if (name == "ist") *offset += 1800;  // India, +05:30
     if (!found) return false;
@@ -122,9 +133,15 @@ bool ParseZone(Scanner& sc, std::int64_t* offset) {
   std::int64_t hh = 0, mm = 0;
   int digits = sc.Number(&hh, 4);
   if (digits == 0) return false;
-  if (digits == 4) { mm = hh % 100; hh /= 100; }
-  else if (digits == 3) { mm = hh % 100; hh /= 100; }
-  else if (sc.Consume(':')) { if (sc.Number(&mm, 2) == 0) return false; }
+  if (digits == 4) {
+    mm = hh % 100;
+    hh /= 100;
+  } else if (digits == 3) {
+    mm = hh % 100;
+    hh /= 100;
+  } else if (sc.Consume(':')) {
+    if (sc.Number(&mm, 2) == 0) return false;
+  }
   if (hh > 14 || mm > 59) return false;
   std::int64_t off = hh * 3600 + mm * 60;
   *offset += sign == '-' ? -off : off;
@@ -190,8 +207,10 @@ std::optional<std::int64_t> ParseRfc822(std::string_view text) {
   }
   sc.SkipSpaceAndCommas();
   int ydigits = sc.Number(&year, 4);
-  if (ydigits == 2) year += year < 50 ? 2000 : 1900;
-  else if (ydigits != 4) return std::nullopt;
+  if (ydigits == 2)
+    year += year < 50 ? 2000 : 1900;
+  else if (ydigits != 4)
+    return std::nullopt;
   sc.SkipSpaceAndCommas();
   if (IsDigit(sc.Peek())) {
     if (sc.Number(&h, 2) == 0 || !sc.Consume(':') || sc.Number(&mi, 2) != 2) return std::nullopt;
@@ -201,8 +220,9 @@ std::optional<std::int64_t> ParseRfc822(std::string_view text) {
   if (!ParseZone(sc, &offset)) return std::nullopt;
   sc.SkipSpaceAndCommas();
   if (!sc.Done()) return std::nullopt;
-  return MakeTime(year, static_cast<unsigned>(month), static_cast<unsigned>(day), static_cast<unsigned>(h),
-                  static_cast<unsigned>(mi), static_cast<unsigned>(s), offset);
+  return MakeTime(year, static_cast<unsigned>(month), static_cast<unsigned>(day),
+                  static_cast<unsigned>(h), static_cast<unsigned>(mi), static_cast<unsigned>(s),
+                  offset);
 }
 
 }  // namespace

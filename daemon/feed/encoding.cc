@@ -23,9 +23,11 @@ std::string Lower(std::string_view s) {
 }
 
 std::string Trim(std::string_view s) {
-  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"' || s.front() == '\''))
+  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"' ||
+                        s.front() == '\''))
     s.remove_prefix(1);
-  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"' || s.back() == '\''))
+  while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '"' ||
+                        s.back() == '\''))
     s.remove_suffix(1);
   return std::string(s);
 }
@@ -34,11 +36,14 @@ std::string Trim(std::string_view s) {
 std::string Normalize(std::string label) {
   label = Lower(Trim(label));
   if (label == "utf8" || label == "unicode-1-1-utf-8") return "utf-8";
-  if (label == "iso-8859-1" || label == "iso8859-1" || label == "latin1" || label == "l1" || label == "us-ascii" ||
-      label == "ascii" || label == "cp1252" || label == "x-cp1252" || label == "iso_8859-1")
+  if (label == "iso-8859-1" || label == "iso8859-1" || label == "latin1" || label == "l1" ||
+      label == "us-ascii" || label == "ascii" || label == "cp1252" || label == "x-cp1252" ||
+      label == "iso_8859-1")
     return "windows-1252";
-  if (label == "gb2312" || label == "x-gbk" || label == "csgb2312" || label == "chinese") return "gbk";
-  if (label == "x-sjis" || label == "shift-jis" || label == "sjis" || label == "ms_kanji" || label == "csshiftjis")
+  if (label == "gb2312" || label == "x-gbk" || label == "csgb2312" || label == "chinese")
+    return "gbk";
+  if (label == "x-sjis" || label == "shift-jis" || label == "sjis" || label == "ms_kanji" ||
+      label == "csshiftjis")
     return "shift_jis";
   if (label == "big5-hkscs" || label == "x-x-big5" || label == "cn-big5") return "big5";
   if (label == "x-euc-jp" || label == "cseucpkdfmtjapanese") return "euc-jp";
@@ -66,14 +71,17 @@ struct Utf8Stats {
   std::size_t invalid = 0, multibyte = 0, controls = 0;
 };
 
-bool IsXmlForbiddenControl(unsigned char u) { return u < 0x20 && u != '\t' && u != '\n' && u != '\r'; }
+bool IsXmlForbiddenControl(unsigned char u) {
+  return u < 0x20 && u != '\t' && u != '\n' && u != '\r';
+}
 
 #if defined(__SSE2__)
 // The lanes of v holding a C0 control XML forbids (all but tab, LF, CR).
 __m128i XmlForbiddenControls(__m128i v) {
   __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);  // v <= 0x1F, unsigned
-  __m128i allowed = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+  __m128i allowed = _mm_or_si128(
+      _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
   return _mm_andnot_si128(allowed, control);
 }
 #endif
@@ -108,13 +116,18 @@ Utf8Stats ScanUtf8(std::string_view s, char* out) {
       ++i;
       continue;
     }
-    std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+    std::size_t len = c >= 0xF0 && c <= 0xF4   ? 4
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xC2 && c <= 0xDF ? 2
+                                               : 0;
     bool ok = len > 0 && i + len <= n;
     for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
     if (!ok) len = 1;
     if (kCopy) std::memcpy(out + i, p + i, len);
-    if (ok) ++st.multibyte;
-    else ++st.invalid;
+    if (ok)
+      ++st.multibyte;
+    else
+      ++st.invalid;
     i += len;
   }
   return st;
@@ -130,7 +143,9 @@ std::size_t ScrubXmlControls(std::string& buf) {
   std::size_t i = 0;
 #if defined(__SSE2__)
   for (; i + 16 <= n; i += 16) {
-    if (_mm_movemask_epi8(XmlForbiddenControls(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))))) break;
+    if (_mm_movemask_epi8(
+            XmlForbiddenControls(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)))))
+      break;
   }
 #endif
   while (i < n && !IsXmlForbiddenControl(s[i])) ++i;
@@ -148,7 +163,8 @@ namespace {
 
 // Converts with iconv; an undecodable byte becomes U+FFFD. false when the
 // charset is unknown to iconv.
-bool Convert(std::string_view in, const std::string& charset, std::string* out, std::size_t* replaced) {
+bool Convert(std::string_view in, const std::string& charset, std::string* out,
+             std::size_t* replaced) {
   iconv_t cd = iconv_open("UTF-8", charset.c_str());
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;
   out->clear();
@@ -182,10 +198,12 @@ std::string CharsetFromContentType(std::string_view ct) {
   std::size_t p = lower.find("charset=");
   if (p == std::string::npos) return "";
   std::size_t end = lower.find(';', p);
-  return Trim(std::string_view(lower).substr(p + 8, end == std::string::npos ? std::string::npos : end - p - 8));
+  return Trim(std::string_view(lower).substr(
+      p + 8, end == std::string::npos ? std::string::npos : end - p - 8));
 }
 
-DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, std::string* xml_copy) {
+DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type,
+                         std::string* xml_copy) {
   DecodedBody d;
   std::string label;
   if (body.substr(0, 3) == "\xEF\xBB\xBF") {
@@ -217,7 +235,7 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, s
     d.source = "default";
   }
   label = Normalize(label);
-  if (label == "utf-16" ) label = "utf-16le";
+  if (label == "utf-16") label = "utf-16le";
   if (label == "utf-8") {
     Utf8Stats st;
     if (xml_copy) {
@@ -245,7 +263,8 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, s
   }
   std::size_t replaced = 0;
   if (!Convert(body, label, &d.converted, &replaced)) {
-    d.warnings.push_back("unknown charset \"" + label + "\" (from " + d.source + "): read as UTF-8");
+    d.warnings.push_back("unknown charset \"" + label + "\" (from " + d.source +
+                         "): read as UTF-8");
     d.utf8 = body;
     d.charset = "utf-8";
     return d;
@@ -253,7 +272,8 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, s
   d.utf8 = d.converted;
   d.charset = label;
   if (replaced > 0) {
-    d.warnings.push_back("replaced " + std::to_string(replaced) + " bytes that are not valid " + label);
+    d.warnings.push_back("replaced " + std::to_string(replaced) + " bytes that are not valid " +
+                         label);
   }
   return d;
 }

@@ -8,11 +8,11 @@
 namespace feedwatch {
 
 struct DecodedBody {
-  std::string_view utf8;              // the body in UTF-8, BOM removed: a view of the
-                                      // input, or of `converted` after conversion
+  std::string_view utf8;  // the body in UTF-8, BOM removed: a view of the
+                          // input, or of `converted` after conversion
   std::string converted;
-  std::string charset;                // what it was read as, e.g. "windows-1252"
-  std::string source;                 // "BOM", "HTTP", "XML declaration", "JSON", "default", "guess"
+  std::string charset;  // what it was read as, e.g. "windows-1252"
+  std::string source;   // "BOM", "HTTP", "XML declaration", "JSON", "default", "guess"
   std::vector<std::string> warnings;  // e.g. an unknown label, invalid bytes replaced
   // Set when the body was read as UTF-8 as it is and `xml_copy` was given:
   // the copy holds it with the C0 controls XML forbids replaced by spaces.
@@ -28,7 +28,8 @@ struct DecodedBody {
 // With `xml_copy`, a body read as UTF-8 as it is is also copied there for an
 // in-place XML parse (see DecodedBody::copied): the validity check, the copy
 // and the control-character check are one pass.
-DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type, std::string* xml_copy = nullptr);
+DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type,
+                         std::string* xml_copy = nullptr);
 
 // Replaces the C0 control characters XML forbids (all but tab, LF and CR;
 // one makes pugixml reject the whole document) with spaces; returns how many.

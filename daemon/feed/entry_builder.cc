@@ -11,20 +11,23 @@ std::string EntryBuilder::Clean(std::string_view text) { return Cap(SanitizeUtf8
 std::string EntryBuilder::Cap(std::string s) {
   if (s.size() > opt_.max_field_bytes) {
     s = TruncateUtf8(s, opt_.max_field_bytes);
-    WarnOnce("a text field longer than " + std::to_string(opt_.max_field_bytes) + " bytes was truncated");
+    WarnOnce("a text field longer than " + std::to_string(opt_.max_field_bytes) +
+             " bytes was truncated");
   }
   return s;
 }
 
 std::optional<std::int64_t> EntryBuilder::Date(std::string_view raw, std::string_view where) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
   while (!raw.empty() && space(raw.front())) raw.remove_prefix(1);
   while (!raw.empty() && space(raw.back())) raw.remove_suffix(1);
   if (raw.empty()) return std::nullopt;
   auto t = ParseDate(raw);
   if (!t) {
-    out_.warnings.push_back("unparseable date \"" + SanitizeUtf8(TruncateUtf8(raw, 64)) + "\" in <" +
-                            SanitizeUtf8(where) + ">: recorded as absent");
+    out_.warnings.push_back("unparseable date \"" + SanitizeUtf8(TruncateUtf8(raw, 64)) +
+                            "\" in <" + SanitizeUtf8(where) + ">: recorded as absent");
   }
   return t;
 }
@@ -82,15 +85,19 @@ bool EntryBuilder::KeyIsEnough(const Entry& e) const {
 }
 
 void EntryBuilder::Finish(Entry e) {
-  if (!e.id.empty()) e.key = e.id;
-  else if (!e.link.empty()) e.key = e.link;
+  if (!e.id.empty())
+    e.key = e.id;
+  else if (!e.link.empty())
+    e.key = e.link;
   else
-    e.key = "sha256:" + Sha256Hex(e.title + "\n" + (e.published ? std::to_string(*e.published) : "") + "\n" +
-                                  TruncateUtf8(e.summary.empty() ? e.content : e.summary, 1024));
+    e.key =
+        "sha256:" + Sha256Hex(e.title + "\n" + (e.published ? std::to_string(*e.published) : "") +
+                              "\n" + TruncateUtf8(e.summary.empty() ? e.content : e.summary, 1024));
   if (Taken(e.key)) {
     std::string alt = e.key + " " + e.link;
     if (e.link.empty() || Taken(alt)) alt = e.key + "#" + std::to_string(out_.entries.size());
-    WarnOnce("duplicate entry ids in one document; such entries are keyed by id and link or position");
+    WarnOnce(
+        "duplicate entry ids in one document; such entries are keyed by id and link or position");
     e.key = alt;
   }
   Remember(e.key);

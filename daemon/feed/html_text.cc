@@ -1,8 +1,8 @@
 // HTML fragments as feeds carry them (descriptions, content:encoded, Atom
 // type="html") turned into the plain text rules match against.
 #include <algorithm>
-#include <cctype>
 #include <array>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -30,8 +30,9 @@ constexpr NamedRef kEntities[] = {
 };
 
 const NamedRef* FindEntity(std::string_view name) {
-  auto it = std::lower_bound(std::begin(kEntities), std::end(kEntities), name,
-                             [](const NamedRef& e, std::string_view n) { return std::string_view(e.name) < n; });
+  auto it = std::lower_bound(
+      std::begin(kEntities), std::end(kEntities), name,
+      [](const NamedRef& e, std::string_view n) { return std::string_view(e.name) < n; });
   if (it != std::end(kEntities) && std::string_view(it->name) == name) return it;
   return nullptr;
 }
@@ -79,10 +80,14 @@ bool NumericRef(std::string_view text, std::size_t i, std::uint32_t* out, std::s
   while (j < text.size() && j - start < 10) {
     char c = text[j];
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (hex && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (hex && c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else break;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (hex && c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (hex && c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      break;
     cp = cp * (hex ? 16 : 10) + static_cast<std::uint64_t>(d);
     ++j;
   }
@@ -151,18 +156,27 @@ bool StartsWithNoCase(std::string_view s, std::size_t pos, std::string_view pref
 bool IsBlockTag(std::string_view name) {
   // Sorted by length, then name; most tags (a, b, i, em, span) fail at once.
   switch (name.size()) {
-    case 1: return name[0] == 'p';
+    case 1:
+      return name[0] == 'p';
     case 2:
-      return name == "br" || name == "dd" || name == "dl" || name == "dt" || name == "h1" || name == "h2" ||
-             name == "h3" || name == "h4" || name == "h5" || name == "h6" || name == "hr" || name == "li" ||
-             name == "ol" || name == "td" || name == "th" || name == "tr" || name == "ul";
-    case 3: return name == "div" || name == "nav" || name == "pre";
-    case 4: return name == "main";
-    case 5: return name == "aside" || name == "table";
-    case 6: return name == "figure" || name == "footer" || name == "header";
-    case 7: return name == "address" || name == "article" || name == "section";
-    case 10: return name == "blockquote" || name == "figcaption";
-    default: return false;
+      return name == "br" || name == "dd" || name == "dl" || name == "dt" || name == "h1" ||
+             name == "h2" || name == "h3" || name == "h4" || name == "h5" || name == "h6" ||
+             name == "hr" || name == "li" || name == "ol" || name == "td" || name == "th" ||
+             name == "tr" || name == "ul";
+    case 3:
+      return name == "div" || name == "nav" || name == "pre";
+    case 4:
+      return name == "main";
+    case 5:
+      return name == "aside" || name == "table";
+    case 6:
+      return name == "figure" || name == "footer" || name == "header";
+    case 7:
+      return name == "address" || name == "article" || name == "section";
+    case 10:
+      return name == "blockquote" || name == "figcaption";
+    default:
+      return false;
   }
 }
 
@@ -203,7 +217,8 @@ class TextSink {
 
   void CodePoint(std::uint32_t cp) {
     if (cp < 0x80) {
-      if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v') return Space();
+      if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v')
+        return Space();
       if (cp < 0x20 || cp == 0x7F) return;
       Flush();
       out_.push_back(static_cast<char>(cp));
@@ -218,7 +233,10 @@ class TextSink {
   // Consumes one non-ASCII UTF-8 sequence at s[i]; returns its length.
   std::size_t Utf8(const unsigned char* s, std::size_t i, std::size_t n) {
     unsigned char c = s[i];
-    std::size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    std::size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
     std::uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
     bool ok = len > 0 && i + len <= n;
     for (std::size_t k = 1; ok && k < len; ++k) {
@@ -239,12 +257,13 @@ class TextSink {
 
  private:
   static bool IsSpace(std::uint32_t cp) {
-    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+           cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
   }
   static bool IsFormat(std::uint32_t cp) {
-    return cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF ||
-           cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    return cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x2060 && cp <= 0x2064) ||
+           cp == 0xFEFF || cp == 0x061C || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
   }
   void Flush() {
     if (pending_space_) out_.push_back(' ');
@@ -288,16 +307,18 @@ bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= '
 // The SSE2 scan below, thirty-two bytes at a time, for CPUs with AVX2 (chosen
 // at run time: the build targets baseline x86-64). Returns where the scan
 // stopped; *found tells whether a byte ending the run is there.
-__attribute__((target("avx2"))) std::size_t ScanRunAvx2(const unsigned char* s, std::size_t j, std::size_t n,
-                                                        bool html, bool* found) {
-  const __m256i below = _mm256_set1_epi8(0x20), del = _mm256_set1_epi8(0x7F), space = _mm256_set1_epi8(' ');
+__attribute__((target("avx2"))) std::size_t ScanRunAvx2(const unsigned char* s, std::size_t j,
+                                                        std::size_t n, bool html, bool* found) {
+  const __m256i below = _mm256_set1_epi8(0x20), del = _mm256_set1_epi8(0x7F),
+                space = _mm256_set1_epi8(' ');
   const __m256i lt = _mm256_set1_epi8(html ? '<' : 0x7F), amp = _mm256_set1_epi8(html ? '&' : 0x7F);
   for (; j + 33 <= n; j += 32) {
     __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j));
     __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + j + 1));
     __m256i m = _mm256_or_si256(_mm256_cmpgt_epi8(below, v), _mm256_cmpeq_epi8(v, del));
     m = _mm256_or_si256(m, _mm256_or_si256(_mm256_cmpeq_epi8(v, lt), _mm256_cmpeq_epi8(v, amp)));
-    m = _mm256_or_si256(m, _mm256_and_si256(_mm256_cmpeq_epi8(v, space), _mm256_cmpeq_epi8(w, space)));
+    m = _mm256_or_si256(m,
+                        _mm256_and_si256(_mm256_cmpeq_epi8(v, space), _mm256_cmpeq_epi8(w, space)));
     if (unsigned bits = static_cast<unsigned>(_mm256_movemask_epi8(m))) {
       *found = true;
       return j + static_cast<std::size_t>(__builtin_ctz(bits));
@@ -331,13 +352,26 @@ std::size_t Reference(std::string_view text, std::size_t i, TextSink& sink) {
         return len;
       }
       break;
-    case 'l': cp = At(text, i, "&lt;") ? (len = 4, '<') : 0; break;
-    case 'g': cp = At(text, i, "&gt;") ? (len = 4, '>') : 0; break;
-    case 'q': cp = At(text, i, "&quot;") ? (len = 6, '"') : 0; break;
-    case 'n': cp = At(text, i, "&nbsp;") ? (len = 6, 0xA0) : 0; break;
-    case 'h': cp = At(text, i, "&hellip;") ? (len = 8, 0x2026) : 0; break;
-    case 'a': cp = At(text, i, "&apos;") ? (len = 6, '\'') : 0; break;
-    default: break;
+    case 'l':
+      cp = At(text, i, "&lt;") ? (len = 4, '<') : 0;
+      break;
+    case 'g':
+      cp = At(text, i, "&gt;") ? (len = 4, '>') : 0;
+      break;
+    case 'q':
+      cp = At(text, i, "&quot;") ? (len = 6, '"') : 0;
+      break;
+    case 'n':
+      cp = At(text, i, "&nbsp;") ? (len = 6, 0xA0) : 0;
+      break;
+    case 'h':
+      cp = At(text, i, "&hellip;") ? (len = 8, 0x2026) : 0;
+      break;
+    case 'a':
+      cp = At(text, i, "&apos;") ? (len = 6, '\'') : 0;
+      break;
+    default:
+      break;
   }
   if (len) {
     sink.CodePoint(cp);
@@ -353,8 +387,10 @@ std::size_t Reference(std::string_view text, std::size_t i, TextSink& sink) {
     if (r > j && r < text.size() && text[r] == ';') {
       std::string inner = "&" + std::string(text.substr(j, r + 1 - j));
       std::size_t c = 0;
-      if (DecodeOne(inner, 0, tmp, &c) && c == inner.size()) consumed = r + 1 - i;
-      else tmp.clear();
+      if (DecodeOne(inner, 0, tmp, &c) && c == inner.size())
+        consumed = r + 1 - i;
+      else
+        tmp.clear();
     }
     if (consumed == 5) {
       sink.CodePoint('&');
@@ -461,7 +497,8 @@ void ToText(std::string_view in, bool html, std::string& out) {
     // every non-ASCII byte at once; a second load one byte on finds pairs of
     // spaces, including one that straddles two blocks.
     {
-      const __m128i below = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F), space = _mm_set1_epi8(' ');
+      const __m128i below = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
+                    space = _mm_set1_epi8(' ');
       const __m128i lt = _mm_set1_epi8(html ? '<' : 0x7F), amp = _mm_set1_epi8(html ? '&' : 0x7F);
       while (j + 17 <= n) {
         __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + j));
@@ -489,7 +526,9 @@ void ToText(std::string_view in, bool html, std::string& out) {
     }
     {
       const bool* plain = html ? kPlainHtml.data() : kPlainText.data();
-      while (j < n && (plain[s[j]] || (s[j] == ' ' && s[j - 1] != ' ' && j + 1 < n && s[j + 1] != ' '))) ++j;
+      while (j < n &&
+             (plain[s[j]] || (s[j] == ' ' && s[j - 1] != ' ' && j + 1 < n && s[j + 1] != ' ')))
+        ++j;
     }
   run_end : {
     // The run may end with one space (before a tag, a reference, a newline…):

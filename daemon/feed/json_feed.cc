@@ -39,24 +39,28 @@ bool LooksLikeJsonFeed(std::string_view utf8) {
   return first != std::string_view::npos && utf8[first] == '{';
 }
 
-Result<ParsedFeed> ParseJsonFeed(std::string_view utf8, std::string_view raw_url, const ParseOptions& opt,
-                                 const std::string& where) {
+Result<ParsedFeed> ParseJsonFeed(std::string_view utf8, std::string_view raw_url,
+                                 const ParseOptions& opt, const std::string& where) {
   const std::string url = SanitizeUtf8(raw_url);
   json doc = json::parse(utf8, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return Status::Parse(where + ": not a feed (invalid JSON)");
+  if (doc.is_discarded() || !doc.is_object())
+    return Status::Parse(where + ": not a feed (invalid JSON)");
   std::string version = Str(doc, "version");
   bool versioned = version.rfind("https://jsonfeed.org/version/", 0) == 0 ||
                    version.rfind("http://jsonfeed.org/version/", 0) == 0;
   bool looks_like_one = doc.contains("items") && doc["items"].is_array() &&
-                        (doc.contains("version") || doc.contains("title") || doc.contains("home_page_url") ||
-                         doc.contains("feed_url"));
+                        (doc.contains("version") || doc.contains("title") ||
+                         doc.contains("home_page_url") || doc.contains("feed_url"));
   if (!versioned && !looks_like_one) {
-    return Status::Parse(where + ": not a feed (JSON, but not a JSON Feed: no jsonfeed.org version, no items)");
+    return Status::Parse(
+        where + ": not a feed (JSON, but not a JSON Feed: no jsonfeed.org version, no items)");
   }
   ParsedFeed feed;
   feed.format = FeedFormat::kJsonFeed;
   EntryBuilder b(opt, feed);
-  if (!versioned) b.Warn("JSON Feed without a jsonfeed.org version URL (\"" + b.Clean(version) + "\"): read as one");
+  if (!versioned)
+    b.Warn("JSON Feed without a jsonfeed.org version URL (\"" + b.Clean(version) +
+           "\"): read as one");
   feed.title = b.CleanPlain(Str(doc, "title"));
   feed.link = ResolveUrl(url, b.CleanPlain(Str(doc, "home_page_url")));
   std::vector<std::string> feed_authors;
@@ -94,8 +98,10 @@ Result<ParsedFeed> ParseJsonFeed(std::string_view utf8, std::string_view raw_url
     if (auto att = item.find("attachments"); att != item.end() && att->is_array()) {
       for (const auto& a : *att) {
         if (!a.is_object() || Str(a, "url").empty()) continue;
-        Enclosure enc{ResolveUrl(url, b.Clean(Str(a, "url"))), b.Clean(Str(a, "mime_type")), std::nullopt};
-        if (auto sz = a.find("size_in_bytes"); sz != a.end() && sz->is_number_integer()) enc.length = sz->get<long long>();
+        Enclosure enc{ResolveUrl(url, b.Clean(Str(a, "url"))), b.Clean(Str(a, "mime_type")),
+                      std::nullopt};
+        if (auto sz = a.find("size_in_bytes"); sz != a.end() && sz->is_number_integer())
+          enc.length = sz->get<long long>();
         e.enclosures.push_back(std::move(enc));
       }
     }

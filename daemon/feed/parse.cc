@@ -18,13 +18,20 @@ namespace feedwatch {
 
 std::string_view FormatName(FeedFormat f) {
   switch (f) {
-    case FeedFormat::kRss20: return "rss2.0";
-    case FeedFormat::kRss10: return "rss1.0";
-    case FeedFormat::kRss09x: return "rss0.9x";
-    case FeedFormat::kAtom10: return "atom1.0";
-    case FeedFormat::kAtom03: return "atom0.3";
-    case FeedFormat::kJsonFeed: return "jsonfeed";
-    case FeedFormat::kUnknown: break;
+    case FeedFormat::kRss20:
+      return "rss2.0";
+    case FeedFormat::kRss10:
+      return "rss1.0";
+    case FeedFormat::kRss09x:
+      return "rss0.9x";
+    case FeedFormat::kAtom10:
+      return "atom1.0";
+    case FeedFormat::kAtom03:
+      return "atom0.3";
+    case FeedFormat::kJsonFeed:
+      return "jsonfeed";
+    case FeedFormat::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -34,7 +41,8 @@ namespace {
 constexpr int kMaxRepairs = 16;
 
 bool IsNameStart(char c) {
-  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' || static_cast<unsigned char>(c) >= 0x80;
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':' ||
+         static_cast<unsigned char>(c) >= 0x80;
 }
 
 // The sanitising pass, run only after a first parse failed: self-closes HTML
@@ -68,8 +76,8 @@ std::size_t SanitizeMarkup(std::string& buf) {
     std::string name = buf.substr(i + 1, j - i - 1);
     for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     std::size_t end = buf.find('>', j);
-    if ((name == "br" || name == "hr" || name == "img" || name == "wbr") && end != std::string::npos &&
-        buf[end - 1] != '/') {
+    if ((name == "br" || name == "hr" || name == "img" || name == "wbr") &&
+        end != std::string::npos && buf[end - 1] != '/') {
       out.append(buf, i, end - i);
       out += "/>";
       ++changes;
@@ -88,9 +96,12 @@ std::size_t SanitizeMarkup(std::string& buf) {
 class ClosingTags {
  public:
   ClosingTags(const std::string& buf, std::size_t limit) {
-    for (std::size_t p = buf.find("</"); p != std::string::npos && p < limit; p = buf.find("</", p + 2)) {
+    for (std::size_t p = buf.find("</"); p != std::string::npos && p < limit;
+         p = buf.find("</", p + 2)) {
       std::size_t e = p + 2;
-      while (e < buf.size() && e < limit && !std::isspace(static_cast<unsigned char>(buf[e])) && buf[e] != '>') ++e;
+      while (e < buf.size() && e < limit && !std::isspace(static_cast<unsigned char>(buf[e])) &&
+             buf[e] != '>')
+        ++e;
       at_[buf.substr(p + 2, e - p - 2)].push_back(p);
     }
   }
@@ -100,7 +111,8 @@ class ClosingTags {
     if (off < 0) return true;
     auto it = at_.find(node.name());
     if (it == at_.end()) return false;
-    return std::upper_bound(it->second.begin(), it->second.end(), static_cast<std::size_t>(off)) != it->second.end();
+    return std::upper_bound(it->second.begin(), it->second.end(), static_cast<std::size_t>(off)) !=
+           it->second.end();
   }
 
  private:
@@ -132,9 +144,12 @@ bool RepairCloseTag(const pugi::xml_document& doc, std::string& buf, std::size_t
   if (open.empty()) return false;
   std::string innermost = open.back().name();
   bool closes_ancestor = false;
-  for (std::size_t i = 0; i + 1 < open.size() && !closes_ancestor; ++i) closes_ancestor = name == open[i].name();
-  if (closes_ancestor) buf.insert(off, "</" + innermost + ">");
-  else buf.replace(off, end - off + 1, "</" + innermost + ">");
+  for (std::size_t i = 0; i + 1 < open.size() && !closes_ancestor; ++i)
+    closes_ancestor = name == open[i].name();
+  if (closes_ancestor)
+    buf.insert(off, "</" + innermost + ">");
+  else
+    buf.replace(off, end - off + 1, "</" + innermost + ">");
   return true;
 }
 
@@ -142,29 +157,35 @@ bool RepairCloseTag(const pugi::xml_document& doc, std::string& buf, std::size_t
 bool ElementClosed(const std::string& buf, const pugi::xml_node& node) {
   std::ptrdiff_t off = node.offset_debug();
   if (off < 0) return false;
-  return buf.find(std::string("</") + node.name(), static_cast<std::size_t>(off)) != std::string::npos;
+  return buf.find(std::string("</") + node.name(), static_cast<std::size_t>(off)) !=
+         std::string::npos;
 }
 
 }  // namespace
 
-Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_type, std::string_view url,
-                             const ParseOptions& options) {
+Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_type,
+                             std::string_view url, const ParseOptions& options) {
   const std::string where = url.empty() ? std::string("<input>") : std::string(url);
-  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return Status::Parse(where + ": empty document");
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
+    return Status::Parse(where + ": empty document");
   std::string buf;  // the document as pugixml parses it (in place)
   DecodedBody decoded = DecodeToUtf8(body, content_type, LooksLikeJsonFeed(body) ? nullptr : &buf);
   if (LooksLikeJsonFeed(decoded.utf8)) {
     auto feed = ParseJsonFeed(decoded.utf8, url, options, where);
-    if (feed.ok()) feed->warnings.insert(feed->warnings.begin(), decoded.warnings.begin(), decoded.warnings.end());
+    if (feed.ok())
+      feed->warnings.insert(feed->warnings.begin(), decoded.warnings.begin(),
+                            decoded.warnings.end());
     return feed;
   }
   std::string_view text = decoded.utf8;
   std::size_t lt = text.find('<');
   std::size_t first = text.find_first_not_of(" \t\r\n");
-  if (lt == std::string_view::npos) return Status::Parse(where + ": not a feed (no XML markup found)");
+  if (lt == std::string_view::npos)
+    return Status::Parse(where + ": not a feed (no XML markup found)");
   ParsedFeed feed;
   feed.warnings = std::move(decoded.warnings);
-  if (lt != first) feed.warnings.push_back("ignored " + std::to_string(lt - first) + " bytes before the XML");
+  if (lt != first)
+    feed.warnings.push_back("ignored " + std::to_string(lt - first) + " bytes before the XML");
   std::size_t scrubbed;
   if (decoded.copied && lt == 0) {
     scrubbed = decoded.controls_replaced;  // already replaced in the copy
@@ -173,32 +194,37 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
     scrubbed = ScrubXmlControls(buf);
   }
   if (scrubbed > 0) {
-    feed.warnings.push_back("replaced " + std::to_string(scrubbed) + " control characters that XML does not allow");
+    feed.warnings.push_back("replaced " + std::to_string(scrubbed) +
+                            " control characters that XML does not allow");
   }
   pugi::xml_document doc;
   // Parsed in place (no second copy); if that fails, `buf` is rebuilt and the
   // repair attempts use copying parses, so offsets keep pointing into it.
-  pugi::xml_parse_result res = doc.load_buffer_inplace(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
+  pugi::xml_parse_result res =
+      doc.load_buffer_inplace(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!res) {
     buf.assign(text.substr(lt));
     ScrubXmlControls(buf);
     res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
     // Recover: a sanitising pass, then drop stray closing tags one by one.
-    std::string first_error = std::string(res.description()) + " at byte " + std::to_string(res.offset + lt);
+    std::string first_error =
+        std::string(res.description()) + " at byte " + std::to_string(res.offset + lt);
     std::size_t fixes = SanitizeMarkup(buf);
     res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
-    for (int k = 0; !res && k < kMaxRepairs && res.status == pugi::status_end_element_mismatch; ++k) {
+    for (int k = 0; !res && k < kMaxRepairs && res.status == pugi::status_end_element_mismatch;
+         ++k) {
       if (!RepairCloseTag(doc, buf, static_cast<std::size_t>(res.offset))) break;
       ++fixes;
       res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
     }
-    feed.warnings.push_back("not well-formed XML (" + first_error + "); " +
-                            (res ? "repaired (" + std::to_string(fixes) + " fixes)" : "read what could be read"));
+    feed.warnings.push_back(
+        "not well-formed XML (" + first_error + "); " +
+        (res ? "repaired (" + std::to_string(fixes) + " fixes)" : "read what could be read"));
   }
   pugi::xml_node root = doc.document_element();
   if (!root) {
-    return Status::Parse(where + ": not well-formed XML at byte " + std::to_string(res.offset + lt) + ": " +
-                         res.description());
+    return Status::Parse(where + ": not well-formed XML at byte " +
+                         std::to_string(res.offset + lt) + ": " + res.description());
   }
   std::vector<pugi::xml_node> nodes;  // each entry's element: only needed after an XML error
   if (!ReadXmlFeed(doc, url, options, feed, res ? nullptr : &nodes)) {
@@ -209,10 +235,11 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
     // would give it a different key next time): keep only complete ones.
     if (!feed.entries.empty() && !ElementClosed(buf, nodes.back())) feed.entries.pop_back();
     if (feed.entries.empty()) {
-      return Status::Parse(where + ": not well-formed XML at byte " + std::to_string(res.offset + lt) + ": " +
-                           res.description());
+      return Status::Parse(where + ": not well-formed XML at byte " +
+                           std::to_string(res.offset + lt) + ": " + res.description());
     }
-    feed.warnings.push_back("kept the " + std::to_string(feed.entries.size()) + " complete entries before the error");
+    feed.warnings.push_back("kept the " + std::to_string(feed.entries.size()) +
+                            " complete entries before the error");
   }
   return feed;
 }

@@ -52,8 +52,10 @@ std::string RemoveDotSegments(std::string_view path) {
 }  // namespace
 
 std::string ResolveUrl(std::string_view base, std::string_view ref) {
-  while (!ref.empty() && (ref.front() == ' ' || ref.front() == '\t' || ref.front() == '\n')) ref.remove_prefix(1);
-  while (!ref.empty() && (ref.back() == ' ' || ref.back() == '\t' || ref.back() == '\n')) ref.remove_suffix(1);
+  while (!ref.empty() && (ref.front() == ' ' || ref.front() == '\t' || ref.front() == '\n'))
+    ref.remove_prefix(1);
+  while (!ref.empty() && (ref.back() == ' ' || ref.back() == '\t' || ref.back() == '\n'))
+    ref.remove_suffix(1);
   if (ref.empty()) return std::string(base);
   if (HasScheme(ref) || base.empty() || !HasScheme(base)) return std::string(ref);
   std::size_t scheme_end = base.find(':');
@@ -69,7 +71,8 @@ std::string ResolveUrl(std::string_view base, std::string_view ref) {
   }
   std::string_view path = rest.substr(0, rest.find_first_of("?#"));
   std::string_view query;
-  if (auto q = rest.find('?'); q != std::string_view::npos) query = rest.substr(q, rest.find('#') - q);
+  if (auto q = rest.find('?'); q != std::string_view::npos)
+    query = rest.substr(q, rest.find('#') - q);
   std::string prefix = std::string(scheme) + ":" + std::string(authority);
   if (ref[0] == '#') return prefix + std::string(path) + std::string(query) + std::string(ref);
   if (ref[0] == '?') return prefix + std::string(path) + std::string(ref);
@@ -80,15 +83,18 @@ std::string ResolveUrl(std::string_view base, std::string_view ref) {
     merged = std::string(ref_path);
   } else {
     std::size_t slash = path.rfind('/');
-    if (slash == std::string_view::npos) merged = (authority.empty() ? "" : "/") + std::string(ref_path);
-    else merged = std::string(path.substr(0, slash + 1)) + std::string(ref_path);
+    if (slash == std::string_view::npos)
+      merged = (authority.empty() ? "" : "/") + std::string(ref_path);
+    else
+      merged = std::string(path.substr(0, slash + 1)) + std::string(ref_path);
   }
   return prefix + RemoveDotSegments(merged) + std::string(ref_tail);
 }
 
 std::string ResolveUrl(std::string_view base, std::string&& ref) {
   auto edge = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
-  if (!ref.empty() && !edge(ref.front()) && !edge(ref.back()) && (HasScheme(ref) || base.empty() || !HasScheme(base))) {
+  if (!ref.empty() && !edge(ref.front()) && !edge(ref.back()) &&
+      (HasScheme(ref) || base.empty() || !HasScheme(base))) {
     return std::move(ref);  // already absolute (the usual case): no copy
   }
   return ResolveUrl(base, std::string_view(ref));

@@ -31,26 +31,29 @@ std::string_view LocalName(const char* qname) {
 
 std::string_view Prefix(const char* qname) {
   const char* colon = std::strchr(qname, ':');
-  return colon ? std::string_view(qname, static_cast<std::size_t>(colon - qname + 1)) : std::string_view();
+  return colon ? std::string_view(qname, static_cast<std::size_t>(colon - qname + 1))
+               : std::string_view();
 }
 
 // Qualified names of the elements we read, for one document: "prefix:local",
 // or "local" for the default namespace; conventional prefixes when a feed
 // uses one without declaring it (common in hand-written feeds).
 struct Names {
-  std::string content_encoded, dc_creator, dc_date, dc_subject, dc_title, dc_description, atom_link, atom_published,
-      atom_updated, rdf_about, media_title,
-      media_description, media_content, media_thumbnail, media_group, sy_period, sy_frequency;
+  std::string content_encoded, dc_creator, dc_date, dc_subject, dc_title, dc_description, atom_link,
+      atom_published, atom_updated, rdf_about, media_title, media_description, media_content,
+      media_thumbnail, media_group, sy_period, sy_frequency;
   // Atom's own elements, with the prefix the root element uses.
-  std::string entry, title, link, id, summary, content, published, updated, issued, created, modified, author, name,
-      category;
+  std::string entry, title, link, id, summary, content, published, updated, issued, created,
+      modified, author, name, category;
 
   explicit Names(const pugi::xml_node& root) {
     std::unordered_map<std::string, std::string> prefix_of;  // uri -> "p:" or ""
     for (pugi::xml_attribute a : root.attributes()) {
       std::string_view n = a.name();
-      if (n == "xmlns") prefix_of.emplace(a.value(), "");
-      else if (n.substr(0, 6) == "xmlns:") prefix_of.emplace(a.value(), std::string(n.substr(6)) + ":");
+      if (n == "xmlns")
+        prefix_of.emplace(a.value(), "");
+      else if (n.substr(0, 6) == "xmlns:")
+        prefix_of.emplace(a.value(), std::string(n.substr(6)) + ":");
     }
     auto q = [&](const char* uri, const char* local, const char* fallback) {
       auto it = prefix_of.find(uri);
@@ -74,8 +77,10 @@ struct Names {
     sy_period = q(kNsSy, "updatePeriod", "sy");
     sy_frequency = q(kNsSy, "updateFrequency", "sy");
     std::string p(Prefix(root.name()));
-    entry = p + "entry", title = p + "title", link = p + "link", id = p + "id", summary = p + "summary";
-    content = p + "content", published = p + "published", updated = p + "updated", issued = p + "issued";
+    entry = p + "entry", title = p + "title", link = p + "link", id = p + "id",
+    summary = p + "summary";
+    content = p + "content", published = p + "published", updated = p + "updated",
+    issued = p + "issued";
     created = p + "created", modified = p + "modified", author = p + "author", name = p + "name";
     category = p + "category";
   }
@@ -85,13 +90,44 @@ struct Names {
 // children sorts them into these slots (instead of a strcmp walk per field).
 enum Field : int {
   // RSS items
-  kTitle, kDcTitle, kGuid, kLink, kAtomLink, kDescription, kDcDescription, kContentEncoded, kPubDate, kDcDate,
-  kAtomPublished, kAtomUpdated, kAuthor, kDcCreator, kCategory, kDcSubject, kEnclosure, kMediaTitle,
-  kMediaDescription, kMediaContent, kMediaThumbnail, kMediaGroup,
+  kTitle,
+  kDcTitle,
+  kGuid,
+  kLink,
+  kAtomLink,
+  kDescription,
+  kDcDescription,
+  kContentEncoded,
+  kPubDate,
+  kDcDate,
+  kAtomPublished,
+  kAtomUpdated,
+  kAuthor,
+  kDcCreator,
+  kCategory,
+  kDcSubject,
+  kEnclosure,
+  kMediaTitle,
+  kMediaDescription,
+  kMediaContent,
+  kMediaThumbnail,
+  kMediaGroup,
   // Atom entries (title, link, author and category reuse the slots above)
-  kId, kSummary, kContent, kPublished, kUpdated, kIssued, kCreated, kModified,
+  kId,
+  kSummary,
+  kContent,
+  kPublished,
+  kUpdated,
+  kIssued,
+  kCreated,
+  kModified,
   // Feed level (title, link and dc:title reuse the slots above)
-  kChannel, kItem, kEntry, kTtl, kSyPeriod, kSyFrequency,
+  kChannel,
+  kItem,
+  kEntry,
+  kTtl,
+  kSyPeriod,
+  kSyFrequency,
   kFieldCount
 };
 static_assert(kFieldCount <= 64);
@@ -120,7 +156,8 @@ class NameTable {
     for (std::size_t i = h;; ++i) {
       const Slot& s = slots_[i % kSlots];
       if (s.fields == 0) return 0;
-      if (s.hash == h && s.name.size() == len && std::memcmp(s.name.data(), name, len) == 0) return s.fields;
+      if (s.hash == h && s.name.size() == len && std::memcmp(s.name.data(), name, len) == 0)
+        return s.fields;
     }
   }
 
@@ -137,8 +174,11 @@ class NameTable {
     std::size_t len = 0;
     while (s[len]) ++len;
     if (len == 0) return {0, 0};
-    auto byte = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(s[i])); };
-    std::uint32_t h = static_cast<std::uint32_t>(len) * 0x9E3779B1u ^ (byte(0) << 16 | byte(len / 2) << 8 | byte(len - 1));
+    auto byte = [&](std::size_t i) {
+      return static_cast<std::uint32_t>(static_cast<unsigned char>(s[i]));
+    };
+    std::uint32_t h = static_cast<std::uint32_t>(len) * 0x9E3779B1u ^
+                      (byte(0) << 16 | byte(len / 2) << 8 | byte(len - 1));
     return {(h * 0x85EBCA6Bu) >> 25, len};  // top 7 bits: 0..127
   }
   std::array<Slot, kSlots> slots_;
@@ -157,7 +197,9 @@ class Children {
       for (; m; m &= m - 1) slots_[__builtin_ctzll(m)].push_back(c);
     }
   }
-  pugi::xml_node first(Field f) const { return slots_[f].empty() ? pugi::xml_node() : slots_[f].front(); }
+  pugi::xml_node first(Field f) const {
+    return slots_[f].empty() ? pugi::xml_node() : slots_[f].front();
+  }
   const std::vector<pugi::xml_node>& all(Field f) const { return slots_[f]; }
 
  private:
@@ -168,20 +210,26 @@ class Children {
 NameTable RssItemNames(const Names& n) {
   NameTable t;
   t.Add("title", kTitle), t.Add(n.dc_title, kDcTitle), t.Add("guid", kGuid), t.Add("link", kLink);
-  t.Add(n.atom_link, kAtomLink), t.Add("description", kDescription), t.Add(n.dc_description, kDcDescription);
+  t.Add(n.atom_link, kAtomLink), t.Add("description", kDescription),
+      t.Add(n.dc_description, kDcDescription);
   t.Add(n.content_encoded, kContentEncoded), t.Add("pubDate", kPubDate), t.Add(n.dc_date, kDcDate);
-  t.Add(n.atom_published, kAtomPublished), t.Add(n.atom_updated, kAtomUpdated), t.Add("author", kAuthor);
+  t.Add(n.atom_published, kAtomPublished), t.Add(n.atom_updated, kAtomUpdated),
+      t.Add("author", kAuthor);
   t.Add(n.dc_creator, kDcCreator), t.Add("category", kCategory), t.Add(n.dc_subject, kDcSubject);
-  t.Add("enclosure", kEnclosure), t.Add(n.media_title, kMediaTitle), t.Add(n.media_description, kMediaDescription);
-  t.Add(n.media_content, kMediaContent), t.Add(n.media_thumbnail, kMediaThumbnail), t.Add(n.media_group, kMediaGroup);
+  t.Add("enclosure", kEnclosure), t.Add(n.media_title, kMediaTitle),
+      t.Add(n.media_description, kMediaDescription);
+  t.Add(n.media_content, kMediaContent), t.Add(n.media_thumbnail, kMediaThumbnail),
+      t.Add(n.media_group, kMediaGroup);
   return t;
 }
 
 // The children of an RSS root element and of its channel.
 NameTable RssFeedNames(const Names& n) {
   NameTable t;
-  t.Add("channel", kChannel), t.Add("item", kItem), t.Add("title", kTitle), t.Add(n.dc_title, kDcTitle);
-  t.Add("link", kLink), t.Add("ttl", kTtl), t.Add(n.sy_period, kSyPeriod), t.Add(n.sy_frequency, kSyFrequency);
+  t.Add("channel", kChannel), t.Add("item", kItem), t.Add("title", kTitle),
+      t.Add(n.dc_title, kDcTitle);
+  t.Add("link", kLink), t.Add("ttl", kTtl), t.Add(n.sy_period, kSyPeriod),
+      t.Add(n.sy_frequency, kSyFrequency);
   return t;
 }
 
@@ -194,14 +242,17 @@ NameTable AtomFeedNames(const Names& n) {
 NameTable AtomEntryNames(const Names& n) {
   NameTable t;
   t.Add(n.id, kId), t.Add(n.title, kTitle), t.Add(n.link, kLink), t.Add(n.summary, kSummary);
-  t.Add(n.content, kContent), t.Add(n.published, kPublished), t.Add(n.updated, kUpdated), t.Add(n.issued, kIssued);
-  t.Add(n.created, kCreated), t.Add(n.modified, kModified), t.Add(n.author, kAuthor), t.Add(n.category, kCategory);
+  t.Add(n.content, kContent), t.Add(n.published, kPublished), t.Add(n.updated, kUpdated),
+      t.Add(n.issued, kIssued);
+  t.Add(n.created, kCreated), t.Add(n.modified, kModified), t.Add(n.author, kAuthor),
+      t.Add(n.category, kCategory);
   return t;
 }
 
 class Reader {
  public:
-  Reader(std::string_view url, const ParseOptions& opt, ParsedFeed& out, std::vector<pugi::xml_node>* nodes)
+  Reader(std::string_view url, const ParseOptions& opt, ParsedFeed& out,
+         std::vector<pugi::xml_node>* nodes)
       : url_(SanitizeUtf8(url)), b_(opt, out), out_(out), nodes_(nodes) {}
 
   // Text of a node: every descendant text node, elements separated by spaces.
@@ -236,7 +287,8 @@ class Reader {
   // (nearly always); `scratch` holds the concatenation otherwise.
   static std::string_view TextOf(const pugi::xml_node& n, std::string& scratch) {
     pugi::xml_node c = n.first_child();
-    if (c && !c.next_sibling() && (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata)) return c.value();
+    if (c && !c.next_sibling() && (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata))
+      return c.value();
     if (!c) return {};
     scratch = InnerText(n);
     return scratch;
@@ -287,7 +339,8 @@ class Reader {
         for (const pugi::xml_node& m : scope->all(f)) {
           std::string u = b_.Clean(m.attribute("url").value());
           if (u.empty()) continue;
-          Enclosure enc{ResolveUrl(url_, std::move(u)), b_.Clean(m.attribute("type").value()), std::nullopt};
+          Enclosure enc{ResolveUrl(url_, std::move(u)), b_.Clean(m.attribute("type").value()),
+                        std::nullopt};
           if (enc.type.empty()) enc.type = b_.Clean(m.attribute("medium").value());
           if (enc.type.empty() && f == kMediaThumbnail) enc.type = "image";
           if (long long len = m.attribute("fileSize").as_llong(-1); len >= 0) enc.length = len;
@@ -389,8 +442,11 @@ class Reader {
     for (const Children* scope : {&channel_, &top_}) {
       std::string period = Plain(scope->first(kSyPeriod));
       if (period.empty()) continue;
-      static const std::pair<const char*, std::int64_t> kPeriods[] = {
-          {"hourly", 3600}, {"daily", 86400}, {"weekly", 604800}, {"monthly", 2592000}, {"yearly", 31536000}};
+      static const std::pair<const char*, std::int64_t> kPeriods[] = {{"hourly", 3600},
+                                                                      {"daily", 86400},
+                                                                      {"weekly", 604800},
+                                                                      {"monthly", 2592000},
+                                                                      {"yearly", 31536000}};
       long long freq = scope->first(kSyFrequency).text().as_llong(1);
       if (freq < 1) freq = 1;
       for (const auto& [name, secs] : kPeriods) {
@@ -419,7 +475,8 @@ class Reader {
       const Children& k = kids_;
       // The entry's own xml:base, when it has one, resolved against the feed's.
       pugi::xml_attribute entry_base = entry.attribute("xml:base");
-      std::string own_base = entry_base ? ResolveUrl(feed_base, b_.Clean(entry_base.value())) : std::string();
+      std::string own_base =
+          entry_base ? ResolveUrl(feed_base, b_.Clean(entry_base.value())) : std::string();
       const std::string& base = entry_base ? own_base : feed_base;
       Entry e;
       e.id = Plain(k.first(kId));
@@ -436,7 +493,8 @@ class Reader {
       e.updated = Date(k.first(v03 ? kModified : kUpdated));
       if (!e.published) e.published = e.updated;
       for (const pugi::xml_node& a : k.all(kAuthor)) {
-        if (std::string v = Plain(a.child(n.name.c_str())); !v.empty()) e.authors.push_back(std::move(v));
+        if (std::string v = Plain(a.child(n.name.c_str())); !v.empty())
+          e.authors.push_back(std::move(v));
       }
       for (const pugi::xml_node& c : k.all(kCategory)) {
         std::string v = b_.Clean(c.attribute("term").value());
@@ -461,7 +519,8 @@ class Reader {
     pugi::xml_node first;
     for (const pugi::xml_node& l : links) {
       std::string_view rel = l.attribute("rel").value();
-      if (rel.empty() || rel == "alternate") return ResolveUrl(base, b_.Clean(l.attribute("href").value()));
+      if (rel.empty() || rel == "alternate")
+        return ResolveUrl(base, b_.Clean(l.attribute("href").value()));
       if (!first && rel != "enclosure" && rel != "self") first = l;
     }
     return first ? ResolveUrl(base, b_.Clean(first.attribute("href").value())) : std::string();
@@ -478,12 +537,13 @@ class Reader {
 
 }  // namespace
 
-bool ReadXmlFeed(const pugi::xml_document& doc, std::string_view url, const ParseOptions& opt, ParsedFeed& feed,
-                 std::vector<pugi::xml_node>* entry_nodes) {
+bool ReadXmlFeed(const pugi::xml_document& doc, std::string_view url, const ParseOptions& opt,
+                 ParsedFeed& feed, std::vector<pugi::xml_node>* entry_nodes) {
   pugi::xml_node root = doc.document_element();
   std::string_view local = LocalName(root.name());
   std::string xmlns_attr = "xmlns";
-  if (std::string_view p = Prefix(root.name()); !p.empty()) xmlns_attr += ":" + std::string(p.substr(0, p.size() - 1));
+  if (std::string_view p = Prefix(root.name()); !p.empty())
+    xmlns_attr += ":" + std::string(p.substr(0, p.size() - 1));
   std::string_view ns = root.attribute(xmlns_attr.c_str()).value();
   Reader reader(url, opt, feed, entry_nodes);
   Names names(root);
@@ -492,9 +552,10 @@ bool ReadXmlFeed(const pugi::xml_document& doc, std::string_view url, const Pars
     feed.format = version.substr(0, 2) == "0." ? FeedFormat::kRss09x : FeedFormat::kRss20;
     reader.ReadRss(root, names);
   } else if (local == "RDF") {
-    feed.format = root.child("channel") && std::string_view(root.attribute("xmlns").value()) == kNsRss090
-                      ? FeedFormat::kRss09x
-                      : FeedFormat::kRss10;
+    feed.format =
+        root.child("channel") && std::string_view(root.attribute("xmlns").value()) == kNsRss090
+            ? FeedFormat::kRss09x
+            : FeedFormat::kRss10;
     reader.ReadRss(root, names);
   } else if (local == "feed") {
     bool v03 = ns == kNsAtom03 || std::string_view(root.attribute("version").value()) == "0.3";

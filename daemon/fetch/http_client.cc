@@ -2,17 +2,17 @@
 
 #include <curl/curl.h>
 
-#include <asio/post.hpp>
-#include <asio/posix/stream_descriptor.hpp>
-#include <asio/steady_timer.hpp>
-#include <algorithm>
-#include <cctype>
-#include <map>
-#include <mutex>
-#include <cstdlib>
-#include <cstring>
 #include <strings.h>
 #include <sys/socket.h>
+#include <algorithm>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
 
 #include "feedwatch/feed.h"
 #include "feedwatch/net_policy.h"
@@ -53,7 +53,8 @@ curl_socket_t OpenSocket(void* userp, curlsocktype purpose, curl_sockaddr* addre
       !InNetworks(&address->addr, t->request.allow_networks)) {
     if (auto why = NonPublicAddress(&address->addr)) {
       t->blocked = "blocked by network policy: " + *why +
-                   " (allow it with allow_networks, or allow_private_addresses = true for this feed or sink)";
+                   " (allow it with allow_networks, or allow_private_addresses = true for this "
+                   "feed or sink)";
       return CURL_SOCKET_BAD;
     }
   }
@@ -82,7 +83,8 @@ size_t WriteBody(char* data, size_t size, size_t nmemb, void* userp) {
     // Size the buffer once from Content-Length, which is untrusted: never
     // beyond the cap (and the cap still holds if the server lied).
     curl_off_t length = -1;
-    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0) {
+    if (curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+        length > 0) {
       t->response.body.reserve(static_cast<std::size_t>(
           std::min<curl_off_t>(length, static_cast<curl_off_t>(t->request.max_body_bytes))));
     }
@@ -101,10 +103,12 @@ size_t ReadHeader(char* data, size_t size, size_t nmemb, void* userp) {
   auto* t = static_cast<Transfer*>(userp);
   size_t n = size * nmemb;
   std::string_view line(data, n);
-  if (line.rfind("HTTP/", 0) == 0) {  // a new response (after a redirect): forget the last one's headers
+  if (line.rfind("HTTP/", 0) ==
+      0) {  // a new response (after a redirect): forget the last one's headers
     if (t->response.first_status == 0) {
       auto sp = line.find(' ');
-      if (sp != std::string_view::npos) t->response.first_status = std::strtol(line.data() + sp + 1, nullptr, 10);
+      if (sp != std::string_view::npos)
+        t->response.first_status = std::strtol(line.data() + sp + 1, nullptr, 10);
     }
     t->response.content_type.clear();
     t->response.etag.clear();
@@ -117,12 +121,19 @@ size_t ReadHeader(char* data, size_t size, size_t nmemb, void* userp) {
   if (colon == std::string_view::npos) return n;
   std::string_view name = line.substr(0, colon);
   std::string value = Trim(line.substr(colon + 1));
-  auto is = [&](const char* h) { return name.size() == std::strlen(h) && strncasecmp(name.data(), h, name.size()) == 0; };
-  if (is("content-type")) t->response.content_type = value;
-  else if (is("etag")) t->response.etag = value;
-  else if (is("last-modified")) t->response.last_modified = value;
-  else if (is("retry-after")) t->response.retry_after = value;
-  else if (is("cache-control")) t->response.cache_control = value;
+  auto is = [&](const char* h) {
+    return name.size() == std::strlen(h) && strncasecmp(name.data(), h, name.size()) == 0;
+  };
+  if (is("content-type"))
+    t->response.content_type = value;
+  else if (is("etag"))
+    t->response.etag = value;
+  else if (is("last-modified"))
+    t->response.last_modified = value;
+  else if (is("retry-after"))
+    t->response.retry_after = value;
+  else if (is("cache-control"))
+    t->response.cache_control = value;
   return n;
 }
 
@@ -182,13 +193,15 @@ class HttpClient::Impl {
     if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
     if (smtp) {
       curl_easy_setopt(e, CURLOPT_MAIL_FROM, ("<" + r.mail_from + ">").c_str());
-      for (const auto& to : r.mail_rcpt) t->rcpt = curl_slist_append(t->rcpt, ("<" + to + ">").c_str());
+      for (const auto& to : r.mail_rcpt)
+        t->rcpt = curl_slist_append(t->rcpt, ("<" + to + ">").c_str());
       curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
       curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(e, CURLOPT_READFUNCTION, &ReadUpload);
       curl_easy_setopt(e, CURLOPT_READDATA, t.get());
       curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-      if (r.url.rfind("smtp://", 0) == 0) curl_easy_setopt(e, CURLOPT_USE_SSL, r.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+      if (r.url.rfind("smtp://", 0) == 0)
+        curl_easy_setopt(e, CURLOPT_USE_SSL, r.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
       if (!r.username.empty()) {
         curl_easy_setopt(e, CURLOPT_USERNAME, r.username.c_str());
         curl_easy_setopt(e, CURLOPT_PASSWORD, r.password.c_str());
@@ -223,7 +236,8 @@ class HttpClient::Impl {
     if (mc != CURLM_OK) {
       HttpResponse resp;
       resp.error = std::string("cannot start transfer: ") + curl_multi_strerror(mc);
-      asio::post(io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
+      asio::post(
+          io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
       return;
     }
     transfers_.emplace(e, std::move(t));
@@ -239,7 +253,8 @@ class HttpClient::Impl {
     for (auto& t : cancelled) {
       HttpResponse resp;
       resp.error = "cancelled";
-      asio::post(io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
+      asio::post(
+          io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
     }
   }
 
@@ -293,11 +308,14 @@ class HttpClient::Impl {
     }
   }
 
-  void OnReady(curl_socket_t fd, const std::weak_ptr<Socket>& weak, const asio::error_code& ec, int direction) {
+  void OnReady(curl_socket_t fd, const std::weak_ptr<Socket>& weak, const asio::error_code& ec,
+               int direction) {
     auto s = weak.lock();
     if (!s) return;  // socket was removed; a new one may reuse the fd number
-    if (direction == CURL_CSELECT_IN) s->read_armed = false;
-    else s->write_armed = false;
+    if (direction == CURL_CSELECT_IN)
+      s->read_armed = false;
+    else
+      s->write_armed = false;
     if (ec == asio::error::operation_aborted) return;
     int running = 0;
     curl_multi_socket_action(multi_, fd, ec ? CURL_CSELECT_ERR : direction, &running);
@@ -343,7 +361,9 @@ class HttpClient::Impl {
       transfers_.erase(it);
       curl_multi_remove_handle(multi_, e);
       Finish(*t, rc);
-      asio::post(io_, [d = std::move(t->done), resp = std::move(t->response)]() mutable { d(std::move(resp)); });
+      asio::post(io_, [d = std::move(t->done), resp = std::move(t->response)]() mutable {
+        d(std::move(resp));
+      });
     }
   }
 
@@ -351,19 +371,27 @@ class HttpClient::Impl {
     HttpResponse& r = t.response;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &r.status);
     char* url = nullptr;
-    if (curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) r.final_url = url;
+    if (curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url)
+      r.final_url = url;
     curl_easy_getinfo(t.easy, CURLINFO_TOTAL_TIME, &r.total_seconds);
     if (rc == CURLE_OK) {
       r.ok = true;
       return;
     }
     r.ok = false;
-    if (!t.blocked.empty()) r.error = t.blocked;
-    else if (!t.cap_error.empty()) r.error = t.cap_error;
-    else if (rc == CURLE_FILESIZE_EXCEEDED) r.error = "body exceeds the " + std::to_string(t.request.max_body_bytes) + "-byte limit";
-    else if (rc == CURLE_OPERATION_TIMEDOUT) r.error = std::string("timed out (") + (t.error_buf[0] ? t.error_buf : "no detail") + ")";
-    else if (rc == CURLE_TOO_MANY_REDIRECTS) r.error = "too many redirects (limit " + std::to_string(t.request.max_redirects) + ")";
-    else r.error = std::string(curl_easy_strerror(rc)) + (t.error_buf[0] ? std::string(": ") + t.error_buf : "");
+    if (!t.blocked.empty())
+      r.error = t.blocked;
+    else if (!t.cap_error.empty())
+      r.error = t.cap_error;
+    else if (rc == CURLE_FILESIZE_EXCEEDED)
+      r.error = "body exceeds the " + std::to_string(t.request.max_body_bytes) + "-byte limit";
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+      r.error = std::string("timed out (") + (t.error_buf[0] ? t.error_buf : "no detail") + ")";
+    else if (rc == CURLE_TOO_MANY_REDIRECTS)
+      r.error = "too many redirects (limit " + std::to_string(t.request.max_redirects) + ")";
+    else
+      r.error = std::string(curl_easy_strerror(rc)) +
+                (t.error_buf[0] ? std::string(": ") + t.error_buf : "");
     r.body.clear();
   }
 
@@ -380,25 +408,31 @@ class HttpClient::Impl {
 
 HttpClient::HttpClient(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
 HttpClient::~HttpClient() = default;
-std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value, std::int64_t now_unix) {
+std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value,
+                                                    std::int64_t now_unix) {
   std::string v = value;
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.pop_back();
   if (v.empty()) return std::nullopt;
   std::size_t digits = 0;
   while (digits < v.size() && std::isdigit(static_cast<unsigned char>(v[digits]))) ++digits;
-  bool numeric = digits > 0 && digits < 10 &&
-                 (digits == v.size() || (v[digits] == '.' && v.find_first_not_of("0123456789", digits + 1) == std::string::npos));
+  bool numeric =
+      digits > 0 && digits < 10 &&
+      (digits == v.size() ||
+       (v[digits] == '.' && v.find_first_not_of("0123456789", digits + 1) == std::string::npos));
   if (numeric) {
     // Discord and others send fractions ("1.5"): round up, never retry early.
     std::int64_t secs = std::stoll(v.substr(0, digits));
     if (digits < v.size() && v.find_first_not_of("0.", digits) != std::string::npos) ++secs;
     return std::chrono::seconds(secs);
   }
-  if (auto when = ParseDate(v)) return std::chrono::seconds(std::max<std::int64_t>(0, *when - now_unix));
+  if (auto when = ParseDate(v))
+    return std::chrono::seconds(std::max<std::int64_t>(0, *when - now_unix));
   return std::nullopt;
 }
 
-void HttpClient::Start(HttpRequest request, Handler done) { impl_->Start(std::move(request), std::move(done)); }
+void HttpClient::Start(HttpRequest request, Handler done) {
+  impl_->Start(std::move(request), std::move(done));
+}
 void HttpClient::CancelAll() { impl_->CancelAll(); }
 std::size_t HttpClient::in_flight() const { return impl_->in_flight(); }
 

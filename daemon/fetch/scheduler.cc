@@ -15,14 +15,16 @@ using std::chrono::milliseconds;
 std::int64_t MaxAgeMs(const std::string& cache_control) {
   std::string cc = cache_control;
   for (char& c : cc) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (cc.find("no-store") != std::string::npos || cc.find("no-cache") != std::string::npos) return 0;
+  if (cc.find("no-store") != std::string::npos || cc.find("no-cache") != std::string::npos)
+    return 0;
   auto p = cc.find("max-age=");
   if (p == std::string::npos) return 0;
   long long secs = std::strtoll(cc.c_str() + p + 8, nullptr, 10);
   return secs > 0 && secs < 365LL * 86400 ? secs * 1000 : 0;
 }
 
-HttpRequest FeedRequest(const FeedSpec& spec, const DaemonSettings& settings, const FeedState& state) {
+HttpRequest FeedRequest(const FeedSpec& spec, const DaemonSettings& settings,
+                        const FeedState& state) {
   HttpRequest req;
   req.url = spec.url;
   req.user_agent = settings.user_agent;
@@ -36,11 +38,13 @@ HttpRequest FeedRequest(const FeedSpec& spec, const DaemonSettings& settings, co
   req.password = spec.password;
   req.bearer_token = spec.bearer_token;
   req.headers = {
-      "Accept: application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+      "Accept: application/rss+xml, application/atom+xml, application/feed+json, "
+      "application/xml;q=0.9, "
       "text/xml;q=0.9, */*;q=0.8"};
   // Conditional GET: an unchanged feed costs a 304 and no parse.
   if (!state.etag.empty()) req.headers.push_back("If-None-Match: " + state.etag);
-  if (!state.last_modified.empty()) req.headers.push_back("If-Modified-Since: " + state.last_modified);
+  if (!state.last_modified.empty())
+    req.headers.push_back("If-Modified-Since: " + state.last_modified);
   for (const auto& [k, v] : spec.headers) req.headers.push_back(k + ": " + v);
   return req;
 }
@@ -48,10 +52,12 @@ HttpRequest FeedRequest(const FeedSpec& spec, const DaemonSettings& settings, co
 milliseconds NextDelay(const PolledFeed& f, const DaemonSettings& settings, long status,
                        const std::string& retry_after, std::int64_t now_unix) {
   milliseconds base = f.spec->interval;
-  if (f.spec->adaptive && f.state.adaptive_interval_ms > 0) base = milliseconds(f.state.adaptive_interval_ms);
+  if (f.spec->adaptive && f.state.adaptive_interval_ms > 0)
+    base = milliseconds(f.state.adaptive_interval_ms);
   if (f.spec->publisher_hints) {
     // The publisher's hint is a floor, within max_interval.
-    std::int64_t hint = std::min<std::int64_t>(std::max(f.ttl_ms, f.max_age_ms), settings.max_interval.count());
+    std::int64_t hint =
+        std::min<std::int64_t>(std::max(f.ttl_ms, f.max_age_ms), settings.max_interval.count());
     base = std::max(base, milliseconds(hint));
   }
   milliseconds cap = std::max(settings.max_interval, base);
@@ -60,7 +66,8 @@ milliseconds NextDelay(const PolledFeed& f, const DaemonSettings& settings, long
   // next try is.
   milliseconds delay = BackoffCeiling(base, cap, f.state.consecutive_failures);
   if ((status == 429 || status == 503) && !retry_after.empty()) {
-    if (auto secs = ParseRetryAfter(retry_after, now_unix)) delay = std::clamp(milliseconds(*secs), base, cap);
+    if (auto secs = ParseRetryAfter(retry_after, now_unix))
+      delay = std::clamp(milliseconds(*secs), base, cap);
   }
   return delay;
 }
@@ -69,11 +76,13 @@ void Adapt(PolledFeed& f, const DaemonSettings& settings, bool changed) {
   if (!f.spec->adaptive) return;
   std::int64_t lo = settings.adaptive_min.count(), hi = settings.adaptive_max.count();
   std::int64_t& learnt = f.state.adaptive_interval_ms;
-  std::int64_t cur = learnt > 0 ? learnt : std::clamp<std::int64_t>(f.spec->interval.count(), lo, hi);
+  std::int64_t cur =
+      learnt > 0 ? learnt : std::clamp<std::int64_t>(f.spec->interval.count(), lo, hi);
   learnt = std::clamp<std::int64_t>(changed ? cur / 2 : cur + cur / 2, lo, hi);
 }
 
-Scheduler::Scheduler(asio::io_context& io, HttpClient& http, const Clock& clock, Metrics& metrics, Hooks hooks)
+Scheduler::Scheduler(asio::io_context& io, HttpClient& http, const Clock& clock, Metrics& metrics,
+                     Hooks hooks)
     : io_(io), http_(http), clock_(clock), metrics_(metrics), hooks_(std::move(hooks)) {}
 
 milliseconds Scheduler::RandomUpTo(milliseconds max) {
@@ -88,7 +97,8 @@ int Scheduler::failing() const {
   return n;
 }
 
-void Scheduler::Add(const FeedSpec& spec, std::shared_ptr<const void> owner, const FeedStatus* stored) {
+void Scheduler::Add(const FeedSpec& spec, std::shared_ptr<const void> owner,
+                    const FeedStatus* stored) {
   auto fp = std::make_unique<PolledFeed>();
   PolledFeed& f = *fp;
   f.owner = std::move(owner);
@@ -101,11 +111,15 @@ void Scheduler::Add(const FeedSpec& spec, std::shared_ptr<const void> owner, con
   feeds_.push_back(std::move(fp));
   // A due time further away than any wait this feed can have means the
   // wall clock went back since it was stored: never wait longer than that.
-  std::int64_t longest = std::max(spec.interval, settings().max_interval).count() + settings().jitter.count();
+  std::int64_t longest =
+      std::max(spec.interval, settings().max_interval).count() + settings().jitter.count();
   if (next_due > now + longest) {
-    spdlog::warn("feed {}: stored next poll is {} away, more than it can be (did the clock go back?); polling "
-                 "within {}",
-                 spec.name, FormatDuration(milliseconds(next_due - now)), FormatDuration(milliseconds(longest)));
+    spdlog::warn(
+        "feed {}: stored next poll is {} away, more than it can be (did the clock go back?); "
+        "polling "
+        "within {}",
+        spec.name, FormatDuration(milliseconds(next_due - now)),
+        FormatDuration(milliseconds(longest)));
     next_due = now + longest;
   }
   if (once_) {
@@ -119,7 +133,8 @@ void Scheduler::Add(const FeedSpec& spec, std::shared_ptr<const void> owner, con
   }
 }
 
-Scheduler::Changes Scheduler::Apply(const std::vector<FeedSpec>& feeds, std::shared_ptr<const void> owner,
+Scheduler::Changes Scheduler::Apply(const std::vector<FeedSpec>& feeds,
+                                    std::shared_ptr<const void> owner,
                                     const std::map<std::string, FeedStatus>& stored) {
   Changes c;
   std::map<std::string, PolledFeed*> by_url;
@@ -142,7 +157,8 @@ Scheduler::Changes Scheduler::Apply(const std::vector<FeedSpec>& feeds, std::sha
     f.spec = &spec;
     if (interval_changed) {
       ++c.interval_changed;
-      auto remaining = std::chrono::duration_cast<milliseconds>(f.timer->expiry() - std::chrono::steady_clock::now());
+      auto remaining = std::chrono::duration_cast<milliseconds>(f.timer->expiry() -
+                                                                std::chrono::steady_clock::now());
       if (!f.busy && remaining > spec.interval) Schedule(f, spec.interval);
     }
   }
@@ -185,7 +201,8 @@ void Scheduler::Enqueue(PolledFeed& f) {
 }
 
 void Scheduler::Pump() {
-  for (auto it = ready_.begin(); it != ready_.end() && fetching_ < settings().max_concurrent_fetches;) {
+  for (auto it = ready_.begin();
+       it != ready_.end() && fetching_ < settings().max_concurrent_fetches;) {
     PolledFeed& f = **it;
     if (per_host_[f.host] >= settings().max_per_host) {
       ++it;
@@ -222,12 +239,15 @@ bool Scheduler::OnFetched(PolledFeed& f, HttpResponse resp) {
   metrics_.fetch_seconds.Observe(resp.total_seconds);
   metrics_.fetch_bytes += resp.body.size();
   if (f.removed) return Done(f, milliseconds(0)), false;
-  if (resp.status == 304 || (resp.status >= 200 && resp.status < 300)) f.max_age_ms = MaxAgeMs(resp.cache_control);
+  if (resp.status == 304 || (resp.status >= 200 && resp.status < 300))
+    f.max_age_ms = MaxAgeMs(resp.cache_control);
   // A permanent redirect seen on three polls in a row: tell the operator.
   if ((resp.first_status == 301 || resp.first_status == 308) && !resp.final_url.empty()) {
     if (++f.permanent_redirects == 3) {
-      spdlog::warn("feed {} ({}): permanently redirects to {} (3 polls in a row); update its url in the config",
-                   f.spec->name, f.spec->url, resp.final_url);
+      spdlog::warn(
+          "feed {} ({}): permanently redirects to {} (3 polls in a row); update its url in the "
+          "config",
+          f.spec->name, f.spec->url, resp.final_url);
     }
   } else {
     f.permanent_redirects = 0;
@@ -260,8 +280,10 @@ void Scheduler::NotModified(PolledFeed& f, const HttpResponse& resp) {
   Done(f, delay);
 }
 
-milliseconds Scheduler::Parsed(PolledFeed& f, const std::string& etag, const std::string& last_modified,
-                               std::optional<std::int64_t> update_hint_seconds, std::uint64_t keys_hash) {
+milliseconds Scheduler::Parsed(PolledFeed& f, const std::string& etag,
+                               const std::string& last_modified,
+                               std::optional<std::int64_t> update_hint_seconds,
+                               std::uint64_t keys_hash) {
   f.state.consecutive_failures = 0;
   f.state.etag = etag;
   f.state.last_modified = last_modified;
@@ -274,10 +296,12 @@ milliseconds Scheduler::Parsed(PolledFeed& f, const std::string& etag, const std
   return delay;
 }
 
-void Scheduler::Failed(PolledFeed& f, const std::string& reason, long status, const std::string& retry_after) {
+void Scheduler::Failed(PolledFeed& f, const std::string& reason, long status,
+                       const std::string& retry_after) {
   ++f.state.consecutive_failures;
   auto delay = NextDelay(f, settings(), status, retry_after, clock_.WallSeconds());
-  spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, f.spec->url, reason, FormatDuration(delay));
+  spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, f.spec->url, reason,
+               FormatDuration(delay));
   f.state.next_due_ms = clock_.WallMs() + delay.count();
   f.state.last_http_status = static_cast<int>(status);
   hooks_.failed(f, reason, f.state, [this, &f, delay] { Done(f, delay); });
@@ -295,9 +319,11 @@ void Scheduler::Done(PolledFeed& f, milliseconds delay) {
 }
 
 void Scheduler::Erase(PolledFeed& f) {
-  spdlog::info("feed {} ({}): removed from the config, no longer polled", f.spec->name, f.spec->url);
-  feeds_.erase(std::remove_if(feeds_.begin(), feeds_.end(), [&](const auto& p) { return p.get() == &f; }),
-               feeds_.end());
+  spdlog::info("feed {} ({}): removed from the config, no longer polled", f.spec->name,
+               f.spec->url);
+  feeds_.erase(
+      std::remove_if(feeds_.begin(), feeds_.end(), [&](const auto& p) { return p.get() == &f; }),
+      feeds_.end());
 }
 
 void Scheduler::Stop() {

@@ -15,7 +15,8 @@ std::vector<std::string_view> SplitTabs(std::string_view line) {
   std::size_t start = 0;
   while (true) {
     std::size_t tab = line.find('\t', start);
-    out.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+    out.push_back(
+        line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
     if (tab == std::string_view::npos) return out;
     start = tab + 1;
   }
@@ -45,17 +46,20 @@ Result<std::vector<LabeledItem>> ReadLabels(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a BOM from spreadsheets
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
+      line.erase(0, 3);  // a BOM from spreadsheets
     if (width == 0) {
       if (Trim(line).empty()) continue;
       auto header = SplitTabs(line);
       width = header.size();
-      for (std::size_t i = 0; i < header.size(); ++i) columns.emplace(std::string(Trim(header[i])), i);
+      for (std::size_t i = 0; i < header.size(); ++i)
+        columns.emplace(std::string(Trim(header[i])), i);
       for (const char* required : {"label", "title"}) {
         if (!columns.count(required)) {
-          return Status::Invalid(path + ":" + std::to_string(line_no) + ": the header has no '" + required +
-                                 "' column (required: label, title; used when present: summary, content, link, "
-                                 "published)");
+          return Status::Invalid(
+              path + ":" + std::to_string(line_no) + ": the header has no '" + required +
+              "' column (required: label, title; used when present: summary, content, link, "
+              "published)");
         }
       }
       continue;
@@ -63,7 +67,8 @@ Result<std::vector<LabeledItem>> ReadLabels(const std::string& path) {
     if (Trim(line).empty()) continue;
     auto fields = SplitTabs(line);
     if (fields.size() != width) {
-      error(line_no, "expected " + std::to_string(width) + " tab-separated fields as in the header, found " +
+      error(line_no, "expected " + std::to_string(width) +
+                         " tab-separated fields as in the header, found " +
                          std::to_string(fields.size()));
       continue;
     }
@@ -83,15 +88,18 @@ Result<std::vector<LabeledItem>> ReadLabels(const std::string& path) {
       bool bad = false;
       while (start <= label.size()) {
         std::size_t plus = label.find('+', start);
-        std::string topic(Trim(std::string_view(label).substr(start, plus == std::string::npos ? plus : plus - start)));
-        if (topic.empty() || topic == "neither") bad = true;
+        std::string topic(Trim(std::string_view(label).substr(
+            start, plus == std::string::npos ? plus : plus - start)));
+        if (topic.empty() || topic == "neither")
+          bad = true;
         else if (std::find(item.labels.begin(), item.labels.end(), topic) == item.labels.end())
           item.labels.push_back(topic);
         if (plus == std::string::npos) break;
         start = plus + 1;
       }
       if (bad) {
-        error(line_no, "malformed label '" + label + "' (topics joined by '+', or 'neither' alone)");
+        error(line_no,
+              "malformed label '" + label + "' (topics joined by '+', or 'neither' alone)");
         continue;
       }
     }
@@ -107,13 +115,16 @@ Result<std::vector<LabeledItem>> ReadLabels(const std::string& path) {
     item.entry.key = path + ":" + std::to_string(line_no);
     items.push_back(std::move(item));
   }
-  if (width == 0) return Status::Invalid(path + ": empty file (expected a header row with label and title)");
+  if (width == 0)
+    return Status::Invalid(path + ": empty file (expected a header row with label and title)");
   if (!errors.empty()) return Status::Invalid(errors);
   if (items.empty()) return Status::Invalid(path + ": no rows after the header");
   return items;
 }
 
-std::string PackOf(const RuleSpec& rule) { return std::filesystem::path(rule.file).stem().string(); }
+std::string PackOf(const RuleSpec& rule) {
+  return std::filesystem::path(rule.file).stem().string();
+}
 
 Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledItem>& items,
                             const EvalOptions& options) {
@@ -141,7 +152,8 @@ Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledIte
   }
   for (const auto& [topic, pack] : options.topic_packs) {
     if (!topic_index.count(topic)) {
-      return Status::Invalid("--topic " + topic + "=" + pack + ": no row is labelled '" + topic + "'");
+      return Status::Invalid("--topic " + topic + "=" + pack + ": no row is labelled '" + topic +
+                             "'");
     }
   }
   std::string errors;
@@ -149,8 +161,8 @@ Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledIte
     if (packs.count(t.pack)) continue;
     if (!errors.empty()) errors += '\n';
     if (t.pack == t.topic) {
-      errors += "topic '" + t.topic + "' has no rule pack of that name: map it with --topic " + t.topic +
-                "=PACK (loaded packs: " + pack_list() + ")";
+      errors += "topic '" + t.topic + "' has no rule pack of that name: map it with --topic " +
+                t.topic + "=PACK (loaded packs: " + pack_list() + ")";
     } else {
       errors += "--topic " + t.topic + "=" + t.pack + ": no loaded rule pack is named '" + t.pack +
                 "' (loaded packs: " + pack_list() + ")";
@@ -162,7 +174,8 @@ Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledIte
   std::vector<std::vector<std::size_t>> rule_topics(rules.size());
   std::set<std::string> scored_packs;
   for (std::size_t t = 0; t < report.topics.size(); ++t) scored_packs.insert(report.topics[t].pack);
-  std::map<std::pair<std::size_t, std::size_t>, std::size_t> rule_score_index;  // (rule, topic) -> rules[i]
+  std::map<std::pair<std::size_t, std::size_t>, std::size_t>
+      rule_score_index;  // (rule, topic) -> rules[i]
   for (std::size_t t = 0; t < report.topics.size(); ++t) {
     for (std::size_t r = 0; r < rules.size(); ++r) {
       if (PackOf(rules[r]) != report.topics[t].pack) continue;
@@ -187,10 +200,12 @@ Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledIte
     std::vector<std::size_t> matched = matcher.Match(*entry, ctx);
     for (std::size_t t = 0; t < report.topics.size(); ++t) {
       TopicScore& score = report.topics[t];
-      bool positive = std::find(item.labels.begin(), item.labels.end(), score.topic) != item.labels.end();
+      bool positive =
+          std::find(item.labels.begin(), item.labels.end(), score.topic) != item.labels.end();
       std::vector<std::size_t> fired;
       for (std::size_t r : matched) {
-        if (std::find(rule_topics[r].begin(), rule_topics[r].end(), t) != rule_topics[r].end()) fired.push_back(r);
+        if (std::find(rule_topics[r].begin(), rule_topics[r].end(), t) != rule_topics[r].end())
+          fired.push_back(r);
       }
       for (std::size_t r : fired) {
         RuleScore& rs = report.rules[rule_score_index[{r, t}]];
@@ -198,7 +213,8 @@ Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledIte
         if (!positive) ++rs.false_alarms;
         if (positive && fired.size() == 1) ++rs.only;
       }
-      if (positive && !fired.empty()) ++score.tp;
+      if (positive && !fired.empty())
+        ++score.tp;
       else if (positive) {
         ++score.fn;
         report.misses.push_back(EvalMiss{score.topic, &item});

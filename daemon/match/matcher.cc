@@ -72,7 +72,8 @@ struct FieldTexts {
   // A span of v[f] as a highlight on the field's original text.
   Highlight Span(int f, std::string pattern, std::size_t b, std::size_t e) const {
     std::size_t ob = norm[f].ToOriginalBegin(b), oe = norm[f].ToOriginalEnd(e);
-    return Highlight{static_cast<Field>(f), std::move(pattern), ob, oe, std::string(norm[f].original().substr(ob, oe - ob))};
+    return Highlight{static_cast<Field>(f), std::move(pattern), ob, oe,
+                     std::string(norm[f].original().substr(ob, oe - ob))};
   }
 };
 
@@ -93,7 +94,8 @@ bool InScope(const RuleSpec& r, const Entry& e, const MatchContext& ctx, std::st
       for (const auto& t : *ctx.feed_tags) tagged = tagged || Contains(r.tags, t);
     }
     if (!tagged) {
-      if (why) *why = "scope: feed '" + std::string(ctx.feed_name) + "' has none of this rule's tags";
+      if (why)
+        *why = "scope: feed '" + std::string(ctx.feed_name) + "' has none of this rule's tags";
       return false;
     }
   }
@@ -118,7 +120,8 @@ struct NearSpan {
   std::size_t begin, end, term;
 };
 std::optional<int> NearDistance(std::string_view text, const std::vector<std::size_t>& starts,
-                                const std::vector<const RE2*>& terms, std::vector<NearSpan>* spans) {
+                                const std::vector<const RE2*>& terms,
+                                std::vector<NearSpan>* spans) {
   constexpr int kMaxOccurrences = 1000;
   struct Occ {
     std::size_t word;
@@ -134,7 +137,8 @@ std::optional<int> NearDistance(std::string_view text, const std::vector<std::si
     while (pos <= text.size() && found < kMaxOccurrences &&
            terms[t]->Match(input, pos, text.size(), RE2::UNANCHORED, &m, 1)) {
       std::size_t b = static_cast<std::size_t>(m.data() - text.data());
-      std::size_t word = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), b) - starts.begin());
+      std::size_t word = static_cast<std::size_t>(
+          std::upper_bound(starts.begin(), starts.end(), b) - starts.begin());
       occ.push_back({word == 0 ? 0 : word - 1, t, b, b + m.size()});
       ++found;
       pos = b + std::max<std::size_t>(m.size(), 1);
@@ -187,9 +191,11 @@ bool CanNeverMatch(const std::string& src) {
       in_class = c != ']';
     } else if (c == '[') {
       in_class = true;
-    } else if (c == '$' && i + 1 < src.size() && std::string_view(")|").find(src[i + 1]) == std::string_view::npos) {
+    } else if (c == '$' && i + 1 < src.size() &&
+               std::string_view(")|").find(src[i + 1]) == std::string_view::npos) {
       return true;
-    } else if (c == '^' && i > 0 && std::string_view("(|:").find(src[i - 1]) == std::string_view::npos) {
+    } else if (c == '^' && i > 0 &&
+               std::string_view("(|:").find(src[i - 1]) == std::string_view::npos) {
       return true;
     }
   }
@@ -201,15 +207,20 @@ bool CanNeverMatch(const std::string& src) {
 // does not match. Returns that literal.
 std::optional<std::string> BoundaryBesideNonWord(const std::string& src) {
   auto nonword_literal = [](std::string_view lit) {
-    if (lit.size() == 2 && lit[0] == '\\') return std::string_view(".-'/&+,:;!?\"#@%").find(lit[1]) != std::string_view::npos;
-    return lit.size() == 1 && std::string_view(" -'/&,:;!\"#@%").find(lit[0]) != std::string_view::npos;
+    if (lit.size() == 2 && lit[0] == '\\')
+      return std::string_view(".-'/&+,:;!?\"#@%").find(lit[1]) != std::string_view::npos;
+    return lit.size() == 1 &&
+           std::string_view(" -'/&,:;!\"#@%").find(lit[0]) != std::string_view::npos;
   };
   std::string_view s(src);
   for (std::size_t i = 0; i + 1 < s.size(); ++i) {
     if (s[i] != '\\') continue;
     if (s[i + 1] == 'b') {
-      std::string_view before = i >= 2 && s[i - 2] == '\\' ? s.substr(i - 2, 2) : i >= 1 ? s.substr(i - 1, 1) : "";
-      std::string_view after = i + 2 < s.size() && s[i + 2] == '\\' ? s.substr(i + 2, 2) : s.substr(i + 2, 1);
+      std::string_view before = i >= 2 && s[i - 2] == '\\' ? s.substr(i - 2, 2)
+                                : i >= 1                   ? s.substr(i - 1, 1)
+                                                           : "";
+      std::string_view after =
+          i + 2 < s.size() && s[i + 2] == '\\' ? s.substr(i + 2, 2) : s.substr(i + 2, 1);
       if (nonword_literal(before)) return std::string(before);
       if (nonword_literal(after)) return std::string(after);
     }
@@ -221,7 +232,8 @@ std::optional<std::string> BoundaryBesideNonWord(const std::string& src) {
 }  // namespace
 
 std::string_view FieldName(Field f) {
-  static constexpr std::string_view kNames[] = {"title", "summary", "content", "link", "author", "categories", "feed"};
+  static constexpr std::string_view kNames[] = {"title",  "summary",    "content", "link",
+                                                "author", "categories", "feed"};
   return kNames[int(f)];
 }
 
@@ -235,7 +247,7 @@ std::optional<Field> FieldFromName(std::string_view name) {
 struct Matcher::Engine {
   std::vector<PatternInfo> patterns;
   std::vector<std::size_t> rule_first;  // rule -> first pattern; size rules + 1
-  FieldMask used_fields = 0;  // fields some rule looks at (each has a Set)
+  FieldMask used_fields = 0;            // fields some rule looks at (each has a Set)
   // Fields with the same pattern list share one Set (and its DFA cache).
   std::array<std::shared_ptr<RE2::Set>, kFieldCount> sets;
   std::array<std::vector<std::uint32_t>, kFieldCount> set_patterns;  // set index -> pattern
@@ -243,7 +255,8 @@ struct Matcher::Engine {
 
 Matcher::~Matcher() = default;
 
-Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rules, const MatcherOptions& options) {
+Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rules,
+                                                      const MatcherOptions& options) {
   std::shared_ptr<Matcher> m(new Matcher());
   m->rules_ = std::move(rules);
   auto engine = std::make_unique<Engine>();
@@ -265,13 +278,16 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
         re = std::make_shared<const RE2>(p.regex, o);
       }
       std::string where = rule.file + ":" + std::to_string(p.line) + ": rule '" + rule.id + "'";
-      if (!re->ok()) return Status::Invalid(where + ": invalid regex '" + p.source + "': " + re->error());
+      if (!re->ok())
+        return Status::Invalid(where + ": invalid regex '" + p.source + "': " + re->error());
       wrapped_patterns.push_back((rule.case_sensitive ? "(?:" : "(?i:") + p.regex + ")");
       engine->patterns.push_back(PatternInfo{std::move(re), &p, static_cast<std::uint32_t>(r), kind,
-                                             static_cast<std::uint16_t>(near_i), static_cast<std::uint16_t>(term_i)});
+                                             static_cast<std::uint16_t>(near_i),
+                                             static_cast<std::uint16_t>(term_i)});
       return Status::Ok();
     };
-    for (auto [list, kind] : {std::pair{&rule.any, kAny}, std::pair{&rule.all, kAll}, std::pair{&rule.none, kNone}}) {
+    for (auto [list, kind] :
+         {std::pair{&rule.any, kAny}, std::pair{&rule.all, kAll}, std::pair{&rule.none, kNone}}) {
       for (const Pattern& p : *list) {
         if (Status s = add(p, kind, 0, 0); !s.ok()) return s;
       }
@@ -294,7 +310,8 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
       first = false;
       if (!p.trigger) continue;
       for (int f = 0; f < kFieldCount; ++f) {
-        if (rule.fields & (1 << f)) engine->set_patterns[f].push_back(static_cast<std::uint32_t>(k));
+        if (rule.fields & (1 << f))
+          engine->set_patterns[f].push_back(static_cast<std::uint32_t>(k));
       }
     }
   }
@@ -312,16 +329,16 @@ Result<std::shared_ptr<const Matcher>> Matcher::Build(std::vector<RuleSpec> rule
       if (set->Add(wrapped_patterns[index], &err) < 0) {
         const PatternInfo& p = engine->patterns[index];
         const RuleSpec& rule = m->rules_[p.rule];
-        return Status::Invalid(rule.file + ":" + std::to_string(p.spec->line) + ": rule '" + rule.id +
-                               "': invalid regex '" + p.spec->source + "': " + err);
+        return Status::Invalid(rule.file + ":" + std::to_string(p.spec->line) + ": rule '" +
+                               rule.id + "': invalid regex '" + p.spec->source + "': " + err);
       }
     }
     if (!set->Compile()) {
       return Status::Invalid("the rule set (" + std::to_string(m->rules_.size()) + " rules, " +
                              std::to_string(list.size()) + " patterns on field '" +
                              std::string(FieldName(static_cast<Field>(f))) +
-                             "') does not fit RE2's memory budget of " + std::to_string(options.set_max_mem >> 20) +
-                             " MiB");
+                             "') does not fit RE2's memory budget of " +
+                             std::to_string(options.set_max_mem >> 20) + " MiB");
     }
     engine->sets[f] = std::move(set);
   }
@@ -458,7 +475,8 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
     if (p.kind == kNear) continue;
     Highlight h;
     bool found = find(k, &h);
-    std::string where = found ? " matched " + std::string(FieldName(h.field)) + " \"" + h.text + "\"" : "";
+    std::string where =
+        found ? " matched " + std::string(FieldName(h.field)) + " \"" + h.text + "\"" : "";
     switch (p.kind) {
       case kAny:
         has_any = true;
@@ -485,7 +503,8 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
           ex.failed.push_back("none: " + quote(p.spec->source) + where);
         }
         break;
-      case kNear: break;
+      case kNear:
+        break;
     }
   }
   if (has_any && !any_ok) {
@@ -523,10 +542,12 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
       ex.held.push_back(label + " (" + std::to_string(*best) + " apart in " +
                         std::string(FieldName(static_cast<Field>(best_field))) + ")");
       // Each span names the term that matched it, as 'any' and 'all' spans do.
-      for (const NearSpan& sp : best_spans) ex.highlights.push_back(texts.Span(best_field, names[sp.term], sp.begin, sp.end));
+      for (const NearSpan& sp : best_spans)
+        ex.highlights.push_back(texts.Span(best_field, names[sp.term], sp.begin, sp.end));
     } else {
       ok = false;
-      ex.failed.push_back(label + (best ? " (closest: " + std::to_string(*best) + " apart)" : " (not all terms occur in one field)"));
+      ex.failed.push_back(label + (best ? " (closest: " + std::to_string(*best) + " apart)"
+                                        : " (not all terms occur in one field)"));
     }
   }
   if (ex.failed.empty() && ex.held.empty()) ex.failed.push_back("no condition");
@@ -551,19 +572,21 @@ std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules) {
       const std::string& src = p.source;
       std::string where = "'" + src + "' in '" + std::string(list) + "'";
       if (src.rfind("(i?)", 0) == 0 || src.rfind("(?i?)", 0) == 0) {
-        warn(p.line, "'" + src + "' starts with '" + src.substr(0, src.find(')') + 1) +
-                         "', an optional 'i': did you mean '(?i)'? (rules are case-insensitive unless "
-                         "case_sensitive = true)");
+        warn(p.line,
+             "'" + src + "' starts with '" + src.substr(0, src.find(')') + 1) +
+                 "', an optional 'i': did you mean '(?i)'? (rules are case-insensitive unless "
+                 "case_sensitive = true)");
       }
       if (CanNeverMatch(src)) {
         warn(p.line, where + " can never match (an anchor with text beyond it)" +
-                         (list == "none" ? ", so it excludes nothing"
+                         (list == "none"  ? ", so it excludes nothing"
                           : list == "any" ? ", so this alternative never holds"
                                           : ": the rule can never match"));
       }
       if (auto c = BoundaryBesideNonWord(src)) {
         warn(p.line, where + ": '\\b' next to '" + *c +
-                         "' needs a letter or digit on its other side, so it rarely matches as meant (RE2's \\b "
+                         "' needs a letter or digit on its other side, so it rarely matches as "
+                         "meant (RE2's \\b "
                          "is between a word and a non-word character; drop it there)");
       }
     };
@@ -574,16 +597,23 @@ std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules) {
       for (const Pattern& p : n.terms) written(p, "near");
     }
     for (const Pattern& p : r.any) {
-      if (matches_empty(p)) warn(p.line, "'" + p.source + "' matches the empty string, so 'any' holds for every entry");
+      if (matches_empty(p))
+        warn(p.line, "'" + p.source + "' matches the empty string, so 'any' holds for every entry");
     }
     for (const Pattern& p : r.all) {
-      if (matches_empty(p)) warn(p.line, "'" + p.source + "' matches the empty string, so it holds for every entry");
+      if (matches_empty(p))
+        warn(p.line, "'" + p.source + "' matches the empty string, so it holds for every entry");
       for (const Pattern& n : r.none) {
-        if (n.regex == p.regex) warn(n.line, "'" + n.source + "' is both required (all) and excluded (none): the rule can never match");
+        if (n.regex == p.regex)
+          warn(n.line,
+               "'" + n.source +
+                   "' is both required (all) and excluded (none): the rule can never match");
       }
     }
     for (const Pattern& p : r.none) {
-      if (matches_empty(p)) warn(p.line, "'" + p.source + "' in 'none' matches the empty string: the rule can never match");
+      if (matches_empty(p))
+        warn(p.line,
+             "'" + p.source + "' in 'none' matches the empty string: the rule can never match");
     }
     if (r.fields == (1 << int(Field::kFeed)) && r.feeds.empty() && r.tags.empty()) {
       warn(r.line, "looks only at the feed title, so it matches every entry of a matching feed");

@@ -29,7 +29,8 @@ std::string Hint(const std::string& regex) {
     return " (RE2 has no lookaround; use a 'none' list to exclude text)";
   }
   for (std::size_t i = 0; i + 1 < regex.size(); ++i) {
-    if (regex[i] == '\\' && regex[i + 1] >= '1' && regex[i + 1] <= '9') return " (RE2 has no backreferences)";
+    if (regex[i] == '\\' && regex[i + 1] >= '1' && regex[i + 1] <= '9')
+      return " (RE2 has no backreferences)";
   }
   return "";
 }
@@ -47,18 +48,21 @@ Result<std::string> ExpandGroups(const std::string& regex, const Groups& groups)
       out += regex[++i];
       continue;
     }
-    if (c == '{' && i + 1 < regex.size() && std::isalpha(static_cast<unsigned char>(regex[i + 1]))) {
+    if (c == '{' && i + 1 < regex.size() &&
+        std::isalpha(static_cast<unsigned char>(regex[i + 1]))) {
       std::size_t close = regex.find('}', i);
       if (close != std::string::npos) {
         std::string name = regex.substr(i + 1, close - i - 1);
-        bool ident = std::all_of(name.begin(), name.end(), [](char ch) { return IsAsciiWordChar(ch) || ch == '-'; });
+        bool ident = std::all_of(name.begin(), name.end(),
+                                 [](char ch) { return IsAsciiWordChar(ch) || ch == '-'; });
         if (ident) {
           auto it = groups.find(name);
           if (it == groups.end()) {
             std::vector<std::string_view> known;
             for (const auto& [g, _] : groups) known.push_back(g);
             std::string near = tomlutil::DidYouMean(name, known);
-            return Status::Invalid("unknown group {" + name + "}" + (near.empty() ? "" : " (did you mean {" + near + "}?)"));
+            return Status::Invalid("unknown group {" + name + "}" +
+                                   (near.empty() ? "" : " (did you mean {" + near + "}?)"));
           }
           out += it->second;
           i = close;
@@ -99,13 +103,15 @@ class RuleReader {
   }
 
   // Compiles `regex` once to report errors where the user wrote it.
-  std::optional<Pattern> MakePattern(const RuleSpec& rule, const toml::node& at, std::string source, bool is_term) {
+  std::optional<Pattern> MakePattern(const RuleSpec& rule, const toml::node& at, std::string source,
+                                     bool is_term) {
     if (source.empty()) {
       errors_.Add(&at, "rule '" + rule.id + "': empty pattern");
       return std::nullopt;
     }
     if (source.size() > kMaxPatternBytes) {
-      errors_.Add(&at, "rule '" + rule.id + "': pattern longer than " + std::to_string(kMaxPatternBytes) + " bytes");
+      errors_.Add(&at, "rule '" + rule.id + "': pattern longer than " +
+                           std::to_string(kMaxPatternBytes) + " bytes");
       return std::nullopt;
     }
     // A term is plain text, or a lone group reference such as "{chinese_labs}".
@@ -114,7 +120,8 @@ class RuleReader {
     std::string raw = is_term && !group_ref ? TermToRegex(source) : textnorm::NfkcRegex(source);
     auto expanded = ExpandGroups(raw, groups_);
     if (!expanded.ok()) {
-      errors_.Add(&at, "rule '" + rule.id + "': " + expanded.status().message() + " in '" + source + "'");
+      errors_.Add(
+          &at, "rule '" + rule.id + "': " + expanded.status().message() + " in '" + source + "'");
       return std::nullopt;
     }
     RE2::Options o;
@@ -125,27 +132,31 @@ class RuleReader {
       std::string what = re->error_code() == RE2::ErrorPatternTooLarge
                              ? "regex too large for RE2's memory budget"
                              : "invalid regex";
-      errors_.Add(&at, "rule '" + rule.id + "': " + what + " '" + source + "': " + re->error() + Hint(source));
+      errors_.Add(&at, "rule '" + rule.id + "': " + what + " '" + source + "': " + re->error() +
+                           Hint(source));
       return std::nullopt;
     }
     return Pattern{*expanded, std::move(source), tomlutil::LineOf(&at), std::move(re)};
   }
 
-  void ReadList(const toml::table& t, std::string_view key, const RuleSpec& rule, std::vector<Pattern>& out,
-                bool terms) {
+  void ReadList(const toml::table& t, std::string_view key, const RuleSpec& rule,
+                std::vector<Pattern>& out, bool terms) {
     const toml::node* n = t.get(key);
     if (!n) return;
     const toml::array* arr = n->as_array();
     if (!arr) {
-      errors_.Add(n, "rule '" + rule.id + "': '" + std::string(key) + "' must be a list of strings");
+      errors_.Add(n,
+                  "rule '" + rule.id + "': '" + std::string(key) + "' must be a list of strings");
       return;
     }
     for (const toml::node& el : *arr) {
       if (!el.is_string()) {
-        errors_.Add(&el, "rule '" + rule.id + "': '" + std::string(key) + "' entries must be strings");
+        errors_.Add(&el,
+                    "rule '" + rule.id + "': '" + std::string(key) + "' entries must be strings");
         continue;
       }
-      if (auto p = MakePattern(rule, el, *el.value<std::string>(), terms)) out.push_back(std::move(*p));
+      if (auto p = MakePattern(rule, el, *el.value<std::string>(), terms))
+        out.push_back(std::move(*p));
     }
   }
 
@@ -153,7 +164,8 @@ class RuleReader {
     auto read_one = [&](const toml::node& node) {
       const toml::table* t = node.as_table();
       if (!t) {
-        errors_.Add(&node, "rule '" + rule.id + "': near must be a table { terms = [...], within = N }");
+        errors_.Add(&node,
+                    "rule '" + rule.id + "': near must be a table { terms = [...], within = N }");
         return;
       }
       tomlutil::CheckKeys(*t, {"terms", "patterns", "within"}, "near", errors_);
@@ -183,8 +195,9 @@ class RuleReader {
     for (const toml::node& el : *arr) {
       const toml::table* t = el.as_table();
       if (!t) continue;
-      tomlutil::CheckKeys(*t, {"title", "summary", "content", "link", "author", "categories", "feed", "expect"},
-                          "[[rule.test]]", errors_);
+      tomlutil::CheckKeys(
+          *t, {"title", "summary", "content", "link", "author", "categories", "feed", "expect"},
+          "[[rule.test]]", errors_);
       RuleExample ex;
       ex.line = tomlutil::LineOf(&el);
       ex.entry.title = tomlutil::GetString(*t, "title", errors_).value_or("");
@@ -195,7 +208,8 @@ class RuleReader {
       if (auto c = tomlutil::GetStringList(*t, "categories", errors_)) ex.entry.categories = *c;
       ex.feed_title = tomlutil::GetString(*t, "feed", errors_).value_or("");
       auto expect = tomlutil::GetBool(*t, "expect", errors_);
-      if (!expect) errors_.Add(&el, "rule '" + rule.id + "': an example needs expect = true or false");
+      if (!expect)
+        errors_.Add(&el, "rule '" + rule.id + "': an example needs expect = true or false");
       ex.expect = expect.value_or(true);
       rule.examples.push_back(std::move(ex));
     }
@@ -216,14 +230,16 @@ class RuleReader {
       return std::nullopt;
     }
     r.id = *id;
-    tomlutil::CheckKeys(*t,
-                        {"id", "title", "severity", "sinks", "any", "all", "none", "words", "phrases", "near",
-                         "fields", "case_sensitive", "feeds", "tags", "exclude_feeds", "max_age", "test"},
-                        "rule '" + r.id + "'", errors_);
+    tomlutil::CheckKeys(
+        *t,
+        {"id", "title", "severity", "sinks", "any", "all", "none", "words", "phrases", "near",
+         "fields", "case_sensitive", "feeds", "tags", "exclude_feeds", "max_age", "test"},
+        "rule '" + r.id + "'", errors_);
     r.title = tomlutil::GetString(*t, "title", errors_).value_or(r.id);
     if (auto s = tomlutil::GetString(*t, "severity", errors_)) {
       if (*s != "low" && *s != "medium" && *s != "high" && *s != "critical") {
-        errors_.Add(t->get("severity"), "rule '" + r.id + "': severity must be low, medium, high or critical");
+        errors_.Add(t->get("severity"),
+                    "rule '" + r.id + "': severity must be low, medium, high or critical");
       }
       r.severity = *s;
     }
@@ -232,12 +248,15 @@ class RuleReader {
     if (auto f = tomlutil::GetStringList(*t, "fields", errors_)) {
       r.fields = 0;
       for (const auto& name : *f) {
-        if (auto field = FieldFromName(name)) r.fields |= static_cast<FieldMask>(1 << int(*field));
+        if (auto field = FieldFromName(name))
+          r.fields |= static_cast<FieldMask>(1 << int(*field));
         else
-          errors_.Add(t->get("fields"), "rule '" + r.id + "': unknown field '" + name +
-                                            "' (fields: title, summary, content, link, author, categories, feed)");
+          errors_.Add(t->get("fields"),
+                      "rule '" + r.id + "': unknown field '" + name +
+                          "' (fields: title, summary, content, link, author, categories, feed)");
       }
-      if (f->empty()) errors_.Add(t->get("fields"), "rule '" + r.id + "': fields must not be empty");
+      if (f->empty())
+        errors_.Add(t->get("fields"), "rule '" + r.id + "': fields must not be empty");
     }
     if (auto v = tomlutil::GetStringList(*t, "feeds", errors_)) r.feeds = *v;
     if (auto v = tomlutil::GetStringList(*t, "tags", errors_)) r.tags = *v;
@@ -252,10 +271,13 @@ class RuleReader {
     ReadList(*t, "none", r, r.none, false);
     if (const toml::node* near = t->get("near")) ReadNear(*near, r);
     if (const toml::node* tests = t->get("test")) ReadExamples(*tests, r);
-    if (!t->get("any") && !t->get("all") && !t->get("words") && !t->get("phrases") && !t->get("near")) {
-      errors_.Add(&n, "rule '" + r.id +
-                          "': needs 'any', 'all', 'words', 'phrases' or 'near' (a rule with only 'none' would "
-                          "match everything)");
+    if (!t->get("any") && !t->get("all") && !t->get("words") && !t->get("phrases") &&
+        !t->get("near")) {
+      errors_.Add(
+          &n,
+          "rule '" + r.id +
+              "': needs 'any', 'all', 'words', 'phrases' or 'near' (a rule with only 'none' would "
+              "match everything)");
     }
     return r;
   }
@@ -272,8 +294,12 @@ std::vector<std::string> WordForms(std::string_view word) {
   std::string w(word);
   std::vector<std::string> forms{w};
   if (w.size() < 2) return forms;
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  auto vowel = [&](char c) { return std::string_view("aeiou").find(lower(c)) != std::string_view::npos; };
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  auto vowel = [&](char c) {
+    return std::string_view("aeiou").find(lower(c)) != std::string_view::npos;
+  };
   auto ascii_letter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
   char last = lower(w.back()), before = lower(w[w.size() - 2]);
   if (!ascii_letter(w.back())) return forms;  // "H20~": nothing to inflect
@@ -289,7 +315,8 @@ std::vector<std::string> WordForms(std::string_view word) {
     forms.insert(forms.end(), {stem + "ies", stem + "ied", w + "ing"});
   } else if (last == 'e') {  // ease: eases, eased, easing
     forms.insert(forms.end(), {w + "s", w + "d", stem + "ing"});
-  } else if (ends("s") || ends("x") || ends("z") || ends("ch") || ends("sh")) {  // tax: taxes, taxed, taxing
+  } else if (ends("s") || ends("x") || ends("z") || ends("ch") ||
+             ends("sh")) {  // tax: taxes, taxed, taxing
     forms.insert(forms.end(), {w + "es", w + "ed", w + "ing"});
   } else {
     forms.insert(forms.end(), {w + "s", w + "ed", w + "ing"});
@@ -314,7 +341,9 @@ std::string TermToRegex(std::string_view raw_term) {
     if (i > start) words.push_back(term.substr(start, i - start));
   }
   if (words.empty()) return "(?:)";
-  auto quote = [](std::string_view s) { return RE2::QuoteMeta(re2::StringPiece(s.data(), s.size())); };
+  auto quote = [](std::string_view s) {
+    return RE2::QuoteMeta(re2::StringPiece(s.data(), s.size()));
+  };
   std::string out;
   bool bound_end = false;
   for (std::size_t w = 0; w < words.size(); ++w) {
@@ -349,8 +378,10 @@ Result<std::vector<RuleSpec>> LoadRuleFile(const std::string& path) {
   tomlutil::CheckKeys(root, {"rule", "groups"}, "the top level of a rule file", errors);
   RuleReader reader(path, errors);
   if (const toml::node* g = root.get("groups")) {
-    if (const toml::table* gt = g->as_table()) reader.ReadGroups(*gt);
-    else errors.Add(g, "[groups] must be a table of name = [terms]");
+    if (const toml::table* gt = g->as_table())
+      reader.ReadGroups(*gt);
+    else
+      errors.Add(g, "[groups] must be a table of name = [terms]");
   }
   std::vector<RuleSpec> rules;
   const toml::node* rn = root.get("rule");
@@ -388,7 +419,8 @@ Result<std::vector<RuleSpec>> LoadRuleFiles(const std::vector<std::string>& path
       std::string here = rule.file + ":" + std::to_string(rule.line);
       auto [it, inserted] = where.emplace(rule.id, here);
       if (!inserted) {
-        add_error(here + ": duplicate rule id '" + rule.id + "' (first defined at " + it->second + ")");
+        add_error(here + ": duplicate rule id '" + rule.id + "' (first defined at " + it->second +
+                  ")");
         continue;
       }
       all.push_back(std::move(rule));

@@ -54,8 +54,10 @@ bool IsRegexMeta(char c) {
 // can be replaced on its own. Empty for any other character.
 std::string_view CommonCompatibility(UChar32 c) {
   static constexpr std::string_view kAscii =
-      "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
-  if (c == 0x00A0 || (c >= 0x2002 && c <= 0x200A) || c == 0x202F || c == 0x205F || c == 0x3000) return " ";
+      "!\"#$%&'()*+,-./"
+      "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+  if (c == 0x00A0 || (c >= 0x2002 && c <= 0x200A) || c == 0x202F || c == 0x205F || c == 0x3000)
+    return " ";
   if (c == 0x2026) return "...";
   if (c >= 0xFF01 && c <= 0xFF5E) return kAscii.substr(static_cast<std::size_t>(c - 0xFF01), 1);
   return {};
@@ -81,7 +83,8 @@ void NormalizedText::Assign(std::string_view original, bool offsets) {
   edits.reset();
   icu::StringByteSink<std::string> sink(&normalized_, static_cast<int32_t>(original.size()));
   UErrorCode ec = U_ZERO_ERROR;
-  nfkc->normalizeUTF8(0, icu::StringPiece(rest.data(), static_cast<int32_t>(rest.size())), sink, &edits, ec);
+  nfkc->normalizeUTF8(0, icu::StringPiece(rest.data(), static_cast<int32_t>(rest.size())), sink,
+                      &edits, ec);
   if (U_FAILURE(ec) || !edits.hasChanges()) return;  // match the text as it is
   changed_ = true;
   if (!offsets) return;
@@ -90,7 +93,8 @@ void NormalizedText::Assign(std::string_view original, bool offsets) {
   while (it.next(ec) && U_SUCCESS(ec)) {
     segments_.push_back(Segment{start + static_cast<std::size_t>(it.destinationIndex()),
                                 start + static_cast<std::size_t>(it.sourceIndex()),
-                                static_cast<std::size_t>(it.newLength()), static_cast<std::size_t>(it.oldLength()),
+                                static_cast<std::size_t>(it.newLength()),
+                                static_cast<std::size_t>(it.oldLength()),
                                 static_cast<bool>(it.hasChange())});
   }
   if (U_FAILURE(ec)) changed_ = false;
@@ -130,14 +134,16 @@ bool NormalizedText::AssignCommon(std::size_t first, bool offsets) {
   normalized_.clear();
   std::size_t src = 0;
   for (const Replacement& r : replacements) {
-    if (offsets && r.at > src) segments_.push_back(Segment{normalized_.size(), src, r.at - src, r.at - src, false});
+    if (offsets && r.at > src)
+      segments_.push_back(Segment{normalized_.size(), src, r.at - src, r.at - src, false});
     normalized_.append(text.substr(src, r.at - src));
     if (offsets) segments_.push_back(Segment{normalized_.size(), r.at, r.to.size(), r.len, true});
     normalized_.append(r.to);
     src = r.at + r.len;
   }
   if (offsets && src < text.size()) {
-    segments_.push_back(Segment{normalized_.size(), src, text.size() - src, text.size() - src, false});
+    segments_.push_back(
+        Segment{normalized_.size(), src, text.size() - src, text.size() - src, false});
   }
   normalized_.append(text.substr(src));
   changed_ = true;
@@ -181,7 +187,8 @@ std::string NfkcRegex(std::string_view regex) {
     unsigned char c = static_cast<unsigned char>(regex[i]);
     if (c < 0x80) {
       out += regex[i];
-      if (regex[i] == '\\' && i + 1 < regex.size() && !(static_cast<unsigned char>(regex[i + 1]) & 0x80)) {
+      if (regex[i] == '\\' && i + 1 < regex.size() &&
+          !(static_cast<unsigned char>(regex[i + 1]) & 0x80)) {
         out += regex[++i];
       } else if (regex[i] == '[') {
         in_class = true;
@@ -198,7 +205,8 @@ std::string NfkcRegex(std::string_view regex) {
     // In a class, "[㈱]" must stay one member: keep the original there when
     // normalisation gives more than one character.
     int32_t chars = 0;
-    for (std::size_t k = 0; k < norm.size(); ++k) chars += (static_cast<unsigned char>(norm[k]) & 0xC0) != 0x80;
+    for (std::size_t k = 0; k < norm.size(); ++k)
+      chars += (static_cast<unsigned char>(norm[k]) & 0xC0) != 0x80;
     int32_t orig_chars = 0;
     for (char ch : run) orig_chars += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
     if (in_class && chars != orig_chars) norm = std::string(run);
@@ -255,13 +263,15 @@ void WordStarts(std::string_view text, std::vector<std::size_t>* out) {
       if (script == USCRIPT_HAN || script == USCRIPT_HIRAGANA) {
         unit = kWord;
         single = true;
-      } else if (script == USCRIPT_KATAKANA || c == 0x30FC) {  // 0x30FC: the prolonged sound mark ー
+      } else if (script == USCRIPT_KATAKANA ||
+                 c == 0x30FC) {  // 0x30FC: the prolonged sound mark ー
         unit = kKatakana;
       } else if (u_isalnum(c) || c == '_' || (U_GET_GC_MASK(c) & U_GC_M_MASK)) {
         unit = prev == kKatakana && (U_GET_GC_MASK(c) & U_GC_M_MASK) ? kKatakana : kWord;
       }
     }
-    if (unit != kNone && (single || unit != prev)) starts.push_back(static_cast<std::size_t>(begin));
+    if (unit != kNone && (single || unit != prev))
+      starts.push_back(static_cast<std::size_t>(begin));
     prev = single ? kNone : unit;
   }
 }

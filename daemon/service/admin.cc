@@ -1,12 +1,12 @@
 #include "feedwatch/admin.h"
 
+#include <unistd.h>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
-#include <unistd.h>
 
 #include <istream>
 
@@ -18,12 +18,18 @@ constexpr std::size_t kMaxRequest = 16 * 1024;
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 422: return "Unprocessable Entity";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 422:
+      return "Unprocessable Entity";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -31,7 +37,10 @@ template <typename Socket>
 class Session : public std::enable_shared_from_this<Session<Socket>> {
  public:
   Session(Socket socket, const AdminServer::Handler& handler)
-      : socket_(std::move(socket)), handler_(handler), timer_(socket_.get_executor()), buf_(kMaxRequest) {}
+      : socket_(std::move(socket)),
+        handler_(handler),
+        timer_(socket_.get_executor()),
+        buf_(kMaxRequest) {}
 
   void Start() {
     auto self = this->shared_from_this();
@@ -42,24 +51,27 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
         self->socket_.close(ignored);
       }
     });
-    asio::async_read_until(socket_, buf_, "\r\n\r\n", [self](const asio::error_code& ec, std::size_t) {
-      if (ec) return self->Done();
-      std::istream in(&self->buf_);
-      AdminRequest req;
-      std::string target;
-      in >> req.method >> target;
-      req.path = target.substr(0, target.find('?'));
-      self->handler_(req, [self](AdminResponse resp) { self->Write(std::move(resp)); });
-    });
+    asio::async_read_until(
+        socket_, buf_, "\r\n\r\n", [self](const asio::error_code& ec, std::size_t) {
+          if (ec) return self->Done();
+          std::istream in(&self->buf_);
+          AdminRequest req;
+          std::string target;
+          in >> req.method >> target;
+          req.path = target.substr(0, target.find('?'));
+          self->handler_(req, [self](AdminResponse resp) { self->Write(std::move(resp)); });
+        });
   }
 
  private:
   void Write(AdminResponse resp) {
     auto self = this->shared_from_this();
     out_ = "HTTP/1.1 " + std::to_string(resp.status) + " " + Reason(resp.status) +
-           "\r\nContent-Type: " + resp.content_type + "\r\nContent-Length: " + std::to_string(resp.body.size()) +
+           "\r\nContent-Type: " + resp.content_type +
+           "\r\nContent-Length: " + std::to_string(resp.body.size()) +
            "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" + resp.body;
-    asio::async_write(socket_, asio::buffer(out_), [self](const asio::error_code&, std::size_t) { self->Done(); });
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self](const asio::error_code&, std::size_t) { self->Done(); });
   }
   void Done() {
     timer_.cancel();
@@ -79,7 +91,8 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
 
 class AdminServer::Impl {
  public:
-  Impl(asio::io_context& io, Handler handler) : io_(io), handler_(std::move(handler)), tcp_(io), local_(io) {}
+  Impl(asio::io_context& io, Handler handler)
+      : io_(io), handler_(std::move(handler)), tcp_(io), local_(io) {}
 
   Status Listen(const std::string& listen) {
     asio::error_code ec;
@@ -99,7 +112,8 @@ class AdminServer::Impl {
     if (host == "localhost") host = "127.0.0.1";
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     auto addr = asio::ip::make_address(host, ec);
-    if (ec || !addr.is_loopback()) return Status::Invalid("admin endpoint " + listen + ": not a loopback address");
+    if (ec || !addr.is_loopback())
+      return Status::Invalid("admin endpoint " + listen + ": not a loopback address");
     int port = std::atoi(listen.c_str() + colon + 1);
     asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(port));
     tcp_.open(ep.protocol(), ec);
@@ -134,7 +148,9 @@ class AdminServer::Impl {
   void AcceptLocal() {
     local_.async_accept([this](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
       if (ec == asio::error::operation_aborted || !local_.is_open()) return;
-      if (!ec) std::make_shared<Session<asio::local::stream_protocol::socket>>(std::move(s), handler_)->Start();
+      if (!ec)
+        std::make_shared<Session<asio::local::stream_protocol::socket>>(std::move(s), handler_)
+            ->Start();
       AcceptLocal();
     });
   }
@@ -152,7 +168,8 @@ AdminServer::~AdminServer() {
   if (impl_) impl_->Close();
 }
 
-Result<std::unique_ptr<AdminServer>> AdminServer::Start(asio::io_context& io, const std::string& listen,
+Result<std::unique_ptr<AdminServer>> AdminServer::Start(asio::io_context& io,
+                                                        const std::string& listen,
                                                         Handler handler) {
   auto impl = std::make_unique<Impl>(io, std::move(handler));
   if (Status st = impl->Listen(listen); !st.ok()) return st;

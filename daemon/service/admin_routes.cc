@@ -18,15 +18,19 @@ std::string Dump(const nlohmann::json& j, int indent = -1) {
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
   if (req.path == "/healthz") {
     // Answered by the event loop itself: an answer means the loop turns.
-    reply(state.stopping() ? AdminResponse{503, kText, "stopping\n"} : AdminResponse{200, kText, "ok\n"});
+    reply(state.stopping() ? AdminResponse{503, kText, "stopping\n"}
+                           : AdminResponse{200, kText, "ok\n"});
   } else if (req.path == "/metrics" && req.method == "GET") {
     reply({200, "text/plain; version=0.0.4; charset=utf-8", state.PrometheusText()});
   } else if (req.path == "/status" && req.method == "GET") {
-    state.StatusJson([reply](std::string body) { reply({200, "application/json", std::move(body)}); });
+    state.StatusJson([reply](std::string body) {
+      reply({200, "application/json", std::move(body)});
+    });
   } else if (req.path == "/reload" && req.method == "POST") {
     state.Reload([&state, reply](Status st) {
       if (st.ok()) {
-        reply({200, "application/json", Dump({{"result", "reloaded"}, {"generation", state.generation()}})});
+        reply({200, "application/json",
+               Dump({{"result", "reloaded"}, {"generation", state.generation()}})});
       } else {
         reply({422, "application/json", Dump({{"result", "failed"}, {"errors", st.message()}})});
       }
@@ -39,19 +43,24 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
 }
 
 std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed>>& feeds,
-                             const Result<std::vector<FeedStatus>>& states, const Result<OutboxCounts>& counts,
-                             const std::string& status_line, std::uint64_t generation) {
+                             const Result<std::vector<FeedStatus>>& states,
+                             const Result<OutboxCounts>& counts, const std::string& status_line,
+                             std::uint64_t generation) {
   using nlohmann::json;
   std::map<std::string, const FeedStatus*> by_url;
   if (states.ok()) {
     for (const auto& s : *states) by_url[s.url] = &s;
   }
-  auto time_or_null = [](std::int64_t ms) { return ms > 0 ? json(FormatRfc3339(ms / 1000)) : json(nullptr); };
+  auto time_or_null = [](std::int64_t ms) {
+    return ms > 0 ? json(FormatRfc3339(ms / 1000)) : json(nullptr);
+  };
   json list = json::array();
   for (const auto& fp : feeds) {
     const fetch::PolledFeed& f = *fp;
     if (f.removed) continue;
-    json j = {{"name", f.spec->name}, {"url", f.spec->url}, {"consecutive_failures", f.state.consecutive_failures}};
+    json j = {{"name", f.spec->name},
+              {"url", f.spec->url},
+              {"consecutive_failures", f.state.consecutive_failures}};
     auto it = by_url.find(f.spec->url);
     if (it != by_url.end()) {
       const FeedStatus& s = *it->second;
@@ -69,7 +78,8 @@ std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed
   }
   json out = {{"status", status_line}, {"generation", generation}, {"feeds", std::move(list)}};
   if (counts.ok()) {
-    out["outbox"] = {{"pending", counts->pending}, {"delivered", counts->delivered}, {"dead", counts->dead}};
+    out["outbox"] = {
+        {"pending", counts->pending}, {"delivered", counts->delivered}, {"dead", counts->dead}};
   }
   return Dump(out, 2);
 }

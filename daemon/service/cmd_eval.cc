@@ -25,8 +25,8 @@ std::string Where(const std::string& labels, const LabeledItem& item) {
 // Prints `items` (misses or false alarms) grouped by topic, in the report's
 // topic order, each group under "<what> (<topic>):".
 template <typename Item, typename Print>
-void ByTopic(const EvalReport& report, const std::vector<Item>& items, const char* what, std::ostream& out,
-             Print print) {
+void ByTopic(const EvalReport& report, const std::vector<Item>& items, const char* what,
+             std::ostream& out, Print print) {
   for (const auto& t : report.topics) {
     bool header = false;
     for (const auto& item : items) {
@@ -40,12 +40,14 @@ void ByTopic(const EvalReport& report, const std::vector<Item>& items, const cha
 
 void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& out) {
   using cmdutil::Quoted;
-  out << "fields: " << (cmd.fields == "title" ? "title only" : "title, summary, content, link") << "\n";
+  out << "fields: " << (cmd.fields == "title" ? "title only" : "title, summary, content, link")
+      << "\n";
   for (const auto& t : report.topics) {
-    out << "topic " << t.topic << " (pack " << t.pack << "): " << (t.tp + t.fn) << " positive, " << (t.fp + t.tn)
-        << " other\n";
-    out << "  precision " << Fixed(t.precision()) << "  recall " << Fixed(t.recall()) << "  f1 " << Fixed(t.f1())
-        << "  (tp " << t.tp << ", fp " << t.fp << ", fn " << t.fn << ", tn " << t.tn << ")\n";
+    out << "topic " << t.topic << " (pack " << t.pack << "): " << (t.tp + t.fn) << " positive, "
+        << (t.fp + t.tn) << " other\n";
+    out << "  precision " << Fixed(t.precision()) << "  recall " << Fixed(t.recall()) << "  f1 "
+        << Fixed(t.f1()) << "  (tp " << t.tp << ", fp " << t.fp << ", fn " << t.fn << ", tn "
+        << t.tn << ")\n";
   }
   if (!report.unscored_packs.empty()) {
     out << "not scored (no topic maps to them):";
@@ -57,9 +59,9 @@ void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
   for (const auto& r : report.rules) width = std::max(width, r.rule.size() + r.topic.size() + 3);
   for (const auto& r : report.rules) {
     std::string name = r.rule + " [" + r.topic + "]";
-    out << "  " << std::left << std::setw(static_cast<int>(width)) << name << std::right << "  hits "
-        << std::setw(4) << r.hits << "  only " << std::setw(4) << r.only << "  false alarms " << r.false_alarms
-        << "\n";
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << name << std::right
+        << "  hits " << std::setw(4) << r.hits << "  only " << std::setw(4) << r.only
+        << "  false alarms " << r.false_alarms << "\n";
   }
   ByTopic(report, report.misses, "misses", out, [&](const EvalMiss& m) {
     out << "  " << Where(cmd.labels, *m.item) << ": " << Quoted(m.item->entry.title) << "\n";
@@ -70,7 +72,8 @@ void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
     out << "  " << Where(cmd.labels, *fa.item) << ": " << Quoted(fa.item->entry.title) << "\n";
     out << "      rules: " << rules << "\n";
     for (const auto& h : fa.highlights) {
-      out << "      " << FieldName(h.field) << " " << Quoted(h.text) << " by " << Quoted(h.pattern) << "\n";
+      out << "      " << FieldName(h.field) << " " << Quoted(h.text) << " by " << Quoted(h.pattern)
+          << "\n";
     }
   });
 }
@@ -79,9 +82,8 @@ void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
   using oj = nlohmann::ordered_json;
   oj topics = oj::object();
   for (const auto& t : report.topics) {
-    topics[t.topic] = {{"pack", t.pack},      {"tp", t.tp},
-                       {"fp", t.fp},          {"fn", t.fn},
-                       {"tn", t.tn},          {"precision", t.precision()},
+    topics[t.topic] = {{"pack", t.pack},       {"tp", t.tp},  {"fp", t.fp},
+                       {"fn", t.fn},           {"tn", t.tn},  {"precision", t.precision()},
                        {"recall", t.recall()}, {"f1", t.f1()}};
   }
   oj rules = oj::object();
@@ -106,7 +108,10 @@ void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
                       {"rules", fa.rules},
                       {"highlights", cmdutil::HighlightsJson(fa.highlights)}});
   }
-  oj doc = {{"fields", cmd.fields}, {"topics", topics}, {"rules", rules}, {"misses", misses},
+  oj doc = {{"fields", cmd.fields},
+            {"topics", topics},
+            {"rules", rules},
+            {"misses", misses},
             {"false_alarms", alarms}};
   out << doc.dump(2, ' ', false, oj::error_handler_t::replace) << "\n";
 }
@@ -115,7 +120,8 @@ void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
 
 int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
   EvalOptions options;
-  if (cmd.fields == "title") options.fields = EvalFields::kTitle;
+  if (cmd.fields == "title")
+    options.fields = EvalFields::kTitle;
   else if (cmd.fields != "all") {
     err << "--fields: expected 'title' or 'all', got '" << cmd.fields << "'\n";
     return 2;
@@ -143,13 +149,15 @@ int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
     err << report.status().message() << "\n";
     return 2;
   }
-  if (cmd.format == "json") PrintJson(cmd, *report, out);
-  else PrintText(cmd, *report, out);
+  if (cmd.format == "json")
+    PrintJson(cmd, *report, out);
+  else
+    PrintText(cmd, *report, out);
   int below = 0;
   for (const auto& t : report->topics) {
     if (t.precision() < cmd.min_precision) {
-      err << "topic " << t.topic << ": precision " << Fixed(t.precision()) << " is below --min-precision "
-          << Fixed(cmd.min_precision) << "\n";
+      err << "topic " << t.topic << ": precision " << Fixed(t.precision())
+          << " is below --min-precision " << Fixed(cmd.min_precision) << "\n";
       ++below;
     }
     if (t.recall() < cmd.min_recall) {

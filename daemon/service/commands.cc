@@ -16,14 +16,14 @@
 #include <sstream>
 #include <thread>
 
+#include "command_util.h"
 #include "feedwatch/daemon.h"
+#include "feedwatch/feed.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/scheduler.h"
 #include "feedwatch/store.h"
-#include "feedwatch/feed.h"
 #include "feedwatch/template.h"
 #include "feedwatch/util.h"
-#include "command_util.h"
 
 namespace feedwatch {
 
@@ -45,8 +45,8 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
   }
   if (cmd.once) {
     const DaemonStats& s = daemon.stats();
-    out << "feeds polled:     " << s.feeds_polled << " (" << s.feeds_primed << " primed on first sight, "
-        << s.feeds_failed << " failed)\n"
+    out << "feeds polled:     " << s.feeds_polled << " (" << s.feeds_primed
+        << " primed on first sight, " << s.feeds_failed << " failed)\n"
         << "entries:          " << s.entries << " (" << s.new_entries << " new)\n"
         << "matches:          " << s.matches << "\n"
         << "alerts queued:    " << s.alerts_queued << " (one per new match and sink)\n"
@@ -70,8 +70,8 @@ int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& er
     for (const auto* list : {&r.feeds, &r.exclude_feeds}) {
       for (const auto& name : *list) {
         if (!feed_names.count(name)) {
-          warnings.push_back(r.file + ":" + std::to_string(r.line) + ": rule '" + r.id + "': feed '" + name +
-                             "' is not configured in " + config_path);
+          warnings.push_back(r.file + ":" + std::to_string(r.line) + ": rule '" + r.id +
+                             "': feed '" + name + "' is not configured in " + config_path);
         }
       }
     }
@@ -93,14 +93,15 @@ Result<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs, std::ostream& err, int* errors) {
+std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs, std::ostream& err,
+                                      int* errors) {
   std::vector<std::string> files;
   for (const auto& in : inputs) {
     std::error_code ec;
     if (fs::is_directory(in, ec)) {
       std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
+      for (auto it = fs::recursive_directory_iterator(in, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file(ec)) found.push_back(it->path().string());
       }
       std::sort(found.begin(), found.end());
@@ -163,13 +164,14 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
       for (std::size_t rule : m.Match(e, ctx)) {
         ++r.matches;
         if (cmd.explain) {
-          nlohmann::ordered_json j = {{"rule", m.rules()[rule].id},
-                                      {"feed", path},
-                                      {"entry_id", e.key},
-                                      {"title", e.title},
-                                      {"link", e.link},
-                                      {"published", e.published ? nlohmann::ordered_json(FormatRfc3339(*e.published))
-                                                                : nlohmann::ordered_json()}};
+          nlohmann::ordered_json j = {
+              {"rule", m.rules()[rule].id},
+              {"feed", path},
+              {"entry_id", e.key},
+              {"title", e.title},
+              {"link", e.link},
+              {"published", e.published ? nlohmann::ordered_json(FormatRfc3339(*e.published))
+                                        : nlohmann::ordered_json()}};
           Explanation ex = m.Explain(e, ctx, rule);
           j["explain"] = {{"held", ex.held}, {"highlights", HighlightsJson(ex.highlights)}};
           r.lines += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -191,13 +193,16 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
         field("entry_id", e.key);
         field("title", e.title);
         field("link", e.link);
-        if (e.published) field("published", FormatRfc3339(*e.published), true);
-        else r.lines += "\"published\":null";
+        if (e.published)
+          field("published", FormatRfc3339(*e.published), true);
+        else
+          r.lines += "\"published\":null";
         r.lines += "}\n";
       }
     }
   };
-  unsigned jobs = cmd.jobs > 0 ? static_cast<unsigned>(cmd.jobs) : std::max(1u, std::thread::hardware_concurrency());
+  unsigned jobs = cmd.jobs > 0 ? static_cast<unsigned>(cmd.jobs)
+                               : std::max(1u, std::thread::hardware_concurrency());
   jobs = std::min<unsigned>(jobs, static_cast<unsigned>(std::max<std::size_t>(1, paths.size())));
   // Results are printed as soon as every earlier file is done, and workers
   // stay at most a few files ahead of the printer: memory stays bounded
@@ -250,8 +255,8 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
     out << r.lines;
   }
   for (auto& w : workers) w.join();
-  err << "scanned " << files_ok << " files (" << errors << " failed), " << entries << " entries, " << matches
-      << " matches, " << m.rules().size() << " rules\n";
+  err << "scanned " << files_ok << " files (" << errors << " failed), " << entries << " entries, "
+      << matches << " matches, " << m.rules().size() << " rules\n";
   return errors ? 1 : 0;
 }
 
@@ -287,21 +292,24 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
     return 1;
   }
   out << "status:        " << resp.status << "\n";
-  if (!resp.final_url.empty() && resp.final_url != cmd.url) out << "final URL:     " << resp.final_url << "\n";
+  if (!resp.final_url.empty() && resp.final_url != cmd.url)
+    out << "final URL:     " << resp.final_url << "\n";
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f s", resp.total_seconds);
   out << "time:          " << secs << "\n";
-  for (const auto& [name, value] : {std::pair{"content-type:  ", &resp.content_type}, std::pair{"etag:          ", &resp.etag},
-                                    std::pair{"last-modified: ", &resp.last_modified},
-                                    std::pair{"retry-after:   ", &resp.retry_after}}) {
+  for (const auto& [name, value] :
+       {std::pair{"content-type:  ", &resp.content_type}, std::pair{"etag:          ", &resp.etag},
+        std::pair{"last-modified: ", &resp.last_modified},
+        std::pair{"retry-after:   ", &resp.retry_after}}) {
     if (!value->empty()) out << name << SanitizeUtf8(*value) << "\n";
   }
   out << "body:          " << resp.body.size() << " bytes (decoded)\n";
   if (resp.status >= 200 && resp.status < 300) {
-    auto feed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? cmd.url : resp.final_url);
+    auto feed =
+        ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? cmd.url : resp.final_url);
     if (feed.ok()) {
-      out << "parsed:        " << FormatName(feed->format) << ", " << feed->entries.size() << " entries, "
-          << feed->warnings.size() << " warnings\n";
+      out << "parsed:        " << FormatName(feed->format) << ", " << feed->entries.size()
+          << " entries, " << feed->warnings.size() << " warnings\n";
       for (const auto& w : feed->warnings) out << "  warning: " << w << "\n";
     } else {
       out << "parsed:        " << feed.status().message() << "\n";
@@ -344,16 +352,20 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
     }
     const FeedStatus& s = *it->second;
     failing += s.consecutive_failures > 0;
-    out << f.name << "  " << f.url << "\n    last poll " << ago(s.last_poll_ms) << ": " << s.last_status;
+    out << f.name << "  " << f.url << "\n    last poll " << ago(s.last_poll_ms) << ": "
+        << s.last_status;
     if (s.last_http_status) out << " (HTTP " << s.last_http_status << ")";
-    if (s.consecutive_failures) out << ", " << s.consecutive_failures << " consecutive failures: " << s.last_error;
+    if (s.consecutive_failures)
+      out << ", " << s.consecutive_failures << " consecutive failures: " << s.last_error;
     out << "\n    next due "
-        << (s.next_due_ms > now ? "in " + FormatDuration(std::chrono::milliseconds((s.next_due_ms - now) / 1000 * 1000))
-                                : std::string("now"))
+        << (s.next_due_ms > now
+                ? "in " +
+                      FormatDuration(std::chrono::milliseconds((s.next_due_ms - now) / 1000 * 1000))
+                : std::string("now"))
         << ", " << s.seen_entries << " entries seen\n";
   }
-  out << cfg->feeds.size() << " feeds, " << failing << " failing; outbox: " << counts->pending << " pending, "
-      << counts->delivered << " delivered, " << counts->dead << " dead\n";
+  out << cfg->feeds.size() << " feeds, " << failing << " failing; outbox: " << counts->pending
+      << " pending, " << counts->delivered << " delivered, " << counts->dead << " dead\n";
   return 0;
 }
 
@@ -365,7 +377,8 @@ int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& e
     return 2;
   }
   if (cfg->admin_listen.empty()) {
-    err << config_path << ": no [admin] listen; reload with `systemctl reload feedwatch` (SIGHUP) instead\n";
+    err << config_path
+        << ": no [admin] listen; reload with `systemctl reload feedwatch` (SIGHUP) instead\n";
     return 2;
   }
   EnsureCurlGlobalInit();
@@ -382,17 +395,19 @@ int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& e
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
   curl_easy_setopt(e, CURLOPT_TIMEOUT, 120L);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http");
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
-    static_cast<std::string*>(u)->append(d, s * n);
-    return s * n;
-  });
+  curl_easy_setopt(
+      e, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) {
+        static_cast<std::string*>(u)->append(d, s * n);
+        return s * n;
+      });
   curl_easy_setopt(e, CURLOPT_WRITEDATA, &body);
   CURLcode rc = curl_easy_perform(e);
   long status = 0;
   curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(e);
   if (rc != CURLE_OK) {
-    err << "cannot reach the daemon at " << cfg->admin_listen << ": " << curl_easy_strerror(rc) << "\n";
+    err << "cannot reach the daemon at " << cfg->admin_listen << ": " << curl_easy_strerror(rc)
+        << "\n";
     return 1;
   }
   auto j = nlohmann::json::parse(body, nullptr, false);
@@ -434,8 +449,9 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
       return 1;
     }
     if (*n == 0 && !cmd.dead) {
-      err << "outbox " << cmd.action << ": no " << (cmd.action == "retry" ? "delivered or dead " : "")
-          << "alert with id " << cmd.ref << "\n";
+      err << "outbox " << cmd.action << ": no "
+          << (cmd.action == "retry" ? "delivered or dead " : "") << "alert with id " << cmd.ref
+          << "\n";
       return 1;
     }
     out << (cmd.action == "drop" ? "dropped " : "queued for retry: ") << *n << " alert(s)\n";
@@ -452,23 +468,32 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
     std::string title = payload.is_object() ? payload["entry"].value("title", "") : "";
     std::string state = names[static_cast<int>(r.state)];
     if (cmd.json) {
-      nlohmann::json j = {{"id", r.id}, {"alert_id", r.alert_id}, {"state", state}, {"sink", r.sink},
-                          {"rule", r.rule_id}, {"feed", r.feed_url}, {"title", title}, {"attempts", r.attempts},
-                          {"created_at", FormatRfc3339(r.created_ms / 1000)}, {"last_error", r.last_error},
+      nlohmann::json j = {{"id", r.id},
+                          {"alert_id", r.alert_id},
+                          {"state", state},
+                          {"sink", r.sink},
+                          {"rule", r.rule_id},
+                          {"feed", r.feed_url},
+                          {"title", title},
+                          {"attempts", r.attempts},
+                          {"created_at", FormatRfc3339(r.created_ms / 1000)},
+                          {"last_error", r.last_error},
                           {"digest", r.group_id}};
-      if (r.state == AlertState::kPending) j["next_attempt_at"] = FormatRfc3339(r.next_attempt_ms / 1000);
+      if (r.state == AlertState::kPending)
+        j["next_attempt_at"] = FormatRfc3339(r.next_attempt_ms / 1000);
       if (r.delivered_ms) j["delivered_at"] = FormatRfc3339(r.delivered_ms / 1000);
       out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       continue;
     }
-    out << r.id << "  " << r.alert_id << "  " << state << "  " << r.sink << "  " << r.rule_id << "  attempts "
-        << r.attempts << "  created " << FormatRfc3339(r.created_ms / 1000) << "\n    " << SanitizeUtf8(title) << "\n";
+    out << r.id << "  " << r.alert_id << "  " << state << "  " << r.sink << "  " << r.rule_id
+        << "  attempts " << r.attempts << "  created " << FormatRfc3339(r.created_ms / 1000)
+        << "\n    " << SanitizeUtf8(title) << "\n";
     if (!r.last_error.empty()) out << "    last error: " << r.last_error << "\n";
   }
   auto counts = st.CountOutbox();
   if (!cmd.json && counts.ok()) {
-    out << "outbox: " << counts->pending << " pending, " << counts->delivered << " delivered, " << counts->dead
-        << " dead\n";
+    out << "outbox: " << counts->pending << " pending, " << counts->delivered << " delivered, "
+        << counts->dead << " dead\n";
   }
   return 0;
 }
@@ -494,12 +519,15 @@ int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err) {
   }
   using oj = nlohmann::ordered_json;
   auto str_or_null = [](const std::string& s) { return s.empty() ? oj() : oj(s); };
-  auto time_or_null = [](const std::optional<std::int64_t>& t) { return t ? oj(FormatRfc3339(*t)) : oj(); };
+  auto time_or_null = [](const std::optional<std::int64_t>& t) {
+    return t ? oj(FormatRfc3339(*t)) : oj();
+  };
   oj entries = oj::array();
   for (const Entry& e : feed->entries) {
     oj enclosures = oj::array();
     for (const auto& enc : e.enclosures) {
-      enclosures.push_back({{"url", enc.url}, {"type", str_or_null(enc.type)},
+      enclosures.push_back({{"url", enc.url},
+                            {"type", str_or_null(enc.type)},
                             {"length", enc.length ? oj(*enc.length) : oj()}});
     }
     entries.push_back({{"key", e.key},
@@ -523,8 +551,8 @@ int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path, std::ostream& out,
-            std::ostream& err) {
+int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path,
+            std::ostream& out, std::ostream& err) {
   auto matcher = LoadMatcher(rule_paths, config_path);
   if (!matcher.ok()) {
     err << matcher.status().message() << "\n";
@@ -553,7 +581,8 @@ int CmdTest(const std::vector<std::string>& rule_paths, const std::string& confi
       if (!ex.entry.content.empty()) out << "    content: " << Quoted(ex.entry.content) << "\n";
       for (const auto& h : why.held) out << "    held:    " << h << "\n";
       for (const auto& f : why.failed) out << "    failed:  " << f << "\n";
-      if (why.matched != got) out << "    internal: the RE2::Set and per-pattern evaluation disagree\n";
+      if (why.matched != got)
+        out << "    internal: the RE2::Set and per-pattern evaluation disagree\n";
     }
   }
   out << passed << " passed, " << failed << " failed\n";
@@ -574,7 +603,8 @@ Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string
   auto expanded = ExpandRulePaths(rule_paths, "");
   if (!expanded.ok()) return expanded.status();
   rule_files.insert(rule_files.end(), expanded->begin(), expanded->end());
-  if (rule_files.empty()) return Status::Invalid("no rules: give rule files or directories, or --config FILE");
+  if (rule_files.empty())
+    return Status::Invalid("no rules: give rule files or directories, or --config FILE");
   auto rules = LoadRuleFiles(rule_files);
   if (!rules.ok()) return rules.status();
   return Matcher::Build(std::move(*rules));
@@ -583,7 +613,10 @@ Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string
 nlohmann::ordered_json HighlightsJson(const std::vector<Highlight>& hs) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& h : hs) {
-    a.push_back({{"field", FieldName(h.field)}, {"pattern", h.pattern}, {"text", h.text}, {"begin", h.begin},
+    a.push_back({{"field", FieldName(h.field)},
+                 {"pattern", h.pattern},
+                 {"text", h.text},
+                 {"begin", h.begin},
                  {"end", h.end}});
   }
   return a;

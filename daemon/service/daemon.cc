@@ -43,7 +43,8 @@ using service::PollJobResult;
 
 class Daemon::Impl final : public service::AdminState {
  public:
-  Impl(std::shared_ptr<const LoadedConfig> gen, DaemonStats& stats, std::unique_ptr<Store> store, const Clock& clock)
+  Impl(std::shared_ptr<const LoadedConfig> gen, DaemonStats& stats, std::unique_ptr<Store> store,
+       const Clock& clock)
       : gen_(std::move(gen)),
         stats_(stats),
         clock_(clock),
@@ -66,9 +67,10 @@ class Daemon::Impl final : public service::AdminState {
     metrics_.start_time_seconds = static_cast<double>(clock_.WallSeconds());
     if (opt.handle_signals) supervisor_.HandleSignals(/*reload_on_hup=*/!once_);
     if (!once_ && !cfg().admin_listen.empty()) {
-      auto admin = AdminServer::Start(io_, cfg().admin_listen, [this](const AdminRequest& r, AdminServer::Reply reply) {
-        service::HandleAdminRequest(r, std::move(reply), *this);
-      });
+      auto admin = AdminServer::Start(io_, cfg().admin_listen,
+                                      [this](const AdminRequest& r, AdminServer::Reply reply) {
+                                        service::HandleAdminRequest(r, std::move(reply), *this);
+                                      });
       if (!admin.ok()) return admin.status();
       admin_ = std::move(*admin);
       spdlog::info("admin endpoint on {}", cfg().admin_listen);
@@ -81,8 +83,10 @@ class Daemon::Impl final : public service::AdminState {
     if (auto st = store_.RunSync([](Store& s) { return s.FeedStatuses(); }); st.ok()) {
       for (auto& fs : *st) known[fs.url] = fs;
     } else {
-      spdlog::error("reading the feed states: {}; every feed starts as if new (validators and schedules lost)",
-                    st.status().message());
+      spdlog::error(
+          "reading the feed states: {}; every feed starts as if new (validators and schedules "
+          "lost)",
+          st.status().message());
     }
     if (auto c = store_.RunSync([](Store& s) { return s.CountOutbox(); }); c.ok()) {
       metrics_.outbox_pending = c->pending;
@@ -102,7 +106,8 @@ class Daemon::Impl final : public service::AdminState {
     }
     io_.run();
     // The loop has stopped: blocking calls to the store thread are fine now.
-    recorder_.FlushAtExit().IgnoreError();  // logged by the recorder; the 304s are a poll older next time
+    recorder_.FlushAtExit()
+        .IgnoreError();  // logged by the recorder; the 304s are a poll older next time
     auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
     if (counts.ok()) stats_.alerts_pending = counts->pending;
     return Status::Ok();
@@ -126,8 +131,9 @@ class Daemon::Impl final : public service::AdminState {
     drain_timer_ = std::make_unique<asio::steady_timer>(io_, limit);
     drain_timer_->async_wait([this, limit](const asio::error_code& ec) {
       if (!ec) {
-        spdlog::warn("shutdown: {} poll(s) and {} delivery(ies) still in progress after {}; stopping anyway",
-                     scheduler_.busy(), dispatcher_.in_flight(), FormatDuration(limit));
+        spdlog::warn(
+            "shutdown: {} poll(s) and {} delivery(ies) still in progress after {}; stopping anyway",
+            scheduler_.busy(), dispatcher_.in_flight(), FormatDuration(limit));
         Finish();
       }
     });
@@ -153,7 +159,8 @@ class Daemon::Impl final : public service::AdminState {
     store_.Run(
         io_, [](Store& s) { return std::make_pair(s.FeedStatuses(), s.CountOutbox()); },
         [this, reply](std::pair<Result<std::vector<FeedStatus>>, Result<OutboxCounts>> r) {
-          reply(service::RenderStatusJson(scheduler_.feeds(), r.first, r.second, StatusLine(), generation()));
+          reply(service::RenderStatusJson(scheduler_.feeds(), r.first, r.second, StatusLine(),
+                                          generation()));
         });
   }
 
@@ -163,7 +170,8 @@ class Daemon::Impl final : public service::AdminState {
   static std::shared_ptr<const Config> ConfigOf(const std::shared_ptr<const LoadedConfig>& g) {
     return std::shared_ptr<const Config>(g, &g->config);
   }
-  static std::shared_ptr<const DaemonSettings> SettingsOf(const std::shared_ptr<const LoadedConfig>& g) {
+  static std::shared_ptr<const DaemonSettings> SettingsOf(
+      const std::shared_ptr<const LoadedConfig>& g) {
     return std::shared_ptr<const DaemonSettings>(g, &g->config.daemon);
   }
   const Config& cfg() const { return gen_->config; }
@@ -178,7 +186,8 @@ class Daemon::Impl final : public service::AdminState {
               recorder_.RecordNotModified(f.spec->url, state);
             },
         .failed =
-            [this](PolledFeed& f, const std::string& reason, const FeedState& state, std::function<void()> done) {
+            [this](PolledFeed& f, const std::string& reason, const FeedState& state,
+                   std::function<void()> done) {
               ++stats_.feeds_failed;
               recorder_.RecordFailure(f.spec->url, reason, state, std::move(done));
             },
@@ -192,8 +201,10 @@ class Daemon::Impl final : public service::AdminState {
 
   service::Reloader::Hooks ReloadHooks() {
     return {
-        .apply = [this](std::shared_ptr<const LoadedConfig> next,
-                        std::function<void(Status)> done) { ApplyGeneration(std::move(next), std::move(done)); },
+        .apply =
+            [this](std::shared_ptr<const LoadedConfig> next, std::function<void(Status)> done) {
+              ApplyGeneration(std::move(next), std::move(done));
+            },
         .failed =
             [this](const Status&, const std::string&) {
               ++metrics_.reloads_failed;
@@ -208,14 +219,15 @@ class Daemon::Impl final : public service::AdminState {
         .reload = [this] { Reload(nullptr); },
         .refresh_status =
             [this](std::function<void(const std::string&)> report) {
-              store_.Run(io_, [](Store& s) { return s.CountOutbox(); },
-                         [this, report](Result<OutboxCounts> c) {
-                           if (c.ok()) {
-                             metrics_.outbox_pending = c->pending;
-                             metrics_.outbox_dead = c->dead;
-                           }
-                           if (!stopping_) report(StatusLine());
-                         });
+              store_.Run(
+                  io_, [](Store& s) { return s.CountOutbox(); },
+                  [this, report](Result<OutboxCounts> c) {
+                    if (c.ok()) {
+                      metrics_.outbox_pending = c->pending;
+                      metrics_.outbox_dead = c->dead;
+                    }
+                    if (!stopping_) report(StatusLine());
+                  });
             },
     };
   }
@@ -229,8 +241,8 @@ class Daemon::Impl final : public service::AdminState {
                           known = f.state.last_keys, resp = std::move(resp)]() mutable {
       static thread_local bool named = (SetThreadName("fw-parse"), true);
       (void)named;
-      PollJobResult p = service::RunPollJob(
-          {*spec, *gen->matcher, gen->config.sinks, resp, priming, known.get(), clock_.WallSeconds()});
+      PollJobResult p = service::RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
+                                             known.get(), clock_.WallSeconds()});
       std::string etag = std::move(resp.etag), last_modified = std::move(resp.last_modified);
       resp = HttpResponse();  // free the body on the worker, before the post back
       asio::post(io_, [this, &f, p = std::move(p), etag = std::move(etag),
@@ -241,7 +253,8 @@ class Daemon::Impl final : public service::AdminState {
     });
   }
 
-  void OnPollJobDone(PolledFeed& f, PollJobResult p, const std::string& etag, const std::string& last_modified) {
+  void OnPollJobDone(PolledFeed& f, PollJobResult p, const std::string& etag,
+                     const std::string& last_modified) {
     if (!p.status.ok()) {
       ++metrics_.parse_error;
       // The parser names the URL; the scheduler's log line does already.
@@ -258,8 +271,8 @@ class Daemon::Impl final : public service::AdminState {
     FeedState persist = f.state;
     persist.last_keys = keys;
     PollRecord record{f.spec->url, f.spec->prime, std::move(p.polled), std::move(persist)};
-    recorder_.RecordPoll(std::move(record), [this, &f, entries = p.entries, matches = p.matches, delay,
-                                             keys](Result<PollOutcome> out) {
+    recorder_.RecordPoll(std::move(record), [this, &f, entries = p.entries, matches = p.matches,
+                                             delay, keys](Result<PollOutcome> out) {
       if (!out.ok()) {
         // Nothing was recorded: the same entries are new again next poll.
         spdlog::error("feed {}: could not record poll: {}", f.spec->url, out.status().message());
@@ -268,14 +281,16 @@ class Daemon::Impl final : public service::AdminState {
         f.state.primed = true;
         f.state.last_keys = keys;
         CountRecorded(f, *out, entries, matches);
-        if (!once_) recorder_.PruneSeenIfDue(f.spec->url, f.spec->name, keys, cfg().daemon.seen_retention);
+        if (!once_)
+          recorder_.PruneSeenIfDue(f.spec->url, f.spec->name, keys, cfg().daemon.seen_retention);
         if (out->alerts_queued > 0) dispatcher_.Kick();
       }
       scheduler_.Done(f, delay);
     });
   }
 
-  void CountRecorded(const PolledFeed& f, const PollOutcome& out, std::size_t entries, std::size_t matches) {
+  void CountRecorded(const PolledFeed& f, const PollOutcome& out, std::size_t entries,
+                     std::size_t matches) {
     ++stats_.feeds_polled;
     stats_.new_entries += out.new_entries;
     stats_.alerts_queued += out.alerts_queued;
@@ -284,14 +299,15 @@ class Daemon::Impl final : public service::AdminState {
     for (const auto& rule : out.matched_rules) ++metrics_.matches_by_rule[rule];
     if (out.primed_now) {
       ++stats_.feeds_primed;
-      spdlog::info("feed {}: first poll, {} entries recorded as seen without alerting (prime = true)", f.spec->name,
-                   out.new_entries);
+      spdlog::info(
+          "feed {}: first poll, {} entries recorded as seen without alerting (prime = true)",
+          f.spec->name, out.new_entries);
       return;
     }
     if (out.new_entries > 0) stats_.matches += static_cast<std::int64_t>(matches);
     auto level = out.new_entries > 0 ? spdlog::level::info : spdlog::level::debug;
-    spdlog::log(level, "feed {}: {} entries, {} new, {} alerts queued", f.spec->name, entries, out.new_entries,
-                out.alerts_queued);
+    spdlog::log(level, "feed {}: {} entries, {} new, {} alerts queued", f.spec->name, entries,
+                out.new_entries, out.alerts_queued);
   }
 
   // A validated generation: checks what takes a restart, reads the stored
@@ -305,26 +321,28 @@ class Daemon::Impl final : public service::AdminState {
     if (next->config.admin_listen != cfg().admin_listen) {
       spdlog::warn("reload: [admin] listen changed; this takes a restart");
     }
-    store_.Run(io_, [](Store& s) { return s.FeedStatuses(); },
-               [this, next, done](Result<std::vector<FeedStatus>> states) {
-                 if (stopping_) return done(Status::Invalid("stopping"));
-                 std::map<std::string, FeedStatus> known;
-                 if (states.ok()) {
-                   for (auto& fs : *states) known[fs.url] = fs;
-                 }
-                 gen_ = next;
-                 ++metrics_.ruleset_generation;
-                 ++metrics_.reloads_ok;
-                 dispatcher_.Reconfigure(ConfigOf(gen_));
-                 scheduler_.SetSettings(SettingsOf(gen_));
-                 auto c = scheduler_.Apply(cfg().feeds, gen_, known);
-                 spdlog::info("reloaded {}: {} feeds ({} added, {} removed, {} with a new interval), {} rules, {} "
-                              "sinks; generation {}",
-                              cfg().path, cfg().feeds.size(), c.added, c.removed, c.interval_changed,
-                              gen_->matcher->rules().size(), cfg().sinks.size(), metrics_.ruleset_generation);
-                 notify::Ready(StatusLine());
-                 done(Status::Ok());
-               });
+    store_.Run(
+        io_, [](Store& s) { return s.FeedStatuses(); },
+        [this, next, done](Result<std::vector<FeedStatus>> states) {
+          if (stopping_) return done(Status::Invalid("stopping"));
+          std::map<std::string, FeedStatus> known;
+          if (states.ok()) {
+            for (auto& fs : *states) known[fs.url] = fs;
+          }
+          gen_ = next;
+          ++metrics_.ruleset_generation;
+          ++metrics_.reloads_ok;
+          dispatcher_.Reconfigure(ConfigOf(gen_));
+          scheduler_.SetSettings(SettingsOf(gen_));
+          auto c = scheduler_.Apply(cfg().feeds, gen_, known);
+          spdlog::info(
+              "reloaded {}: {} feeds ({} added, {} removed, {} with a new interval), {} rules, {} "
+              "sinks; generation {}",
+              cfg().path, cfg().feeds.size(), c.added, c.removed, c.interval_changed,
+              gen_->matcher->rules().size(), cfg().sinks.size(), metrics_.ruleset_generation);
+          notify::Ready(StatusLine());
+          done(Status::Ok());
+        });
   }
 
   void RefreshGauges() {
@@ -359,7 +377,8 @@ class Daemon::Impl final : public service::AdminState {
     if (drain_timer_) drain_timer_->cancel();
     http_.CancelAll();
     stats_.alerts_delivered = static_cast<std::int64_t>(dispatcher_.counters().delivered);
-    stats_.alerts_failed = static_cast<std::int64_t>(dispatcher_.counters().retried + dispatcher_.counters().dead);
+    stats_.alerts_failed =
+        static_cast<std::int64_t>(dispatcher_.counters().retried + dispatcher_.counters().dead);
     guard_.reset();
     io_.stop();
   }
@@ -412,7 +431,8 @@ void Daemon::Reload(std::function<void(Status)> done) {
     return;
   }
   Impl* impl = impl_;
-  asio::post(impl->io(), [impl, done = std::move(done)]() mutable { impl->Reload(std::move(done)); });
+  asio::post(impl->io(),
+             [impl, done = std::move(done)]() mutable { impl->Reload(std::move(done)); });
 }
 
 void Daemon::Stop() {

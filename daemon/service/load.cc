@@ -19,8 +19,9 @@ Result<LoadedConfig> LoadAll(const std::string& config_path) {
   for (const auto& r : *rules) {
     for (const auto& s : r.sinks) {
       if (!sink_names.count(s)) {
-        errors += (errors.empty() ? "" : "\n") + r.file + ":" + std::to_string(r.line) + ": rule '" + r.id +
-                  "': unknown sink '" + s + "' (not declared in " + config_path + ")";
+        errors += (errors.empty() ? "" : "\n") + r.file + ":" + std::to_string(r.line) +
+                  ": rule '" + r.id + "': unknown sink '" + s + "' (not declared in " +
+                  config_path + ")";
       }
     }
   }

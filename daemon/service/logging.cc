@@ -17,28 +17,37 @@ namespace {
 int SyslogPriority(spdlog::level::level_enum l) {
   switch (l) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return 7;
-    case spdlog::level::info: return 6;
-    case spdlog::level::warn: return 4;
-    case spdlog::level::err: return 3;
-    default: return 2;
+    case spdlog::level::debug:
+      return 7;
+    case spdlog::level::info:
+      return 6;
+    case spdlog::level::warn:
+      return 4;
+    case spdlog::level::err:
+      return 3;
+    default:
+      return 2;
   }
 }
 
 // %* -> the syslog priority digit journald reads from "<N>" line prefixes.
 class PriorityFlag : public spdlog::custom_flag_formatter {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
     char c = static_cast<char>('0' + SyslogPriority(msg.level));
     dest.push_back(c);
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<PriorityFlag>(); }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PriorityFlag>();
+  }
 };
 
 class JsonFormatter : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
     char frac[8];
     std::snprintf(frac, sizeof frac, ".%03lldZ", static_cast<long long>(ms % 1000));
     std::string time = FormatRfc3339(ms / 1000);
@@ -50,7 +59,9 @@ class JsonFormatter : public spdlog::formatter {
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(line.data(), line.data() + line.size());
   }
-  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonFormatter>();
+  }
 };
 
 }  // namespace
@@ -60,7 +71,8 @@ Status ConfigureLogging(const std::string& level, const std::string& format) {
   if (lvl == spdlog::level::off && level != "off") {
     return Status::Invalid("unknown log level '" + level + "' (trace, debug, info, warn, error)");
   }
-  if (format != "text" && format != "json") return Status::Invalid("unknown log format '" + format + "' (text, json)");
+  if (format != "text" && format != "json")
+    return Status::Invalid("unknown log format '" + format + "' (text, json)");
   auto logger = spdlog::get("feedwatch");
   if (!logger) logger = spdlog::stderr_color_mt("feedwatch");
   spdlog::set_default_logger(logger);

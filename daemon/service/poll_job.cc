@@ -16,7 +16,8 @@ PollJobResult RunPollJob(const PollJob& job) {
   // Entries of the last recorded document are skipped below: their text is
   // not worth converting (most of a changed feed's entries are old ones).
   if (!job.priming) popt.known_keys = job.known;
-  auto parsed = ParseFeed(resp.body, resp.content_type, resp.final_url.empty() ? job.feed.url : resp.final_url, popt);
+  auto parsed = ParseFeed(resp.body, resp.content_type,
+                          resp.final_url.empty() ? job.feed.url : resp.final_url, popt);
   if (!parsed.ok()) {
     p.status = parsed.status();
     return p;
@@ -52,8 +53,8 @@ PollJobResult RunPollJob(const PollJob& job) {
       for (std::size_t r : job.matcher.Match(e, ctx)) {
         ++p.matches;
         std::vector<Highlight> highlights = job.matcher.Explain(e, ctx, r).highlights;
-        deliver::Route({job.matcher.rules()[r], job.feed, p.feed_title, e, highlights, job.now}, job.sinks,
-                       pe.alerts);
+        deliver::Route({job.matcher.rules()[r], job.feed, p.feed_title, e, highlights, job.now},
+                       job.sinks, pe.alerts);
       }
     }
     p.polled.push_back(std::move(pe));

@@ -10,16 +10,21 @@ namespace {
 constexpr int kOutboxPruneChunk = 5000;
 }
 
-PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock, Metrics& metrics)
+PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock,
+                           Metrics& metrics)
     : io_(io),
       store_(store),
       clock_(clock),
       metrics_(metrics),
-      polls_(io, 32, std::chrono::milliseconds(5), [this](auto batch) { WritePolls(std::move(batch)); }),
-      not_modified_(io, 256, std::chrono::milliseconds(50), [this](auto batch) { WriteNotModified(std::move(batch)); }),
+      polls_(io, 32, std::chrono::milliseconds(5),
+             [this](auto batch) { WritePolls(std::move(batch)); }),
+      not_modified_(io, 256, std::chrono::milliseconds(50),
+                    [this](auto batch) { WriteNotModified(std::move(batch)); }),
       prune_timer_(io) {}
 
-void PollRecorder::RecordPoll(PollRecord record, Recorded done) { polls_.Add({std::move(record), std::move(done)}); }
+void PollRecorder::RecordPoll(PollRecord record, Recorded done) {
+  polls_.Add({std::move(record), std::move(done)});
+}
 
 void PollRecorder::RecordNotModified(const std::string& feed_url, const FeedState& state) {
   not_modified_.Add({feed_url, state});
@@ -36,7 +41,10 @@ void PollRecorder::WritePolls(std::vector<Pending> pending) {
     done.push_back(std::move(cb));
   }
   store_.Run(
-      io_, [batch = std::move(batch), &clock = clock_](Store& s) { return s.RecordPolls(batch, clock.WallMs()); },
+      io_,
+      [batch = std::move(batch), &clock = clock_](Store& s) {
+        return s.RecordPolls(batch, clock.WallMs());
+      },
       [done = std::move(done)](std::vector<Result<PollOutcome>> results) {
         for (std::size_t i = 0; i < done.size(); ++i) done[i](std::move(results[i]));
       });
@@ -45,14 +53,16 @@ void PollRecorder::WritePolls(std::vector<Pending> pending) {
 void PollRecorder::WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch) {
   store_.Run(
       io_,
-      [batch = std::move(batch), &clock = clock_](Store& s) { return s.RecordNotModifiedBatch(batch, clock.WallMs()); },
+      [batch = std::move(batch), &clock = clock_](Store& s) {
+        return s.RecordNotModifiedBatch(batch, clock.WallMs());
+      },
       [](Status st) {
         if (!st.ok()) spdlog::error("recording 304s: {}", st.message());
       });
 }
 
-void PollRecorder::RecordFailure(const std::string& feed_url, const std::string& reason, const FeedState& state,
-                                 std::function<void()> done) {
+void PollRecorder::RecordFailure(const std::string& feed_url, const std::string& reason,
+                                 const FeedState& state, std::function<void()> done) {
   store_.Run(
       io_,
       [url = feed_url, reason, state, &clock = clock_](Store& s) {
@@ -102,22 +112,23 @@ void PollRecorder::StartOutboxRetention(std::function<std::chrono::milliseconds(
 void PollRecorder::PruneOutbox() {
   auto keep = outbox_keep_();
   std::int64_t cutoff = clock_.WallMs() - keep.count();
-  store_.Run(io_, [cutoff](Store& s) { return s.PruneDelivered(cutoff, kOutboxPruneChunk); },
-             [this, keep](Result<int> n) {
-               if (!n.ok()) {
-                 spdlog::error("retention: {}", n.status().message());
-               } else if (*n > 0) {
-                 metrics_.outbox_pruned += static_cast<std::uint64_t>(*n);
-                 spdlog::info("retention: {} delivered alerts older than {} removed from the outbox", *n,
-                              FormatDuration(keep));
-               }
-               if (stopped_) return;
-               bool more = n.ok() && *n == kOutboxPruneChunk;
-               prune_timer_.expires_after(more ? std::chrono::seconds(1) : std::chrono::seconds(3600));
-               prune_timer_.async_wait([this](const asio::error_code& ec) {
-                 if (!ec && !stopped_) PruneOutbox();
-               });
-             });
+  store_.Run(
+      io_, [cutoff](Store& s) { return s.PruneDelivered(cutoff, kOutboxPruneChunk); },
+      [this, keep](Result<int> n) {
+        if (!n.ok()) {
+          spdlog::error("retention: {}", n.status().message());
+        } else if (*n > 0) {
+          metrics_.outbox_pruned += static_cast<std::uint64_t>(*n);
+          spdlog::info("retention: {} delivered alerts older than {} removed from the outbox", *n,
+                       FormatDuration(keep));
+        }
+        if (stopped_) return;
+        bool more = n.ok() && *n == kOutboxPruneChunk;
+        prune_timer_.expires_after(more ? std::chrono::seconds(1) : std::chrono::seconds(3600));
+        prune_timer_.async_wait([this](const asio::error_code& ec) {
+          if (!ec && !stopped_) PruneOutbox();
+        });
+      });
 }
 
 void PollRecorder::Stop() {
@@ -128,7 +139,8 @@ void PollRecorder::Stop() {
 Status PollRecorder::FlushAtExit() {
   auto batch = not_modified_.Take();
   if (batch.empty()) return Status::Ok();
-  Status st = store_.RunSync([&](Store& s) { return s.RecordNotModifiedBatch(batch, clock_.WallMs()); });
+  Status st =
+      store_.RunSync([&](Store& s) { return s.RecordNotModifiedBatch(batch, clock_.WallMs()); });
   if (!st.ok()) spdlog::error("recording 304s at exit: {}", st.message());
   return st;
 }

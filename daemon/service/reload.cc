@@ -45,7 +45,8 @@ void Reloader::OnLoaded(Result<LoadedConfig> loaded) {
       start = nl == std::string::npos ? msg.size() : nl + 1;
     }
     last_error_ = std::to_string(errors) + " error(s), first: " + msg.substr(0, msg.find('\n'));
-    spdlog::error("reload failed ({} error(s)); still running the previous config and rules", errors);
+    spdlog::error("reload failed ({} error(s)); still running the previous config and rules",
+                  errors);
     hooks_.failed(loaded.status(), last_error_);
     return Finish(loaded.status());
   }

@@ -39,7 +39,8 @@ class StmtCache {
 
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql, StmtCache* cache = nullptr) : db_(db), sql_(sql), cache_(cache) {
+  Stmt(sqlite3* db, const char* sql, StmtCache* cache = nullptr)
+      : db_(db), sql_(sql), cache_(cache) {
     if (cache_ && (stmt_ = cache_->Take(sql))) {
       rc_ = SQLITE_OK;
       return;
@@ -47,8 +48,10 @@ class Stmt {
     rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
   }
   ~Stmt() {
-    if (cache_ && stmt_ && rc_ != SQLITE_MISUSE) cache_->Give(sql_, stmt_);
-    else sqlite3_finalize(stmt_);
+    if (cache_ && stmt_ && rc_ != SQLITE_MISUSE)
+      cache_->Give(sql_, stmt_);
+    else
+      sqlite3_finalize(stmt_);
   }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -59,7 +62,8 @@ class Stmt {
   }
 
   Stmt& Bind(int i, std::string_view s) {
-    if (ok()) rc_ = sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    if (ok())
+      rc_ = sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     return *this;
   }
   Stmt& Bind(int i, std::int64_t v) {
@@ -68,7 +72,9 @@ class Stmt {
   }
   Stmt& Bind(int i, int v) { return Bind(i, static_cast<std::int64_t>(v)); }
   Stmt& BindBlob(int i, std::string_view bytes) {
-    if (ok()) rc_ = sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    if (ok())
+      rc_ = sqlite3_bind_blob(stmt_, i, bytes.data(), static_cast<int>(bytes.size()),
+                              SQLITE_TRANSIENT);
     return *this;
   }
 
@@ -92,14 +98,16 @@ class Stmt {
   std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
   std::string Text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
   }
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   // Valid until the next Step() or Reset().
   std::string_view Blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
-    return p ? std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+    return p ? std::string_view(static_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string_view();
   }
 

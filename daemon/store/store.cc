@@ -136,19 +136,22 @@ std::shared_ptr<const std::vector<std::uint64_t>> KeysFromBlob(std::string_view 
 // KeyHash(key) as the signed 64-bit integer SQLite stores.
 std::int64_t StoredKeyHash(std::string_view key) { return static_cast<std::int64_t>(KeyHash(key)); }
 std::int64_t StoredKeyHash(const PolledEntry& e) {
-  return e.key_hash != 0 ? static_cast<std::int64_t>(e.key_hash) : StoredKeyHash(std::string_view(e.key));
+  return e.key_hash != 0 ? static_cast<std::int64_t>(e.key_hash)
+                         : StoredKeyHash(std::string_view(e.key));
 }
 
 // fw_key_hash(text): the same, for the v6 migration.
 void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
-  std::string_view key = text ? std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
-                              : std::string_view();
+  std::string_view key =
+      text ? std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
+           : std::string_view();
   sqlite3_result_int64(ctx, StoredKeyHash(key));
 }
 
 constexpr const char* kOutboxColumns =
-    "o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, o.created_ms, o.state, "
+    "o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, "
+    "o.created_ms, o.state, "
     "COALESCE(o.last_error, ''), COALESCE(o.group_id, ''), COALESCE(o.delivered_ms, 0) "
     "FROM outbox o JOIN feeds f ON f.id = o.feed_id";
 
@@ -238,12 +241,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   // mutex per allocation) only cost time.
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
-      SQLITE_OK) {
-    return Status::Io("cannot open " + s->path_ + ": " + (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Status::Io("cannot open " + s->path_ + ": " +
+                      (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
   }
   sqlite3_busy_timeout(s->db_, 5000);
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
     if (Status st = s->Exec(pragma); !st.ok()) {
       return Status::Io(st.message() + " (is " + s->path_ + " a feedwatch database?)");
     }
@@ -256,36 +261,38 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   }
   if (version > kSchemaVersion) {
     return Status::Invalid(s->path_ + ": schema version " + std::to_string(version) +
-                           " is newer than this feedwatch understands (" + std::to_string(kSchemaVersion) + ")");
+                           " is newer than this feedwatch understands (" +
+                           std::to_string(kSchemaVersion) + ")");
   }
   // Each migration runs in its own transaction, in order.
-  sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr, &SqlKeyHash, nullptr,
-                          nullptr);
-  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7};
+  sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                          &SqlKeyHash, nullptr, nullptr);
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                              kSchemaV5, kSchemaV6, kSchemaV7};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
     if (Status st = s->Exec(migrations[v]); !st.ok()) return st;
-    if (Status st = s->Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str()); !st.ok()) return st;
+    if (Status st = s->Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str()); !st.ok())
+      return st;
     if (Status st = tx.Commit(); !st.ok()) return st;
   }
   return s;
 }
 
 Result<std::int64_t> Store::FeedId(const std::string& url, bool* primed) {
-  Stmt ins(db_,
-         "INSERT OR IGNORE INTO feeds(url) VALUES (?)", cache_.get());
+  Stmt ins(db_, "INSERT OR IGNORE INTO feeds(url) VALUES (?)", cache_.get());
   if (Status st = ins.Bind(1, url).Run("registering feed"); !st.ok()) return st;
-  Stmt q(db_,
-         "SELECT id, primed FROM feeds WHERE url = ?", cache_.get());
+  Stmt q(db_, "SELECT id, primed FROM feeds WHERE url = ?", cache_.get());
   q.Bind(1, url);
   if (!q.Step()) return q.status("looking up feed");
   if (primed) *primed = q.Int(1) != 0;
   return q.Int(0);
 }
 
-Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                      std::int64_t now_ms, const FeedState& fetch) {
+Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime,
+                                      const std::vector<PolledEntry>& entries, std::int64_t now_ms,
+                                      const FeedState& fetch) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
   auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch);
@@ -294,7 +301,8 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime, c
   return out;
 }
 
-std::vector<Result<PollOutcome>> Store::RecordPolls(const std::vector<PollRecord>& batch, std::int64_t now_ms) {
+std::vector<Result<PollOutcome>> Store::RecordPolls(const std::vector<PollRecord>& batch,
+                                                    std::int64_t now_ms) {
   std::vector<Result<PollOutcome>> results;
   auto all = [&](const Status& st) {
     results.assign(batch.size(), Result<PollOutcome>(st));
@@ -320,8 +328,10 @@ constexpr std::size_t kSeenChunk = 32;
 
 const char* SeenChunkSql() {
   static const std::string sql = [] {
-    std::string q = "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES ";
-    for (std::size_t k = 0; k < kSeenChunk; ++k) q += (k ? ",(?1,?" : "(?1,?") + std::to_string(k + 3) + ",?2,?2)";
+    std::string q =
+        "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES ";
+    for (std::size_t k = 0; k < kSeenChunk; ++k)
+      q += (k ? ",(?1,?" : "(?1,?") + std::to_string(k + 3) + ",?2,?2)";
     return q;
   }();
   return sql.c_str();
@@ -330,18 +340,22 @@ const char* SeenChunkSql() {
 }  // namespace
 
 Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prime,
-                                          const std::vector<PolledEntry>& entries, std::int64_t now_ms,
-                                          const FeedState& fetch) {
+                                          const std::vector<PolledEntry>& entries,
+                                          std::int64_t now_ms, const FeedState& fetch) {
   bool primed = false;
   auto id = FeedId(feed_url, &primed);
   if (!id.ok()) return id.status();
   PollOutcome out;
   out.primed_now = prime && !primed;
   Stmt seen(db_,
-         "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?3)", cache_.get());
+            "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES (?, "
+            "?, ?, ?3)",
+            cache_.get());
   Stmt alert(db_,
-         "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, created_ms) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?)", cache_.get());
+             "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, "
+             "next_attempt_ms, created_ms) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+             cache_.get());
   // Entries that can raise no alert (all of them on a priming poll) are only
   // marked seen, kSeenChunk rows per statement; the others one by one, since
   // whether each is new decides its alerts.
@@ -358,8 +372,8 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
     ++out.new_entries;
     std::size_t rules_before = out.matched_rules.size();
     for (const NewAlert& a : e.alerts) {
-      if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before), out.matched_rules.end(),
-                    a.rule_id) == out.matched_rules.end()) {
+      if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before),
+                    out.matched_rules.end(), a.rule_id) == out.matched_rules.end()) {
         out.matched_rules.push_back(a.rule_id);
       }
       alert.Reset();
@@ -375,20 +389,26 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
     for (; i + kSeenChunk <= quiet.size(); i += kSeenChunk) {
       chunk.Reset();
       chunk.Bind(1, *id).Bind(2, now_ms);
-      for (std::size_t k = 0; k < kSeenChunk; ++k) chunk.Bind(static_cast<int>(k + 3), quiet[i + k]);
+      for (std::size_t k = 0; k < kSeenChunk; ++k)
+        chunk.Bind(static_cast<int>(k + 3), quiet[i + k]);
       if (Status st = chunk.Run("marking entries seen"); !st.ok()) return st;
       out.new_entries += sqlite3_changes(db_);
     }
   }
   for (; i < quiet.size(); ++i) {
     seen.Reset();
-    if (Status st = seen.Bind(1, *id).Bind(2, quiet[i]).Bind(3, now_ms).Run("marking entry seen"); !st.ok()) return st;
+    if (Status st = seen.Bind(1, *id).Bind(2, quiet[i]).Bind(3, now_ms).Run("marking entry seen");
+        !st.ok())
+      return st;
     out.new_entries += sqlite3_changes(db_);
   }
-  Stmt upd(db_,
-         "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
-           "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = ?, "
-           "adaptive_interval_ms = ?, keys_hash = ?, last_keys = COALESCE(?, last_keys) WHERE id = ?", cache_.get());
+  Stmt upd(
+      db_,
+      "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
+      "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = "
+      "?, "
+      "adaptive_interval_ms = ?, keys_hash = ?, last_keys = COALESCE(?, last_keys) WHERE id = ?",
+      cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
   upd.Bind(5, fetch.last_http_status).Bind(6, fetch.adaptive_interval_ms);
   upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
@@ -397,24 +417,29 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
   return out;
 }
 
-Status Store::RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
-                               const FeedState& fetch) {
+Status Store::RecordFetchError(const std::string& feed_url, const std::string& error,
+                               std::int64_t now_ms, const FeedState& fetch) {
   auto id = FeedId(feed_url, nullptr);
   if (!id.ok()) return id.status();
   Stmt upd(db_,
-         "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
-           "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? WHERE id = ?", cache_.get());
+           "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
+           "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? "
+           "WHERE id = ?",
+           cache_.get());
   upd.Bind(1, now_ms).Bind(2, error).Bind(3, fetch.next_due_ms).Bind(4, fetch.last_http_status);
   return upd.Bind(5, *id).Run("recording fetch error");
 }
 
-Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FeedState& fetch) {
+Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms,
+                                const FeedState& fetch) {
   // A 304 only follows an earlier 200, so the feed's row exists: one UPDATE.
   Stmt upd(db_,
            "UPDATE feeds SET last_poll_ms = ?, last_status = 'not modified', last_error = NULL, "
            "consecutive_failures = 0, next_due_ms = ?, last_http_status = 304, "
-           "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), last_modified), "
-           "adaptive_interval_ms = ? WHERE url = ?", cache_.get());
+           "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), "
+           "last_modified), "
+           "adaptive_interval_ms = ? WHERE url = ?",
+           cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.next_due_ms).Bind(3, fetch.etag).Bind(4, fetch.last_modified);
   return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, feed_url).Run("recording 304");
 }
@@ -430,11 +455,16 @@ Status Store::RecordNotModifiedBatch(const std::vector<std::pair<std::string, Fe
 }
 
 Result<std::vector<FeedStatus>> Store::FeedStatuses() {
-  Stmt q(db_,
-         "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), COALESCE(last_error, ''), "
-         "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), COALESCE(next_due_ms, 0), "
-         "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
-         "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys FROM feeds ORDER BY url", cache_.get());
+  Stmt q(
+      db_,
+      "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), "
+      "COALESCE(last_error, ''), "
+      "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), "
+      "COALESCE(next_due_ms, 0), "
+      "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
+      "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys FROM feeds ORDER BY "
+      "url",
+      cache_.get());
   std::vector<FeedStatus> out;
   while (q.Step()) {
     FeedStatus f;
@@ -458,23 +488,28 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
   return out;
 }
 
-Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQuery>& queries, std::int64_t now_ms,
-                                                        bool ignore_schedule, const std::vector<std::int64_t>& exclude) {
+Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQuery>& queries,
+                                                        std::int64_t now_ms, bool ignore_schedule,
+                                                        const std::vector<std::int64_t>& exclude) {
   std::unordered_set<std::int64_t> skip(exclude.begin(), exclude.end());
   auto excluded = [&](std::int64_t id) { return skip.count(id) != 0; };
   std::vector<SinkPending> out;
   // Built once: the statement cache is keyed by the SQL text's address.
-  static const std::string kOrdered = std::string("SELECT ") + kOutboxColumns +
-                                      " WHERE o.state = 'pending' AND o.sink = ?1 ORDER BY o.id LIMIT ?2";
-  static const std::string kDue = std::string("SELECT ") + kOutboxColumns +
-                                  " WHERE o.state = 'pending' AND o.sink = ?1 AND "
-                                  "(?3 OR o.next_attempt_ms <= ?4 OR (?5 > 0 AND o.next_attempt_ms > ?4 + ?5)) "
-                                  "ORDER BY o.id LIMIT ?2";
-  static const std::string kGroup =
-      std::string("SELECT ") + kOutboxColumns + " WHERE o.state = 'pending' AND o.group_id = ? ORDER BY o.id";
+  static const std::string kOrdered =
+      std::string("SELECT ") + kOutboxColumns +
+      " WHERE o.state = 'pending' AND o.sink = ?1 ORDER BY o.id LIMIT ?2";
+  static const std::string kDue =
+      std::string("SELECT ") + kOutboxColumns +
+      " WHERE o.state = 'pending' AND o.sink = ?1 AND "
+      "(?3 OR o.next_attempt_ms <= ?4 OR (?5 > 0 AND o.next_attempt_ms > ?4 + ?5)) "
+      "ORDER BY o.id LIMIT ?2";
+  static const std::string kGroup = std::string("SELECT ") + kOutboxColumns +
+                                    " WHERE o.state = 'pending' AND o.group_id = ? ORDER BY o.id";
   Stmt ordered(db_, kOrdered.c_str(), cache_.get());
   Stmt due(db_, kDue.c_str(), cache_.get());
-  Stmt next(db_, "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND sink = ? AND next_attempt_ms > ?",
+  Stmt next(db_,
+            "SELECT MIN(next_attempt_ms) FROM outbox WHERE state = 'pending' AND sink = ? AND "
+            "next_attempt_ms > ?",
             cache_.get());
   Stmt group(db_, kGroup.c_str(), cache_.get());
   for (const SinkQuery& q : queries) {
@@ -483,12 +518,16 @@ Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQu
     Stmt& st = q.ordered ? ordered : due;
     st.Reset();
     st.Bind(1, q.sink).Bind(2, static_cast<std::int64_t>(q.limit + exclude.size()));
-    if (!q.ordered) st.Bind(3, static_cast<std::int64_t>(ignore_schedule)).Bind(4, now_ms).Bind(5, q.longest_wait_ms);
+    if (!q.ordered)
+      st.Bind(3, static_cast<std::int64_t>(ignore_schedule))
+          .Bind(4, now_ms)
+          .Bind(5, q.longest_wait_ms);
     std::vector<std::string> groups;
     while (st.Step()) {
       OutboxRow r = ReadOutboxRow(st);
       if (excluded(r.id)) continue;
-      if (!r.group_id.empty() && std::find(groups.begin(), groups.end(), r.group_id) == groups.end()) {
+      if (!r.group_id.empty() &&
+          std::find(groups.begin(), groups.end(), r.group_id) == groups.end()) {
         groups.push_back(r.group_id);
       }
       p.rows.push_back(std::move(r));
@@ -502,12 +541,14 @@ Result<std::vector<SinkPending>> Store::PendingForSinks(const std::vector<SinkQu
       while (group.Step()) {
         std::int64_t id = group.Int(0);
         if (excluded(id)) continue;
-        bool have = std::any_of(p.rows.begin(), p.rows.end(), [&](const OutboxRow& r) { return r.id == id; });
+        bool have = std::any_of(p.rows.begin(), p.rows.end(),
+                                [&](const OutboxRow& r) { return r.id == id; });
         if (!have) p.rows.push_back(ReadOutboxRow(group));
       }
       if (!group.ok()) return group.status("reading digest");
     }
-    std::sort(p.rows.begin(), p.rows.end(), [](const OutboxRow& a, const OutboxRow& b) { return a.id < b.id; });
+    std::sort(p.rows.begin(), p.rows.end(),
+              [](const OutboxRow& a, const OutboxRow& b) { return a.id < b.id; });
     if (!q.ordered) {
       next.Reset();
       next.Bind(1, q.sink).Bind(2, now_ms);
@@ -549,23 +590,28 @@ Status UpdateEach(sqlite3* db, sql::StmtCache* cache, const std::string& path, c
 }  // namespace
 
 Status Store::MarkDelivered(const std::vector<std::int64_t>& ids, std::int64_t now_ms) {
-  return UpdateEach(db_, cache_.get(), path_,
-                    "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?, "
-                    "last_error = NULL WHERE id = ?",
-                    ids, "marking alert delivered", [&](Stmt& u, std::int64_t id) { u.Bind(1, now_ms).Bind(2, id); });
+  return UpdateEach(
+      db_, cache_.get(), path_,
+      "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, delivered_ms = ?, "
+      "last_error = NULL WHERE id = ?",
+      ids, "marking alert delivered",
+      [&](Stmt& u, std::int64_t id) { u.Bind(1, now_ms).Bind(2, id); });
 }
 
-Status Store::MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error, std::int64_t next_attempt_ms) {
-  return UpdateEach(db_, cache_.get(), path_,
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?", ids,
-                    "scheduling alert retry",
-                    [&](Stmt& u, std::int64_t id) { u.Bind(1, next_attempt_ms).Bind(2, error).Bind(3, id); });
+Status Store::MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error,
+                        std::int64_t next_attempt_ms) {
+  return UpdateEach(
+      db_, cache_.get(), path_,
+      "UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ?, last_error = ? WHERE id = ?",
+      ids, "scheduling alert retry",
+      [&](Stmt& u, std::int64_t id) { u.Bind(1, next_attempt_ms).Bind(2, error).Bind(3, id); });
 }
 
 Status Store::MarkDead(const std::vector<std::int64_t>& ids, const std::string& error) {
-  return UpdateEach(db_, cache_.get(), path_,
-                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?", ids,
-                    "dead-lettering alert", [&](Stmt& u, std::int64_t id) { u.Bind(1, error).Bind(2, id); });
+  return UpdateEach(
+      db_, cache_.get(), path_,
+      "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?", ids,
+      "dead-lettering alert", [&](Stmt& u, std::int64_t id) { u.Bind(1, error).Bind(2, id); });
 }
 
 Result<int> Store::PruneSeen(const std::string& feed_url, const std::vector<std::uint64_t>& current,
@@ -578,19 +624,26 @@ Result<int> Store::PruneSeen(const std::string& feed_url, const std::vector<std:
   if (!id.ok()) return id.status();
   // One pass over the feed's rows: those in the document are refreshed, the
   // others go once they have been gone long enough.
-  Stmt rows(db_, "SELECT key_hash, COALESCE(last_seen_ms, first_seen_ms) FROM seen WHERE feed_id = ?", cache_.get());
+  Stmt rows(db_,
+            "SELECT key_hash, COALESCE(last_seen_ms, first_seen_ms) FROM seen WHERE feed_id = ?",
+            cache_.get());
   rows.Bind(1, *id);
   std::vector<std::int64_t> present, gone;
   while (rows.Step()) {
     std::int64_t hash = rows.Int(0);
-    if (std::binary_search(current.begin(), current.end(), static_cast<std::uint64_t>(hash))) present.push_back(hash);
-    else if (rows.Int(1) < now_ms - retention_ms) gone.push_back(hash);
+    if (std::binary_search(current.begin(), current.end(), static_cast<std::uint64_t>(hash)))
+      present.push_back(hash);
+    else if (rows.Int(1) < now_ms - retention_ms)
+      gone.push_back(hash);
   }
   if (!rows.ok()) return rows.status("reading seen entries");
-  Stmt touch(db_, "UPDATE seen SET last_seen_ms = ? WHERE feed_id = ? AND key_hash = ?", cache_.get());
+  Stmt touch(db_, "UPDATE seen SET last_seen_ms = ? WHERE feed_id = ? AND key_hash = ?",
+             cache_.get());
   for (std::int64_t hash : present) {
     touch.Reset();
-    if (Status st = touch.Bind(1, now_ms).Bind(2, *id).Bind(3, hash).Run("refreshing seen entry"); !st.ok()) return st;
+    if (Status st = touch.Bind(1, now_ms).Bind(2, *id).Bind(3, hash).Run("refreshing seen entry");
+        !st.ok())
+      return st;
   }
   Stmt del(db_, "DELETE FROM seen WHERE feed_id = ? AND key_hash = ?", cache_.get());
   for (std::int64_t hash : gone) {
@@ -603,15 +656,19 @@ Result<int> Store::PruneSeen(const std::string& feed_url, const std::vector<std:
 
 Result<int> Store::PruneDelivered(std::int64_t cutoff_ms, int limit) {
   Stmt del(db_,
-           "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'delivered' AND delivered_ms < ? "
+           "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state = 'delivered' AND "
+           "delivered_ms < ? "
            "LIMIT ?)",
            cache_.get());
-  if (Status st = del.Bind(1, cutoff_ms).Bind(2, limit).Run("pruning delivered alerts"); !st.ok()) return st;
+  if (Status st = del.Bind(1, cutoff_ms).Bind(2, limit).Run("pruning delivered alerts"); !st.ok())
+    return st;
   return sqlite3_changes(db_);
 }
 
 Result<std::vector<std::pair<std::string, std::int64_t>>> Store::PendingBySink() {
-  Stmt q(db_, "SELECT sink, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY sink ORDER BY sink", cache_.get());
+  Stmt q(db_,
+         "SELECT sink, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY sink ORDER BY sink",
+         cache_.get());
   std::vector<std::pair<std::string, std::int64_t>> out;
   while (q.Step()) out.emplace_back(q.Text(0), q.Int(1));
   if (!q.ok()) return q.status("counting outbox");
@@ -620,7 +677,8 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> Store::PendingBySink()
 
 Result<std::vector<OutboxRow>> Store::ListOutbox(const OutboxFilter& filter) {
   Stmt q(db_, (std::string("SELECT ") + kOutboxColumns +
-               " WHERE (?1 = '' OR o.state = ?1) ORDER BY o.id DESC LIMIT ?2").c_str());
+               " WHERE (?1 = '' OR o.state = ?1) ORDER BY o.id DESC LIMIT ?2")
+                  .c_str());
   q.Bind(1, filter.state).Bind(2, static_cast<std::int64_t>(filter.limit));
   std::vector<OutboxRow> rows;
   while (q.Step()) rows.push_back(ReadOutboxRow(q));
@@ -638,7 +696,8 @@ Result<int> Store::RetryAlert(const std::string& ref, std::int64_t now_ms) {
 
 Result<int> Store::RetryDead(std::int64_t now_ms) {
   Stmt u(db_,
-         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, group_id = NULL WHERE state = 'dead'");
+         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, group_id = NULL "
+         "WHERE state = 'dead'");
   if (Status st = u.Bind(1, now_ms).Run("retrying dead alerts"); !st.ok()) return st;
   return sqlite3_changes(db_);
 }
@@ -650,22 +709,24 @@ Result<int> Store::DropAlert(const std::string& ref) {
 }
 
 Result<OutboxCounts> Store::CountOutbox() {
-  Stmt q(db_,
-         "SELECT state, COUNT(*) FROM outbox GROUP BY state", cache_.get());
+  Stmt q(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state", cache_.get());
   OutboxCounts c;
   while (q.Step()) {
     std::string state = q.Text(0);
-    if (state == "pending") c.pending = q.Int(1);
-    else if (state == "delivered") c.delivered = q.Int(1);
-    else if (state == "dead") c.dead = q.Int(1);
+    if (state == "pending")
+      c.pending = q.Int(1);
+    else if (state == "delivered")
+      c.delivered = q.Int(1);
+    else if (state == "dead")
+      c.dead = q.Int(1);
   }
   if (!q.ok()) return q.status("counting outbox");
   return c;
 }
 
 Result<std::int64_t> Store::CountSeen(const std::string& feed_url) {
-  Stmt q(db_,
-         "SELECT COUNT(*) FROM seen s JOIN feeds f ON f.id = s.feed_id WHERE f.url = ?", cache_.get());
+  Stmt q(db_, "SELECT COUNT(*) FROM seen s JOIN feeds f ON f.id = s.feed_id WHERE f.url = ?",
+         cache_.get());
   q.Bind(1, feed_url);
   if (!q.Step()) return q.status("counting seen entries");
   return q.Int(0);

@@ -21,7 +21,8 @@ Result<toml::table> ParseFile(const std::string& path, std::uintmax_t max_bytes)
   try {
     return toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return Status::Parse(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+    return Status::Parse(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                         std::string(e.description()));
   } catch (const std::exception& e) {
     return Status::Io(path + ": " + e.what());
   }
@@ -75,8 +76,8 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string_view
   return std::string(best);
 }
 
-void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed, std::string_view context,
-               Errors& errors) {
+void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed,
+               std::string_view context, Errors& errors) {
   for (const auto& [k, v] : t) {
     bool ok = false;
     for (auto a : allowed) ok = ok || k.str() == a;
@@ -85,7 +86,8 @@ void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> all
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
       std::string near = DidYouMean(k.str(), std::vector<std::string_view>(allowed));
       errors.Add(&v, "unknown key '" + std::string(k.str()) + "' in " + std::string(context) +
-                         (near.empty() ? "" : ": did you mean '" + near + "'?") + " (known keys: " + list + ")");
+                         (near.empty() ? "" : ": did you mean '" + near + "'?") +
+                         " (known keys: " + list + ")");
     }
   }
 }
@@ -114,18 +116,20 @@ std::optional<std::int64_t> GetInt(const toml::table& t, std::string_view key, E
   return std::nullopt;
 }
 
-std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int lo, int hi, Errors& errors) {
+std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int lo, int hi,
+                                 Errors& errors) {
   auto v = GetInt(t, key, errors);
   if (!v) return std::nullopt;
   if (*v < lo || *v > hi) {
-    errors.Add(t.get(key), "'" + std::string(key) + "' must be between " + std::to_string(lo) + " and " +
-                               std::to_string(hi));
+    errors.Add(t.get(key), "'" + std::string(key) + "' must be between " + std::to_string(lo) +
+                               " and " + std::to_string(hi));
     return std::nullopt;
   }
   return static_cast<int>(*v);
 }
 
-std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key, Errors& errors) {
+std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key,
+                                                     Errors& errors) {
   const toml::node* n = t.get(key);
   if (!n) return std::nullopt;
   if (!n->is_string()) {
@@ -140,10 +144,12 @@ std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::
   return *d;
 }
 
-std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key, Errors& errors) {
+std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key,
+                                         Errors& errors) {
   const toml::node* n = t.get(key);
   if (!n) return std::nullopt;
-  if (n->is_integer() && *n->value<std::int64_t>() >= 0) return static_cast<std::uint64_t>(*n->value<std::int64_t>());
+  if (n->is_integer() && *n->value<std::int64_t>() >= 0)
+    return static_cast<std::uint64_t>(*n->value<std::int64_t>());
   if (n->is_string()) {
     auto s = ParseByteSize(*n->value<std::string>());
     if (s.ok()) return *s;
@@ -154,7 +160,8 @@ std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view 
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> GetStringList(const toml::table& t, std::string_view key, Errors& errors) {
+std::optional<std::vector<std::string>> GetStringList(const toml::table& t, std::string_view key,
+                                                      Errors& errors) {
   const toml::node* n = t.get(key);
   if (!n) return std::nullopt;
   if (n->is_string()) return std::vector<std::string>{*n->value<std::string>()};

@@ -44,18 +44,22 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string_view
 
 // Reports every key of `t` that is not in `allowed`, with the nearest known
 // key when the unknown one looks like a typo.
-void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed, std::string_view context,
-               Errors& errors);
+void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed,
+               std::string_view context, Errors& errors);
 
 // Typed getters: absent -> nullopt without error; wrong type -> error, nullopt.
 std::optional<std::string> GetString(const toml::table& t, std::string_view key, Errors& errors);
 std::optional<bool> GetBool(const toml::table& t, std::string_view key, Errors& errors);
 std::optional<std::int64_t> GetInt(const toml::table& t, std::string_view key, Errors& errors);
 // An integer in [lo, hi]; outside it, an error naming the range.
-std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int lo, int hi, Errors& errors);
-std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key, Errors& errors);
-std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key, Errors& errors);
+std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int lo, int hi,
+                                 Errors& errors);
+std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key,
+                                                     Errors& errors);
+std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key,
+                                         Errors& errors);
 // A string or an array of strings.
-std::optional<std::vector<std::string>> GetStringList(const toml::table& t, std::string_view key, Errors& errors);
+std::optional<std::vector<std::string>> GetStringList(const toml::table& t, std::string_view key,
+                                                      Errors& errors);
 
 }  // namespace feedwatch::tomlutil

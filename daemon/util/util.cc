@@ -7,9 +7,9 @@
 
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <ctime>
 
 namespace feedwatch {
@@ -35,17 +35,23 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
     std::uint64_t n = 0;
     if (!ParseUint(text.substr(start, i - start), &n) || n > 1'000'000'000ULL) {
-      return Status::Invalid("invalid duration \"" + orig + "\" (expected e.g. \"30s\", \"10m\", \"1h30m\")");
+      return Status::Invalid("invalid duration \"" + orig +
+                             "\" (expected e.g. \"30s\", \"10m\", \"1h30m\")");
     }
     std::size_t ustart = i;
     while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
     std::string_view unit = text.substr(ustart, i - ustart);
     std::int64_t mult;
-    if (unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m")
+      mult = 60'000;
+    else if (unit == "h")
+      mult = 3'600'000;
+    else if (unit == "d")
+      mult = 86'400'000;
     else
       return Status::Invalid("invalid duration \"" + orig + "\": unit must be ms, s, m, h or d");
     total_ms += static_cast<std::int64_t>(n) * mult;
@@ -63,14 +69,23 @@ Result<std::uint64_t> ParseByteSize(std::string_view text) {
   if (!ParseUint(text.substr(0, i), &n)) return Status::Invalid("invalid size \"" + orig + "\"");
   std::string_view unit = text.substr(i);
   std::uint64_t mult;
-  if (unit.empty() || unit == "B") mult = 1;
-  else if (unit == "KiB") mult = 1ULL << 10;
-  else if (unit == "MiB") mult = 1ULL << 20;
-  else if (unit == "GiB") mult = 1ULL << 30;
-  else if (unit == "KB" || unit == "kB") mult = 1000;
-  else if (unit == "MB") mult = 1000 * 1000;
-  else if (unit == "GB") mult = 1000ULL * 1000 * 1000;
-  else return Status::Invalid("invalid size \"" + orig + "\": unit must be B, KiB, MiB, GiB, KB, MB or GB");
+  if (unit.empty() || unit == "B")
+    mult = 1;
+  else if (unit == "KiB")
+    mult = 1ULL << 10;
+  else if (unit == "MiB")
+    mult = 1ULL << 20;
+  else if (unit == "GiB")
+    mult = 1ULL << 30;
+  else if (unit == "KB" || unit == "kB")
+    mult = 1000;
+  else if (unit == "MB")
+    mult = 1000 * 1000;
+  else if (unit == "GB")
+    mult = 1000ULL * 1000 * 1000;
+  else
+    return Status::Invalid("invalid size \"" + orig +
+                           "\": unit must be B, KiB, MiB, GiB, KB, MB or GB");
   if (n > (1ULL << 40) / mult) return Status::Invalid("size \"" + orig + "\" is too large");
   return n * mult;
 }
@@ -86,8 +101,8 @@ std::string FormatRfc3339(std::int64_t t) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   // strftime's %Y does not zero-pad years < 1000.
   if (tm.tm_year + 1900 < 1000) {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   }
   return buf;
 }
@@ -114,22 +129,42 @@ std::string SanitizeUtf8(std::string_view in) {
       continue;
     }
     if (c < 0x80) {
-      if (c >= 0x20 && c != 0x7F) out.push_back(static_cast<char>(c));
-      else if (c == '\t' || c == '\n') out.push_back(static_cast<char>(c));
-      else if (c == '\r') out.push_back('\n');
+      if (c >= 0x20 && c != 0x7F)
+        out.push_back(static_cast<char>(c));
+      else if (c == '\t' || c == '\n')
+        out.push_back(static_cast<char>(c));
+      else if (c == '\r')
+        out.push_back('\n');
       ++i;
       continue;
     }
     std::size_t len;
     std::uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
-    else { out += kReplacement; ++i; continue; }
-    if (i + len > n) { out += kReplacement; ++i; continue; }
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    if (i + len > n) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
     bool valid = true;
     for (std::size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) { valid = false; break; }
+      if ((s[i + k] & 0xC0) != 0x80) {
+        valid = false;
+        break;
+      }
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
     if (valid) {
@@ -139,8 +174,15 @@ std::string SanitizeUtf8(std::string_view in) {
         valid = false;
       }
     }
-    if (!valid) { out += kReplacement; ++i; continue; }
-    if (cp >= 0x80 && cp <= 0x9F) { i += len; continue; }  // C1 controls
+    if (!valid) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    if (cp >= 0x80 && cp <= 0x9F) {
+      i += len;
+      continue;
+    }  // C1 controls
     out.append(reinterpret_cast<const char*>(s + i), len);
     i += len;
   }
@@ -189,10 +231,11 @@ namespace {
 // the start when there is no scheme.
 std::string_view Authority(std::string_view url, std::size_t host_start) {
   auto host_end = url.find_first_of("/?#", host_start);
-  std::string_view authority = url.substr(host_start, host_end == std::string_view::npos
-                                                          ? std::string_view::npos
-                                                          : host_end - host_start);
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  std::string_view authority =
+      url.substr(host_start, host_end == std::string_view::npos ? std::string_view::npos
+                                                                : host_end - host_start);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos)
+    authority = authority.substr(at + 1);
   return authority;
 }
 }  // namespace

@@ -31,7 +31,8 @@ class AdminServer {
 
   // listen: "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT" or "unix:/path"
   // (a stale socket file is replaced). Port 0 picks a free port.
-  static Result<std::unique_ptr<AdminServer>> Start(asio::io_context& io, const std::string& listen, Handler handler);
+  static Result<std::unique_ptr<AdminServer>> Start(asio::io_context& io, const std::string& listen,
+                                                    Handler handler);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;

@@ -33,7 +33,8 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
 // The /status document: every polled feed with its stored state, the outbox
 // counts, the status line and the rule generation.
 std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed>>& feeds,
-                             const Result<std::vector<FeedStatus>>& states, const Result<OutboxCounts>& counts,
-                             const std::string& status_line, std::uint64_t generation);
+                             const Result<std::vector<FeedStatus>>& states,
+                             const Result<OutboxCounts>& counts, const std::string& status_line,
+                             std::uint64_t generation);
 
 }  // namespace feedwatch::service

@@ -12,12 +12,13 @@
 namespace feedwatch {
 
 // min(cap, base * 2^failures); base when failures <= 0. Never overflows.
-std::chrono::milliseconds BackoffCeiling(std::chrono::milliseconds base, std::chrono::milliseconds cap,
-                                         int failures);
+std::chrono::milliseconds BackoffCeiling(std::chrono::milliseconds base,
+                                         std::chrono::milliseconds cap, int failures);
 
 // A draw in [base, BackoffCeiling(base, cap, failures)]: exactly base when
 // there were no failures, never below base, never above cap (unless base is).
-std::chrono::milliseconds FullJitterBackoff(std::chrono::milliseconds base, std::chrono::milliseconds cap,
-                                            int failures, std::mt19937_64& rng);
+std::chrono::milliseconds FullJitterBackoff(std::chrono::milliseconds base,
+                                            std::chrono::milliseconds cap, int failures,
+                                            std::mt19937_64& rng);
 
 }  // namespace feedwatch

@@ -23,7 +23,8 @@ struct ScanCommand {
   std::string config_path;              // alternative source of rule paths
   std::vector<std::string> inputs;      // feed files or directories
   bool explain = false;
-  int jobs = 0;  // threads; 0 = one per core                 // add the conditions that held and the matched spans
+  int jobs = 0;  // threads; 0 = one per core                 // add the conditions that held and
+                 // the matched spans
 };
 // One JSON line per match on `out`; a summary on `err`. Exit 0 when every
 // input parsed, 1 when some did not, 2 when the rules could not be loaded.
@@ -40,7 +41,7 @@ int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err);
 
 struct FetchCommand {
   std::string url;
-  std::string config_path;    // optional: take the daemon's HTTP policy from it
+  std::string config_path;     // optional: take the daemon's HTTP policy from it
   bool allow_private = false;  // lift the SSRF guard for this one fetch
 };
 // One fetch with the daemon's policy; prints status, timing, the headers that
@@ -60,7 +61,7 @@ struct OutboxCommand {
   bool dead = false;   // retry --dead: every dead alert
   std::string state;   // list --state
   std::size_t limit = 50;
-  bool json = false;   // list --json: one JSON object per line
+  bool json = false;  // list --json: one JSON object per line
 };
 // Inspects and replays the outbox of the state directory the config names;
 // safe while the daemon runs (it picks retried alerts up within seconds).
@@ -72,8 +73,8 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
 // with the rule, the example and the conditions that decided it; ends with
 // "N passed, N failed". Exit 0 when all pass, 1 when some fail, 2 when the
 // rules could not be loaded.
-int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path, std::ostream& out,
-            std::ostream& err);
+int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path,
+            std::ostream& out, std::ostream& err);
 
 struct EvalCommand {
   std::string labels;                   // the TSV file
@@ -82,7 +83,7 @@ struct EvalCommand {
   std::vector<std::string> topics;      // "LABEL=PACK"
   std::string fields = "all";           // "all" (title, summary, content, link) or "title"
   double min_precision = 0, min_recall = 0;
-  std::string format = "text";          // "text" or "json"
+  std::string format = "text";  // "text" or "json"
 };
 // Scores rule packs on a labelled TSV file (docs/rules.md, "Measuring a
 // pack"). Exit 0; 1 when a topic is below --min-precision or --min-recall;

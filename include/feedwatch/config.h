@@ -23,13 +23,13 @@ struct FeedSpec {
   milliseconds interval{0};
   std::vector<std::string> tags;
   bool prime = true;  // first successful poll marks entries seen without alerting
-  bool allow_private_addresses = false;  // lift the SSRF guard for this feed
+  bool allow_private_addresses = false;        // lift the SSRF guard for this feed
   std::map<std::string, std::string> headers;  // extra request headers
-  std::string username, password;  // HTTP basic auth (password from password_file)
-  std::string bearer_token;        // from bearer_token_file
-  bool publisher_hints = true;     // <ttl>, sy:updatePeriod, Cache-Control max-age as a floor
-  bool adaptive = false;           // learn the interval from how often the feed changes
-  int line = 0;       // where it is declared, for messages
+  std::string username, password;              // HTTP basic auth (password from password_file)
+  std::string bearer_token;                    // from bearer_token_file
+  bool publisher_hints = true;  // <ttl>, sy:updatePeriod, Cache-Control max-age as a floor
+  bool adaptive = false;        // learn the interval from how often the feed changes
+  int line = 0;                 // where it is declared, for messages
 };
 
 // Where alerts go (docs/sinks.md). Which keys apply depends on `type`.
@@ -37,32 +37,33 @@ struct SinkSpec {
   std::string name;  // unique; rules refer to it
   // "log", "jsonl", "webhook", "slack", "discord", "teams", "ntfy", "telegram", "email"
   std::string type;
-  const SinkKind* kind = nullptr;  // the type's description, set by the loader
-  std::string url;   // webhook/slack/discord/teams: the endpoint; ntfy: server;
-                     // telegram: API base; email: smtp:// or smtps:// server
+  const SinkKind* kind = nullptr;    // the type's description, set by the loader
+  std::string url;                   // webhook/slack/discord/teams: the endpoint; ntfy: server;
+                                     // telegram: API base; email: smtp:// or smtps:// server
   std::vector<std::string> secrets;  // webhook: whsec_… signing keys, in configured order
-  std::map<std::string, std::string> headers;  // extra HTTP headers (fixed strings, never feed text)
+  std::map<std::string, std::string>
+      headers;  // extra HTTP headers (fixed strings, never feed text)
   milliseconds timeout{15000};
   bool allow_private_addresses = false;
-  std::string token;    // ntfy access token, telegram bot token (from token_file)
-  std::string chat_id;  // telegram
-  std::string topic;    // ntfy
-  std::string from;     // email
-  std::vector<std::string> to;  // email recipients
-  std::string username, password;  // email (SMTP AUTH); password from password_file
+  std::string token;                  // ntfy access token, telegram bot token (from token_file)
+  std::string chat_id;                // telegram
+  std::string topic;                  // ntfy
+  std::string from;                   // email
+  std::vector<std::string> to;        // email recipients
+  std::string username, password;     // email (SMTP AUTH); password from password_file
   std::string starttls = "required";  // email over smtp://: "required" or "off"
-  std::string path;     // jsonl: the file appended to
+  std::string path;                   // jsonl: the file appended to
   // Rendering: message text (or, for webhook, the whole body) and a title
   // (email subject, ntfy title). Empty: the built-in format.
   std::string template_text, title_template;
   std::string content_type;  // webhook with a template; default application/json
   // Flow control.
-  int concurrency = 1;   // messages in flight at once
-  bool ordered = true;   // a failing alert holds back later ones (strict order at concurrency 1)
-  double rate_per_second = 0;  // token bucket refill; 0 = unlimited
-  int burst = 1;               // token bucket size
-  milliseconds group_window{0};  // > 0: alerts of a burst go out as one digest
-  int group_max = 20;            // alerts per digest at most
+  int concurrency = 1;  // messages in flight at once
+  bool ordered = true;  // a failing alert holds back later ones (strict order at concurrency 1)
+  double rate_per_second = 0;     // token bucket refill; 0 = unlimited
+  int burst = 1;                  // token bucket size
+  milliseconds group_window{0};   // > 0: alerts of a burst go out as one digest
+  int group_max = 20;             // alerts per digest at most
   std::string group_by = "sink";  // "sink" or "rule"
   int line = 0;
 };
@@ -84,24 +85,26 @@ struct DaemonSettings {
   // Non-public networks feeds and sinks may reach anyway, e.g. "127.0.0.1/32"
   // for a local relay: narrower than allow_private_addresses.
   std::vector<Cidr> allow_networks;
-  int max_concurrent_fetches = 64;   // transfers at once, all hosts
-  int max_per_host = 4;              // transfers at once to one host
-  milliseconds max_interval{6 * 60 * 60 * 1000};  // cap for backoff, Retry-After and publisher hints
-  bool publisher_hints = true;  // default for feeds
-  bool adaptive = false;        // default for feeds
-  milliseconds adaptive_min{5 * 60 * 1000};       // adaptive polling stays within these bounds
+  int max_concurrent_fetches = 64;  // transfers at once, all hosts
+  int max_per_host = 4;             // transfers at once to one host
+  milliseconds max_interval{6 * 60 * 60 *
+                            1000};           // cap for backoff, Retry-After and publisher hints
+  bool publisher_hints = true;               // default for feeds
+  bool adaptive = false;                     // default for feeds
+  milliseconds adaptive_min{5 * 60 * 1000};  // adaptive polling stays within these bounds
   milliseconds adaptive_max{6 * 60 * 60 * 1000};
-  milliseconds retry_base{5 * 1000};      // first delivery retry delay, doubled per attempt
+  milliseconds retry_base{5 * 1000};       // first delivery retry delay, doubled per attempt
   milliseconds retry_max{60 * 60 * 1000};  // cap on the delay
   int max_attempts = 20;                   // then the alert is dead-lettered
-  milliseconds max_alert_age{3LL * 24 * 60 * 60 * 1000};  // a failing alert older than this is dead-lettered
+  milliseconds max_alert_age{3LL * 24 * 60 * 60 *
+                             1000};  // a failing alert older than this is dead-lettered
   // Retention: seen entries that left their feed this long ago are forgotten
   // (checked on successful, non-empty polls only); delivered outbox rows are
   // deleted this long after delivery. Dead rows are kept.
   milliseconds seen_retention{90LL * 24 * 60 * 60 * 1000};
   milliseconds delivered_retention{30LL * 24 * 60 * 60 * 1000};
   milliseconds stop_timeout{10 * 1000};  // SIGTERM: in-flight work gets this long
-  std::vector<std::string> rules;          // as written (paths, globs, directories)
+  std::vector<std::string> rules;        // as written (paths, globs, directories)
 };
 
 struct Config {
@@ -110,7 +113,8 @@ struct Config {
   std::vector<FeedSpec> feeds;
   std::vector<SinkSpec> sinks;
   std::vector<std::string> rule_files;  // expanded, sorted, de-duplicated
-  std::string admin_listen;  // [admin] listen: "127.0.0.1:9321" or "unix:/run/feedwatch/admin.sock"; "" = off
+  std::string admin_listen;             // [admin] listen: "127.0.0.1:9321" or
+                                        // "unix:/run/feedwatch/admin.sock"; "" = off
 };
 
 // Loads and validates `path`. Errors name path:line; all of them are reported
@@ -124,6 +128,7 @@ Status LoadConfigInto(const std::string& path, Config& cfg);
 
 // Expands paths, directories (their *.toml files) and globs. A literal path
 // that does not exist is an error; a glob matching nothing is not.
-Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths, const std::string& base_dir);
+Result<std::vector<std::string>> ExpandRulePaths(const std::vector<std::string>& paths,
+                                                 const std::string& base_dir);
 
 }  // namespace feedwatch

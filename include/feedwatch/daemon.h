@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -26,8 +26,8 @@ struct LoadedConfig {
 Result<LoadedConfig> LoadAll(const std::string& config_path);
 
 struct RunOptions {
-  bool once = false;            // poll every feed once, try delivering every pending alert once, return
-  bool handle_signals = true;   // SIGINT/SIGTERM stop the daemon, SIGHUP reloads
+  bool once = false;  // poll every feed once, try delivering every pending alert once, return
+  bool handle_signals = true;  // SIGINT/SIGTERM stop the daemon, SIGHUP reloads
   // Runs on the loop once the daemon is ready (READY=1): the admin
   // endpoint's TCP port, or 0. Not called in once mode.
   std::function<void(int admin_port)> on_ready;
@@ -37,18 +37,18 @@ struct RunOptions {
 };
 
 struct DaemonStats {
-  std::int64_t feeds_polled = 0;   // fetched successfully (parsed, or 304)
+  std::int64_t feeds_polled = 0;        // fetched successfully (parsed, or 304)
   std::int64_t feeds_not_modified = 0;  // of which 304 Not Modified
-  std::int64_t feeds_failed = 0;   // fetch or parse failed
-  std::int64_t feeds_primed = 0;   // first poll, entries recorded without alerting
-  std::int64_t entries = 0;        // parsed in total
+  std::int64_t feeds_failed = 0;        // fetch or parse failed
+  std::int64_t feeds_primed = 0;        // first poll, entries recorded without alerting
+  std::int64_t entries = 0;             // parsed in total
   std::int64_t new_entries = 0;
   std::int64_t matched_entries = 0;  // entries run through the matcher (known ones are skipped)
-  std::int64_t matches = 0;        // (new entry, rule) pairs
-  std::int64_t alerts_queued = 0;  // outbox rows created
+  std::int64_t matches = 0;          // (new entry, rule) pairs
+  std::int64_t alerts_queued = 0;    // outbox rows created
   std::int64_t alerts_delivered = 0;
-  std::int64_t alerts_failed = 0;  // attempts that failed (retried or dead)
-  std::int64_t alerts_pending = 0; // still in the outbox when Run returned
+  std::int64_t alerts_failed = 0;   // attempts that failed (retried or dead)
+  std::int64_t alerts_pending = 0;  // still in the outbox when Run returned
 };
 
 class Daemon {
@@ -76,9 +76,9 @@ class Daemon {
   class Impl;
   LoadedConfig loaded_;
   DaemonStats stats_;
-  std::mutex mu_;              // guards impl_ and stop_requested_
+  std::mutex mu_;  // guards impl_ and stop_requested_
   bool stop_requested_ = false;
-  Impl* impl_ = nullptr;       // set while Run() is running
+  Impl* impl_ = nullptr;  // set while Run() is running
 };
 
 }  // namespace feedwatch

@@ -1,5 +1,5 @@
-// Delivery: the alert payload, webhook signing (Standard Webhooks v1), sinks,
-// and the dispatcher that drains the outbox.
+// Delivery: outcomes of a send, and the dispatcher that drains the outbox
+// (the payload and its signing are in payload.h).
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -22,6 +22,7 @@
 #include "feedwatch/http_client.h"
 #include "feedwatch/match.h"
 #include "feedwatch/metrics.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/status.h"
 #include "feedwatch/store.h"
 #include "feedwatch/store_thread.h"
@@ -31,22 +32,6 @@ namespace feedwatch {
 namespace deliver {
 class Transports;
 }
-
-constexpr std::size_t kSummaryExcerptBytes = 2048;
-
-// The generic JSON payload, version 1 (docs/payload.md). Built once when the
-// alert is queued; sinks send these bytes (webhook) or render from them.
-std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed, const std::string& feed_title,
-                              const Entry& entry, const std::string& alert_id, std::int64_t now,
-                              const std::vector<Highlight>& highlights = {});
-
-// "whsec_<base64>" (or bare base64) -> key bytes.
-Result<std::string> DecodeWebhookSecret(const std::string& secret);
-
-// Value of the webhook-signature header: "v1,<sig>" per secret, space
-// separated, in the order given. REQUIRES: secrets decode (checked at load).
-std::string SignWebhook(const std::vector<std::string>& secrets, const std::string& msg_id, std::int64_t timestamp,
-                        const std::string& body);
 
 enum class DeliveryOutcome { kDelivered, kRetry, kPermanent };
 
@@ -76,8 +61,8 @@ struct DeliveryCounters {
 class Dispatcher {
  public:
   // io, store, http and clock must outlive the dispatcher.
-  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http, std::shared_ptr<const Config> config,
-             const Clock& clock = SystemClock::Get());
+  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
+             std::shared_ptr<const Config> config, const Clock& clock = SystemClock::Get());
   ~Dispatcher();
 
   // A reloaded config: sinks keep their in-flight messages and token
@@ -124,7 +109,8 @@ class Dispatcher {
   std::shared_ptr<const Config> config_;
   std::unique_ptr<deliver::Transports> transports_;
   std::vector<std::unique_ptr<SinkState>> sinks_;
-  std::vector<std::unique_ptr<SinkState>> retired_;  // removed by a reload; in-flight messages point here
+  std::vector<std::unique_ptr<SinkState>>
+      retired_;  // removed by a reload; in-flight messages point here
   std::vector<std::shared_ptr<const Config>> old_configs_;  // what retired states point into
   asio::steady_timer wake_;
   std::set<std::int64_t> in_flight_ids_;

@@ -62,8 +62,8 @@ struct EvalMiss {
 struct EvalFalseAlarm {
   std::string topic;
   const LabeledItem* item = nullptr;
-  std::vector<std::string> rules;       // the pack's rules that fired
-  std::vector<Highlight> highlights;    // their spans, as `scan --explain` shows them
+  std::vector<std::string> rules;     // the pack's rules that fired
+  std::vector<Highlight> highlights;  // their spans, as `scan --explain` shows them
 };
 
 struct EvalReport {

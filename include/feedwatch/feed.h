@@ -21,10 +21,10 @@ struct Enclosure {
 // One item/entry, normalised across formats. Every string is valid UTF-8
 // without control characters; title, summary and content are plain text.
 struct Entry {
-  std::string key;   // stable identity within its feed (see EntryKey rules in docs/parsing.md)
-  std::string id;    // guid / id as written, may be empty
+  std::string key;  // stable identity within its feed (see EntryKey rules in docs/parsing.md)
+  std::string id;   // guid / id as written, may be empty
   std::string title;
-  std::string link;  // absolute where the feed allowed resolving it
+  std::string link;                       // absolute where the feed allowed resolving it
   std::optional<std::int64_t> published;  // Unix seconds, UTC
   std::optional<std::int64_t> updated;
   std::vector<std::string> authors;
@@ -51,7 +51,7 @@ struct ParsedFeed {
 };
 
 struct ParseOptions {
-  std::size_t max_entries = 5000;          // newest-first feeds: the first N in document order are kept
+  std::size_t max_entries = 5000;  // newest-first feeds: the first N in document order are kept
   std::size_t max_field_bytes = 256 * 1024;  // per text field, after HTML -> text
   // Only what entry keys need (a feed's first, priming poll alerts nothing):
   // an entry keyed by its id or link has only key, id and link set (no

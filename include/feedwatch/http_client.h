@@ -22,7 +22,7 @@ namespace feedwatch {
 
 struct HttpRequest {
   std::string url;
-  std::string method = "GET";  // "GET" or "POST"
+  std::string method = "GET";        // "GET" or "POST"
   std::vector<std::string> headers;  // "Name: value"; callers strip CR/LF
   std::string body;                  // POST body, sent as is
   std::string user_agent;
@@ -31,7 +31,8 @@ struct HttpRequest {
   std::uint64_t max_body_bytes = 16ULL << 20;  // decoded bytes; larger bodies fail the transfer
   int max_redirects = 5;                       // 0: redirects are not followed
   bool accept_encoding = true;                 // advertise every compression libcurl supports
-  bool allow_private = false;  // false: connections to non-public addresses are refused (net_policy.h)
+  bool allow_private =
+      false;  // false: connections to non-public addresses are refused (net_policy.h)
   std::vector<Cidr> allow_networks;  // non-public networks allowed all the same
   // Credentials (never logged). Basic auth and bearer tokens are not sent to
   // another host after a redirect (libcurl's default).
@@ -45,9 +46,9 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  bool ok = false;          // the transfer completed (any HTTP status)
-  std::string error;        // why not, when !ok: a sentence, without the URL
-  long status = 0;          // HTTP status, or the last SMTP reply code
+  bool ok = false;    // the transfer completed (any HTTP status)
+  std::string error;  // why not, when !ok: a sentence, without the URL
+  long status = 0;    // HTTP status, or the last SMTP reply code
   std::string body;
   std::string content_type;
   std::string etag;
@@ -83,7 +84,8 @@ class HttpClient {
 
 // Retry-After: delay-seconds (fractions allowed) or an HTTP-date, relative to
 // `now_unix`; nullopt when absent or unreadable. Negative delays become 0.
-std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value, std::int64_t now_unix);
+std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value,
+                                                    std::int64_t now_unix);
 
 // True once curl_global_init has run; HttpClient calls it, callers need not.
 void EnsureCurlGlobalInit();

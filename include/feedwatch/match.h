@@ -23,7 +23,8 @@ constexpr int kFieldCount = 7;
 std::string_view FieldName(Field f);
 std::optional<Field> FieldFromName(std::string_view name);
 using FieldMask = std::uint8_t;  // bit (1 << Field)
-constexpr FieldMask kDefaultFields = (1 << int(Field::kTitle)) | (1 << int(Field::kSummary)) | (1 << int(Field::kContent));
+constexpr FieldMask kDefaultFields =
+    (1 << int(Field::kTitle)) | (1 << int(Field::kSummary)) | (1 << int(Field::kContent));
 
 struct Pattern {
   std::string regex;   // RE2 syntax after group expansion
@@ -55,15 +56,15 @@ struct RuleSpec {
   std::string title;
   std::string severity = "medium";  // "low" | "medium" | "high" | "critical"
   std::vector<std::string> sinks;   // empty: every configured sink
-  std::vector<Pattern> any;         // at least one must match (when non-empty); includes words/phrases
-  std::vector<Pattern> all;         // every one must match
-  std::vector<Pattern> none;        // none may match
+  std::vector<Pattern> any;   // at least one must match (when non-empty); includes words/phrases
+  std::vector<Pattern> all;   // every one must match
+  std::vector<Pattern> none;  // none may match
   std::vector<NearCondition> near;  // every one must hold
   FieldMask fields = kDefaultFields;
   bool case_sensitive = false;
-  std::vector<std::string> feeds;          // only entries of these feeds (by name), when non-empty
-  std::vector<std::string> tags;           // only entries of feeds with one of these tags, when non-empty
-  std::vector<std::string> exclude_feeds;  // never entries of these feeds
+  std::vector<std::string> feeds;  // only entries of these feeds (by name), when non-empty
+  std::vector<std::string> tags;   // only entries of feeds with one of these tags, when non-empty
+  std::vector<std::string> exclude_feeds;       // never entries of these feeds
   std::optional<std::chrono::seconds> max_age;  // ignore entries dated longer ago
   std::vector<RuleExample> examples;
   std::string file;
@@ -93,23 +94,23 @@ struct MatchContext {
   std::string_view feed_name;
   std::string_view feed_title;
   const std::vector<std::string>* feed_tags = nullptr;
-  std::int64_t now = 0;  // Unix seconds; 0 disables max_age
+  std::int64_t now = 0;       // Unix seconds; 0 disables max_age
   bool ignore_scope = false;  // embedded examples: test the text conditions only
 };
 
 struct Highlight {
   Field field;
-  std::string pattern;  // source, as written
+  std::string pattern;             // source, as written
   std::size_t begin = 0, end = 0;  // byte offsets into the field's text
-  std::string text;     // the matched text
+  std::string text;                // the matched text
 };
 
 // Why a rule did or did not match one entry (`scan --explain`, `feedwatch test`).
 struct Explanation {
   bool matched = false;
-  std::vector<std::string> held;     // conditions that held, human-readable
-  std::vector<std::string> failed;   // conditions that did not
-  std::vector<Highlight> highlights; // spans of the patterns that matched
+  std::vector<std::string> held;      // conditions that held, human-readable
+  std::vector<std::string> failed;    // conditions that did not
+  std::vector<Highlight> highlights;  // spans of the patterns that matched
 };
 
 struct MatcherOptions {

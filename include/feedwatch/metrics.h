@@ -10,8 +10,8 @@
 namespace feedwatch {
 
 struct Histogram {
-  std::vector<double> bounds;          // upper bounds, ascending; +Inf implied
-  std::vector<std::uint64_t> counts;   // per bound (not cumulative)
+  std::vector<double> bounds;         // upper bounds, ascending; +Inf implied
+  std::vector<std::uint64_t> counts;  // per bound (not cumulative)
   double sum = 0;
   std::uint64_t count = 0;
   explicit Histogram(std::vector<double> b) : bounds(std::move(b)), counts(bounds.size(), 0) {}

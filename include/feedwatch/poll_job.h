@@ -23,7 +23,7 @@ struct PollJob {
   const Matcher& matcher;
   const std::vector<SinkSpec>& sinks;  // every configured sink, for rules that name none
   const HttpResponse& response;        // a 2xx
-  bool priming = false;  // the feed's priming poll: keys only, nothing matched
+  bool priming = false;                // the feed's priming poll: keys only, nothing matched
   // Sorted KeyHash()es of the last recorded document, or null. Its entries
   // are in the seen table already, so they are neither converted nor matched.
   const std::vector<std::uint64_t>* known = nullptr;
@@ -35,7 +35,8 @@ struct PollJobResult {
   std::string feed_title;
   std::optional<std::int64_t> update_hint_seconds;
   std::uint64_t keys_hash = 0;  // XOR of the keys' FNV-1a: order-independent change detection
-  std::shared_ptr<std::vector<std::uint64_t>> keys;  // KeyHash() of every key of the document, sorted
+  std::shared_ptr<std::vector<std::uint64_t>>
+      keys;                         // KeyHash() of every key of the document, sorted
   std::size_t entries = 0;          // in the document
   std::size_t matched_entries = 0;  // run through the matcher
   std::size_t matches = 0;          // (entry, rule) pairs

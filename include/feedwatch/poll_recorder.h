@@ -47,7 +47,8 @@ class PollRecorder {
   // Seen retention for one feed after a successful non-empty poll, at most
   // daily per feed (spread over the first day after start).
   void PruneSeenIfDue(const std::string& feed_url, const std::string& feed_name,
-                      std::shared_ptr<const std::vector<std::uint64_t>> current, std::chrono::milliseconds keep);
+                      std::shared_ptr<const std::vector<std::uint64_t>> current,
+                      std::chrono::milliseconds keep);
   // Outbox retention: delivered rows older than `keep()`, hourly, in chunks.
   void StartOutboxRetention(std::function<std::chrono::milliseconds()> keep);
 

@@ -21,7 +21,8 @@ class Reloader {
   struct Hooks {
     // Swaps in `next`; calls done() once it is in force (the state of feeds
     // new to this process may need a store round trip first).
-    std::function<void(std::shared_ptr<const LoadedConfig> next, std::function<void(Status)> done)> apply;
+    std::function<void(std::shared_ptr<const LoadedConfig> next, std::function<void(Status)> done)>
+        apply;
     // The load failed: `summary` is "N error(s), first: …".
     std::function<void(const Status& errors, const std::string& summary)> failed;
   };

@@ -17,8 +17,8 @@ namespace feedwatch::deliver {
 // alert id = "fw_" + first 32 hex of SHA-256(rule \0 feed url \0 entry key \0 sink).
 // The same match always yields the same id, across restarts and re-polls, so
 // a re-queue is a no-op and a re-delivery carries the same idempotency key.
-std::string AlertId(const std::string& rule_id, const std::string& feed_url, const std::string& entry_key,
-                    const std::string& sink);
+std::string AlertId(const std::string& rule_id, const std::string& feed_url,
+                    const std::string& entry_key, const std::string& sink);
 
 // One matched (entry, rule): an alert for each sink the rule names, or for
 // every configured sink when it names none, appended to `out`.

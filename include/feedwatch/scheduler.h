@@ -36,12 +36,12 @@ struct PolledFeed {
   std::shared_ptr<const void> owner;  // the config generation that keeps *spec alive
   const FeedSpec* spec = nullptr;
   FeedState state;
-  std::string host;               // for the per-host limit
-  std::int64_t ttl_ms = 0;        // publisher hint from the document (<ttl>, sy:*)
-  std::int64_t max_age_ms = 0;    // publisher hint from Cache-Control: max-age
-  int permanent_redirects = 0;    // consecutive polls answered with 301/308
-  bool busy = false;              // queued, fetching, or its poll not yet Done()
-  bool removed = false;           // dropped by a reload; erased when no longer busy
+  std::string host;             // for the per-host limit
+  std::int64_t ttl_ms = 0;      // publisher hint from the document (<ttl>, sy:*)
+  std::int64_t max_age_ms = 0;  // publisher hint from Cache-Control: max-age
+  int permanent_redirects = 0;  // consecutive polls answered with 301/308
+  bool busy = false;            // queued, fetching, or its poll not yet Done()
+  bool removed = false;         // dropped by a reload; erased when no longer busy
   std::unique_ptr<asio::steady_timer> timer;
 };
 
@@ -50,14 +50,16 @@ std::int64_t MaxAgeMs(const std::string& cache_control);
 
 // The request for one poll: the daemon's limits and network policy, the
 // feed's credentials and headers, validators for a conditional GET.
-HttpRequest FeedRequest(const FeedSpec& spec, const DaemonSettings& settings, const FeedState& state);
+HttpRequest FeedRequest(const FeedSpec& spec, const DaemonSettings& settings,
+                        const FeedState& state);
 
 // The wait before the next poll: the interval (or the learnt one), raised to
 // the publisher's hint; after failures the backoff ceiling (interval doubled
 // per failure); for 429/503 what Retry-After asks; never beyond max_interval
 // (or the interval, when that is longer). Pure.
-std::chrono::milliseconds NextDelay(const PolledFeed& f, const DaemonSettings& settings, long status,
-                                    const std::string& retry_after, std::int64_t now_unix);
+std::chrono::milliseconds NextDelay(const PolledFeed& f, const DaemonSettings& settings,
+                                    long status, const std::string& retry_after,
+                                    std::int64_t now_unix);
 
 // Adaptive feeds: halve the interval when the document changed, grow it by
 // half when it did not, within [adaptive_min, adaptive_max]. Pure.
@@ -74,19 +76,23 @@ class Scheduler {
     // until the next poll. The poll ends at once.
     std::function<void(PolledFeed&, const FeedState& state)> not_modified;
     // A failed fetch, HTTP error or unusable body: persist, then call done().
-    std::function<void(PolledFeed&, const std::string& reason, const FeedState& state, std::function<void()> done)>
+    std::function<void(PolledFeed&, const std::string& reason, const FeedState& state,
+                       std::function<void()> done)>
         failed;
     // A poll ended and no timer was armed for the feed: stopping, once mode
     // or a removed feed. The owner checks whether everything is finished.
     std::function<void()> poll_ended;
   };
 
-  Scheduler(asio::io_context& io, HttpClient& http, const Clock& clock, Metrics& metrics, Hooks hooks);
+  Scheduler(asio::io_context& io, HttpClient& http, const Clock& clock, Metrics& metrics,
+            Hooks hooks);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
   // The settings in force; `owner` keeps them alive. Call before Add().
-  void SetSettings(std::shared_ptr<const DaemonSettings> settings) { settings_ = std::move(settings); }
+  void SetSettings(std::shared_ptr<const DaemonSettings> settings) {
+    settings_ = std::move(settings);
+  }
   // Once mode: every feed is polled at once and no timer is armed.
   void SetOnce(bool once) { once_ = once; }
 
@@ -109,9 +115,12 @@ class Scheduler {
   // A body parsed: updates the state (validators, hints, change detection)
   // and returns the delay until the next poll; the state to persist is
   // f.state with `keys` as last_keys.
-  std::chrono::milliseconds Parsed(PolledFeed& f, const std::string& etag, const std::string& last_modified,
-                                   std::optional<std::int64_t> update_hint_seconds, std::uint64_t keys_hash);
-  void Failed(PolledFeed& f, const std::string& reason, long status = 0, const std::string& retry_after = "");
+  std::chrono::milliseconds Parsed(PolledFeed& f, const std::string& etag,
+                                   const std::string& last_modified,
+                                   std::optional<std::int64_t> update_hint_seconds,
+                                   std::uint64_t keys_hash);
+  void Failed(PolledFeed& f, const std::string& reason, long status = 0,
+              const std::string& retry_after = "");
   // The poll ended: the next one is due after `delay` (plus jitter).
   void Done(PolledFeed& f, std::chrono::milliseconds delay);
 
@@ -142,7 +151,7 @@ class Scheduler {
   Hooks hooks_;
   std::shared_ptr<const DaemonSettings> settings_;
   std::vector<std::unique_ptr<PolledFeed>> feeds_;  // stable addresses: callbacks hold PolledFeed&
-  std::deque<PolledFeed*> ready_;                    // due, waiting for a fetch slot
+  std::deque<PolledFeed*> ready_;                   // due, waiting for a fetch slot
   std::map<std::string, int> per_host_;
   int fetching_ = 0;  // fetch slots taken (a body keeps its slot until released)
   int busy_ = 0;      // feeds with a poll in progress or queued

@@ -24,7 +24,7 @@ struct SinkMessage {
   std::string body;                  // HTTP body, RFC 5322 message, or JSONL lines
   std::string mail_from;             // email envelope
   std::vector<std::string> mail_rcpt;
-  std::string log_line;              // log sink
+  std::string log_line;  // log sink
 };
 
 // What carries a sink's messages (deliver/transport.h).

@@ -22,18 +22,18 @@ namespace feedwatch {
 // Service limits, in characters of the service's own counting (we count
 // bytes, which is stricter).
 namespace limits {
-constexpr std::size_t kSlackText = 3000;        // section/text stays readable; Slack truncates at 40k
+constexpr std::size_t kSlackText = 3000;  // section/text stays readable; Slack truncates at 40k
 constexpr std::size_t kDiscordContent = 2000;
 constexpr std::size_t kDiscordTitle = 256;
 constexpr std::size_t kDiscordDescription = 4096;
 constexpr std::size_t kDiscordFooter = 2048;
 constexpr std::size_t kDiscordEmbeds = 10;
-constexpr std::size_t kDiscordTotal = 6000;     // all embed text together
+constexpr std::size_t kDiscordTotal = 6000;  // all embed text together
 constexpr std::size_t kTelegramText = 4096;
-constexpr std::size_t kNtfyMessage = 4096;      // larger messages become attachments
+constexpr std::size_t kNtfyMessage = 4096;  // larger messages become attachments
 constexpr std::size_t kNtfyTitle = 256;
 constexpr std::size_t kEmailSubject = 200;
-constexpr std::size_t kTeamsText = 20000;       // Teams messages are capped at about 28 KB
+constexpr std::size_t kTeamsText = 20000;  // Teams messages are capped at about 28 KB
 }  // namespace limits
 
 class SinkFormatter {
@@ -49,7 +49,8 @@ class SinkFormatter {
 
   // The context templates see: the alert's payload fields for one alert, and
   // always `alerts` (the list), `count`, `digest` (bool), `message_id`.
-  static nlohmann::json TemplateContext(const std::vector<nlohmann::json>& alerts, const std::string& message_id);
+  static nlohmann::json TemplateContext(const std::vector<nlohmann::json>& alerts,
+                                        const std::string& message_id);
 
   const SinkKind& kind() const { return kind_; }
 

@@ -24,7 +24,7 @@ struct NewAlert {
   std::string alert_id;  // deterministic: see deliver::AlertId()
   std::string sink;
   std::string rule_id;
-  std::string payload;   // generic JSON payload (docs/payload.md)
+  std::string payload;  // generic JSON payload (docs/payload.md)
 };
 
 struct PolledEntry {
@@ -61,7 +61,7 @@ struct OutboxRow {
 // What the dispatcher asks about one sink.
 struct SinkQuery {
   std::string sink;
-  bool ordered = true;     // rows from the oldest pending one on, due or not
+  bool ordered = true;  // rows from the oldest pending one on, due or not
   std::size_t limit = 64;
   // Unordered: rows due later than now + this are due too (the wall clock
   // went back since they were scheduled). 0: no such rule.
@@ -136,38 +136,44 @@ class Store {
   // One transaction: every new key is marked seen and, unless this is the
   // feed's priming poll (`prime` and never polled before), its alerts enter
   // the outbox. Re-inserting an existing alert id is a no-op.
-  Result<PollOutcome> RecordPoll(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                 std::int64_t now_ms, const FeedState& fetch = {});
+  Result<PollOutcome> RecordPoll(const std::string& feed_url, bool prime,
+                                 const std::vector<PolledEntry>& entries, std::int64_t now_ms,
+                                 const FeedState& fetch = {});
   // Several polls in one transaction (the daemon batches the polls that
   // finish close together: a busy cycle would otherwise be a commit per feed).
   // On any error the whole batch is rolled back and every result is that error.
-  std::vector<Result<PollOutcome>> RecordPolls(const std::vector<PollRecord>& batch, std::int64_t now_ms);
-  Status RecordFetchError(const std::string& feed_url, const std::string& error, std::int64_t now_ms,
-                          const FeedState& fetch = {});
+  std::vector<Result<PollOutcome>> RecordPolls(const std::vector<PollRecord>& batch,
+                                               std::int64_t now_ms);
+  Status RecordFetchError(const std::string& feed_url, const std::string& error,
+                          std::int64_t now_ms, const FeedState& fetch = {});
   // A 304: success without a body. Empty validators keep the stored ones.
-  Status RecordNotModified(const std::string& feed_url, std::int64_t now_ms, const FeedState& fetch);
+  Status RecordNotModified(const std::string& feed_url, std::int64_t now_ms,
+                           const FeedState& fetch);
   // Many 304s in one transaction (the daemon batches them: an all-304 cycle
   // would otherwise be one commit per feed).
-  Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FeedState>>& batch, std::int64_t now_ms);
+  Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FeedState>>& batch,
+                                std::int64_t now_ms);
   Result<std::vector<FeedStatus>> FeedStatuses();
 
   // Pending rows for each sink (see SinkPending), excluding ids in `exclude`
   // (in flight). `ignore_schedule`: every pending row counts as due.
-  Result<std::vector<SinkPending>> PendingForSinks(const std::vector<SinkQuery>& queries, std::int64_t now_ms,
-                                                   bool ignore_schedule, const std::vector<std::int64_t>& exclude);
+  Result<std::vector<SinkPending>> PendingForSinks(const std::vector<SinkQuery>& queries,
+                                                   std::int64_t now_ms, bool ignore_schedule,
+                                                   const std::vector<std::int64_t>& exclude);
   // Fixes the membership of a digest before it is first sent.
   Status AssignGroup(const std::vector<std::int64_t>& ids, const std::string& group_id);
   // Results of one send, for every row it carried, in one transaction.
   Status MarkDelivered(const std::vector<std::int64_t>& ids, std::int64_t now_ms);
-  Status MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error, std::int64_t next_attempt_ms);
+  Status MarkRetry(const std::vector<std::int64_t>& ids, const std::string& error,
+                   std::int64_t next_attempt_ms);
   Status MarkDead(const std::vector<std::int64_t>& ids, const std::string& error);
   // Retention. `current`: the sorted KeyHash()es of the current document's
   // keys. Refreshes last_seen for the rows in it and deletes this feed's rows
   // absent from it and last seen more than `retention_ms` ago. Call only
   // after a successful poll; an empty `current` prunes nothing. Returns rows
   // deleted.
-  Result<int> PruneSeen(const std::string& feed_url, const std::vector<std::uint64_t>& current, std::int64_t now_ms,
-                        std::int64_t retention_ms);
+  Result<int> PruneSeen(const std::string& feed_url, const std::vector<std::uint64_t>& current,
+                        std::int64_t now_ms, std::int64_t retention_ms);
   // Deletes up to `limit` delivered rows delivered before `cutoff_ms`.
   Result<int> PruneDelivered(std::int64_t cutoff_ms, int limit);
   // Pending rows per sink name (rows for sinks no longer configured wait).
@@ -187,8 +193,9 @@ class Store {
  private:
   Store() = default;
   Status Exec(const char* sql);
-  Result<PollOutcome> RecordPollInTx(const std::string& feed_url, bool prime, const std::vector<PolledEntry>& entries,
-                                     std::int64_t now_ms, const FeedState& fetch);
+  Result<PollOutcome> RecordPollInTx(const std::string& feed_url, bool prime,
+                                     const std::vector<PolledEntry>& entries, std::int64_t now_ms,
+                                     const FeedState& fetch);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
   sqlite3* db_ = nullptr;
   std::unique_ptr<sql::StmtCache> cache_;

@@ -37,7 +37,9 @@ class StoreThread {
   void Run(asio::io_context& loop, Fn fn, Done done) {
     asio::post(ctx_, [this, &loop, fn = std::move(fn), done = std::move(done)]() mutable {
       auto result = fn(*store_);
-      asio::post(loop, [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+      asio::post(loop, [done = std::move(done), result = std::move(result)]() mutable {
+        done(std::move(result));
+      });
     });
   }
 

@@ -5,8 +5,8 @@
 // fake one. Loop thread only; `done` runs on the loop, exactly once.
 #pragma once
 
-#include <asio/io_context.hpp>
 #include <array>
+#include <asio/io_context.hpp>
 #include <functional>
 #include <memory>
 

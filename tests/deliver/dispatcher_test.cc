@@ -27,7 +27,9 @@ class FakeTransport final : public Transport {
     sent.push_back(std::move(m));
     DeliveryOutcome o = script.empty() ? DeliveryOutcome::kDelivered : script.front();
     if (!script.empty()) script.erase(script.begin());
-    asio::post(io_, [o, done = std::move(done)] { done({o, o == DeliveryOutcome::kDelivered ? "" : "refused", std::nullopt}); });
+    asio::post(io_, [o, done = std::move(done)] {
+      done({o, o == DeliveryOutcome::kDelivered ? "" : "refused", std::nullopt});
+    });
   }
   std::vector<DeliveryOutcome> script;
   std::vector<SinkMessage> sent;
@@ -63,10 +65,13 @@ struct Bench {
       PolledEntry e;
       e.key = k;
       std::string id = AlertId("r", "https://wire.example/f", k, "hook");
-      e.alerts.push_back({id, "hook", "r", nlohmann::json{{"alert_id", id}, {"entry", {{"title", k}}}}.dump()});
+      e.alerts.push_back(
+          {id, "hook", "r", nlohmann::json{{"alert_id", id}, {"entry", {{"title", k}}}}.dump()});
       entries.push_back(std::move(e));
     }
-    auto out = store->RunSync([&](Store& s) { return s.RecordPoll("https://wire.example/f", false, entries, SystemClock::Get().WallMs()); });
+    auto out = store->RunSync([&](Store& s) {
+      return s.RecordPoll("https://wire.example/f", false, entries, SystemClock::Get().WallMs());
+    });
     ASSERT_TRUE(out.ok());
     ASSERT_EQ(out->alerts_queued, static_cast<int>(keys.size()));
   }

@@ -29,7 +29,8 @@ struct Fixture {
     settings.max_interval = hours(6);
     feed.spec = &spec;
   }
-  milliseconds Next(long status = 200, const std::string& retry_after = "", std::int64_t now = 1'000'000) {
+  milliseconds Next(long status = 200, const std::string& retry_after = "",
+                    std::int64_t now = 1'000'000) {
     return NextDelay(feed, settings, status, retry_after, now);
   }
 };
@@ -83,7 +84,8 @@ TEST(SchedulePolicy, AdaptiveIntervalHalvesOnChangeAndGrowsWhenQuiet) {
   EXPECT_EQ(f.feed.state.adaptive_interval_ms, Ms(hours(1))) << "never above adaptive_max";
   f.spec.adaptive = false;
   Adapt(f.feed, f.settings, true);
-  EXPECT_EQ(f.feed.state.adaptive_interval_ms, Ms(hours(1))) << "a feed that is not adaptive learns nothing";
+  EXPECT_EQ(f.feed.state.adaptive_interval_ms, Ms(hours(1)))
+      << "a feed that is not adaptive learns nothing";
 }
 
 TEST(SchedulePolicy, CacheControlMaxAge) {
@@ -113,7 +115,9 @@ TEST(FeedRequest, CarriesValidatorsCredentialsAndLimits) {
   EXPECT_EQ(req.max_redirects, 2);
   EXPECT_EQ(req.username, "u");
   EXPECT_FALSE(req.allow_private);
-  auto has = [&](const std::string& h) { return std::find(req.headers.begin(), req.headers.end(), h) != req.headers.end(); };
+  auto has = [&](const std::string& h) {
+    return std::find(req.headers.begin(), req.headers.end(), h) != req.headers.end();
+  };
   EXPECT_TRUE(has("If-None-Match: \"v7\""));
   EXPECT_TRUE(has("If-Modified-Since: Tue, 01 Dec 2026 10:00:00 GMT"));
   EXPECT_TRUE(has("X-Team: policy"));

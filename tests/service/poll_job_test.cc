@@ -64,7 +64,8 @@ TEST(PollJob, MatchesAndRoutesEachNewEntry) {
   EXPECT_EQ(r.matches, 3u);
   ASSERT_EQ(r.polled.size(), 3u);
   // A rule without sinks goes to every sink; one that names sinks only there.
-  EXPECT_EQ(AlertsOf(r.polled[0]), (std::vector<std::string>{"export->hook", "export->chat", "chips->chat"}));
+  EXPECT_EQ(AlertsOf(r.polled[0]),
+            (std::vector<std::string>{"export->hook", "export->chat", "chips->chat"}));
   EXPECT_TRUE(r.polled[1].alerts.empty());
   EXPECT_EQ(AlertsOf(r.polled[2]), (std::vector<std::string>{"export->hook", "export->chat"}));
   const NewAlert& a = r.polled[0].alerts[0];
@@ -105,7 +106,8 @@ TEST(PollJob, KeysHashIgnoresOrderAndSeesChange) {
 <item><guid>c</guid><title>x</title></item><item><guid>a</guid><title>y</title></item>
 <item><guid>b</guid><title>z</title></item></channel></rss>)";
   EXPECT_EQ(job.Run().keys_hash, first);
-  job.resp.body = R"(<rss version="2.0"><channel><item><guid>d</guid><title>x</title></item></channel></rss>)";
+  job.resp.body =
+      R"(<rss version="2.0"><channel><item><guid>d</guid><title>x</title></item></channel></rss>)";
   EXPECT_NE(job.Run().keys_hash, first);
 }
 

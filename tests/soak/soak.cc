@@ -74,7 +74,8 @@ class FeedServer {
       scripts_.push_back(std::move(s));
     }
     server_.new_task_queue = [] { return new httplib::ThreadPool(16); };
-    server_.Get(R"(/feed/(\d+)\.xml)", [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res); });
+    server_.Get(R"(/feed/(\d+)\.xml)",
+                [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res); });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(milliseconds(1));
@@ -95,7 +96,8 @@ class FeedServer {
         std::this_thread::sleep_for(milliseconds(100));
         std::lock_guard<std::mutex> lock(mu_);
         for (std::size_t f = 0; f < scripts_.size(); ++f) {
-          if (scripts_[f].confirmed && Chance(0.25)) Append(scripts_[f], static_cast<int>(f), false);
+          if (scripts_[f].confirmed && Chance(0.25))
+            Append(scripts_[f], static_cast<int>(f), false);
         }
       }
     });
@@ -157,33 +159,35 @@ class FeedServer {
         ++faults_["feed reordered"];
         std::shuffle(order.begin(), order.end(), rng_);
       }
-      doc = R"(<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Soak )" + std::to_string(f) +
-            "</title><link>http://127.0.0.1/</link>";
+      doc = R"(<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Soak )" +
+            std::to_string(f) + "</title><link>http://127.0.0.1/</link>";
       for (const ScriptEntry* e : order) {
         doc += "<item><guid isPermaLink=\"false\">" + e->guid + "</guid><title>" + e->title +
-               "</title><link>http://127.0.0.1/" + e->guid + "</link><description>Body of " + e->guid +
-               "</description></item>";
+               "</title><link>http://127.0.0.1/" + e->guid + "</link><description>Body of " +
+               e->guid + "</description></item>";
       }
       doc += "</channel></rss>";
       if (Chance(0.03)) {
         ++faults_["feed truncated"];
-        doc.resize(std::uniform_int_distribution<std::size_t>(doc.size() / 3, doc.size() - 1)(rng_));
+        doc.resize(
+            std::uniform_int_distribution<std::size_t>(doc.size() / 3, doc.size() - 1)(rng_));
       } else {
         res.set_header("ETag", etag);
       }
       if (Chance(0.05)) {
         ++faults_["feed slow body"];
         auto body = std::make_shared<std::string>(std::move(doc));
-        res.set_chunked_content_provider("application/rss+xml", [body](std::size_t offset, httplib::DataSink& sink) {
-          if (offset >= body->size()) {
-            sink.done();
-            return true;
-          }
-          std::this_thread::sleep_for(milliseconds(50));
-          std::size_t n = std::min<std::size_t>(512, body->size() - offset);
-          sink.write(body->data() + offset, n);
-          return true;
-        });
+        res.set_chunked_content_provider(
+            "application/rss+xml", [body](std::size_t offset, httplib::DataSink& sink) {
+              if (offset >= body->size()) {
+                sink.done();
+                return true;
+              }
+              std::this_thread::sleep_for(milliseconds(50));
+              std::size_t n = std::min<std::size_t>(512, body->size() - offset);
+              sink.write(body->data() + offset, n);
+              return true;
+            });
         return;
       }
     }
@@ -216,15 +220,16 @@ std::string Base64(const unsigned char* p, std::size_t n) {
 bool SignatureOk(const Record& r) {
   std::string b64 = std::string(kSecret).substr(6);
   std::string key(b64.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()), reinterpret_cast<const unsigned char*>(b64.data()),
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
+                          reinterpret_cast<const unsigned char*>(b64.data()),
                           static_cast<int>(b64.size()));
   std::size_t pad = b64.size() - b64.find_last_not_of('=') - 1;
   key.resize(static_cast<std::size_t>(n) - pad);
   std::string content = r.id + "." + r.timestamp + "." + r.body;
   unsigned char mac[64];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(content.data()),
-       content.size(), mac, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &len);
   return r.signature == "v1," + Base64(mac, len);
 }
 
@@ -232,7 +237,8 @@ bool SignatureOk(const Record& r) {
 // without an answer" (the sender sees a failure, the receiver has it).
 class Receiver {
  public:
-  Receiver(std::uint64_t seed, const std::string& log_path) : rng_(seed), log_(log_path, std::ios::app) {
+  Receiver(std::uint64_t seed, const std::string& log_path)
+      : rng_(seed), log_(log_path, std::ios::app) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -295,7 +301,8 @@ class Receiver {
       }
       std::string head = buf.substr(0, end);
       std::string lower = head;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char ch) { return std::tolower(ch); });
       auto header = [&](const std::string& name) {
         auto p = lower.find("\r\n" + name + ":");
         if (p == std::string::npos) return std::string();
@@ -318,24 +325,33 @@ class Receiver {
         std::lock_guard<std::mutex> lock(mu_);
         if (!healthy_) {
           double x = std::uniform_real_distribution<double>(0, 1)(rng_);
-          if (x < 0.06) verdict = "500";
-          else if (x < 0.10) verdict = "429";
-          else if (x < 0.12) verdict = "stall";
-          else if (x < 0.15) verdict = "drop";
+          if (x < 0.06)
+            verdict = "500";
+          else if (x < 0.10)
+            verdict = "429";
+          else if (x < 0.12)
+            verdict = "stall";
+          else if (x < 0.15)
+            verdict = "drop";
         }
         r.verdict = verdict;
         // Recorded (and flushed) before any answer.
         records_.push_back(r);
-        log_ << nlohmann::json{{"webhook-id", r.id}, {"verdict", verdict}, {"body", r.body}}.dump() << "\n" << std::flush;
+        log_ << nlohmann::json{{"webhook-id", r.id}, {"verdict", verdict}, {"body", r.body}}.dump()
+             << "\n"
+             << std::flush;
       }
       if (verdict == "drop") return Close(c);
       if (verdict == "stall") {
-        for (int i = 0; i < 30 && !stop_; ++i) std::this_thread::sleep_for(milliseconds(100));  // past the 2 s timeout
+        for (int i = 0; i < 30 && !stop_; ++i)
+          std::this_thread::sleep_for(milliseconds(100));  // past the 2 s timeout
         return Close(c);
       }
-      std::string resp = verdict == "200"   ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-                         : verdict == "429" ? "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"
-                                            : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+      std::string resp =
+          verdict == "200" ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+          : verdict == "429"
+              ? "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"
+              : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
       if (::send(c, resp.data(), resp.size(), MSG_NOSIGNAL) < 0) return Close(c);
     }
     Close(c);
@@ -372,7 +388,9 @@ class Notify {
       if (::poll(&p, 1, 50) <= 0) continue;
       char buf[4096];
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n > 0 && std::string(buf, static_cast<std::size_t>(n)).find("READY=1") != std::string::npos) return true;
+      if (n > 0 &&
+          std::string(buf, static_cast<std::size_t>(n)).find("READY=1") != std::string::npos)
+        return true;
     }
     return false;
   }
@@ -386,8 +404,10 @@ class Notify {
   int fd_;
 };
 
-pid_t Start(const std::string& binary, const std::string& config, const std::string& notify, const std::string& log) {
-  return feedwatch::testing::SpawnProcess({binary, "run", "--config", config}, {"NOTIFY_SOCKET=" + notify}, log);
+pid_t Start(const std::string& binary, const std::string& config, const std::string& notify,
+            const std::string& log) {
+  return feedwatch::testing::SpawnProcess({binary, "run", "--config", config},
+                                          {"NOTIFY_SOCKET=" + notify}, log);
 }
 
 using feedwatch::testing::WaitExit;
@@ -403,11 +423,13 @@ std::pair<std::string, long> InspectDb(const std::string& path) {
   std::string integrity = "?";
   long pending = 0;
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
     integrity = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
   }
   sqlite3_finalize(st);
-  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'", -1, &st, nullptr) == SQLITE_OK &&
+  if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'", -1, &st,
+                         nullptr) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW) {
     pending = sqlite3_column_int64(st, 0);
   }
@@ -425,13 +447,19 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--binary") binary = next();
-    else if (a == "--iterations") iterations = std::stoi(next());
-    else if (a == "--seed") seed = std::stoull(next());
-    else if (a == "--feeds") feeds = std::stoi(next());
-    else if (a == "--keep") keep = next();
+    if (a == "--binary")
+      binary = next();
+    else if (a == "--iterations")
+      iterations = std::stoi(next());
+    else if (a == "--seed")
+      seed = std::stoull(next());
+    else if (a == "--feeds")
+      feeds = std::stoi(next());
+    else if (a == "--keep")
+      keep = next();
     else {
-      std::cerr << "usage: feedwatch-soak --binary PATH [--iterations N] [--seed S] [--feeds K] [--keep DIR]\n";
+      std::cerr << "usage: feedwatch-soak --binary PATH [--iterations N] [--seed S] [--feeds K] "
+                   "[--keep DIR]\n";
       return 2;
     }
   }
@@ -448,20 +476,24 @@ int main(int argc, char** argv) {
   Receiver receiver(seed * 13 + 5, dir + "/receiver.log");
   {
     std::ofstream rules(dir + "/rules.toml");
-    rules << "[[rule]]\nid = \"export-controls\"\ntitle = \"Export controls\"\nany = ['\\bexport controls\\b']\n";
+    rules << "[[rule]]\nid = \"export-controls\"\ntitle = \"Export controls\"\nany = ['\\bexport "
+             "controls\\b']\n";
     std::ofstream cfg(dir + "/feedwatch.toml");
     cfg << "[daemon]\nstate_dir = \"" << dir << "/state\"\nrules = [\"" << dir << "/rules.toml\"]\n"
-        << "interval = \"1s\"\nmin_interval = \"100ms\"\njitter = \"200ms\"\nallow_private_addresses = true\n"
-        << "fetch_timeout = \"3s\"\nretry_base = \"200ms\"\nretry_max = \"2s\"\nmax_attempts = 1000\n"
+        << "interval = \"1s\"\nmin_interval = \"100ms\"\njitter = "
+           "\"200ms\"\nallow_private_addresses = true\n"
+        << "fetch_timeout = \"3s\"\nretry_base = \"200ms\"\nretry_max = \"2s\"\nmax_attempts = "
+           "1000\n"
         << "max_interval = \"2s\"\nstop_timeout = \"5s\"\n";
     for (int f = 0; f < feeds; ++f) {
-      cfg << "[[feed]]\nname = \"soak" << f << "\"\nurl = \"http://127.0.0.1:" << server.port() << "/feed/" << f
-          << ".xml\"\n";
+      cfg << "[[feed]]\nname = \"soak" << f << "\"\nurl = \"http://127.0.0.1:" << server.port()
+          << "/feed/" << f << ".xml\"\n";
     }
-    cfg << "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:" << receiver.port()
-        << "/hook\"\nsecret = \"" << kSecret << "\"\ntimeout = \"2s\"\n";
+    cfg << "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:"
+        << receiver.port() << "/hook\"\nsecret = \"" << kSecret << "\"\ntimeout = \"2s\"\n";
   }
-  std::string config = dir + "/feedwatch.toml", db = dir + "/state/feedwatch.db", log = dir + "/daemon.log";
+  std::string config = dir + "/feedwatch.toml", db = dir + "/state/feedwatch.db",
+              log = dir + "/daemon.log";
   Notify notify(dir + "/notify.sock");
   server.StartGrowth();
 
@@ -485,14 +517,16 @@ int main(int argc, char** argv) {
       ++sigterms;
       ::kill(pid, SIGTERM);
       int rc = WaitExit(pid, milliseconds(15000));
-      if (rc != 0) fail("iteration " + std::to_string(it) + ": SIGTERM exit code " + std::to_string(rc));
+      if (rc != 0)
+        fail("iteration " + std::to_string(it) + ": SIGTERM exit code " + std::to_string(rc));
     } else {
       ++kills;
       ::kill(pid, SIGKILL);
       WaitExit(pid, milliseconds(5000));
     }
     auto [integrity, pending] = InspectDb(db);
-    if (integrity != "ok") fail("iteration " + std::to_string(it) + ": integrity_check: " + integrity);
+    if (integrity != "ok")
+      fail("iteration " + std::to_string(it) + ": integrity_check: " + integrity);
     max_outbox = std::max(max_outbox, pending);
   }
 
@@ -568,26 +602,35 @@ int main(int argc, char** argv) {
   // recorded-then-failed answer one more.
   int duplicate_bound = kills + sigterms + recorded_then_failed;
   if (missing) fail(std::to_string(missing) + " matching entries never delivered");
-  if (split_ids) fail(std::to_string(split_ids) + " entries delivered under more than one webhook-id");
-  if (phantom) fail(std::to_string(phantom) + " deliveries for entries that match no rule or were there before priming");
+  if (split_ids)
+    fail(std::to_string(split_ids) + " entries delivered under more than one webhook-id");
+  if (phantom)
+    fail(std::to_string(phantom) +
+         " deliveries for entries that match no rule or were there before priming");
   if (unknown) fail(std::to_string(unknown) + " deliveries for entries never published");
   if (bad_signatures) fail(std::to_string(bad_signatures) + " bad signatures");
   if (duplicates > duplicate_bound) {
-    fail(std::to_string(duplicates) + " duplicate deliveries, above the bound " + std::to_string(duplicate_bound));
+    fail(std::to_string(duplicates) + " duplicate deliveries, above the bound " +
+         std::to_string(duplicate_bound));
   }
   if (drain_s < 0) fail("the outbox did not drain within 90 s");
   if (expected.empty()) fail("the run published no matching entry: too short to prove anything");
 
   for (const auto& p : problems) std::cerr << "soak: FAIL: " << p << "\n";
   std::string faults;
-  for (const auto& [k, n] : server.faults()) faults += (faults.empty() ? "" : ", ") + k + " " + std::to_string(n);
+  for (const auto& [k, n] : server.faults())
+    faults += (faults.empty() ? "" : ", ") + k + " " + std::to_string(n);
   std::cout << "soak: seed " << seed << ", " << feeds << " feeds; feed server faults: " << faults
             << "; receiver answers recorded-then-failed: " << recorded_then_failed << "\n";
-  std::printf("soak: kills=%d sigterms=%d published=%zu baseline_matching=%zu expected=%zu delivered=%zu missing=%d "
-              "duplicates=%d (bound %d) phantom=%d max_outbox=%ld drain_s=%.1f integrity=%s\n",
-              kills, sigterms, published.size(), baseline_matching.size(), expected.size(), got.size(), missing,
-              duplicates, duplicate_bound, phantom, max_outbox, drain_s, integrity.c_str());
-  if (keep.empty() && failures == 0) fs::remove_all(dir);
-  else std::cout << "soak: files kept in " << dir << "\n";
+  std::printf(
+      "soak: kills=%d sigterms=%d published=%zu baseline_matching=%zu expected=%zu delivered=%zu "
+      "missing=%d "
+      "duplicates=%d (bound %d) phantom=%d max_outbox=%ld drain_s=%.1f integrity=%s\n",
+      kills, sigterms, published.size(), baseline_matching.size(), expected.size(), got.size(),
+      missing, duplicates, duplicate_bound, phantom, max_outbox, drain_s, integrity.c_str());
+  if (keep.empty() && failures == 0)
+    fs::remove_all(dir);
+  else
+    std::cout << "soak: files kept in " << dir << "\n";
   return failures == 0 ? 0 : 1;
 }

@@ -12,7 +12,8 @@ namespace {
 TEST(Batcher, HandsOnAFullBatchAtOnceAndTheRestAfterTheDelay) {
   asio::io_context io;
   std::vector<std::vector<int>> flushed;
-  Batcher<int> b(io, 3, std::chrono::milliseconds(1), [&](std::vector<int> v) { flushed.push_back(std::move(v)); });
+  Batcher<int> b(io, 3, std::chrono::milliseconds(1),
+                 [&](std::vector<int> v) { flushed.push_back(std::move(v)); });
   for (int i = 0; i < 4; ++i) b.Add(i);
   ASSERT_EQ(flushed.size(), 1u) << "a full batch does not wait for the timer";
   EXPECT_EQ(flushed[0], (std::vector<int>{0, 1, 2}));

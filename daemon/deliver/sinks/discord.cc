@@ -14,13 +14,14 @@ int DiscordColor(const std::string& severity) {
 }
 
 json Embed(const json& a, std::size_t summary_budget) {
-  json e = {{"title", Ellipsize(Escaped(Ellipsize(EntryTitle(a), 120), Escape::kMarkdown), limits::kDiscordTitle)},
+  json e = {{"title", Ellipsize(Escaped(Ellipsize(EntryTitle(a), 120), Escape::kMarkdown),
+                                limits::kDiscordTitle)},
             {"color", DiscordColor(Str(a, "rule", "severity"))},
             {"footer", {{"text", Ellipsize(BreakMentions(ContextLine(a)), 200)}}}};
   if (std::string url = WebLink(a); !url.empty()) e["url"] = url;
   if (std::string summary = Str(a, "entry", "summary"); !summary.empty()) {
-    e["description"] =
-        Ellipsize(Escaped(Ellipsize(summary, summary_budget), Escape::kMarkdown), limits::kDiscordDescription);
+    e["description"] = Ellipsize(Escaped(Ellipsize(summary, summary_budget), Escape::kMarkdown),
+                                 limits::kDiscordDescription);
   }
   if (std::string p = Str(a, "entry", "published"); !p.empty()) e["timestamp"] = p;
   return e;
@@ -44,8 +45,9 @@ void Format(const FormatInput& in, SinkMessage& m) {
   for (std::size_t i = 0; i < alerts.size() && i < limits::kDiscordEmbeds; ++i) {
     json e = Embed(alerts[i], alerts.size() == 1 ? 1500 : 300);
     // Discord counts all embed text together against one limit.
-    total += e["title"].get_ref<const std::string&>().size() + 200 +
-             (e.contains("description") ? e["description"].get_ref<const std::string&>().size() : 0);
+    total +=
+        e["title"].get_ref<const std::string&>().size() + 200 +
+        (e.contains("description") ? e["description"].get_ref<const std::string&>().size() : 0);
     if (total > limits::kDiscordTotal) break;
     embeds.push_back(std::move(e));
   }

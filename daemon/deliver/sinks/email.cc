@@ -18,8 +18,8 @@ std::string PlainText(const Alerts& alerts) {
     if (std::string summary = Str(a, "entry", "summary"); !summary.empty()) {
       out += "\n" + Escaped(summary, Escape::kPlain) + "\n";
     }
-    out += "\nRule: " + Escaped(Str(a, "rule", "title"), Escape::kPlain) + " (" + Str(a, "rule", "id") + ", " +
-           Str(a, "rule", "severity") + ")\n";
+    out += "\nRule: " + Escaped(Str(a, "rule", "title"), Escape::kPlain) + " (" +
+           Str(a, "rule", "id") + ", " + Str(a, "rule", "severity") + ")\n";
     out += "Feed: " + Escaped(FeedLabel(a), Escape::kPlain) + " <" + Str(a, "feed", "url") + ">\n";
     if (std::string p = Str(a, "entry", "published"); !p.empty()) out += "Published: " + p + "\n";
     out += "Alert: " + Str(a, "alert_id") + "\n";
@@ -32,10 +32,12 @@ std::string Rfc5322Date(std::int64_t now) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday], tm.tm_mday,
-                kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
   return buf;
 }
 
@@ -45,13 +47,15 @@ void Validate(const SinkSpec& s, SinkProblems& p) {
   }
   if (s.from.empty()) p.Add("", "an email sink needs 'from'");
   if (s.to.empty()) p.Add("", "an email sink needs 'to'");
-  if (s.from.find_first_of("\r\n<>") != std::string::npos) p.Add("", "'from' must be a bare address");
+  if (s.from.find_first_of("\r\n<>") != std::string::npos)
+    p.Add("", "'from' must be a bare address");
   for (const auto& a : s.to) {
     if (a.find('@') == std::string::npos || a.find_first_of("\r\n<>, ") != std::string::npos) {
       p.Add("to", "'" + a + "' is not a bare address (user@host)");
     }
   }
-  if (s.starttls != "required" && s.starttls != "off") p.Add("starttls", "starttls must be \"required\" or \"off\"");
+  if (s.starttls != "required" && s.starttls != "off")
+    p.Add("starttls", "starttls must be \"required\" or \"off\"");
 }
 
 void Format(const FormatInput& in, SinkMessage& m) {
@@ -60,9 +64,12 @@ void Format(const FormatInput& in, SinkMessage& m) {
   m.mail_from = in.spec.from;
   m.mail_rcpt = in.spec.to;
   std::string subject;
-  if (in.title) subject = in.Title();
-  else if (alerts.size() > 1) subject = "[feedwatch] " + std::to_string(alerts.size()) + " new alerts";
-  else subject = "[feedwatch] " + Str(first, "rule", "title") + ": " + EntryTitle(first);
+  if (in.title)
+    subject = in.Title();
+  else if (alerts.size() > 1)
+    subject = "[feedwatch] " + std::to_string(alerts.size()) + " new alerts";
+  else
+    subject = "[feedwatch] " + Str(first, "rule", "title") + ": " + EntryTitle(first);
   std::string to;
   for (const auto& r : in.spec.to) to += (to.empty() ? "" : ", ") + r;
   std::string b64 = Base64(in.Text(Escape::kPlain, PlainText));

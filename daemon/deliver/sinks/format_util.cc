@@ -58,13 +58,27 @@ std::string SafeUrl(std::string_view url) {
   std::string out;
   for (char c : url) {
     switch (c) {
-      case '|': out += "%7C"; break;
-      case '<': out += "%3C"; break;
-      case '>': out += "%3E"; break;
-      case '(': out += "%28"; break;
-      case ')': out += "%29"; break;
-      case ' ': out += "%20"; break;
-      case '"': out += "%22"; break;
+      case '|':
+        out += "%7C";
+        break;
+      case '<':
+        out += "%3C";
+        break;
+      case '>':
+        out += "%3E";
+        break;
+      case '(':
+        out += "%28";
+        break;
+      case ')':
+        out += "%29";
+        break;
+      case ' ':
+        out += "%20";
+        break;
+      case '"':
+        out += "%22";
+        break;
       default:
         if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
     }
@@ -74,7 +88,8 @@ std::string SafeUrl(std::string_view url) {
 
 std::string Base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                  reinterpret_cast<const unsigned char*>(bytes.data()),
                   static_cast<int>(bytes.size()));
   return out;
 }
@@ -94,7 +109,8 @@ std::string MarkdownText(const Alerts& alerts) {
     return out + "_" + Escaped(ContextLine(a), Escape::kMarkdown) + "_";
   }
   out = "**" + std::to_string(alerts.size()) + " new alerts**";
-  for (const json& a : alerts) out += "\n\n- " + link(a) + " — " + Escaped(ContextLine(a), Escape::kMarkdown);
+  for (const json& a : alerts)
+    out += "\n\n- " + link(a) + " — " + Escaped(ContextLine(a), Escape::kMarkdown);
   return out;
 }
 

@@ -12,12 +12,15 @@ void Validate(const SinkSpec& s, SinkProblems& p) {
 }
 
 void Format(const FormatInput& in, SinkMessage& m) {
-  for (const json& a : in.alerts) m.body += a.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  for (const json& a : in.alerts)
+    m.body += a.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace
 
-extern const SinkKind kJsonlSink{
-    .name = "jsonl", .transport = TransportKind::kFileAppend, .validate = Validate, .format = Format};
+extern const SinkKind kJsonlSink{.name = "jsonl",
+                                 .transport = TransportKind::kFileAppend,
+                                 .validate = Validate,
+                                 .format = Format};
 
 }  // namespace feedwatch

@@ -17,7 +17,8 @@ int NtfyPriority(const std::string& severity) {
 std::string NtfyMessage(const Alerts& alerts) {
   if (alerts.size() == 1) {
     std::string summary = Str(alerts[0], "entry", "summary");
-    std::string out = summary.empty() ? "" : Escaped(Ellipsize(summary, 1500), Escape::kPlain) + "\n\n";
+    std::string out =
+        summary.empty() ? "" : Escaped(Ellipsize(summary, 1500), Escape::kPlain) + "\n\n";
     return out + Escaped(ContextLine(alerts[0]), Escape::kPlain);
   }
   std::string out;
@@ -43,7 +44,8 @@ void Format(const FormatInput& in, SinkMessage& m) {
             {"title", Ellipsize(Escaped(in.Title(), Escape::kPlain), limits::kNtfyTitle)},
             {"message", Ellipsize(in.Text(Escape::kPlain, NtfyMessage), limits::kNtfyMessage)},
             {"priority", NtfyPriority(severity)},
-            {"tags", json::array({severity == "critical" || severity == "high" ? "rotating_light" : "newspaper"})}};
+            {"tags", json::array({severity == "critical" || severity == "high" ? "rotating_light"
+                                                                               : "newspaper"})}};
   if (in.alerts.size() == 1 && !WebLink(first).empty()) j["click"] = WebLink(first);
   if (!in.spec.token.empty()) m.headers.push_back("Authorization: Bearer " + in.spec.token);
   JsonBody(m, j);

@@ -27,7 +27,8 @@ std::string SlackText(const Alerts& alerts) {
   }
   out = "*" + std::to_string(alerts.size()) + " new alerts*";
   for (const json& a : alerts) {
-    std::string line = "\n• " + link(a) + " — _" + Escaped(Ellipsize(ContextLine(a), 200), Escape::kSlack) + "_";
+    std::string line =
+        "\n• " + link(a) + " — _" + Escaped(Ellipsize(ContextLine(a), 200), Escape::kSlack) + "_";
     if (out.size() + line.size() > kSlackText - 40) {
       out += "\n…and more (see the feedwatch outbox)";
       break;

@@ -7,14 +7,17 @@ namespace {
 
 using namespace sinkfmt;
 
-json TextBlock(std::string text) { return {{"type", "TextBlock"}, {"text", std::move(text)}, {"wrap", true}}; }
+json TextBlock(std::string text) {
+  return {{"type", "TextBlock"}, {"text", std::move(text)}, {"wrap", true}};
+}
 
 json CardBody(const FormatInput& in) {
   const Alerts& alerts = in.alerts;
   const json& first = alerts.front();
   json body = json::array();
   if (in.body) {
-    body.push_back(TextBlock(Ellipsize(in.Text(Escape::kMarkdown, MarkdownText), limits::kTeamsText)));
+    body.push_back(
+        TextBlock(Ellipsize(in.Text(Escape::kMarkdown, MarkdownText), limits::kTeamsText)));
   } else if (alerts.size() == 1) {
     json title = TextBlock(Escaped(Ellipsize(EntryTitle(first), 300), Escape::kMarkdown));
     title["weight"] = "Bolder";
@@ -56,12 +59,14 @@ void Format(const FormatInput& in, SinkMessage& m) {
                {"version", "1.4"},
                {"body", CardBody(in)}};
   if (in.alerts.size() == 1 && !WebLink(first).empty()) {
-    card["actions"] = json::array({{{"type", "Action.OpenUrl"}, {"title", "Open article"}, {"url", WebLink(first)}}});
+    card["actions"] = json::array(
+        {{{"type", "Action.OpenUrl"}, {"title", "Open article"}, {"url", WebLink(first)}}});
   }
-  JsonBody(m, {{"type", "message"},
-               {"attachments", json::array({{{"contentType", "application/vnd.microsoft.card.adaptive"},
-                                             {"contentUrl", nullptr},
-                                             {"content", card}}})}});
+  JsonBody(
+      m, {{"type", "message"},
+          {"attachments", json::array({{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                                        {"contentUrl", nullptr},
+                                        {"content", card}}})}});
 }
 
 }  // namespace

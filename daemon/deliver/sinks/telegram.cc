@@ -10,7 +10,8 @@ std::string HtmlText(const Alerts& alerts) {
   auto link = [](const json& a) {
     std::string title = Escaped(Ellipsize(EntryTitle(a), 300), Escape::kHtml);
     std::string url = WebLink(a);
-    return url.empty() ? title : "<a href=\"" + Escaped(url, Escape::kHtml) + "\">" + title + "</a>";
+    return url.empty() ? title
+                       : "<a href=\"" + Escaped(url, Escape::kHtml) + "\">" + title + "</a>";
   };
   std::string out;
   if (alerts.size() == 1) {
@@ -22,8 +23,8 @@ std::string HtmlText(const Alerts& alerts) {
   }
   out = "<b>" + std::to_string(alerts.size()) + " new alerts</b>";
   for (std::size_t i = 0; i < alerts.size(); ++i) {
-    std::string line =
-        "\n• " + link(alerts[i]) + " — " + Escaped(Ellipsize(ContextLine(alerts[i]), 200), Escape::kHtml);
+    std::string line = "\n• " + link(alerts[i]) + " — " +
+                       Escaped(Ellipsize(ContextLine(alerts[i]), 200), Escape::kHtml);
     if (out.size() + line.size() > limits::kTelegramText - 40) {
       out += "\n…and " + std::to_string(alerts.size() - i) + " more";
       break;

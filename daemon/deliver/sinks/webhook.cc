@@ -1,6 +1,6 @@
 // type = "webhook": the generic payload (docs/payload.md), or a digest of
 // them, POSTed with Standard Webhooks headers and, with secrets, signed.
-#include "feedwatch/deliver.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/util.h"
 #include "format_util.h"
 
@@ -13,7 +13,8 @@ void Format(const FormatInput& in, SinkMessage& m) {
   if (in.body) {
     std::string ct = in.spec.content_type.empty() ? "application/json" : in.spec.content_type;
     bool is_json = ct.find("json") != std::string::npos;
-    m.body = in.body->Render(SinkFormatter::TemplateContext(in.alerts, in.id), is_json ? Escape::kJson : Escape::kPlain);
+    m.body = in.body->Render(SinkFormatter::TemplateContext(in.alerts, in.id),
+                             is_json ? Escape::kJson : Escape::kPlain);
     m.headers.push_back("Content-Type: " + ct);
   } else if (in.alerts.size() == 1) {
     JsonBody(m, in.alerts.front());
@@ -29,7 +30,8 @@ void Format(const FormatInput& in, SinkMessage& m) {
   m.headers.push_back("webhook-id: " + in.id);
   m.headers.push_back("webhook-timestamp: " + std::to_string(in.now));
   if (!in.spec.secrets.empty()) {
-    m.headers.push_back("webhook-signature: " + SignWebhook(in.spec.secrets, in.id, in.now, m.body));
+    m.headers.push_back("webhook-signature: " +
+                        SignWebhook(in.spec.secrets, in.id, in.now, m.body));
   }
 }
 
