@@ -118,36 +118,38 @@ void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
 
 }  // namespace
 
+using cmdutil::kExitBadSetup;
+
 int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
   EvalOptions options;
   if (cmd.fields == "title")
     options.fields = EvalFields::kTitle;
   else if (cmd.fields != "all") {
     err << "--fields: expected 'title' or 'all', got '" << cmd.fields << "'\n";
-    return 2;
+    return kExitBadSetup;
   }
   for (const auto& t : cmd.topics) {
     std::size_t eq = t.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) {
       err << "--topic " << t << ": expected LABEL=PACK, e.g. export=ai-export-controls\n";
-      return 2;
+      return kExitBadSetup;
     }
     options.topic_packs[t.substr(0, eq)] = t.substr(eq + 1);
   }
   auto items = ReadLabels(cmd.labels);
   if (!items.ok()) {
     err << items.status().message() << "\n";
-    return 2;
+    return kExitBadSetup;
   }
   auto matcher = cmdutil::LoadMatcher(cmd.rule_paths, cmd.config_path);
   if (!matcher.ok()) {
     err << matcher.status().message() << "\n";
-    return 2;
+    return kExitBadSetup;
   }
   auto report = Evaluate(**matcher, *items, options);
   if (!report.ok()) {
     err << report.status().message() << "\n";
-    return 2;
+    return kExitBadSetup;
   }
   if (cmd.format == "json")
     PrintJson(cmd, *report, out);

@@ -1,15 +1,35 @@
 // Helpers shared by the command-line subcommands (internal to daemon/service).
 #pragma once
 
+#include <iosfwd>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "feedwatch/config.h"
 #include "feedwatch/match.h"
 #include "feedwatch/status.h"
+#include "feedwatch/store.h"
 
 namespace feedwatch::cmdutil {
+
+// One exit-code policy for every subcommand.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailed =
+      1,  // it ran and found a problem: a failed fetch, a failing example, a bad input file
+  kExitBadSetup = 2,  // it could not start: the config, the rules, the state file or the arguments
+};
+
+// The whole file; errors name the path.
+Result<std::string> ReadFile(const std::string& path);
+
+// The config, or nullopt after printing its errors (file:line) to `err`.
+std::optional<Config> LoadConfigOr(const std::string& path, std::ostream& err);
+// The state file, or null after printing why to `err`.
+std::unique_ptr<Store> OpenStoreOr(const std::string& state_dir, std::ostream& err);
 
 // Rules from explicit paths (files, directories, globs) and/or a config's
 // rule list, compiled.

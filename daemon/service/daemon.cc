@@ -1,15 +1,13 @@
 // The daemon as wiring: it owns the rooms and connects them in pipeline order.
 //
-//   fetch::Scheduler --body--> service::RunPollJob (workers) --> PollRecorder
-//        (timers, slots,          parse, skip known,              (store thread:
-//         backoff, 304s)          match, deliver::Route)           the invariant
-//                                                                  transaction)
-//                                                                      |
-//                                         deliver::Dispatcher <--Kick--+
+//   fetch::Scheduler --body--> service::PollPipeline: RunPollJob on a worker
+//    (timers, slots,            (parse, skip known, match, deliver::Route),
+//     backoff, 304s)            then PollRecorder (store thread: the invariant
+//                               transaction) --Kick--> deliver::Dispatcher
 //
 // Reload, admin routes and systemd supervision are rooms of their own
 // (reload.cc, admin_routes.cc, supervisor.cc); this file decides only who owns
-// what, the order of start and stop, and which counters each outcome moves.
+// what, the order of start and stop, and which counters 304s and failures move.
 #include "feedwatch/daemon.h"
 
 #include <spdlog/spdlog.h>
@@ -28,7 +26,7 @@
 #include "feedwatch/http_client.h"
 #include "feedwatch/metrics.h"
 #include "feedwatch/notify.h"
-#include "feedwatch/poll_job.h"
+#include "feedwatch/poll_pipeline.h"
 #include "feedwatch/poll_recorder.h"
 #include "feedwatch/reload.h"
 #include "feedwatch/scheduler.h"
@@ -39,7 +37,6 @@
 namespace feedwatch {
 
 using fetch::PolledFeed;
-using service::PollJobResult;
 
 class Daemon::Impl final : public service::AdminState {
  public:
@@ -64,6 +61,7 @@ class Daemon::Impl final : public service::AdminState {
   Status Run(const RunOptions& opt) {
     once_ = opt.once;
     scheduler_.SetOnce(once_);
+    pipeline_.SetOnce(once_);
     metrics_.start_time_seconds = static_cast<double>(clock_.WallSeconds());
     if (opt.handle_signals) supervisor_.HandleSignals(/*reload_on_hup=*/!once_);
     if (!once_ && !cfg().admin_listen.empty()) {
@@ -178,7 +176,7 @@ class Daemon::Impl final : public service::AdminState {
 
   fetch::Scheduler::Hooks SchedulerHooks() {
     return {
-        .body = [this](PolledFeed& f, HttpResponse resp) { StartPollJob(f, std::move(resp)); },
+        .body = [this](PolledFeed& f, HttpResponse resp) { pipeline_.Start(f, std::move(resp)); },
         .not_modified =
             [this](PolledFeed& f, const FeedState& state) {
               ++stats_.feeds_polled;
@@ -230,84 +228,6 @@ class Daemon::Impl final : public service::AdminState {
                   });
             },
     };
-  }
-
-  // A 2xx body goes to the workers with the rules and sinks of this moment:
-  // a reload swaps them for the next polls without disturbing this one.
-  void StartPollJob(PolledFeed& f, HttpResponse resp) {
-    // A priming poll alerts nothing: only the keys are needed, not matching.
-    bool priming = f.spec->prime && !f.state.primed;
-    asio::post(workers_, [this, &f, gen = gen_, feed_owner = f.owner, spec = f.spec, priming,
-                          known = f.state.last_keys, resp = std::move(resp)]() mutable {
-      static thread_local bool named = (SetThreadName("fw-parse"), true);
-      (void)named;
-      PollJobResult p = service::RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
-                                             known.get(), clock_.WallSeconds()});
-      std::string etag = std::move(resp.etag), last_modified = std::move(resp.last_modified);
-      resp = HttpResponse();  // free the body on the worker, before the post back
-      asio::post(io_, [this, &f, p = std::move(p), etag = std::move(etag),
-                       last_modified = std::move(last_modified)]() mutable {
-        scheduler_.ReleaseBodySlot();
-        OnPollJobDone(f, std::move(p), etag, last_modified);
-      });
-    });
-  }
-
-  void OnPollJobDone(PolledFeed& f, PollJobResult p, const std::string& etag,
-                     const std::string& last_modified) {
-    if (!p.status.ok()) {
-      ++metrics_.parse_error;
-      // The parser names the URL; the scheduler's log line does already.
-      std::string msg = p.status.message();
-      if (msg.rfind(f.spec->url + ": ", 0) == 0) msg.erase(0, f.spec->url.size() + 2);
-      return scheduler_.Failed(f, msg);
-    }
-    metrics_.entries_parsed += p.entries;
-    for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", f.spec->url, w);
-    stats_.entries += static_cast<std::int64_t>(p.entries);
-    stats_.matched_entries += static_cast<std::int64_t>(p.matched_entries);
-    auto delay = scheduler_.Parsed(f, etag, last_modified, p.update_hint_seconds, p.keys_hash);
-    std::shared_ptr<const std::vector<std::uint64_t>> keys = std::move(p.keys);
-    FeedState persist = f.state;
-    persist.last_keys = keys;
-    PollRecord record{f.spec->url, f.spec->prime, std::move(p.polled), std::move(persist)};
-    recorder_.RecordPoll(std::move(record), [this, &f, entries = p.entries, matches = p.matches,
-                                             delay, keys](Result<PollOutcome> out) {
-      if (!out.ok()) {
-        // Nothing was recorded: the same entries are new again next poll.
-        spdlog::error("feed {}: could not record poll: {}", f.spec->url, out.status().message());
-        ++stats_.feeds_failed;
-      } else {
-        f.state.primed = true;
-        f.state.last_keys = keys;
-        CountRecorded(f, *out, entries, matches);
-        if (!once_)
-          recorder_.PruneSeenIfDue(f.spec->url, f.spec->name, keys, cfg().daemon.seen_retention);
-        if (out->alerts_queued > 0) dispatcher_.Kick();
-      }
-      scheduler_.Done(f, delay);
-    });
-  }
-
-  void CountRecorded(const PolledFeed& f, const PollOutcome& out, std::size_t entries,
-                     std::size_t matches) {
-    ++stats_.feeds_polled;
-    stats_.new_entries += out.new_entries;
-    stats_.alerts_queued += out.alerts_queued;
-    metrics_.entries_new += static_cast<std::uint64_t>(out.new_entries);
-    metrics_.alerts_queued += static_cast<std::uint64_t>(out.alerts_queued);
-    for (const auto& rule : out.matched_rules) ++metrics_.matches_by_rule[rule];
-    if (out.primed_now) {
-      ++stats_.feeds_primed;
-      spdlog::info(
-          "feed {}: first poll, {} entries recorded as seen without alerting (prime = true)",
-          f.spec->name, out.new_entries);
-      return;
-    }
-    if (out.new_entries > 0) stats_.matches += static_cast<std::int64_t>(matches);
-    auto level = out.new_entries > 0 ? spdlog::level::info : spdlog::level::debug;
-    spdlog::log(level, "feed {}: {} entries, {} new, {} alerts queued", f.spec->name, entries,
-                out.new_entries, out.alerts_queued);
   }
 
   // A validated generation: checks what takes a restart, reads the stored
@@ -397,6 +317,9 @@ class Daemon::Impl final : public service::AdminState {
   Dispatcher dispatcher_;
   fetch::Scheduler scheduler_;
   service::PollRecorder recorder_;
+  service::PollPipeline pipeline_{{io_, workers_, scheduler_, recorder_, clock_, metrics_, stats_},
+                                  [this] { return gen_; },
+                                  [this] { dispatcher_.Kick(); }};
   service::Reloader reloader_;
   service::Supervisor supervisor_;
   std::unique_ptr<AdminServer> admin_;

@@ -4,37 +4,50 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "feedwatch/status.h"
 
 namespace feedwatch::sql {
 
-// Prepared statements kept for reuse, keyed by the SQL literal's address
-// (every call site passes a string literal). Preparing costs more than
-// running most of our statements.
+// Prepared statements kept for reuse, keyed by the SQL text (not its
+// address: a temporary string at a reused address must never pick up another
+// statement). Preparing costs more than running most of our statements. One
+// statement per text is kept; a second one in use at once is finalized when
+// given back.
 class StmtCache {
  public:
   ~StmtCache() {
     for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
   }
-  sqlite3_stmt* Take(const char* sql) {
+  sqlite3_stmt* Take(std::string_view sql) {
     auto it = stmts_.find(sql);
-    if (it == stmts_.end()) return nullptr;
-    sqlite3_stmt* s = it->second;
-    stmts_.erase(it);
-    return s;
+    if (it == stmts_.end() || !it->second) return nullptr;
+    return std::exchange(it->second, nullptr);
   }
-  void Give(const char* sql, sqlite3_stmt* stmt) {
+  void Give(std::string_view sql, sqlite3_stmt* stmt) {
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    if (!stmts_.emplace(sql, stmt).second) sqlite3_finalize(stmt);
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      stmts_.emplace(std::string(sql), stmt);
+    } else if (!it->second) {
+      it->second = stmt;
+    } else {
+      sqlite3_finalize(stmt);
+    }
   }
 
  private:
-  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> stmts_;
 };
 
 class Stmt {
@@ -117,6 +130,32 @@ class Stmt {
   StmtCache* cache_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {
+    ok_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~Transaction() {
+    if (ok_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  bool ok() const { return ok_; }
+  Status Commit() {
+    done_ = true;
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Status s = Status::Io(std::string("commit failed: ") + sqlite3_errmsg(db_));
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  sqlite3* db_;
+  bool ok_ = false;
+  bool done_ = false;
 };
 
 }  // namespace feedwatch::sql

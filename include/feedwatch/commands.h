@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace feedwatch {
+#include "feedwatch/version.h"
 
-constexpr const char* kVersion = "0.1.0";
+namespace feedwatch {
 
 struct RunCommand {
   std::string config_path;

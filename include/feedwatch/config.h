@@ -10,6 +10,7 @@
 
 #include "feedwatch/net_policy.h"
 #include "feedwatch/status.h"
+#include "feedwatch/version.h"
 
 namespace feedwatch {
 
@@ -73,7 +74,7 @@ struct DaemonSettings {
   milliseconds interval{10 * 60 * 1000};  // default per feed
   milliseconds min_interval{1000};        // floor for any feed's interval
   milliseconds jitter{30 * 1000};         // up to this much is added to each wait
-  std::string user_agent = "feedwatch/0.1 (RSS/Atom monitor)";
+  std::string user_agent = "feedwatch/" FEEDWATCH_VERSION " (RSS/Atom monitor)";
   milliseconds fetch_timeout{30 * 1000};
   milliseconds connect_timeout{10 * 1000};
   std::uint64_t max_body_bytes = 16ULL << 20;  // decoded bytes

@@ -1,0 +1,69 @@
+// `feedwatch run` and `feedwatch check`: the daemon, and the config checked as the
+// daemon would load it, with lint warnings.
+#include "feedwatch/commands.h"
+
+#include <set>
+
+#include "feedwatch/daemon.h"
+
+#include "command_util.h"
+
+namespace feedwatch {
+
+using namespace cmdutil;
+
+int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
+  auto loaded = LoadAll(cmd.config_path);
+  if (!loaded.ok()) {
+    err << loaded.status().message() << "\n";
+    return kExitBadSetup;
+  }
+  Daemon daemon(std::move(*loaded));
+  RunOptions opt;
+  opt.once = cmd.once;
+  Status st = daemon.Run(opt);
+  if (!st.ok()) {  // it could not start: the state file, the admin endpoint
+    err << st.message() << "\n";
+    return kExitBadSetup;
+  }
+  if (cmd.once) {
+    const DaemonStats& s = daemon.stats();
+    out << "feeds polled:     " << s.feeds_polled << " (" << s.feeds_primed
+        << " primed on first sight, " << s.feeds_failed << " failed)\n"
+        << "entries:          " << s.entries << " (" << s.new_entries << " new)\n"
+        << "matches:          " << s.matches << "\n"
+        << "alerts queued:    " << s.alerts_queued << " (one per new match and sink)\n"
+        << "alerts delivered: " << s.alerts_delivered << "\n"
+        << "alerts pending:   " << s.alerts_pending << " (retried later)\n";
+  }
+  return kExitOk;
+}
+
+int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  auto loaded = LoadAll(config_path);
+  if (!loaded.ok()) {
+    err << loaded.status().message() << "\n";
+    return kExitBadSetup;
+  }
+  const Config& c = loaded->config;
+  std::set<std::string> feed_names;
+  for (const auto& f : c.feeds) feed_names.insert(f.name);
+  std::vector<std::string> warnings = LintRules(loaded->matcher->rules());
+  for (const auto& r : loaded->matcher->rules()) {
+    for (const auto* list : {&r.feeds, &r.exclude_feeds}) {
+      for (const auto& name : *list) {
+        if (!feed_names.count(name)) {
+          warnings.push_back(r.file + ":" + std::to_string(r.line) + ": rule '" + r.id +
+                             "': feed '" + name + "' is not configured in " + config_path);
+        }
+      }
+    }
+  }
+  for (const auto& w : warnings) err << "warning: " << w << "\n";
+  out << config_path << ": ok: " << c.feeds.size() << " feeds, " << loaded->matcher->rules().size()
+      << " rules from " << c.rule_files.size() << " files, " << c.sinks.size() << " sinks"
+      << (warnings.empty() ? "" : ", " + std::to_string(warnings.size()) + " warnings") << "\n";
+  return kExitOk;
+}
+
+}  // namespace feedwatch

@@ -1,0 +1,61 @@
+// `feedwatch status`: the config's feeds with their last result and next poll, and
+// the outbox counts, read from the state file (safe while the daemon runs).
+#include "feedwatch/commands.h"
+
+#include <map>
+
+#include "feedwatch/config.h"
+#include "feedwatch/store.h"
+#include "feedwatch/util.h"
+
+#include "command_util.h"
+
+namespace feedwatch {
+
+using namespace cmdutil;
+
+int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err) {
+  auto cfg = LoadConfigOr(config_path, err);
+  if (!cfg) return kExitBadSetup;
+  auto store = OpenStoreOr(cfg->daemon.state_dir, err);
+  if (!store) return kExitBadSetup;
+  auto states = store->FeedStatuses();
+  auto counts = store->CountOutbox();
+  if (!states.ok() || !counts.ok()) {
+    err << (states.ok() ? counts.status() : states.status()).message() << "\n";
+    return kExitFailed;
+  }
+  std::map<std::string, const FeedStatus*> by_url;
+  for (const auto& s : *states) by_url[s.url] = &s;
+  std::int64_t now = UnixNowMs();
+  auto ago = [&](std::int64_t ms) {
+    if (ms <= 0) return std::string("never");
+    return FormatDuration(std::chrono::milliseconds((now - ms) / 1000 * 1000)) + " ago";
+  };
+  int failing = 0;
+  for (const auto& f : cfg->feeds) {
+    auto it = by_url.find(f.url);
+    if (it == by_url.end()) {
+      out << f.name << "  " << f.url << "\n    not polled yet\n";
+      continue;
+    }
+    const FeedStatus& s = *it->second;
+    failing += s.consecutive_failures > 0;
+    out << f.name << "  " << f.url << "\n    last poll " << ago(s.last_poll_ms) << ": "
+        << s.last_status;
+    if (s.last_http_status) out << " (HTTP " << s.last_http_status << ")";
+    if (s.consecutive_failures)
+      out << ", " << s.consecutive_failures << " consecutive failures: " << s.last_error;
+    out << "\n    next due "
+        << (s.next_due_ms > now
+                ? "in " +
+                      FormatDuration(std::chrono::milliseconds((s.next_due_ms - now) / 1000 * 1000))
+                : std::string("now"))
+        << ", " << s.seen_entries << " entries seen\n";
+  }
+  out << cfg->feeds.size() << " feeds, " << failing << " failing; outbox: " << counts->pending
+      << " pending, " << counts->delivered << " delivered, " << counts->dead << " dead\n";
+  return kExitOk;
+}
+
+}  // namespace feedwatch

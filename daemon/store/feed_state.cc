@@ -1,0 +1,84 @@
+// Each feed's state: validators, failures, next due, learnt interval, last keys.
+#include "feedwatch/store.h"
+
+#include <sqlite3.h>
+
+#include "feedwatch/util.h"
+#include "store_internal.h"
+
+namespace feedwatch {
+
+using namespace storeimpl;
+
+Status Store::RecordFetchError(const std::string& feed_url, const std::string& error,
+                               std::int64_t now_ms, const FeedState& fetch) {
+  auto id = FeedId(feed_url, nullptr);
+  if (!id.ok()) return id.status();
+  Stmt upd(db_,
+           "UPDATE feeds SET last_poll_ms = ?, last_status = 'error', last_error = ?, "
+           "consecutive_failures = consecutive_failures + 1, next_due_ms = ?, last_http_status = ? "
+           "WHERE id = ?",
+           cache_.get());
+  upd.Bind(1, now_ms).Bind(2, error).Bind(3, fetch.next_due_ms).Bind(4, fetch.last_http_status);
+  return upd.Bind(5, *id).Run("recording fetch error");
+}
+
+Status Store::RecordNotModified(const std::string& feed_url, std::int64_t now_ms,
+                                const FeedState& fetch) {
+  // A 304 only follows an earlier 200, so the feed's row exists: one UPDATE.
+  Stmt upd(db_,
+           "UPDATE feeds SET last_poll_ms = ?, last_status = 'not modified', last_error = NULL, "
+           "consecutive_failures = 0, next_due_ms = ?, last_http_status = 304, "
+           "etag = COALESCE(NULLIF(?, ''), etag), last_modified = COALESCE(NULLIF(?, ''), "
+           "last_modified), "
+           "adaptive_interval_ms = ? WHERE url = ?",
+           cache_.get());
+  upd.Bind(1, now_ms).Bind(2, fetch.next_due_ms).Bind(3, fetch.etag).Bind(4, fetch.last_modified);
+  return upd.Bind(5, fetch.adaptive_interval_ms).Bind(6, feed_url).Run("recording 304");
+}
+
+Status Store::RecordNotModifiedBatch(const std::vector<std::pair<std::string, FeedState>>& batch,
+                                     std::int64_t now_ms) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  for (const auto& [url, fetch] : batch) {
+    if (Status st = RecordNotModified(url, now_ms, fetch); !st.ok()) return st;
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<FeedStatus>> Store::FeedStatuses() {
+  Stmt q(
+      db_,
+      "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), "
+      "COALESCE(last_error, ''), "
+      "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), "
+      "COALESCE(next_due_ms, 0), "
+      "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
+      "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys FROM feeds ORDER BY "
+      "url",
+      cache_.get());
+  std::vector<FeedStatus> out;
+  while (q.Step()) {
+    FeedStatus f;
+    f.url = q.Text(0);
+    f.primed = q.Int(1) != 0;
+    f.last_poll_ms = q.Int(2);
+    f.last_status = q.Text(3);
+    f.last_error = q.Text(4);
+    f.consecutive_failures = static_cast<int>(q.Int(5));
+    f.etag = q.Text(6);
+    f.last_modified = q.Text(7);
+    f.next_due_ms = q.Int(8);
+    f.last_http_status = static_cast<int>(q.Int(9));
+    f.seen_entries = q.Int(10);
+    f.adaptive_interval_ms = q.Int(11);
+    f.keys_hash = static_cast<std::uint64_t>(q.Int(12));
+    f.last_keys = KeysFromBlob(q.Blob(13));
+    out.push_back(std::move(f));
+  }
+  if (!q.ok()) return q.status("reading feed states");
+  return out;
+}
+
+}  // namespace feedwatch

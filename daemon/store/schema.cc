@@ -1,0 +1,204 @@
+// Opening the state file: pragmas, the schema and its migrations (v1 to v7, each in
+// its own transaction, in order).
+#include "feedwatch/store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+
+#include "feedwatch/util.h"
+#include "store_internal.h"
+
+namespace feedwatch {
+
+using namespace storeimpl;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kSchemaVersion = 7;
+
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE feeds (
+  id INTEGER PRIMARY KEY,
+  url TEXT NOT NULL UNIQUE,
+  primed INTEGER NOT NULL DEFAULT 0,
+  last_poll_ms INTEGER,
+  last_status TEXT,
+  last_error TEXT,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE seen (
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  entry_key TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (feed_id, entry_key)
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  alert_id TEXT NOT NULL UNIQUE,
+  sink TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  delivered_ms INTEGER,
+  last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+)sql";
+
+// v2: HTTP validators and the schedule survive restarts (conditional GET
+// after a restart; no stampede of every feed at once).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE feeds ADD COLUMN etag TEXT;
+ALTER TABLE feeds ADD COLUMN last_modified TEXT;
+ALTER TABLE feeds ADD COLUMN next_due_ms INTEGER;
+ALTER TABLE feeds ADD COLUMN last_http_status INTEGER;
+)sql";
+
+// v3: adaptive polling remembers the interval it has learnt, and a hash of
+// the last document's entry keys (to tell a changed feed from an unchanged one).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE feeds ADD COLUMN adaptive_interval_ms INTEGER;
+ALTER TABLE feeds ADD COLUMN keys_hash INTEGER;
+)sql";
+
+// v4: digests. A row joins a digest (group_id) before the digest is first
+// sent, so a retry after a crash sends the same rows under the same id. The
+// partial index serves the dispatcher's per-sink scans of pending rows.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE outbox ADD COLUMN group_id TEXT;
+CREATE INDEX outbox_pending_sink ON outbox(sink, id) WHERE state = 'pending';
+CREATE INDEX outbox_group ON outbox(group_id) WHERE group_id IS NOT NULL;
+)sql";
+
+// v5: retention. last_seen_ms is refreshed (at most daily) for entries still
+// in their feed, so the ones that left can be forgotten after a window.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE seen ADD COLUMN last_seen_ms INTEGER;
+CREATE INDEX outbox_delivered ON outbox(delivered_ms) WHERE state = 'delivered';
+)sql";
+
+// v6: seen rows hold a 64-bit hash of the entry key (KeyHash) instead of the
+// key: smaller rows and integer comparisons for the 100s of thousands of
+// inserts a first start makes. A collision inside one feed would make one
+// entry look seen: about n^2 / 2^65 for a feed's n keys (1e-11 at 10^4).
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE seen_v6 (
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  key_hash INTEGER NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER,
+  PRIMARY KEY (feed_id, key_hash)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO seen_v6(feed_id, key_hash, first_seen_ms, last_seen_ms)
+  SELECT feed_id, fw_key_hash(entry_key), first_seen_ms, last_seen_ms FROM seen;
+DROP TABLE seen;
+ALTER TABLE seen_v6 RENAME TO seen;
+)sql";
+
+// v7: the sorted key hashes of each feed's last recorded document, so a
+// restarted daemon does not match (and build alerts for) entries it recorded
+// before it stopped.
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE feeds ADD COLUMN last_keys BLOB;
+)sql";
+
+// A sorted hash list as a BLOB: 8 bytes each, little-endian.
+
+// fw_key_hash(text): the same, for the v6 migration.
+void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  std::string_view key =
+      text ? std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[0])))
+           : std::string_view();
+  sqlite3_result_int64(ctx, StoredKeyHash(key));
+}
+
+}  // namespace
+
+Store::~Store() {
+  cache_.reset();  // finalize cached statements before closing
+  if (db_) {
+    sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
+    sqlite3_close_v2(db_);
+  }
+}
+
+Status Store::Exec(const char* sql_text) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql_text, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_);
+    sqlite3_free(err);
+    return Status::Io(path_ + ": " + msg);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
+  std::error_code ec;
+  fs::create_directories(state_dir, ec);
+  if (ec) return Status::Io("cannot create state directory " + state_dir + ": " + ec.message());
+  std::unique_ptr<Store> s(new Store());
+  s->cache_ = std::make_unique<sql::StmtCache>();
+  s->path_ = (fs::path(state_dir) / "feedwatch.db").string();
+  // Create the file ourselves so it is private from the first byte.
+  int fd = ::open(s->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Io("cannot open " + s->path_ + ": " + std::strerror(errno));
+  ::close(fd);
+  // One thread uses a connection at a time (the store thread, or a command):
+  // SQLite's own per-call mutex and its global memory statistics (another
+  // mutex per allocation) only cost time.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Status::Io("cannot open " + s->path_ + ": " +
+                      (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(s->db_, 5000);
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+    if (Status st = s->Exec(pragma); !st.ok()) {
+      return Status::Io(st.message() + " (is " + s->path_ + " a feedwatch database?)");
+    }
+  }
+  std::int64_t version = 0;
+  {  // finalized before the migrations: an open statement blocks DROP TABLE
+    Stmt v(s->db_, "PRAGMA user_version");
+    if (!v.Step()) return v.status(s->path_ + ": reading schema version");
+    version = v.Int(0);
+  }
+  if (version > kSchemaVersion) {
+    return Status::Invalid(s->path_ + ": schema version " + std::to_string(version) +
+                           " is newer than this feedwatch understands (" +
+                           std::to_string(kSchemaVersion) + ")");
+  }
+  // Each migration runs in its own transaction, in order.
+  if (sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                              &SqlKeyHash, nullptr, nullptr) != SQLITE_OK) {
+    return Status::Io(s->path_ + ": registering fw_key_hash: " + sqlite3_errmsg(s->db_));
+  }
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                              kSchemaV5, kSchemaV6, kSchemaV7};
+  for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
+    Transaction tx(s->db_);
+    if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
+    if (Status st = s->Exec(migrations[v]); !st.ok()) return st;
+    if (Status st = s->Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str()); !st.ok())
+      return st;
+    if (Status st = tx.Commit(); !st.ok()) return st;
+  }
+  return s;
+}
+
+}  // namespace feedwatch

@@ -1,0 +1,33 @@
+// Internal to the store: pieces every store file shares (row helpers, the
+// key-hash form stored in `seen`, outbox row reading).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "feedwatch/store.h"
+#include "sqlite_util.h"
+
+namespace feedwatch::storeimpl {
+
+using sql::Stmt;
+using sql::Transaction;
+
+// feeds.last_keys: the sorted KeyHash()es as 8-byte little-endian values.
+std::string KeysBlob(const std::vector<std::uint64_t>& keys);
+std::shared_ptr<const std::vector<std::uint64_t>> KeysFromBlob(std::string_view blob);
+
+// seen.key_hash: KeyHash(key) as SQLite's signed 64-bit integer.
+std::int64_t StoredKeyHash(std::string_view key);
+std::int64_t StoredKeyHash(const PolledEntry& e);
+
+// The outbox columns ReadOutboxRow reads, in its order, with their FROM.
+extern const char* const kOutboxColumns;
+OutboxRow ReadOutboxRow(const Stmt& q);
+
+}  // namespace feedwatch::storeimpl
