@@ -79,10 +79,8 @@ std::string SignWebhook(const std::vector<std::string>& secrets, const std::stri
     HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()),
          reinterpret_cast<const unsigned char*>(signed_content.data()), signed_content.size(), mac,
          &mac_len);
-    std::string b64(4 * ((mac_len + 2) / 3), '\0');
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac, static_cast<int>(mac_len));
     if (!header.empty()) header += ' ';
-    header += "v1," + b64;
+    header += "v1," + Base64(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
   }
   return header;
 }

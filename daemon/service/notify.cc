@@ -18,7 +18,7 @@ std::string OneLine(std::string s) {
 }  // namespace
 
 void Ready(const std::string& status) { Send("READY=1\nSTATUS=" + OneLine(status)); }
-void Status(const std::string& status) { Send("STATUS=" + OneLine(status)); }
+void SetStatus(const std::string& status) { Send("STATUS=" + OneLine(status)); }
 
 void Reloading() {
   timespec ts{};

@@ -45,7 +45,7 @@ void Supervisor::StatusTimer() {
   status_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec || stopped_) return;
     hooks_.refresh_status([this](const std::string& line) {
-      if (!stopped_) notify::Status(line);
+      if (!stopped_) notify::SetStatus(line);
     });
     StatusTimer();
   });

@@ -226,6 +226,14 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                  static_cast<int>(bytes.size()));
+  return out;
+}
+
 namespace {
 // The authority of scheme://user@authority/path, without the userinfo; from
 // the start when there is no scheme.

@@ -22,9 +22,8 @@ struct ScanCommand {
   std::vector<std::string> rule_paths;  // files, directories, globs
   std::string config_path;              // alternative source of rule paths
   std::vector<std::string> inputs;      // feed files or directories
-  bool explain = false;
-  int jobs = 0;  // threads; 0 = one per core                 // add the conditions that held and
-                 // the matched spans
+  bool explain = false;                 // add the conditions that held and the matched spans
+  int jobs = 0;                         // threads; 0 = one per core
 };
 // One JSON line per match on `out`; a summary on `err`. Exit 0 when every
 // input parsed, 1 when some did not, 2 when the rules could not be loaded.
@@ -48,8 +47,6 @@ struct FetchCommand {
 // matter, the body size and the parsed entry count. Exit 0 on 2xx/304.
 int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err);
 
-// Lists the config's feeds with their last result and next due time, and the
-// outbox counts, from the state file.
 // POSTs /reload to the running daemon's admin endpoint ([admin] listen) and
 // prints the outcome; 0 when the new config is running.
 int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& err);
@@ -67,6 +64,8 @@ struct OutboxCommand {
 // safe while the daemon runs (it picks retried alerts up within seconds).
 int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err);
 
+// Lists the config's feeds with their last result and next due time, and the
+// outbox counts, from the state file.
 int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err);
 
 // Runs every rule's embedded examples ([[rule.test]]). Prints each failure

@@ -11,7 +11,8 @@ namespace feedwatch {
 
 namespace notify {
 void Ready(const std::string& status);
-void Status(const std::string& status);
+// STATUS=…, the line `systemctl status` shows.
+void SetStatus(const std::string& status);
 // RELOADING=1 with MONOTONIC_USEC (as systemd 253+ asks for Type=notify-reload).
 void Reloading();
 void Stopping();

@@ -44,6 +44,9 @@ std::uint64_t Avalanche(std::uint64_t h);
 // key instead of the string): Avalanche(Fnv1a64(key)).
 inline std::uint64_t KeyHash(std::string_view key) { return Avalanche(Fnv1a64(key)); }
 
+// Standard base64 (RFC 4648, with padding).
+std::string Base64(std::string_view bytes);
+
 // Lowercase hex SHA-256 of the bytes.
 std::string Sha256Hex(std::string_view data);
 

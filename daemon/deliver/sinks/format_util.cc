@@ -1,6 +1,6 @@
 #include "format_util.h"
 
-#include <openssl/evp.h>
+#include "feedwatch/util.h"
 
 namespace feedwatch::sinkfmt {
 
@@ -83,14 +83,6 @@ std::string SafeUrl(std::string_view url) {
         if (static_cast<unsigned char>(c) >= 0x20) out.push_back(c);
     }
   }
-  return out;
-}
-
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                  static_cast<int>(bytes.size()));
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "feedwatch/sink_kind.h"
 #include "feedwatch/sinks.h"
 #include "feedwatch/template.h"
+#include "feedwatch/util.h"
 
 namespace feedwatch::sinkfmt {
 
@@ -30,7 +31,7 @@ std::string ContextLine(const json& alert);
 // Percent-encodes what would end a link in Slack (<url|text>) or Markdown
 // ([text](url)) syntax.
 std::string SafeUrl(std::string_view url);
-std::string Base64(std::string_view bytes);
+using feedwatch::Base64;  // util.h
 // Markdown (Discord, Teams): one alert with its summary, or a digest list.
 std::string MarkdownText(const Alerts& alerts);
 // Sets the body to `j` as JSON, with its Content-Type.
