@@ -161,11 +161,9 @@ class CurlTransport final : public Transport {
     req.allow_private = sink.allow_private_addresses;
     req.allow_networks = d.allow_networks;
     if (smtp_) {
-      req.mail_from = m.mail_from;
-      req.mail_rcpt = m.mail_rcpt;
+      req.mail = MailEnvelope{m.mail_from, m.mail_rcpt, sink.starttls == "required"};
       req.username = sink.username;
       req.password = sink.password;
-      req.require_tls = sink.starttls == "required";
     }
     http_.Start(std::move(req), [smtp = smtp_, done = std::move(done)](HttpResponse resp) {
       DeliveryResult r = smtp ? ClassifySmtp(resp) : ClassifyHttp(resp);

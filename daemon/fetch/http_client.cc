@@ -172,66 +172,88 @@ class HttpClient::Impl {
     CURL* e = curl_easy_init();
     t->easy = e;
     const HttpRequest& r = t->request;
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
-    curl_easy_setopt(e, CURLOPT_SHARE, share_);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error_buf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    auto fail = [&](const std::string& why) {
+      HttpResponse resp;
+      resp.error = why;
+      asio::post(
+          io_, [d = std::move(t->done), resp = std::move(resp)]() mutable { d(std::move(resp)); });
+    };
+    if (!e) return fail("cannot start transfer: curl_easy_init failed");
+    // Every option is checked: one that libcurl refuses (an option this build
+    // lacks, out of memory) fails the transfer with libcurl's reason, never a
+    // transfer that runs without, say, its protocol restriction.
+    CURLcode setup = CURLE_OK;
+    auto set = [&](CURLoption option, auto value) {
+      CURLcode c = curl_easy_setopt(e, option, value);
+      if (c != CURLE_OK && setup == CURLE_OK) setup = c;
+    };
+    set(CURLOPT_URL, r.url.c_str());
+    set(CURLOPT_PRIVATE, t.get());
+    set(CURLOPT_SHARE, share_);
+    set(CURLOPT_ERRORBUFFER, t->error_buf);
+    set(CURLOPT_NOSIGNAL, 1L);
     bool smtp = r.url.rfind("smtp://", 0) == 0 || r.url.rfind("smtps://", 0) == 0;
+    if (smtp != r.mail.has_value()) {
+      return fail(smtp ? "an smtp:// transfer needs a mail envelope"
+                       : "a mail envelope needs an smtp:// URL");
+    }
     // Only HTTP(S), for the first request and every redirect hop; SMTP only
     // for mail, which the caller asked for by URL.
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 100L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 20L);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
-    if (r.accept_encoding) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    if (!r.user_agent.empty()) curl_easy_setopt(e, CURLOPT_USERAGENT, r.user_agent.c_str());
+    set(CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
+    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    set(CURLOPT_FOLLOWLOCATION, r.max_redirects > 0 ? 1L : 0L);
+    set(CURLOPT_MAXREDIRS, static_cast<long>(r.max_redirects));
+    set(CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(r.connect_timeout.count()));
+    set(CURLOPT_LOW_SPEED_LIMIT, 100L);
+    set(CURLOPT_LOW_SPEED_TIME, 20L);
+    set(CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
+    if (r.accept_encoding) set(CURLOPT_ACCEPT_ENCODING, "");
+    if (!r.user_agent.empty()) set(CURLOPT_USERAGENT, r.user_agent.c_str());
     if (smtp) {
-      curl_easy_setopt(e, CURLOPT_MAIL_FROM, ("<" + r.mail_from + ">").c_str());
-      for (const auto& to : r.mail_rcpt)
+      std::string from = "<" + r.mail->from + ">";  // copied by libcurl
+      set(CURLOPT_MAIL_FROM, from.c_str());
+      for (const auto& to : r.mail->to)
         t->rcpt = curl_slist_append(t->rcpt, ("<" + to + ">").c_str());
-      curl_easy_setopt(e, CURLOPT_MAIL_RCPT, t->rcpt);
-      curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(e, CURLOPT_READFUNCTION, &ReadUpload);
-      curl_easy_setopt(e, CURLOPT_READDATA, t.get());
-      curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      set(CURLOPT_MAIL_RCPT, t->rcpt);
+      set(CURLOPT_UPLOAD, 1L);
+      set(CURLOPT_READFUNCTION, &ReadUpload);
+      set(CURLOPT_READDATA, t.get());
+      set(CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
       if (r.url.rfind("smtp://", 0) == 0)
-        curl_easy_setopt(e, CURLOPT_USE_SSL, r.require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
+        set(CURLOPT_USE_SSL, r.mail->require_tls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
       if (!r.username.empty()) {
-        curl_easy_setopt(e, CURLOPT_USERNAME, r.username.c_str());
-        curl_easy_setopt(e, CURLOPT_PASSWORD, r.password.c_str());
+        set(CURLOPT_USERNAME, r.username.c_str());
+        set(CURLOPT_PASSWORD, r.password.c_str());
       }
     } else if (!r.username.empty()) {
-      curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-      curl_easy_setopt(e, CURLOPT_USERNAME, r.username.c_str());
-      curl_easy_setopt(e, CURLOPT_PASSWORD, r.password.c_str());
+      set(CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+      set(CURLOPT_USERNAME, r.username.c_str());
+      set(CURLOPT_PASSWORD, r.password.c_str());
     } else if (!r.bearer_token.empty()) {
-      curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-      curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, r.bearer_token.c_str());
+      set(CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+      set(CURLOPT_XOAUTH2_BEARER, r.bearer_token.c_str());
     }
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, t.get());
+    set(CURLOPT_OPENSOCKETFUNCTION, &OpenSocket);
+    set(CURLOPT_OPENSOCKETDATA, t.get());
     // A bigger receive buffer than libcurl's 16 KiB default: a typical feed
     // arrives in two or three reads and callbacks instead of six or more
     // (10,000 feeds: 15% less CPU on the loop thread).
-    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 64L * 1024);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &WriteBody);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &ReadHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+    set(CURLOPT_BUFFERSIZE, 64L * 1024);
+    set(CURLOPT_WRITEFUNCTION, &WriteBody);
+    set(CURLOPT_WRITEDATA, t.get());
+    set(CURLOPT_HEADERFUNCTION, &ReadHeader);
+    set(CURLOPT_HEADERDATA, t.get());
     if (r.method == "POST" && !smtp) {
-      curl_easy_setopt(e, CURLOPT_POST, 1L);
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+      set(CURLOPT_POST, 1L);
+      set(CURLOPT_POSTFIELDS, r.body.data());
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
     }
     for (const auto& h : r.headers) t->headers = curl_slist_append(t->headers, h.c_str());
     if (r.method == "POST") t->headers = curl_slist_append(t->headers, "Expect:");
-    if (t->headers && !smtp) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    if (t->headers && !smtp) set(CURLOPT_HTTPHEADER, t->headers);
+    if (setup != CURLE_OK)
+      return fail(std::string("cannot set up transfer: ") + curl_easy_strerror(setup));
     CURLMcode mc = curl_multi_add_handle(multi_, e);
     if (mc != CURLM_OK) {
       HttpResponse resp;

@@ -176,6 +176,149 @@ std::optional<int> NearDistance(std::string_view text, const std::vector<std::si
   return best;
 }
 
+// One rule's conditions over one entry: the single definition of what any,
+// all, none, near and the scope mean. Match() and Explain() differ only in
+// how they learn where a pattern occurs (`probe(k, first)`: the fields, as a
+// mask, in which pattern k matches, and with `first` its first span) and in
+// `ex`: without it, evaluation stops at the first condition that fails;
+// with it, every condition is tried and described, and spans are kept.
+template <typename Probe>
+bool EvaluateRule(const RuleSpec& rule, const PatternInfo* pats, std::size_t first,
+                  std::size_t last, const Entry& entry, const MatchContext& ctx,
+                  const FieldTexts& texts, Probe&& probe, Explanation* ex) {
+  auto quote = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+  std::string why;
+  bool ok = InScope(rule, entry, ctx, ex ? &why : nullptr);
+  if (!ok) {
+    if (!ex) return false;
+    ex->failed.push_back(why);
+  }
+  bool has_any = false, any_ok = false;
+  std::vector<std::string> any_missed;
+  for (std::size_t k = first; k < last; ++k) {
+    const PatternInfo& p = pats[k];
+    if (p.kind == kNear) continue;
+    if (!ex) {
+      // Cheap first: one 'any' that holds is enough; a failing 'all' or a
+      // matching 'none' ends it.
+      if (p.kind == kAny) {
+        has_any = true;
+        if (!any_ok) any_ok = probe(k, nullptr) != 0;
+      } else if ((probe(k, nullptr) != 0) != (p.kind == kAll)) {
+        return false;
+      }
+      continue;
+    }
+    Highlight h;
+    bool found = probe(k, &h) != 0;
+    std::string where =
+        found ? " matched " + std::string(FieldName(h.field)) + " \"" + h.text + "\"" : "";
+    switch (p.kind) {
+      case kAny:
+        has_any = true;
+        if (found) {
+          any_ok = true;
+          ex->held.push_back("any: " + quote(p.spec->source) + where);
+          ex->highlights.push_back(h);
+        } else {
+          any_missed.push_back(quote(p.spec->source));
+        }
+        break;
+      case kAll:
+        if (found) {
+          ex->held.push_back("all: " + quote(p.spec->source) + where);
+          ex->highlights.push_back(h);
+        } else {
+          ok = false;
+          ex->failed.push_back("all: " + quote(p.spec->source) + " did not match");
+        }
+        break;
+      case kNone:
+        if (found) {
+          ok = false;
+          ex->failed.push_back("none: " + quote(p.spec->source) + where);
+        }
+        break;
+      case kNear:
+        break;
+    }
+  }
+  if (has_any && !any_ok) {
+    if (!ex) return false;
+    ok = false;
+    std::string list;
+    for (const auto& m : any_missed) list += (list.empty() ? "" : ", ") + m;
+    ex->failed.push_back("any: none of " + list + " matched");
+  }
+  // Proximity needs positions: only now, for rules still standing.
+  for (std::size_t n = 0; n < rule.near.size(); ++n) {
+    const int within = rule.near[n].within;
+    std::vector<const RE2*> terms;
+    std::vector<std::string_view> names;
+    FieldMask common = rule.fields;
+    for (std::size_t k = first; k < last; ++k) {
+      if (pats[k].kind != kNear || pats[k].near_index != n) continue;
+      terms.push_back(pats[k].re.get());
+      if (ex) names.push_back(pats[k].spec->source);
+      if (common) common &= probe(k, nullptr);
+    }
+    std::optional<int> best;
+    int best_field = -1;
+    std::vector<NearSpan> best_spans;
+    for (int f = 0; f < kFieldCount; ++f) {
+      if (!(common & (1 << f))) continue;
+      const auto& starts = texts.norm[f].word_starts();
+      if (!ex) {
+        // Every term occurs in this field (common says so): in a field no
+        // longer than `within` words, say a headline, they are close enough
+        // wherever they are, and positions need not be searched.
+        if (starts.size() <= static_cast<std::size_t>(within) + 1) {
+          best = 0;
+          break;
+        }
+        auto d = NearDistance(texts.v[f], starts, terms, nullptr);
+        if (d && *d <= within) {
+          best = d;
+          break;
+        }
+        continue;
+      }
+      std::vector<NearSpan> spans;
+      auto d = NearDistance(texts.v[f], starts, terms, &spans);
+      if (d && (!best || *d < *best)) {
+        best = d;
+        best_field = f;
+        best_spans = std::move(spans);
+      }
+    }
+    bool held = best && *best <= within;
+    if (!ex) {
+      if (!held) return false;
+      continue;
+    }
+    std::string label;
+    for (const auto& name : names) label += (label.empty() ? "" : " ~ ") + std::string(name);
+    label = "near: " + label + " within " + std::to_string(within) + " words";
+    if (held) {
+      ex->held.push_back(label + " (" + std::to_string(*best) + " apart in " +
+                         std::string(FieldName(static_cast<Field>(best_field))) + ")");
+      // Each span names the term that matched it, as 'any' and 'all' spans do.
+      for (const NearSpan& sp : best_spans)
+        ex->highlights.push_back(
+            texts.Span(best_field, std::string(names[sp.term]), sp.begin, sp.end));
+    } else {
+      ok = false;
+      ex->failed.push_back(label + (best ? " (closest: " + std::to_string(*best) + " apart)"
+                                         : " (not all terms occur in one field)"));
+    }
+  }
+  if (ex) {
+    if (ex->failed.empty() && ex->held.empty()) ex->failed.push_back("no condition");
+    ex->matched = ok;
+  }
+  return ok;
+}
+
 }  // namespace
 
 std::string_view FieldName(Field f) {
@@ -351,43 +494,11 @@ std::vector<std::size_t> Matcher::Match(const Entry& entry, const MatchContext& 
   };
   for (std::uint32_t r : candidates) {
     const RuleSpec& rule = rules_[r];
-    if (!InScope(rule, entry, ctx, nullptr)) continue;
-    // A candidate's trigger hit, so 'any' holds (or it has no 'any').
-    // Cheapest refusals first: 'all', then 'none'.
-    bool ok = true;
-    for (std::size_t k = eng.rule_first[r]; ok && k < eng.rule_first[r + 1]; ++k) {
-      if (eng.patterns[k].kind == kAll) ok = fields_of(k, rule.fields) != 0;
+    auto probe = [&](std::size_t k, Highlight*) { return fields_of(k, rule.fields); };
+    if (EvaluateRule(rule, eng.patterns.data(), eng.rule_first[r], eng.rule_first[r + 1], entry,
+                     ctx, texts, probe, nullptr)) {
+      out.push_back(r);
     }
-    for (std::size_t k = eng.rule_first[r]; ok && k < eng.rule_first[r + 1]; ++k) {
-      if (eng.patterns[k].kind == kNone) ok = fields_of(k, rule.fields) == 0;
-    }
-    // Proximity needs positions: only now, for the few rules still standing.
-    for (std::size_t n = 0; ok && n < rule.near.size(); ++n) {
-      std::vector<const RE2*> terms;
-      FieldMask common = rule.fields;
-      for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1] && common; ++k) {
-        if (eng.patterns[k].kind == kNear && eng.patterns[k].near_index == n) {
-          terms.push_back(eng.patterns[k].re.get());
-          common &= fields_of(k, rule.fields);
-        }
-      }
-      bool found = false;
-      for (int f = 0; f < kFieldCount && !found; ++f) {
-        if (!(common & (1 << f))) continue;
-        const auto& starts = texts.norm[f].word_starts();
-        // Every term occurs in this field (common says so): in a field no
-        // longer than `within` words, say a headline, they are close enough
-        // wherever they are, and positions need not be searched.
-        if (starts.size() <= static_cast<std::size_t>(rule.near[n].within) + 1) {
-          found = true;
-          break;
-        }
-        auto d = NearDistance(texts.v[f], starts, terms, nullptr);
-        found = d && *d <= rule.near[n].within;
-      }
-      ok = found;
-    }
-    if (ok) out.push_back(r);
   }
   return out;
 }
@@ -398,107 +509,24 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
   const Engine& eng = *engine_;
   std::array<textnorm::NormalizedText, kFieldCount> norm;
   FieldTexts texts(entry, ctx, rule.fields, norm, true);
-  auto quote = [](std::string_view s) { return "'" + std::string(s) + "'"; };
-  // First match of pattern k in any of the rule's fields.
-  auto find = [&](std::size_t k, Highlight* h) {
+  // Pattern by pattern, no Set: the fields where pattern k matches, and the
+  // first span (in field order) when asked.
+  auto probe = [&](std::size_t k, Highlight* h) {
+    FieldMask m = 0;
     for (int f = 0; f < kFieldCount; ++f) {
       if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
-      re2::StringPiece input(texts.v[f].data(), texts.v[f].size()), m;
-      if (eng.patterns[k].re->Match(input, 0, input.size(), RE2::UNANCHORED, &m, 1)) {
-        std::size_t b = static_cast<std::size_t>(m.data() - input.data());
-        *h = texts.Span(f, eng.patterns[k].spec->source, b, b + m.size());
-        return true;
+      re2::StringPiece input(texts.v[f].data(), texts.v[f].size()), found;
+      if (!eng.patterns[k].re->Match(input, 0, input.size(), RE2::UNANCHORED, &found, 1)) continue;
+      if (h && !m) {
+        std::size_t b = static_cast<std::size_t>(found.data() - input.data());
+        *h = texts.Span(f, eng.patterns[k].spec->source, b, b + found.size());
       }
+      m |= static_cast<FieldMask>(1 << f);
     }
-    return false;
+    return m;
   };
-  std::string why;
-  bool ok = InScope(rule, entry, ctx, &why);
-  if (!ok) ex.failed.push_back(why);
-  bool has_any = false, any_ok = false;
-  std::vector<std::string> any_missed;
-  for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1]; ++k) {
-    const PatternInfo& p = eng.patterns[k];
-    if (p.kind == kNear) continue;
-    Highlight h;
-    bool found = find(k, &h);
-    std::string where =
-        found ? " matched " + std::string(FieldName(h.field)) + " \"" + h.text + "\"" : "";
-    switch (p.kind) {
-      case kAny:
-        has_any = true;
-        if (found) {
-          any_ok = true;
-          ex.held.push_back("any: " + quote(p.spec->source) + where);
-          ex.highlights.push_back(h);
-        } else {
-          any_missed.push_back(quote(p.spec->source));
-        }
-        break;
-      case kAll:
-        if (found) {
-          ex.held.push_back("all: " + quote(p.spec->source) + where);
-          ex.highlights.push_back(h);
-        } else {
-          ok = false;
-          ex.failed.push_back("all: " + quote(p.spec->source) + " did not match");
-        }
-        break;
-      case kNone:
-        if (found) {
-          ok = false;
-          ex.failed.push_back("none: " + quote(p.spec->source) + where);
-        }
-        break;
-      case kNear:
-        break;
-    }
-  }
-  if (has_any && !any_ok) {
-    ok = false;
-    std::string list;
-    for (const auto& s : any_missed) list += (list.empty() ? "" : ", ") + s;
-    ex.failed.push_back("any: none of " + list + " matched");
-  }
-  for (std::size_t n = 0; n < rule.near.size(); ++n) {
-    std::vector<const RE2*> terms;
-    std::vector<std::string> names;
-    for (std::size_t k = eng.rule_first[r]; k < eng.rule_first[r + 1]; ++k) {
-      if (eng.patterns[k].kind == kNear && eng.patterns[k].near_index == n) {
-        terms.push_back(eng.patterns[k].re.get());
-        names.push_back(eng.patterns[k].spec->source);
-      }
-    }
-    std::string label;
-    for (const auto& s : names) label += (label.empty() ? "" : " ~ ") + s;
-    label = "near: " + label + " within " + std::to_string(rule.near[n].within) + " words";
-    std::optional<int> best;
-    int best_field = -1;
-    std::vector<NearSpan> best_spans;
-    for (int f = 0; f < kFieldCount; ++f) {
-      if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
-      std::vector<NearSpan> spans;
-      auto d = NearDistance(texts.v[f], texts.norm[f].word_starts(), terms, &spans);
-      if (d && (!best || *d < *best)) {
-        best = d;
-        best_field = f;
-        best_spans = spans;
-      }
-    }
-    if (best && *best <= rule.near[n].within) {
-      ex.held.push_back(label + " (" + std::to_string(*best) + " apart in " +
-                        std::string(FieldName(static_cast<Field>(best_field))) + ")");
-      // Each span names the term that matched it, as 'any' and 'all' spans do.
-      for (const NearSpan& sp : best_spans)
-        ex.highlights.push_back(texts.Span(best_field, names[sp.term], sp.begin, sp.end));
-    } else {
-      ok = false;
-      ex.failed.push_back(label + (best ? " (closest: " + std::to_string(*best) + " apart)"
-                                        : " (not all terms occur in one field)"));
-    }
-  }
-  if (ex.failed.empty() && ex.held.empty()) ex.failed.push_back("no condition");
-  ex.matched = ok;
+  EvaluateRule(rule, eng.patterns.data(), eng.rule_first[r], eng.rule_first[r + 1], entry, ctx,
+               texts, probe, &ex);
   return ex;
 }
 

@@ -1,6 +1,7 @@
 // HTTP over libcurl's multi interface, driven by one Asio io_context through
 // CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION: no thread per transfer,
-// no blocking call, no polling loop. Used for feeds and for webhook sinks.
+// no blocking call, no polling loop. Used for feeds, for webhook and chat
+// sinks, and (with a MailEnvelope) for SMTP delivery.
 //
 // Thread-safety: every method must be called on the io_context's thread, and
 // completion handlers run there too (posted, never from inside libcurl).
@@ -20,6 +21,13 @@
 
 namespace feedwatch {
 
+// The SMTP envelope of a mail transfer.
+struct MailEnvelope {
+  std::string from;
+  std::vector<std::string> to;
+  bool require_tls = true;  // smtp://: STARTTLS required (smtps:// is TLS from the start)
+};
+
 struct HttpRequest {
   std::string url;
   std::string method = "GET";        // "GET" or "POST"
@@ -38,11 +46,9 @@ struct HttpRequest {
   // another host after a redirect (libcurl's default).
   std::string username, password;
   std::string bearer_token;
-  // SMTP: when `url` is smtp:// or smtps://, `body` is the RFC 5322 message,
-  // sent to `mail_rcpt` from `mail_from`; `username`/`password` are SMTP AUTH.
-  std::string mail_from;
-  std::vector<std::string> mail_rcpt;
-  bool require_tls = true;  // smtp://: STARTTLS required (smtps:// is TLS from the start)
+  // Mail: set exactly when `url` is smtp:// or smtps://. `body` is then the
+  // RFC 5322 message and `username`/`password` are SMTP AUTH.
+  std::optional<MailEnvelope> mail;
 };
 
 struct HttpResponse {
