@@ -41,7 +41,6 @@ Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& htt
                        std::shared_ptr<const Config> config, const Clock& clock)
     : io_(io),
       store_(store),
-      http_(http),
       clock_(clock),
       transports_(std::make_unique<deliver::Transports>(
           io, store, http, [this]() -> const DaemonSettings& { return config_->daemon; })),

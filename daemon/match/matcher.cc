@@ -179,7 +179,8 @@ std::optional<int> NearDistance(std::string_view text, const std::vector<std::si
 // One rule's conditions over one entry: the single definition of what any,
 // all, none, near and the scope mean. Match() and Explain() differ only in
 // how they learn where a pattern occurs (`probe(k, first)`: the fields, as a
-// mask, in which pattern k matches, and with `first` its first span) and in
+// mask, in which pattern k matches; given `first`, a probe may stop at the
+// first such field and fill in its span, since only "whether" counts then) and in
 // `ex`: without it, evaluation stops at the first condition that fails;
 // with it, every condition is tried and described, and spans are kept.
 template <typename Probe>
@@ -509,19 +510,22 @@ Explanation Matcher::Explain(const Entry& entry, const MatchContext& ctx, std::s
   const Engine& eng = *engine_;
   std::array<textnorm::NormalizedText, kFieldCount> norm;
   FieldTexts texts(entry, ctx, rule.fields, norm, true);
-  // Pattern by pattern, no Set: the fields where pattern k matches, and the
-  // first span (in field order) when asked.
+  // Pattern by pattern, no Set: every field where pattern k matches, or,
+  // given `h`, only the first (in field order) with its span.
   auto probe = [&](std::size_t k, Highlight* h) {
     FieldMask m = 0;
     for (int f = 0; f < kFieldCount; ++f) {
       if (!(rule.fields & (1 << f)) || texts.v[f].empty()) continue;
       re2::StringPiece input(texts.v[f].data(), texts.v[f].size()), found;
       if (!eng.patterns[k].re->Match(input, 0, input.size(), RE2::UNANCHORED, &found, 1)) continue;
-      if (h && !m) {
+      m |= static_cast<FieldMask>(1 << f);
+      if (h) {
+        // any/all/none ask only whether, and where first: the other fields
+        // need not be searched (this runs for every alert the daemon raises).
         std::size_t b = static_cast<std::size_t>(found.data() - input.data());
         *h = texts.Span(f, eng.patterns[k].spec->source, b, b + found.size());
+        break;
       }
-      m |= static_cast<FieldMask>(1 << f);
     }
     return m;
   };

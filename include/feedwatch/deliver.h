@@ -104,7 +104,6 @@ class Dispatcher {
 
   asio::io_context& io_;
   StoreThread& store_;
-  HttpClient& http_;
   const Clock& clock_;
   std::shared_ptr<const Config> config_;
   std::unique_ptr<deliver::Transports> transports_;

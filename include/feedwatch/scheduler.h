@@ -72,8 +72,8 @@ class Scheduler {
     // + Done() or Failed(); it calls ReleaseBodySlot() once the body is
     // consumed (the fetch slot is held until then: backpressure).
     std::function<void(PolledFeed&, HttpResponse)> body;
-    // A 304 (state already updated); `state` is what to persist, `delay`
-    // until the next poll. The poll ends at once.
+    // A 304 (state already updated); `state` is what to persist. The poll
+    // ends at once.
     std::function<void(PolledFeed&, const FeedState& state)> not_modified;
     // A failed fetch, HTTP error or unusable body: persist, then call done().
     std::function<void(PolledFeed&, const std::string& reason, const FeedState& state,

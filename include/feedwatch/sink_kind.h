@@ -56,8 +56,7 @@ struct FormatInput {
 struct SinkKind {
   std::string_view name;
   TransportKind transport;
-  bool signs = false;        // takes `secret` (Standard Webhooks signing)
-  bool has_template = true;  // takes `template` / `template_file`
+  bool signs = false;  // takes `secret` (Standard Webhooks signing)
   // Service defaults (rate limits the service documents, a default server),
   // applied before the sink's own settings. May be null.
   void (*defaults)(SinkSpec& spec) = nullptr;

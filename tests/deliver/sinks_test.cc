@@ -328,3 +328,33 @@ TEST(ClassifySmtp, FiveHundredsArePermanent) {
 
 }  // namespace
 }  // namespace feedwatch
+
+namespace feedwatch {
+namespace {
+
+// The registry is the one list of sink types: every documented type is in it
+// once, the loader's message names them all, and a formatter refuses a type
+// the registry does not know instead of falling into another type's format.
+TEST(SinkRegistry, EveryTypeOnceAndUnknownTypesRefused) {
+  const std::vector<std::string> documented = {"log",   "jsonl", "webhook",  "slack", "discord",
+                                               "teams", "ntfy",  "telegram", "email"};
+  std::vector<std::string> names;
+  for (const SinkKind* k : SinkKinds()) {
+    names.emplace_back(k->name);
+    EXPECT_EQ(FindSinkKind(k->name), k);
+    EXPECT_NE(k->format, nullptr) << k->name;
+  }
+  EXPECT_EQ(names, documented);
+  EXPECT_EQ(SinkKindNames(), "log, jsonl, webhook, slack, discord, teams, ntfy, telegram, email");
+  EXPECT_EQ(FindSinkKind("pager"), nullptr);
+  SinkSpec spec;
+  spec.name = "beeper";
+  spec.type = "pager";
+  auto f = SinkFormatter::Make(spec);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("sink 'beeper': unknown type 'pager'"), std::string::npos)
+      << f.status().message();
+}
+
+}  // namespace
+}  // namespace feedwatch

@@ -21,10 +21,7 @@ void Format(const FormatInput& in, SinkMessage& m) {
 
 }  // namespace
 
-extern const SinkKind kLogSink{.name = "log",
-                               .transport = TransportKind::kLog,
-                               .has_template = false,
-                               .validate = Validate,
-                               .format = Format};
+extern const SinkKind kLogSink{
+    .name = "log", .transport = TransportKind::kLog, .validate = Validate, .format = Format};
 
 }  // namespace feedwatch
