@@ -92,6 +92,9 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                        "max_alert_age",
                        "seen_retention",
                        "delivered_retention",
+                       "archive",
+                       "archive_retention",
+                       "archive_max_size",
                        "stop_timeout",
                        "allow_networks"},
                       "[daemon]", errors);
@@ -112,6 +115,13 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "seen_retention", errors)) d.seen_retention = *v;
   if (auto v = tomlutil::GetDuration(t, "delivered_retention", errors)) d.delivered_retention = *v;
   if (auto v = tomlutil::GetDuration(t, "stop_timeout", errors)) d.stop_timeout = *v;
+  if (auto v = tomlutil::GetBool(t, "archive", errors)) d.archive = *v;
+  if (auto v = tomlutil::GetDuration(t, "archive_retention", errors)) d.archive_retention = *v;
+  if (auto v = tomlutil::GetByteSize(t, "archive_max_size", errors)) d.archive_max_size = *v;
+  if (d.archive_retention < std::chrono::hours(1)) {
+    errors.Add(t.get("archive_retention"),
+               "'archive_retention' below 1h would forget entries before a backtest could read them");
+  }
   if (d.seen_retention < std::chrono::hours(48)) {
     errors.Add(t.get("seen_retention"),
                "'seen_retention' below 2d would let entries still in a feed alert again");

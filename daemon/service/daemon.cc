@@ -99,6 +99,10 @@ class Daemon::Impl final : public service::AdminState {
       dispatcher_.Kick();  // alerts left from a previous run
       supervisor_.StartTimers();
       recorder_.StartOutboxRetention([this] { return cfg().daemon.delivered_retention; });
+      recorder_.StartArchiveRetention([this] {
+        return service::PollRecorder::ArchiveLimits{cfg().daemon.archive_retention,
+                                                    cfg().daemon.archive_max_size};
+      });
       notify::Ready(StatusLine());
       if (opt.on_ready) opt.on_ready(admin_ ? admin_->port() : 0);
     }

@@ -12,7 +12,7 @@ PollJobResult RunPollJob(const PollJob& job) {
   PollJobResult p;
   const HttpResponse& resp = job.response;
   ParseOptions popt;
-  popt.keys_only = job.priming;
+  popt.keys_only = job.priming && !job.archive;
   // Entries of the last recorded document are skipped below: their text is
   // not worth converting (most of a changed feed's entries are old ones).
   if (!job.priming) popt.known_keys = job.known;
@@ -41,7 +41,7 @@ PollJobResult RunPollJob(const PollJob& job) {
   const std::vector<std::uint64_t>* known = job.known;
   p.polled.reserve(parsed->entries.size());
   for (std::size_t i = 0; i < parsed->entries.size(); ++i) {
-    const Entry& e = parsed->entries[i];
+    Entry& e = parsed->entries[i];
     // Seen in the last recorded poll: already in the seen table, so it can
     // neither be new nor alert; skip matching and the store.
     if (known && std::binary_search(known->begin(), known->end(), hashes[i])) continue;
@@ -55,8 +55,11 @@ PollJobResult RunPollJob(const PollJob& job) {
         std::vector<Highlight> highlights = job.matcher.Explain(e, ctx, r).highlights;
         deliver::Route({job.matcher.rules()[r], job.feed, p.feed_title, e, highlights, job.now},
                        job.sinks, pe.alerts);
+        if (job.archive) pe.matched_rules.push_back(job.matcher.rules()[r].id);
       }
     }
+    // Moved, not copied: the entry is not read again here.
+    if (job.archive) pe.entry = std::make_shared<const Entry>(std::move(e));
     p.polled.push_back(std::move(pe));
   }
   return p;

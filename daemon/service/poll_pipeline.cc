@@ -24,8 +24,9 @@ void PollPipeline::Start(PolledFeed& f, HttpResponse resp) {
                           priming, known = f.state.last_keys, resp = std::move(resp)]() mutable {
     static thread_local bool named = (SetThreadName("fw-parse"), true);
     (void)named;
-    PollJobResult p = RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
-                                  known.get(), r_.clock.WallSeconds()});
+    PollJobResult p =
+        RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
+                    gen->config.daemon.archive, known.get(), r_.clock.WallSeconds()});
     std::string etag = std::move(resp.etag), last_modified = std::move(resp.last_modified);
     resp = HttpResponse();  // free the body on the worker, before the post back
     asio::post(r_.io, [this, &f, p = std::move(p), etag = std::move(etag),
@@ -53,7 +54,8 @@ void PollPipeline::OnJobDone(PolledFeed& f, PollJobResult p, const std::string& 
   std::shared_ptr<const std::vector<std::uint64_t>> keys = std::move(p.keys);
   FeedState persist = f.state;
   persist.last_keys = keys;
-  PollRecord record{f.spec->url, f.spec->prime, std::move(p.polled), std::move(persist)};
+  PollRecord record{f.spec->url, f.spec->prime, std::move(p.polled), std::move(persist),
+                    std::move(p.feed_title)};
   r_.recorder.RecordPoll(std::move(record), [this, &f, entries = p.entries, matches = p.matches,
                                              delay, keys](Result<PollOutcome> out) {
     if (!out.ok()) {

@@ -2,12 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <asio/post.hpp>
+
 #include "feedwatch/util.h"
 
 namespace feedwatch::service {
 
 namespace {
 constexpr int kOutboxPruneChunk = 5000;
+// Archive rows per pruning transaction: each also deletes the rows' terms
+// from the full-text index, so chunks are smaller than the outbox's.
+constexpr int kArchivePruneChunk = 1000;
 }
 
 PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock,
@@ -20,7 +26,8 @@ PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock
              [this](auto batch) { WritePolls(std::move(batch)); }),
       not_modified_(io, 256, std::chrono::milliseconds(50),
                     [this](auto batch) { WriteNotModified(std::move(batch)); }),
-      prune_timer_(io) {}
+      prune_timer_(io),
+      archive_timer_(io) {}
 
 void PollRecorder::RecordPoll(PollRecord record, Recorded done) {
   polls_.Add({std::move(record), std::move(done)});
@@ -131,9 +138,96 @@ void PollRecorder::PruneOutbox() {
       });
 }
 
+void PollRecorder::StartArchiveRetention(std::function<ArchiveLimits()> limits) {
+  archive_limits_ = std::move(limits);
+  ArchiveRetentionLater(std::chrono::minutes(1));
+}
+
+void PollRecorder::ArchiveRetentionLater(std::chrono::milliseconds after) {
+  archive_timer_.expires_after(after);
+  archive_timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec && !stopped_) PruneArchive();
+  });
+}
+
+// One chunk at a time, each its own store job: polls recorded meanwhile wait
+// for one chunk at most. First by age, then (with a size limit) by size.
+void PollRecorder::PruneArchive() {
+  std::int64_t cutoff = clock_.WallMs() - archive_limits_().retention.count();
+  store_.Run(
+      io_, [cutoff](Store& s) { return s.PruneArchive(cutoff, kArchivePruneChunk); },
+      [this](Result<int> n) {
+        if (!n.ok()) spdlog::error("archive retention: {}", n.status().message());
+        if (n.ok()) CountArchivePruned(*n, "archive_retention");
+        if (stopped_) return;
+        if (n.ok() && *n == kArchivePruneChunk) {
+          // More to do: the next chunk once the store has taken other work.
+          asio::post(io_, [this] {
+            if (!stopped_) PruneArchive();
+          });
+        } else {
+          MeasureArchive();
+        }
+      });
+}
+
+// The size limit: measured once per pass, then the share of rows over it
+// (the oldest first; rows are of similar size on average) is deleted. One
+// measurement per hour, because deleting from a full-text index first adds
+// to it (deletions are merged in later): measuring after each chunk could
+// read that as still too big and go on deleting.
+void PollRecorder::MeasureArchive() {
+  std::uint64_t max = archive_limits_().max_size;
+  if (max == 0) return ArchiveRetentionLater(std::chrono::hours(1));
+  store_.Run(
+      io_,
+      [max](Store& s) -> Result<int> {
+        auto bytes = s.ArchiveBytes();
+        if (!bytes.ok()) return bytes.status();
+        if (static_cast<std::uint64_t>(*bytes) <= max) return 0;
+        auto stats = s.ArchiveStatsFor();
+        if (!stats.ok()) return stats.status();
+        double over = static_cast<double>(static_cast<std::uint64_t>(*bytes) - max) /
+                      static_cast<double>(*bytes);
+        return static_cast<int>(over * static_cast<double>(stats->entries)) + 1;
+      },
+      [this](Result<int> n) {
+        if (!n.ok()) spdlog::error("archive size: {}", n.status().message());
+        if (stopped_) return;
+        if (n.ok() && *n > 0) return PruneArchiveOldest(*n);
+        ArchiveRetentionLater(std::chrono::hours(1));
+      });
+}
+
+void PollRecorder::PruneArchiveOldest(int remaining) {
+  int chunk = std::min(remaining, kArchivePruneChunk);
+  store_.Run(
+      io_, [chunk](Store& s) { return s.PruneArchiveOldest(chunk); },
+      [this, remaining](Result<int> n) {
+        if (!n.ok()) spdlog::error("archive size: {}", n.status().message());
+        if (n.ok()) CountArchivePruned(*n, "archive_max_size");
+        if (stopped_) return;
+        int left = n.ok() && *n > 0 ? remaining - *n : 0;
+        if (left > 0) {
+          asio::post(io_, [this, left] {
+            if (!stopped_) PruneArchiveOldest(left);
+          });
+        } else {
+          ArchiveRetentionLater(std::chrono::hours(1));
+        }
+      });
+}
+
+void PollRecorder::CountArchivePruned(int n, const char* why) {
+  if (n <= 0) return;
+  metrics_.archive_pruned += static_cast<std::uint64_t>(n);
+  spdlog::debug("archive: {} entries removed ({})", n, why);
+}
+
 void PollRecorder::Stop() {
   stopped_ = true;
   prune_timer_.cancel();
+  archive_timer_.cancel();
 }
 
 Status PollRecorder::FlushAtExit() {

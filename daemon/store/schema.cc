@@ -1,4 +1,4 @@
-// Opening the state file: pragmas, the schema and its migrations (v1 to v7, each in
+// Opening the state file: pragmas, the schema and its migrations (v1 to v8, each in
 // its own transaction, in order).
 #include "feedwatch/store.h"
 
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kSchemaVersion = 7;
+constexpr int kSchemaVersion = 8;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -36,6 +36,7 @@ CREATE TABLE feeds (
 CREATE TABLE seen (
   feed_id INTEGER NOT NULL REFERENCES feeds(id),
   entry_key TEXT NOT NULL,
+  guid TEXT NOT NULL,
   first_seen_ms INTEGER NOT NULL,
   PRIMARY KEY (feed_id, entry_key)
 ) WITHOUT ROWID;
@@ -113,7 +114,45 @@ constexpr const char* kSchemaV7 = R"sql(
 ALTER TABLE feeds ADD COLUMN last_keys BLOB;
 )sql";
 
-// A sorted hash list as a BLOB: 8 bytes each, little-endian.
+// v8: the entries archive. One row per entry when it is first seen (written
+// in the transaction that marks it seen), the text rules match against, and
+// the rules it matched then. `content` is NULL when it equals `summary` (many
+// feeds carry the same text twice). archive_fts is an external-content FTS5
+// index over it, kept by the triggers, tokenized by "fw" (fts_tokenizer.cc).
+// feeds.title: the feed's title from its last poll, for the matcher's `feed`
+// field in backtests.
+constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE feeds ADD COLUMN title TEXT;
+CREATE TABLE archive (
+  id INTEGER PRIMARY KEY,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  key_hash INTEGER NOT NULL,
+  entry_key TEXT NOT NULL,
+  guid TEXT NOT NULL,
+  first_seen_ms INTEGER NOT NULL,
+  published INTEGER,
+  updated INTEGER,
+  title TEXT NOT NULL,
+  link TEXT NOT NULL,
+  authors TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  content TEXT,
+  rules TEXT NOT NULL,
+  UNIQUE (feed_id, key_hash)
+);
+CREATE INDEX archive_first_seen ON archive(first_seen_ms);
+CREATE VIRTUAL TABLE archive_fts USING fts5(
+  title, summary, content, content = 'archive', content_rowid = 'id', tokenize = 'fw');
+CREATE TRIGGER archive_ai AFTER INSERT ON archive BEGIN
+  INSERT INTO archive_fts(rowid, title, summary, content)
+    VALUES (new.id, new.title, new.summary, new.content);
+END;
+CREATE TRIGGER archive_ad AFTER DELETE ON archive BEGIN
+  INSERT INTO archive_fts(archive_fts, rowid, title, summary, content)
+    VALUES ('delete', old.id, old.title, old.summary, old.content);
+END;
+)sql";
 
 // fw_key_hash(text): the same, for the v6 migration.
 void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
@@ -129,7 +168,7 @@ void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
 Store::~Store() {
   cache_.reset();  // finalize cached statements before closing
   if (db_) {
-    sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
+    if (!read_only_) sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
     sqlite3_close_v2(db_);
   }
 }
@@ -183,13 +222,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
                            " is newer than this feedwatch understands (" +
                            std::to_string(kSchemaVersion) + ")");
   }
+  if (Status st = RegisterFtsTokenizer(s->db_); !st.ok())
+    return Status::Io(s->path_ + ": " + st.message());
   // Each migration runs in its own transaction, in order.
   if (sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
                               &SqlKeyHash, nullptr, nullptr) != SQLITE_OK) {
     return Status::Io(s->path_ + ": registering fw_key_hash: " + sqlite3_errmsg(s->db_));
   }
   const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                              kSchemaV5, kSchemaV6, kSchemaV7};
+                              kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
@@ -197,6 +238,32 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
     if (Status st = s->Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str()); !st.ok())
       return st;
     if (Status st = tx.Commit(); !st.ok()) return st;
+  }
+  return s;
+}
+
+Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& state_dir) {
+  std::unique_ptr<Store> s(new Store());
+  s->cache_ = std::make_unique<sql::StmtCache>();
+  s->path_ = (fs::path(state_dir) / "feedwatch.db").string();
+  std::error_code ec;
+  if (!fs::exists(s->path_, ec))
+    return Status::NotFound(s->path_ + ": no state yet (has the daemon run with this state_dir?)");
+  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Status::Io("cannot open " + s->path_ + ": " +
+                      (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+  }
+  s->read_only_ = true;
+  sqlite3_busy_timeout(s->db_, 5000);
+  if (Status st = RegisterFtsTokenizer(s->db_); !st.ok())
+    return Status::Io(s->path_ + ": " + st.message());
+  Stmt v(s->db_, "PRAGMA user_version");
+  if (!v.Step()) return v.status(s->path_ + ": reading schema version");
+  if (v.Int(0) != kSchemaVersion) {
+    return Status::Invalid(s->path_ + ": schema version " + std::to_string(v.Int(0)) +
+                           ", this feedwatch reads " + std::to_string(kSchemaVersion) +
+                           " (start the daemon of this version once to migrate it)");
   }
   return s;
 }

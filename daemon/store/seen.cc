@@ -5,6 +5,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
+#include <unordered_set>
 
 #include "feedwatch/util.h"
 #include "store_internal.h"
@@ -28,7 +30,7 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime,
                                       const FeedState& fetch) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
-  auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch);
+  auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch, "");
   if (!out.ok()) return out.status();
   if (Status st = tx.Commit(); !st.ok()) return st;
   return out;
@@ -44,7 +46,7 @@ std::vector<Result<PollOutcome>> Store::RecordPolls(const std::vector<PollRecord
   Transaction tx(db_);
   if (!tx.ok()) return all(Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_)));
   for (const PollRecord& r : batch) {
-    auto out = RecordPollInTx(r.feed_url, r.prime, r.entries, now_ms, r.fetch);
+    auto out = RecordPollInTx(r.feed_url, r.prime, r.entries, now_ms, r.fetch, r.feed_title);
     // One failure undoes the whole batch: every feed in it is recorded on its
     // next poll instead (nothing was marked seen, so nothing is lost).
     if (!out.ok()) return all(out.status());
@@ -59,22 +61,25 @@ namespace {
 // Rows per multi-row INSERT of seen keys (bound as ?3..?N+2; ?1 feed, ?2 time).
 constexpr std::size_t kSeenChunk = 32;
 
-const char* SeenChunkSql() {
-  static const std::string sql = [] {
+// `returning`: the statement also returns the key hashes it inserted (the new
+// entries), so the archive knows which ones to keep.
+const char* SeenChunkSql(bool returning) {
+  static const std::array<std::string, 2> sql = [] {
     std::string q =
         "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES ";
     for (std::size_t k = 0; k < kSeenChunk; ++k)
       q += (k ? ",(?1,?" : "(?1,?") + std::to_string(k + 3) + ",?2,?2)";
-    return q;
+    return std::array<std::string, 2>{q, q + " RETURNING key_hash"};
   }();
-  return sql.c_str();
+  return sql[returning ? 1 : 0].c_str();
 }
 
 }  // namespace
 
 Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prime,
                                           const std::vector<PolledEntry>& entries,
-                                          std::int64_t now_ms, const FeedState& fetch) {
+                                          std::int64_t now_ms, const FeedState& fetch,
+                                          const std::string& title) {
   bool primed = false;
   auto id = FeedId(feed_url, &primed);
   if (!id.ok()) return id.status();
@@ -84,18 +89,16 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
             "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES (?, "
             "?, ?, ?3)",
             cache_.get());
-  Stmt alert(db_,
-             "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, "
-             "next_attempt_ms, created_ms) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-             cache_.get());
+  Stmt alert(db_, kInsertAlertSql, cache_.get());
   // Entries that can raise no alert (all of them on a priming poll) are only
   // marked seen, kSeenChunk rows per statement; the others one by one, since
   // whether each is new decides its alerts.
-  std::vector<std::int64_t> quiet;
+  std::vector<const PolledEntry*> quiet;
+  bool archiving = false;
   for (const PolledEntry& e : entries) {
     if (out.primed_now || e.alerts.empty()) {
-      quiet.push_back(StoredKeyHash(e));
+      quiet.push_back(&e);
+      archiving = archiving || e.entry != nullptr;
       continue;
     }
     seen.Reset();
@@ -103,6 +106,9 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
     if (Status st = seen.Run("marking entry seen"); !st.ok()) return st;
     if (sqlite3_changes(db_) == 0) continue;
     ++out.new_entries;
+    if (e.entry) {
+      if (Status st = ArchiveEntry(*id, e, now_ms); !st.ok()) return st;
+    }
     std::size_t rules_before = out.matched_rules.size();
     for (const NewAlert& a : e.alerts) {
       if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before),
@@ -116,37 +122,60 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
       out.alerts_queued += sqlite3_changes(db_);
     }
   }
+  // The quiet ones: which of them were new decides what is archived.
+  std::unordered_set<std::int64_t> inserted;
   std::size_t i = 0;
   if (quiet.size() >= kSeenChunk) {
-    Stmt chunk(db_, SeenChunkSql(), cache_.get());
+    Stmt chunk(db_, SeenChunkSql(archiving), cache_.get());
     for (; i + kSeenChunk <= quiet.size(); i += kSeenChunk) {
       chunk.Reset();
       chunk.Bind(1, *id).Bind(2, now_ms);
       for (std::size_t k = 0; k < kSeenChunk; ++k)
-        chunk.Bind(static_cast<int>(k + 3), quiet[i + k]);
+        chunk.Bind(static_cast<int>(k + 3), StoredKeyHash(*quiet[i + k]));
+      if (archiving) {
+        while (chunk.Step()) inserted.insert(chunk.Int(0));
+        if (!chunk.ok()) return chunk.status("marking entries seen");
+        continue;
+      }
       if (Status st = chunk.Run("marking entries seen"); !st.ok()) return st;
       out.new_entries += sqlite3_changes(db_);
     }
   }
   for (; i < quiet.size(); ++i) {
     seen.Reset();
-    if (Status st = seen.Bind(1, *id).Bind(2, quiet[i]).Bind(3, now_ms).Run("marking entry seen");
+    std::int64_t hash = StoredKeyHash(*quiet[i]);
+    if (Status st = seen.Bind(1, *id).Bind(2, hash).Bind(3, now_ms).Run("marking entry seen");
         !st.ok())
       return st;
-    out.new_entries += sqlite3_changes(db_);
+    if (sqlite3_changes(db_) > 0) {
+      if (archiving) inserted.insert(hash);
+      else ++out.new_entries;
+    }
+  }
+  if (archiving) {
+    out.new_entries += static_cast<int>(inserted.size());
+    for (std::size_t k = 0; k < quiet.size(); ++k) {
+      const PolledEntry& e = *quiet[k];
+      if (!e.entry) continue;
+      // A key twice in one document is inserted once: archive it once.
+      if (inserted.erase(StoredKeyHash(e)) == 0) continue;
+      if (Status st = ArchiveEntry(*id, e, now_ms); !st.ok()) return st;
+    }
   }
   Stmt upd(
       db_,
       "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "
       "consecutive_failures = 0, etag = ?, last_modified = ?, next_due_ms = ?, last_http_status = "
       "?, "
-      "adaptive_interval_ms = ?, keys_hash = ?, last_keys = COALESCE(?, last_keys) WHERE id = ?",
+      "adaptive_interval_ms = ?, keys_hash = ?, last_keys = COALESCE(?, last_keys), "
+      "title = COALESCE(?, title) WHERE id = ?",
       cache_.get());
   upd.Bind(1, now_ms).Bind(2, fetch.etag).Bind(3, fetch.last_modified).Bind(4, fetch.next_due_ms);
   upd.Bind(5, fetch.last_http_status).Bind(6, fetch.adaptive_interval_ms);
   upd.Bind(7, static_cast<std::int64_t>(fetch.keys_hash));
   if (fetch.last_keys) upd.BindBlob(8, KeysBlob(*fetch.last_keys));
-  if (Status st = upd.Bind(9, *id).Run("updating feed"); !st.ok()) return st;
+  if (!title.empty()) upd.Bind(9, title);
+  if (Status st = upd.Bind(10, *id).Run("updating feed"); !st.ok()) return st;
   return out;
 }
 

@@ -79,6 +79,11 @@ class Stmt {
       rc_ = sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Text that outlives the statement's next Step() (no copy).
+  Stmt& BindRef(int i, std::string_view s) {
+    if (ok()) rc_ = sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& Bind(int i, std::int64_t v) {
     if (ok()) rc_ = sqlite3_bind_int64(stmt_, i, v);
     return *this;
@@ -109,6 +114,8 @@ class Stmt {
   }
 
   std::int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_, col); }
+  int code() const { return rc_; }
   std::string Text(int col) const {
     const unsigned char* p = sqlite3_column_text(stmt_, col);
     return p ? std::string(reinterpret_cast<const char*>(p),

@@ -26,6 +26,16 @@ std::shared_ptr<const std::vector<std::uint64_t>> KeysFromBlob(std::string_view 
 std::int64_t StoredKeyHash(std::string_view key);
 std::int64_t StoredKeyHash(const PolledEntry& e);
 
+// An alert into the outbox: alert_id, sink, rule_id, feed_id, payload,
+// next_attempt_ms, created_ms. An existing alert id is left as it is.
+inline constexpr const char* kInsertAlertSql =
+    "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, "
+    "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+// Registers the archive's FTS5 tokenizer "fw" on a connection (every
+// connection that reads or writes the archive needs it).
+Status RegisterFtsTokenizer(sqlite3* db);
+
 // The outbox columns ReadOutboxRow reads, in its order, with their FROM.
 extern const char* const kOutboxColumns;
 OutboxRow ReadOutboxRow(const Stmt& q);

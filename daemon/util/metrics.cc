@@ -118,6 +118,7 @@ std::string RenderPrometheus(const Metrics& m) {
   w.Head("feedwatch_pruned_total", "counter", "Rows removed by retention.");
   w.Sample("feedwatch_pruned_total", "table=\"seen\"", static_cast<double>(m.seen_pruned));
   w.Sample("feedwatch_pruned_total", "table=\"outbox\"", static_cast<double>(m.outbox_pruned));
+  w.Sample("feedwatch_pruned_total", "table=\"archive\"", static_cast<double>(m.archive_pruned));
   w.Single("feedwatch_start_time_seconds", "gauge", "Unix time the daemon started.",
            m.start_time_seconds);
   return w.Take();

@@ -104,6 +104,11 @@ struct DaemonSettings {
   // deleted this long after delivery. Dead rows are kept.
   milliseconds seen_retention{90LL * 24 * 60 * 60 * 1000};
   milliseconds delivered_retention{30LL * 24 * 60 * 60 * 1000};
+  // The entries archive (backtest, search): every new entry, kept this long,
+  // and (when set) the oldest dropped once the archive outgrows this size.
+  bool archive = true;
+  milliseconds archive_retention{30LL * 24 * 60 * 60 * 1000};
+  std::uint64_t archive_max_size = 0;    // bytes; 0 = no limit
   milliseconds stop_timeout{10 * 1000};  // SIGTERM: in-flight work gets this long
   std::vector<std::string> rules;        // as written (paths, globs, directories)
 };

@@ -29,7 +29,7 @@ struct Metrics {
   std::uint64_t entries_parsed = 0, entries_new = 0, alerts_queued = 0;
   std::map<std::string, std::uint64_t> matches_by_rule;  // new entries matched, per rule id
   std::map<std::string, SinkOutcomes> alerts_by_sink;
-  std::uint64_t seen_pruned = 0, outbox_pruned = 0;
+  std::uint64_t seen_pruned = 0, outbox_pruned = 0, archive_pruned = 0;
   // Gauges.
   std::int64_t feeds = 0, feeds_failing = 0;
   std::int64_t outbox_pending = 0, outbox_dead = 0;  // refreshed from the store

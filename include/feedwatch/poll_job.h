@@ -23,7 +23,10 @@ struct PollJob {
   const Matcher& matcher;
   const std::vector<SinkSpec>& sinks;  // every configured sink, for rules that name none
   const HttpResponse& response;        // a 2xx
-  bool priming = false;                // the feed's priming poll: keys only, nothing matched
+  bool priming = false;                // the feed's priming poll: nothing matched
+  // Keep new entries for the archive (PolledEntry::entry). A priming poll
+  // then reads whole entries instead of keys only.
+  bool archive = false;
   // Sorted KeyHash()es of the last recorded document, or null. Its entries
   // are in the seen table already, so they are neither converted nor matched.
   const std::vector<std::uint64_t>* known = nullptr;
@@ -41,7 +44,9 @@ struct PollJobResult {
   std::size_t matched_entries = 0;  // run through the matcher
   std::size_t matches = 0;          // (entry, rule) pairs
   std::vector<std::string> warnings;
-  std::vector<PolledEntry> polled;  // entries not in `known`, with the alerts each would raise
+  // Entries not in `known`, with the alerts each would raise (and, when
+  // archiving, the entry and the rules it matched).
+  std::vector<PolledEntry> polled;
 };
 
 PollJobResult RunPollJob(const PollJob& job);

@@ -51,6 +51,14 @@ class PollRecorder {
                       std::chrono::milliseconds keep);
   // Outbox retention: delivered rows older than `keep()`, hourly, in chunks.
   void StartOutboxRetention(std::function<std::chrono::milliseconds()> keep);
+  // Archive retention, hourly: entries first seen longer ago than the
+  // retention, then the oldest while the archive is over its size limit;
+  // in chunks, each its own transaction, so polls are recorded in between.
+  struct ArchiveLimits {
+    std::chrono::milliseconds retention;
+    std::uint64_t max_size = 0;  // bytes; 0 = none
+  };
+  void StartArchiveRetention(std::function<ArchiveLimits()> limits);
 
   void Stop();
   // After the loop stopped: writes the batched 304s synchronously. Polls
@@ -62,6 +70,11 @@ class PollRecorder {
   void WritePolls(std::vector<Pending> pending);
   void WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch);
   void PruneOutbox();
+  void PruneArchive();
+  void MeasureArchive();
+  void PruneArchiveOldest(int remaining);
+  void CountArchivePruned(int n, const char* why);
+  void ArchiveRetentionLater(std::chrono::milliseconds after);
 
   asio::io_context& io_;
   StoreThread& store_;
@@ -72,6 +85,8 @@ class PollRecorder {
   std::map<std::string, std::int64_t> next_seen_prune_ms_;  // per feed URL
   std::function<std::chrono::milliseconds()> outbox_keep_;
   asio::steady_timer prune_timer_;
+  std::function<ArchiveLimits()> archive_limits_;
+  asio::steady_timer archive_timer_;
   bool stopped_ = false;
   std::mt19937_64 rng_{std::random_device{}()};
 };

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "feedwatch/feed.h"
 #include "feedwatch/status.h"
 
 struct sqlite3;
@@ -31,6 +33,10 @@ struct PolledEntry {
   std::string key;
   std::vector<NewAlert> alerts;  // what this entry would raise if it is new
   std::uint64_t key_hash = 0;    // KeyHash(key) when the caller has it; 0: computed
+  // The archive (null: not archived): the entry as parsed, and the ids of
+  // the rules it matched, archived with it if it is new.
+  std::shared_ptr<const Entry> entry;
+  std::vector<std::string> matched_rules;
 };
 
 struct PollOutcome {
@@ -107,6 +113,52 @@ struct PollRecord {
   bool prime = true;
   std::vector<PolledEntry> entries;
   FeedState fetch;
+  std::string feed_title;  // kept with the feed for the archive ("": leave the stored one)
+};
+
+// ---- The entries archive (store/archive.cc): every new entry a successful
+// poll read, kept for `archive_retention`, full-text indexed (FTS5). ----
+
+// One archived entry, as the matcher saw it when it arrived.
+struct ArchivedEntry {
+  std::int64_t id = 0;  // archive row id: increases with arrival
+  std::string feed_url;
+  std::string feed_title;
+  std::int64_t first_seen_ms = 0;
+  Entry entry;                      // key, title, link, dates, authors, categories, text
+  std::vector<std::string> rules;   // the rules it matched when it arrived
+};
+
+struct ArchiveFilter {
+  std::int64_t since_ms = 0;           // first seen at or after
+  std::vector<std::string> feed_urls;  // empty: every feed
+  std::size_t limit = 0;               // 0: no limit (newest first when set)
+};
+
+struct ArchiveStats {
+  std::int64_t entries = 0;
+  std::int64_t oldest_ms = 0, newest_ms = 0;  // first-seen times; 0 when empty
+};
+
+struct SearchQuery {
+  std::string query;  // FTS5 syntax: words, "phrases", OR, NOT, NEAR(...), prefix*
+  std::int64_t since_ms = 0;
+  std::vector<std::string> feed_urls;  // empty: every feed
+  std::size_t limit = 20;
+  // Match markers around the terms found, in `title` and `snippet`.
+  std::string mark_open = "[", mark_close = "]";
+  std::int64_t now_ms = 0;  // for the age weighting; 0: the wall clock
+};
+
+struct SearchHit {
+  std::int64_t id = 0;
+  std::string feed_url, feed_title;
+  std::int64_t first_seen_ms = 0;
+  std::optional<std::int64_t> published;
+  std::string entry_key, link;
+  std::string title;    // with the matched terms marked
+  std::string snippet;  // from the summary or content, terms marked
+  double score = 0;     // lower is better: bm25, weighed by age
 };
 
 // A feed's row, for `feedwatch status` and for resuming schedules at start:
@@ -190,16 +242,45 @@ class Store {
   Result<OutboxCounts> CountOutbox();
   Result<std::int64_t> CountSeen(const std::string& feed_url);
 
+  // The archive. Rows stream oldest first (newest first with a limit); `row`
+  // returns false to stop early.
+  Status ForEachArchived(const ArchiveFilter& filter,
+                         const std::function<bool(ArchivedEntry&&)>& row);
+  Result<ArchiveStats> ArchiveStatsFor(const std::vector<std::string>& feed_urls = {});
+  // Bad query syntax is an Invalid status saying what FTS5 did not accept.
+  Result<std::vector<SearchHit>> Search(const SearchQuery& q);
+  // Retention: deletes up to `limit` of the oldest rows first seen before
+  // `cutoff_ms`. Returns rows deleted.
+  Result<int> PruneArchive(std::int64_t cutoff_ms, int limit);
+  // The archive's share of the file (its table, index and full-text index), in bytes.
+  Result<std::int64_t> ArchiveBytes();
+  // FTS5's integrity check: the full-text index agrees with the archive rows.
+  Status CheckArchive();
+  // Deletes the `count` oldest rows (archive_max_size). Returns rows deleted.
+  Result<int> PruneArchiveOldest(int count);
+
+  // `feedwatch backtest --send`: alerts into the outbox, for entries already
+  // seen (no seen row changes). Re-inserting an existing alert id is a
+  // no-op. Returns how many were queued.
+  Result<int> QueueAlerts(const std::string& feed_url, const std::vector<NewAlert>& alerts,
+                          std::int64_t now_ms);
+
+  // A read-only connection (backtest, search, the admin endpoint's queries
+  // while the daemon writes): no migrations, no writes.
+  static Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& state_dir);
+
  private:
   Store() = default;
   Status Exec(const char* sql);
   Result<PollOutcome> RecordPollInTx(const std::string& feed_url, bool prime,
                                      const std::vector<PolledEntry>& entries, std::int64_t now_ms,
-                                     const FeedState& fetch);
+                                     const FeedState& fetch, const std::string& title);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
+  Status ArchiveEntry(std::int64_t feed_id, const PolledEntry& e, std::int64_t now_ms);
   sqlite3* db_ = nullptr;
   std::unique_ptr<sql::StmtCache> cache_;
   std::string path_;
+  bool read_only_ = false;
 };
 
 }  // namespace feedwatch

@@ -361,7 +361,11 @@ TEST(Retention, SeenEntriesThatLeftTheFeedAreForgottenAfterTheWindow) {
   const std::int64_t day = 24LL * 3600 * 1000;
   auto polled = [](std::vector<std::string> keys) {
     std::vector<PolledEntry> out;
-    for (auto& k : keys) out.push_back(PolledEntry{k, {}, 0});
+    for (auto& k : keys) {
+      PolledEntry e;
+      e.key = k;
+      out.push_back(std::move(e));
+    }
     return out;
   };
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, polled({"old", "kept"}), 0).ok());
@@ -388,8 +392,10 @@ TEST(Retention, DeliveredAlertsArePrunedDeadOnesKept) {
   auto store = Store::Open(dir.path());
   std::vector<PolledEntry> entries;
   for (int i = 0; i < 3; ++i) {
-    entries.push_back(PolledEntry{
-        "k" + std::to_string(i), {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}"}}, 0});
+    PolledEntry e;
+    e.key = "k" + std::to_string(i);
+    e.alerts = {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}"}};
+    entries.push_back(std::move(e));
   }
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
   auto rows = (*store)->PendingForSinks({{"hook", true, 10}}, 1000, false, {});

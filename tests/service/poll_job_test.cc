@@ -42,8 +42,9 @@ sinks = ["chat"]
     resp.status = 200;
     resp.body = kFeed;
   }
-  PollJobResult Run(bool priming = false, const std::vector<std::uint64_t>* known = nullptr) {
-    return RunPollJob({feed, *matcher, sinks, resp, priming, known, 1764590000});
+  PollJobResult Run(bool priming = false, const std::vector<std::uint64_t>* known = nullptr,
+                    bool archive = false) {
+    return RunPollJob({feed, *matcher, sinks, resp, priming, archive, known, 1764590000});
   }
 };
 
@@ -97,6 +98,32 @@ TEST(PollJob, PrimingPollRecordsKeysAndMatchesNothing) {
   EXPECT_EQ(r.polled.size(), 3u);
   EXPECT_EQ(r.matched_entries, 0u);
   for (const auto& e : r.polled) EXPECT_TRUE(e.alerts.empty());
+}
+
+TEST(PollJob, ArchivingKeepsEachNewEntryWithTheRulesItMatched) {
+  Job job;
+  std::vector<std::uint64_t> known = {KeyHash("b")};
+  PollJobResult r = job.Run(false, &known, /*archive=*/true);
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_EQ(r.polled.size(), 2u);
+  ASSERT_TRUE(r.polled[0].entry);
+  EXPECT_EQ(r.polled[0].entry->title, "Commerce tightens export controls on AI chips");
+  EXPECT_EQ(r.polled[0].matched_rules, (std::vector<std::string>{"export", "chips"}));
+  EXPECT_EQ(r.polled[1].matched_rules, (std::vector<std::string>{"export"}));
+  // Without the archive the entries are not carried to the store.
+  for (const auto& e : job.Run(false, &known).polled) EXPECT_FALSE(e.entry);
+}
+
+TEST(PollJob, ArchivingPrimingPollReadsWholeEntriesButMatchesNothing) {
+  Job job;
+  PollJobResult r = job.Run(/*priming=*/true, nullptr, /*archive=*/true);
+  ASSERT_EQ(r.polled.size(), 3u);
+  EXPECT_EQ(r.matched_entries, 0u);
+  ASSERT_TRUE(r.polled[2].entry);
+  EXPECT_EQ(r.polled[2].entry->title, "New export controls target chip tools")
+      << "a priming poll reads titles when archiving (keys only otherwise)";
+  EXPECT_TRUE(r.polled[2].matched_rules.empty());
+  EXPECT_TRUE(r.polled[2].alerts.empty());
 }
 
 TEST(PollJob, KeysHashIgnoresOrderAndSeesChange) {

@@ -212,11 +212,12 @@ TEST(Store, PollsRecordedTogetherKeepTheirOwnOutcomes) {
   TempDir dir;
   auto store = Store::Open(dir.path());
   std::vector<PollRecord> batch;
-  batch.push_back(PollRecord{"https://a/", true, {Polled("a1", {"r1"}, "https://a/")}, {}});
+  batch.push_back(PollRecord{"https://a/", true, {Polled("a1", {"r1"}, "https://a/")}, {}, ""});
   batch.push_back(PollRecord{"https://b/",
                              false,
                              {Polled("b1", {"r1"}, "https://b/"), Polled("b2", {}, "https://b/")},
-                             {}});
+                             {},
+                             ""});
   auto results = (*store)->RecordPolls(batch, 1000);
   ASSERT_EQ(results.size(), 2u);
   ASSERT_TRUE(results[0].ok() && results[1].ok());

@@ -1,0 +1,232 @@
+// The entries archive: rows written inside the invariant transaction (seen.cc
+// calls ArchiveEntry for each new entry), read back for backtests, searched
+// through the FTS5 index, and pruned by age or size.
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "feedwatch/store.h"
+#include "feedwatch/util.h"
+#include "store_internal.h"
+
+namespace feedwatch {
+
+using namespace storeimpl;
+
+namespace {
+
+// Authors and categories: one per line (the parser removed control characters,
+// so a newline never occurs inside one).
+std::string JoinLines(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += '\n';
+    out += items[i];
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+// The feed filter as one bound JSON array (one statement text whatever the
+// number of feeds); NULL: every feed.
+void BindFeeds(Stmt& q, int index, const std::vector<std::string>& urls) {
+  if (!urls.empty()) q.Bind(index, nlohmann::json(urls).dump());
+}
+
+constexpr const char* kArchiveColumns =
+    "a.id, f.url, COALESCE(f.title, ''), a.first_seen_ms, a.entry_key, a.guid, a.published, "
+    "a.updated, a.title, a.link, a.authors, a.categories, a.summary, a.content, a.rules "
+    "FROM archive a JOIN feeds f ON f.id = a.feed_id "
+    "WHERE a.first_seen_ms >= ?1 AND (?2 IS NULL OR f.url IN (SELECT value FROM json_each(?2))) ";
+
+ArchivedEntry ReadArchived(const Stmt& q) {
+  ArchivedEntry a;
+  a.id = q.Int(0);
+  a.feed_url = q.Text(1);
+  a.feed_title = q.Text(2);
+  a.first_seen_ms = q.Int(3);
+  Entry& e = a.entry;
+  e.key = q.Text(4);
+  e.id = q.Text(5);
+  if (!q.IsNull(6)) e.published = q.Int(6);
+  if (!q.IsNull(7)) e.updated = q.Int(7);
+  e.title = q.Text(8);
+  e.link = q.Text(9);
+  e.authors = SplitLines(q.Text(10));
+  e.categories = SplitLines(q.Text(11));
+  e.summary = q.Text(12);
+  e.content = q.IsNull(13) ? e.summary : q.Text(13);
+  a.rules = SplitLines(q.Text(14));
+  return a;
+}
+
+}  // namespace
+
+Status Store::ArchiveEntry(std::int64_t feed_id, const PolledEntry& pe, std::int64_t now_ms) {
+  const Entry& e = *pe.entry;
+  Stmt ins(db_,
+           "INSERT OR IGNORE INTO archive(feed_id, key_hash, entry_key, guid, first_seen_ms, "
+           "published, updated, title, link, authors, categories, summary, content, rules) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           cache_.get());
+  std::string authors = JoinLines(e.authors), categories = JoinLines(e.categories),
+              rules = JoinLines(pe.matched_rules);
+  ins.Bind(1, feed_id).Bind(2, StoredKeyHash(pe)).BindRef(3, e.key).BindRef(4, e.id);
+  ins.Bind(5, now_ms);
+  if (e.published) ins.Bind(6, *e.published);
+  if (e.updated) ins.Bind(7, *e.updated);
+  ins.BindRef(8, e.title).BindRef(9, e.link).BindRef(10, authors).BindRef(11, categories);
+  ins.BindRef(12, e.summary);
+  if (e.content != e.summary) ins.BindRef(13, e.content);
+  return ins.BindRef(14, rules).Run("archiving entry");
+}
+
+Status Store::ForEachArchived(const ArchiveFilter& filter,
+                              const std::function<bool(ArchivedEntry&&)>& row) {
+  std::string sql = std::string("SELECT ") + kArchiveColumns +
+                    (filter.limit ? "ORDER BY a.id DESC LIMIT ?3" : "ORDER BY a.id");
+  Stmt q(db_, sql.c_str());
+  q.Bind(1, filter.since_ms);
+  BindFeeds(q, 2, filter.feed_urls);
+  if (filter.limit) q.Bind(3, static_cast<std::int64_t>(filter.limit));
+  while (q.Step()) {
+    if (!row(ReadArchived(q))) return Status::Ok();
+  }
+  return q.status(path_ + ": reading the archive");
+}
+
+Result<ArchiveStats> Store::ArchiveStatsFor(const std::vector<std::string>& feed_urls) {
+  Stmt q(db_,
+         "SELECT COUNT(*), COALESCE(MIN(a.first_seen_ms), 0), COALESCE(MAX(a.first_seen_ms), 0) "
+         "FROM archive a JOIN feeds f ON f.id = a.feed_id "
+         "WHERE ?1 IS NULL OR f.url IN (SELECT value FROM json_each(?1))",
+         cache_.get());
+  BindFeeds(q, 1, feed_urls);
+  if (!q.Step()) return q.status(path_ + ": counting the archive");
+  return ArchiveStats{q.Int(0), q.Int(1), q.Int(2)};
+}
+
+Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
+  // bm25 weighs a title hit 4x a summary hit, 8x a content hit; the score is
+  // divided by (1 + age in weeks), so a week-old entry needs twice the
+  // relevance of today's to rank level with it.
+  Stmt q(db_,
+         "SELECT a.id, f.url, COALESCE(f.title, ''), a.first_seen_ms, a.published, a.entry_key, "
+         "a.link, highlight(archive_fts, 0, ?4, ?5), "
+         "snippet(archive_fts, -1, ?4, ?5, '…', 24), "
+         "bm25(archive_fts, 4.0, 2.0, 1.0) / (1.0 + (?6 - a.first_seen_ms) / 604800000.0) AS score "
+         "FROM archive_fts JOIN archive a ON a.id = archive_fts.rowid "
+         "JOIN feeds f ON f.id = a.feed_id "
+         "WHERE archive_fts MATCH ?3 AND a.first_seen_ms >= ?1 "
+         "AND (?2 IS NULL OR f.url IN (SELECT value FROM json_each(?2))) "
+         "ORDER BY score LIMIT ?7",
+         cache_.get());
+  q.Bind(1, sq.since_ms);
+  BindFeeds(q, 2, sq.feed_urls);
+  q.Bind(3, sq.query).Bind(4, sq.mark_open).Bind(5, sq.mark_close).Bind(6, sq.now_ms ? sq.now_ms : UnixNowMs());
+  q.Bind(7, static_cast<std::int64_t>(sq.limit ? sq.limit : 20));
+  std::vector<SearchHit> hits;
+  while (q.Step()) {
+    SearchHit h;
+    h.id = q.Int(0);
+    h.feed_url = q.Text(1);
+    h.feed_title = q.Text(2);
+    h.first_seen_ms = q.Int(3);
+    if (!q.IsNull(4)) h.published = q.Int(4);
+    h.entry_key = q.Text(5);
+    h.link = q.Text(6);
+    h.title = q.Text(7);
+    h.snippet = q.Text(8);
+    h.score = q.Double(9);
+    hits.push_back(std::move(h));
+  }
+  if (!q.ok()) {
+    std::string msg = sqlite3_errmsg(db_);
+    // FTS5 reports query syntax as an ordinary SQL error: say it in the
+    // query's terms.
+    if (msg.rfind("fts5:", 0) == 0 || msg.rfind("no such column", 0) == 0 ||
+        msg.find("unknown special query") != std::string::npos ||
+        msg.find("unterminated string") != std::string::npos) {
+      if (msg.rfind("fts5: ", 0) == 0) msg = msg.substr(6);
+      if (msg.rfind("no such column", 0) == 0)
+        msg += " (a word followed by ':' names a column: title, summary or content)";
+      return Status::Invalid("bad search query '" + sq.query + "': " + msg +
+                             ". Write words, \"a phrase\", OR, NOT, NEAR(word word, 10) or "
+                             "prefix*; put words with hyphens or other punctuation in quotes");
+    }
+    return Status::Io(path_ + ": searching the archive: " + msg);
+  }
+  return hits;
+}
+
+Result<int> Store::PruneArchive(std::int64_t cutoff_ms, int limit) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  Stmt del(db_,
+           "DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE first_seen_ms < ? "
+           "ORDER BY first_seen_ms LIMIT ?)",
+           cache_.get());
+  if (Status st = del.Bind(1, cutoff_ms).Bind(2, limit).Run("pruning the archive"); !st.ok())
+    return st;
+  int n = sqlite3_changes(db_);
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return n;
+}
+
+Result<int> Store::PruneArchiveOldest(int count) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  Stmt del(db_, "DELETE FROM archive WHERE id IN (SELECT id FROM archive ORDER BY id LIMIT ?)",
+           cache_.get());
+  if (Status st = del.Bind(1, count).Run("pruning the archive"); !st.ok()) return st;
+  int n = sqlite3_changes(db_);
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return n;
+}
+
+Result<std::int64_t> Store::ArchiveBytes() {
+  Stmt q(db_,
+         "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE aggregate = TRUE AND name IN "
+         "('archive', 'archive_first_seen', 'sqlite_autoindex_archive_1', 'archive_fts_data', "
+         "'archive_fts_idx', 'archive_fts_docsize', 'archive_fts_config')",
+         cache_.get());
+  if (!q.Step()) return q.status(path_ + ": measuring the archive");
+  return q.Int(0);
+}
+
+Status Store::CheckArchive() {
+  Stmt q(db_, "INSERT INTO archive_fts(archive_fts) VALUES ('integrity-check')");
+  return q.Run(path_ + ": the archive's full-text index");
+}
+
+Result<int> Store::QueueAlerts(const std::string& feed_url, const std::vector<NewAlert>& alerts,
+                               std::int64_t now_ms) {
+  Transaction tx(db_);
+  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+  auto id = FeedId(feed_url, nullptr);
+  if (!id.ok()) return id.status();
+  Stmt ins(db_, kInsertAlertSql, cache_.get());
+  int queued = 0;
+  for (const NewAlert& a : alerts) {
+    ins.Reset();
+    ins.Bind(1, a.alert_id).Bind(2, a.sink).Bind(3, a.rule_id).Bind(4, *id).Bind(5, a.payload);
+    if (Status st = ins.Bind(6, now_ms).Bind(7, now_ms).Run("queueing alert"); !st.ok()) return st;
+    queued += sqlite3_changes(db_);
+  }
+  if (Status st = tx.Commit(); !st.ok()) return st;
+  return queued;
+}
+
+}  // namespace feedwatch
