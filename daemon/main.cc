@@ -1,7 +1,9 @@
 // feedwatch: watches news feeds and raises alerts. This file only parses the
 // command line; everything else lives in the modules under daemon/.
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -136,6 +138,48 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  feedwatch::BacktestCommand backtest;
+  backtest.config_path = default_config;
+  auto* backtest_cmd = app.add_subcommand(
+      "backtest", "what rules would have caught over the archived entries (read-only)");
+  backtest_cmd->add_option("-c,--config", backtest.config_path, "config file")
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("-r,--rules", backtest.rule_paths,
+                   "new or changed rule file, directory or glob (repeatable); compared with the "
+                   "rules in force")
+      ->allow_extra_args(false);
+  backtest_cmd->add_option("--since", backtest.since, "how far back: 7d, 36h, 2w or all")
+      ->capture_default_str();
+  backtest_cmd->add_option("--feed", backtest.feeds, "only this feed (repeatable)")
+      ->allow_extra_args(false);
+  backtest_cmd->add_option("--tag", backtest.tags, "only feeds with this tag (repeatable)")
+      ->allow_extra_args(false);
+  backtest_cmd->add_option("--format", backtest.format, "text or jsonl (scan's lines)")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->capture_default_str();
+  backtest_cmd->add_option("--examples", backtest.examples, "recent matches shown per rule")
+      ->capture_default_str();
+  backtest_cmd->add_option("--send", backtest.send_sink,
+                           "queue the alerts --rules would add to this sink (sent once)");
+
+  feedwatch::SearchCommand search;
+  search.config_path = default_config;
+  auto* search_cmd =
+      app.add_subcommand("search", "full-text search over the archived entries (read-only)");
+  search_cmd->add_option("-c,--config", search.config_path, "config file")->capture_default_str();
+  search_cmd
+      ->add_option("query", search.query,
+                   "FTS5 query: words, \"a phrase\", OR, NOT, NEAR(a b, 10), prefix*")
+      ->required();
+  search_cmd->add_option("--since", search.since, "how far back: 7d, 36h, 2w (default: all)");
+  search_cmd->add_option("--feed", search.feeds, "only this feed (repeatable)")
+      ->allow_extra_args(false);
+  search_cmd->add_option("-n,--limit", search.limit, "at most this many")->capture_default_str();
+  search_cmd->add_option("--format", search.format, "text or jsonl")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   // A file size limit (RLIMIT_FSIZE) or a full disk must be an error SQLite
@@ -159,5 +203,10 @@ int main(int argc, char** argv) {
   }
   if (*eval_cmd) return feedwatch::CmdEval(eval, std::cout, std::cerr);
   if (*test_cmd) return feedwatch::CmdTest(test_rules, test_config, std::cout, std::cerr);
+  if (*backtest_cmd) return feedwatch::CmdBacktest(backtest, std::cout, std::cerr);
+  if (*search_cmd) {
+    search.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+    return feedwatch::CmdSearch(search, std::cout, std::cerr);
+  }
   return 2;
 }

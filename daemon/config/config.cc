@@ -119,8 +119,9 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "archive_retention", errors)) d.archive_retention = *v;
   if (auto v = tomlutil::GetByteSize(t, "archive_max_size", errors)) d.archive_max_size = *v;
   if (d.archive_retention < std::chrono::hours(1)) {
-    errors.Add(t.get("archive_retention"),
-               "'archive_retention' below 1h would forget entries before a backtest could read them");
+    errors.Add(
+        t.get("archive_retention"),
+        "'archive_retention' below 1h would forget entries before a backtest could read them");
   }
   if (d.seen_retention < std::chrono::hours(48)) {
     errors.Add(t.get("seen_retention"),

@@ -15,13 +15,15 @@ std::string AlertId(const std::string& rule_id, const std::string& feed_url,
   return "fw_" + Sha256Hex(material).substr(0, 32);
 }
 
+NewAlert AlertFor(const Match& m, const std::string& sink) {
+  std::string id = AlertId(m.rule.id, m.feed.url, m.entry.key, sink);
+  std::string payload =
+      BuildAlertPayload(m.rule, m.feed, m.feed_title, m.entry, id, m.now, m.highlights);
+  return NewAlert{std::move(id), sink, m.rule.id, std::move(payload)};
+}
+
 void Route(const Match& m, const std::vector<SinkSpec>& sinks, std::vector<NewAlert>& out) {
-  auto add = [&](const std::string& sink) {
-    std::string id = AlertId(m.rule.id, m.feed.url, m.entry.key, sink);
-    std::string payload =
-        BuildAlertPayload(m.rule, m.feed, m.feed_title, m.entry, id, m.now, m.highlights);
-    out.push_back(NewAlert{std::move(id), sink, m.rule.id, std::move(payload)});
-  };
+  auto add = [&](const std::string& sink) { out.push_back(AlertFor(m, sink)); };
   if (m.rule.sinks.empty()) {
     for (const auto& s : sinks) add(s.name);
   } else {

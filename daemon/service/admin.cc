@@ -12,6 +12,37 @@
 
 namespace feedwatch {
 
+std::optional<std::string> AdminRequest::Param(std::string_view name) const {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    std::string_view pair = rest.substr(0, rest.find('&'));
+    rest = pair.size() < rest.size() ? rest.substr(pair.size() + 1) : std::string_view();
+    std::string_view key = pair.substr(0, pair.find('='));
+    if (key != name) continue;
+    std::string_view raw = key.size() < pair.size() ? pair.substr(key.size() + 1) : "";
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        value += ' ';
+      } else if (raw[i] == '%' && i + 2 < raw.size() && hex(raw[i + 1]) >= 0 &&
+                 hex(raw[i + 2]) >= 0) {
+        value += static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2]));
+        i += 2;
+      } else {
+        value += raw[i];
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 constexpr std::size_t kMaxRequest = 16 * 1024;
@@ -58,7 +89,9 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
           AdminRequest req;
           std::string target;
           in >> req.method >> target;
-          req.path = target.substr(0, target.find('?'));
+          std::size_t q = target.find('?');
+          req.path = target.substr(0, q);
+          if (q != std::string::npos) req.query = target.substr(q + 1);
           self->handler_(req, [self](AdminResponse resp) { self->Write(std::move(resp)); });
         });
   }

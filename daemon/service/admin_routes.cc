@@ -1,8 +1,12 @@
 #include "feedwatch/admin_routes.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "feedwatch/backtest.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch::service {
@@ -13,6 +17,108 @@ constexpr const char* kText = "text/plain; charset=utf-8";
 std::string Dump(const nlohmann::json& j, int indent = -1) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
+std::string Dump(const nlohmann::ordered_json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+AdminResponse JsonError(int status, const std::string& message) {
+  return {status, "application/json", Dump(nlohmann::json{{"error", message}})};
+}
+
+// ?since=7d (the default given) or "all"; nullopt when it is not a duration.
+std::optional<std::int64_t> Since(const AdminRequest& req, const char* fallback) {
+  std::string since = req.Param("since").value_or(fallback);
+  if (since.empty() || since == "all") return 0;
+  auto d = ParseDuration(since);
+  if (!d.ok()) return std::nullopt;
+  return UnixNowMs() - d->count();
+}
+
+// ?feed=NAME (repeatable as feed=a&feed=b is not supported: one name) -> URL.
+std::optional<std::vector<std::string>> Feeds(const AdminRequest& req, const Config& cfg) {
+  auto name = req.Param("feed");
+  if (!name) return std::vector<std::string>{};
+  for (const FeedSpec& f : cfg.feeds)
+    if (f.name == *name) return std::vector<std::string>{f.url};
+  return std::nullopt;
+}
+
+void Search(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
+  auto q = req.Param("q");
+  if (!q || q->empty()) return reply(JsonError(400, "give the query as ?q="));
+  auto since = Since(req, "");
+  if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
+  std::size_t limit = 20;
+  if (auto l = req.Param("limit")) {
+    char* end = nullptr;
+    long v = std::strtol(l->c_str(), &end, 10);
+    if (end == l->c_str() || *end || v < 1 || v > 200)
+      return reply(JsonError(400, "limit: a number from 1 to 200"));
+    limit = static_cast<std::size_t>(v);
+  }
+  state.ArchiveQuery(
+      [req, query = *q, since = *since, limit](Store& store, const LoadedConfig& gen) {
+        auto feeds = Feeds(req, gen.config);
+        if (!feeds) return JsonError(404, "no feed named '" + *req.Param("feed") + "'");
+        SearchQuery sq;
+        sq.query = query;
+        sq.since_ms = since;
+        sq.feed_urls = *feeds;
+        sq.limit = limit;
+        sq.mark_open = kMarkOpen;
+        sq.mark_close = kMarkClose;
+        auto hits = store.Search(sq);
+        if (!hits.ok()) {
+          bool bad = hits.status().kind() == Status::Kind::kInvalidArgument;
+          return JsonError(bad ? 400 : 500, hits.status().message());
+        }
+        std::map<std::string, std::string> names;
+        for (const FeedSpec& f : gen.config.feeds) names[f.url] = f.name;
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const SearchHit& h : *hits) {
+          auto it = names.find(h.feed_url);
+          list.push_back(
+              {{"first_seen", FormatRfc3339(h.first_seen_ms / 1000)},
+               {"feed", it != names.end() ? it->second : h.feed_url},
+               {"entry_id", h.entry_key},
+               {"title", h.title},
+               {"title_marked", h.title_marked},
+               {"link", h.link},
+               {"published", h.published ? nlohmann::ordered_json(FormatRfc3339(*h.published))
+                                         : nlohmann::ordered_json()},
+               {"snippet", h.snippet},
+               {"score", h.score}});
+        }
+        nlohmann::ordered_json out = {{"query", query}, {"hits", std::move(list)}};
+        return AdminResponse{200, "application/json", Dump(out)};
+      },
+      std::move(reply));
+}
+
+// /rules/<id>/backtest: one rule in force over the archive.
+void Backtest(const AdminRequest& req, const std::string& rule_id, AdminServer::Reply reply,
+              AdminState& state) {
+  auto since = Since(req, "7d");
+  if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
+  state.ArchiveQuery(
+      [req, rule_id, since = *since](Store& store, const LoadedConfig& gen) {
+        const auto& rules = gen.matcher->rules();
+        if (std::none_of(rules.begin(), rules.end(),
+                         [&](const RuleSpec& r) { return r.id == rule_id; }))
+          return JsonError(404, "no rule '" + rule_id + "' in force");
+        auto feeds = Feeds(req, gen.config);
+        if (!feeds) return JsonError(404, "no feed named '" + *req.Param("feed") + "'");
+        BacktestSpec spec{.config = gen.config, .rules = *gen.matcher};
+        spec.since_ms = since;
+        spec.feed_urls = *feeds;
+        spec.only_rules = {rule_id};
+        auto report = RunBacktest(store, spec);
+        if (!report.ok()) return JsonError(500, report.status().message());
+        return AdminResponse{200, "application/json", Dump(BacktestJson(*report))};
+      },
+      std::move(reply));
+}
+
 }  // namespace
 
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
@@ -30,15 +136,24 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
     state.Reload([&state, reply](Status st) {
       if (st.ok()) {
         reply({200, "application/json",
-               Dump({{"result", "reloaded"}, {"generation", state.generation()}})});
+               Dump(nlohmann::json{{"result", "reloaded"}, {"generation", state.generation()}})});
       } else {
-        reply({422, "application/json", Dump({{"result", "failed"}, {"errors", st.message()}})});
+        reply({422, "application/json",
+               Dump(nlohmann::json{{"result", "failed"}, {"errors", st.message()}})});
       }
     });
-  } else if (req.path == "/reload" || req.path == "/metrics" || req.path == "/status") {
+  } else if (req.path == "/search" && req.method == "GET") {
+    Search(req, std::move(reply), state);
+  } else if (req.path.rfind("/rules/", 0) == 0 && req.path.size() > 16 &&
+             req.path.compare(req.path.size() - 9, 9, "/backtest") == 0 && req.method == "GET") {
+    Backtest(req, req.path.substr(7, req.path.size() - 16), std::move(reply), state);
+  } else if (req.path == "/reload" || req.path == "/metrics" || req.path == "/status" ||
+             req.path == "/search") {
     reply({405, kText, "method not allowed\n"});
   } else {
-    reply({404, kText, "not found: try /healthz, /metrics, /status, POST /reload\n"});
+    reply({404, kText,
+           "not found: try /healthz, /metrics, /status, POST /reload, /search?q=, "
+           "/rules/<id>/backtest\n"});
   }
 }
 

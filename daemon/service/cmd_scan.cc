@@ -102,27 +102,7 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
           r.lines += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
           continue;
         }
-        // The same object, written directly: a scan can print hundreds of
-        // thousands of these, and building a JSON tree per line was a tenth
-        // of its time. Every field is valid UTF-8 (the parser made it so).
-        auto field = [&r](const char* name, std::string_view v, bool last = false) {
-          r.lines += '"';
-          r.lines += name;
-          r.lines += "\":\"";
-          AppendEscaped(r.lines, v, Escape::kJson);
-          r.lines += last ? "\"" : "\",";
-        };
-        r.lines += '{';
-        field("rule", m.rules()[rule].id);
-        field("feed", path);
-        field("entry_id", e.key);
-        field("title", e.title);
-        field("link", e.link);
-        if (e.published)
-          field("published", FormatRfc3339(*e.published), true);
-        else
-          r.lines += "\"published\":null";
-        r.lines += "}\n";
+        AppendMatchLine(r.lines, m.rules()[rule].id, path, e);
       }
     }
   };

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "feedwatch/config.h"
@@ -38,6 +39,27 @@ Result<std::shared_ptr<const Matcher>> LoadMatcher(const std::vector<std::string
 
 // Highlights as `scan --explain` prints them.
 nlohmann::ordered_json HighlightsJson(const std::vector<Highlight>& hs);
+
+// `scan`'s JSON line for one match: rule, feed, entry_id, title, link,
+// published, then `extra` (already JSON: `,"k":"v"`), appended to `out`.
+void AppendMatchLine(std::string& out, std::string_view rule, std::string_view feed, const Entry& e,
+                     std::string_view extra = "");
+
+// The URLs of the config's feeds with these names or tags (empty when both
+// lists are empty: every feed); nullopt after naming an unknown one on `err`.
+std::optional<std::vector<std::string>> FeedUrlsOr(const Config& cfg,
+                                                   const std::vector<std::string>& names,
+                                                   const std::vector<std::string>& tags,
+                                                   std::ostream& err);
+
+// The archive for reading, or null after saying why on `err` (archive off,
+// no state yet).
+std::unique_ptr<Store> OpenArchiveOr(const Config& cfg, std::ostream& err);
+
+// --since: "7d", "36h"… before `now_ms`; "" or "all": 0 (the whole archive).
+// nullopt after saying what is wrong on `err`.
+std::optional<std::int64_t> SinceMsOr(const std::string& since, std::int64_t now_ms,
+                                      std::ostream& err);
 
 // A JSON string literal (invalid UTF-8 replaced).
 std::string Quoted(const std::string& s);

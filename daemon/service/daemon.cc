@@ -166,6 +166,26 @@ class Daemon::Impl final : public service::AdminState {
         });
   }
 
+  void ArchiveQuery(ArchiveJob job, AdminServer::Reply reply) override {
+    if (archive_query_running_) {
+      reply({503, "text/plain; charset=utf-8", "busy: another archive query is running\n"});
+      return;
+    }
+    archive_query_running_ = true;
+    asio::post(workers_, [this, gen = gen_, job = std::move(job), reply]() mutable {
+      AdminResponse resp;
+      auto store = Store::OpenReadOnly(gen->config.daemon.state_dir);
+      if (store.ok())
+        resp = job(**store, *gen);
+      else
+        resp = {503, "text/plain; charset=utf-8", store.status().message() + "\n"};
+      asio::post(io_, [this, reply, resp = std::move(resp)]() mutable {
+        archive_query_running_ = false;
+        reply(std::move(resp));
+      });
+    });
+  }
+
   asio::io_context& io() { return io_; }
 
  private:
@@ -318,6 +338,7 @@ class Daemon::Impl final : public service::AdminState {
   HttpClient http_;
   StoreThread store_;
   asio::thread_pool workers_;
+  bool archive_query_running_ = false;  // loop thread only
   Dispatcher dispatcher_;
   fetch::Scheduler scheduler_;
   service::PollRecorder recorder_;

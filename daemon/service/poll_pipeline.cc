@@ -24,9 +24,8 @@ void PollPipeline::Start(PolledFeed& f, HttpResponse resp) {
                           priming, known = f.state.last_keys, resp = std::move(resp)]() mutable {
     static thread_local bool named = (SetThreadName("fw-parse"), true);
     (void)named;
-    PollJobResult p =
-        RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
-                    gen->config.daemon.archive, known.get(), r_.clock.WallSeconds()});
+    PollJobResult p = RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
+                                  gen->config.daemon.archive, known.get(), r_.clock.WallSeconds()});
     std::string etag = std::move(resp.etag), last_modified = std::move(resp.last_modified);
     resp = HttpResponse();  // free the body on the worker, before the post back
     asio::post(r_.io, [this, &f, p = std::move(p), etag = std::move(etag),

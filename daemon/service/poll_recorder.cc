@@ -14,7 +14,7 @@ constexpr int kOutboxPruneChunk = 5000;
 // Archive rows per pruning transaction: each also deletes the rows' terms
 // from the full-text index, so chunks are smaller than the outbox's.
 constexpr int kArchivePruneChunk = 1000;
-}
+}  // namespace
 
 PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock,
                            Metrics& metrics)
@@ -140,7 +140,8 @@ void PollRecorder::PruneOutbox() {
 
 void PollRecorder::StartArchiveRetention(std::function<ArchiveLimits()> limits) {
   archive_limits_ = std::move(limits);
-  ArchiveRetentionLater(std::chrono::minutes(1));
+  // Soon after start (a daemon stopped for weeks has the most to forget), then hourly.
+  ArchiveRetentionLater(std::chrono::seconds(2));
 }
 
 void PollRecorder::ArchiveRetentionLater(std::chrono::milliseconds after) {

@@ -124,7 +124,7 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
   // relevance of today's to rank level with it.
   Stmt q(db_,
          "SELECT a.id, f.url, COALESCE(f.title, ''), a.first_seen_ms, a.published, a.entry_key, "
-         "a.link, highlight(archive_fts, 0, ?4, ?5), "
+         "a.link, a.title, highlight(archive_fts, 0, ?4, ?5), "
          "snippet(archive_fts, -1, ?4, ?5, '…', 24), "
          "bm25(archive_fts, 4.0, 2.0, 1.0) / (1.0 + (?6 - a.first_seen_ms) / 604800000.0) AS score "
          "FROM archive_fts JOIN archive a ON a.id = archive_fts.rowid "
@@ -135,7 +135,10 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
          cache_.get());
   q.Bind(1, sq.since_ms);
   BindFeeds(q, 2, sq.feed_urls);
-  q.Bind(3, sq.query).Bind(4, sq.mark_open).Bind(5, sq.mark_close).Bind(6, sq.now_ms ? sq.now_ms : UnixNowMs());
+  q.Bind(3, sq.query)
+      .Bind(4, sq.mark_open)
+      .Bind(5, sq.mark_close)
+      .Bind(6, sq.now_ms ? sq.now_ms : UnixNowMs());
   q.Bind(7, static_cast<std::int64_t>(sq.limit ? sq.limit : 20));
   std::vector<SearchHit> hits;
   while (q.Step()) {
@@ -148,8 +151,9 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
     h.entry_key = q.Text(5);
     h.link = q.Text(6);
     h.title = q.Text(7);
-    h.snippet = q.Text(8);
-    h.score = q.Double(9);
+    h.title_marked = q.Text(8);
+    h.snippet = q.Text(9);
+    h.score = q.Double(10);
     hits.push_back(std::move(h));
   }
   if (!q.ok()) {

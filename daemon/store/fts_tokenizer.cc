@@ -20,16 +20,16 @@ namespace {
 // Han (with extensions and compatibility ideographs), kana, Hangul syllables and
 // jamo, CJK punctuation-free symbols that unicode61 keeps inside tokens.
 bool IsCjk(char32_t c) {
-  return (c >= 0x1100 && c <= 0x11FF) ||    // Hangul Jamo
-         (c >= 0x3040 && c <= 0x30FF) ||    // Hiragana, Katakana
-         (c >= 0x3130 && c <= 0x318F) ||    // Hangul compatibility jamo
-         (c >= 0x31F0 && c <= 0x31FF) ||    // Katakana phonetic extensions
-         (c >= 0x3400 && c <= 0x4DBF) ||    // CJK extension A
-         (c >= 0x4E00 && c <= 0x9FFF) ||    // CJK unified ideographs
-         (c >= 0xAC00 && c <= 0xD7AF) ||    // Hangul syllables
-         (c >= 0xF900 && c <= 0xFAFF) ||    // CJK compatibility ideographs
-         (c >= 0xFF66 && c <= 0xFF9F) ||    // halfwidth katakana
-         (c >= 0x20000 && c <= 0x3FFFF);    // CJK extensions B and later
+  return (c >= 0x1100 && c <= 0x11FF) ||  // Hangul Jamo
+         (c >= 0x3040 && c <= 0x30FF) ||  // Hiragana, Katakana
+         (c >= 0x3130 && c <= 0x318F) ||  // Hangul compatibility jamo
+         (c >= 0x31F0 && c <= 0x31FF) ||  // Katakana phonetic extensions
+         (c >= 0x3400 && c <= 0x4DBF) ||  // CJK extension A
+         (c >= 0x4E00 && c <= 0x9FFF) ||  // CJK unified ideographs
+         (c >= 0xAC00 && c <= 0xD7AF) ||  // Hangul syllables
+         (c >= 0xF900 && c <= 0xFAFF) ||  // CJK compatibility ideographs
+         (c >= 0xFF66 && c <= 0xFF9F) ||  // halfwidth katakana
+         (c >= 0x20000 && c <= 0x3FFFF);  // CJK extensions B and later
 }
 
 // Decodes one UTF-8 sequence at p[i] (the tokenizer's input is valid UTF-8:

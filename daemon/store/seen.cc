@@ -148,8 +148,10 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
         !st.ok())
       return st;
     if (sqlite3_changes(db_) > 0) {
-      if (archiving) inserted.insert(hash);
-      else ++out.new_entries;
+      if (archiving)
+        inserted.insert(hash);
+      else
+        ++out.new_entries;
     }
   }
   if (archiving) {

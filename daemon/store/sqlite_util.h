@@ -81,7 +81,8 @@ class Stmt {
   }
   // Text that outlives the statement's next Step() (no copy).
   Stmt& BindRef(int i, std::string_view s) {
-    if (ok()) rc_ = sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    if (ok())
+      rc_ = sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
     return *this;
   }
   Stmt& Bind(int i, std::int64_t v) {

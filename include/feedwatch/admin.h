@@ -7,7 +7,9 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "feedwatch/status.h"
 
@@ -16,6 +18,9 @@ namespace feedwatch {
 struct AdminRequest {
   std::string method;  // "GET", "POST", …
   std::string path;    // without the query string
+  std::string query;   // after '?', as sent
+  // A query parameter, percent-decoded ('+' is a space); nullopt when absent.
+  std::optional<std::string> Param(std::string_view name) const;
 };
 
 struct AdminResponse {

@@ -1,6 +1,6 @@
 // The admin endpoint's routes (service module): /healthz, /metrics, /status,
-// POST /reload. The server (admin.h) parses requests; these decide answers
-// from what the running daemon exposes through AdminState. Loop thread only.
+// POST /reload, GET /search and GET /rules/<id>/backtest. The server (admin.h) parses requests;
+// these decide answers from what the running daemon exposes through AdminState. Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "feedwatch/admin.h"
+#include "feedwatch/daemon.h"
 #include "feedwatch/scheduler.h"
 #include "feedwatch/status.h"
 #include "feedwatch/store.h"
@@ -25,10 +26,21 @@ class AdminState {
   virtual void StatusJson(std::function<void(std::string)> reply) = 0;
   virtual void Reload(std::function<void(Status)> done) = 0;
   virtual std::uint64_t generation() const = 0;
+  // Runs `job` on a worker thread with its own read-only connection to the
+  // state file and the generation in force (never on the loop or the store
+  // thread); the answer goes to `reply` on the loop. One at a time: another
+  // while one runs is answered 503.
+  using ArchiveJob = std::function<AdminResponse(Store&, const LoadedConfig&)>;
+  virtual void ArchiveQuery(ArchiveJob job, AdminServer::Reply reply) = 0;
 };
 
 // Answers one request; `reply` is called exactly once (maybe later, on the loop).
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state);
+
+// In /search answers, matched terms are wrapped in these (control characters
+// never occur in feed text): escape the text, then replace them with markup.
+inline constexpr const char* kMarkOpen = "\x02";
+inline constexpr const char* kMarkClose = "\x03";
 
 // The /status document: every polled feed with its stored state, the outbox
 // counts, the status line and the rule generation.

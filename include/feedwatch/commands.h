@@ -64,6 +64,36 @@ struct OutboxCommand {
 // safe while the daemon runs (it picks retried alerts up within seconds).
 int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct BacktestCommand {
+  std::string config_path;
+  std::vector<std::string> rule_paths;   // new or changed rules; empty: the configured ones
+  std::string since = "7d";              // "" or "all": the whole archive
+  std::vector<std::string> feeds, tags;  // only these feeds (by name) / tags
+  std::string format = "text";           // "text" or "jsonl"
+  std::string send_sink;                 // queue the added alerts to this sink
+  std::size_t examples = 3;
+};
+// Evaluates rules over the entries archive (read-only, safe while the daemon
+// runs). Text: per rule a per-day histogram, recent examples, and with
+// --rules the difference against the rules in force. jsonl: one line per
+// would-be match in `scan`'s shape (plus "change" with --rules). --send
+// queues the alerts --rules would add to one sink, under the alert ids the
+// daemon would have used (running it twice queues nothing twice).
+int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err);
+
+struct SearchCommand {
+  std::string config_path;
+  std::string query;  // FTS5 syntax
+  std::string since;  // "" = the whole archive
+  std::vector<std::string> feeds;
+  std::size_t limit = 20;
+  std::string format = "text";  // "text" or "jsonl"
+  bool color = false;           // mark terms with bold (a terminal) rather than [ ]
+};
+// Full-text search over the archive, ranked by relevance and recency.
+// Exit 0 (also with no hits), 2 on a bad query or setup.
+int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err);
+
 // Lists the config's feeds with their last result and next due time, and the
 // outbox counts, from the state file.
 int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err);

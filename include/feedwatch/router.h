@@ -31,5 +31,8 @@ struct Match {
   std::int64_t now;  // Unix seconds, the payload's matched_at
 };
 void Route(const Match& m, const std::vector<SinkSpec>& sinks, std::vector<NewAlert>& out);
+// The alert of one match for one named sink, whatever the rule's own sinks
+// (`backtest --send SINK` chooses it explicitly).
+NewAlert AlertFor(const Match& m, const std::string& sink);
 
 }  // namespace feedwatch::deliver

@@ -125,8 +125,8 @@ struct ArchivedEntry {
   std::string feed_url;
   std::string feed_title;
   std::int64_t first_seen_ms = 0;
-  Entry entry;                      // key, title, link, dates, authors, categories, text
-  std::vector<std::string> rules;   // the rules it matched when it arrived
+  Entry entry;                     // key, title, link, dates, authors, categories, text
+  std::vector<std::string> rules;  // the rules it matched when it arrived
 };
 
 struct ArchiveFilter {
@@ -156,9 +156,10 @@ struct SearchHit {
   std::int64_t first_seen_ms = 0;
   std::optional<std::int64_t> published;
   std::string entry_key, link;
-  std::string title;    // with the matched terms marked
-  std::string snippet;  // from the summary or content, terms marked
-  double score = 0;     // lower is better: bm25, weighed by age
+  std::string title;
+  std::string title_marked;  // with the matched terms marked
+  std::string snippet;       // from the summary or content, terms marked
+  double score = 0;          // lower is better: bm25, weighed by age
 };
 
 // A feed's row, for `feedwatch status` and for resuming schedules at start:

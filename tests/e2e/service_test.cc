@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feedwatch/clock.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/metrics.h"
@@ -157,6 +158,69 @@ std::pair<int, std::string> AdminGet(int port, const std::string& path, bool pos
   auto r = post ? c.Post(path.c_str(), "", "text/plain") : c.Get(path.c_str());
   if (!r) return {0, ""};
   return {r->status, r->body};
+}
+
+TEST(Admin, SearchAndBacktestAnswerFromTheArchiveWhileTheDaemonRuns) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
+  dir.Write("rules.toml", kChipRule);
+  RunningDaemon d(
+      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
+                                       "[admin]\nlisten = \"127.0.0.1:0\"\n"));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);  // the poll is recorded
+  auto [ss, search] = AdminGet(d.admin_port(), "/search?q=%22export+controls%22&limit=5");
+  ASSERT_EQ(ss, 200) << search;
+  json hits = json::parse(search)["hits"];
+  ASSERT_EQ(hits.size(), 1u) << search;
+  EXPECT_EQ(hits[0]["title"], "New export controls on chips");
+  EXPECT_EQ(hits[0]["title_marked"],
+            "New \x02"
+            "export controls\x03 on chips");
+  EXPECT_EQ(hits[0]["feed"], "a");
+  auto [bs, bad] = AdminGet(d.admin_port(), "/search?q=export+AND");
+  EXPECT_EQ(bs, 400);
+  EXPECT_NE(bad.find("bad search query"), std::string::npos) << bad;
+  EXPECT_EQ(AdminGet(d.admin_port(), "/search").first, 400);
+  EXPECT_EQ(AdminGet(d.admin_port(), "/search?q=x&feed=nope").first, 404);
+
+  auto [rs, report] = AdminGet(d.admin_port(), "/rules/chips/backtest?since=7d");
+  ASSERT_EQ(rs, 200) << report;
+  json r = json::parse(report);
+  EXPECT_EQ(r["archive"]["entries"], 2);
+  ASSERT_EQ(r["rules"].size(), 1u);
+  EXPECT_EQ(r["rules"][0]["id"], "chips");
+  EXPECT_EQ(r["rules"][0]["matches"], 1);
+  std::string today = FormatRfc3339(UnixNowMs() / 1000).substr(0, 10);
+  EXPECT_EQ(r["rules"][0]["per_day"][today], 1);
+  EXPECT_EQ(r["rules"][0]["recent"][0]["highlights"][0]["text"], "export controls");
+  EXPECT_EQ(AdminGet(d.admin_port(), "/rules/nope/backtest").first, 404);
+  EXPECT_EQ(AdminGet(d.admin_port(), "/rules/chips/backtest?since=soon").first, 400);
+}
+
+// Retention runs in the daemon: entries first seen longer ago than
+// archive_retention go (the clock is set 40 days ahead), a counter says so.
+TEST(Admin, ArchiveRetentionForgetsOldEntries) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
+  dir.Write("rules.toml", kChipRule);
+  std::string cfg = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
+                    "[admin]\nlisten = \"127.0.0.1:0\"\n";
+  testing::RunOnce(testing::LoadConfigText(dir, cfg));
+  auto count = [&] {
+    auto s = Store::OpenReadOnly(dir.path() + "/state");
+    return s.ok() ? (*s)->ArchiveStatsFor()->entries : -1;
+  };
+  ASSERT_EQ(count(), 2);
+  SkewedClock later(std::chrono::hours(24 * 40));
+  RunningDaemon d(testing::LoadConfigText(dir, cfg), &later);
+  auto end = std::chrono::steady_clock::now() + seconds(30);
+  while (count() != 0 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(count(), 0);
+  auto [ms, metrics] = AdminGet(d.admin_port(), "/metrics");
+  EXPECT_NE(metrics.find("feedwatch_pruned_total{table=\"archive\"} 2"), std::string::npos);
 }
 
 TEST(Admin, MetricsStatusHealthAndReloadAfterAKnownCycle) {

@@ -428,6 +428,20 @@ std::pair<std::string, long> InspectDb(const std::string& path) {
     integrity = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
   }
   sqlite3_finalize(st);
+  // The archive is written in the transaction that marks entries seen: after
+  // any kill, every seen entry has its archive row and no other row exists.
+  auto count = [&](const char* sql) {
+    long n = -1;
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, nullptr) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+      n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return n;
+  };
+  long seen = count("SELECT COUNT(*) FROM seen"), archived = count("SELECT COUNT(*) FROM archive");
+  if (integrity == "ok" && seen != archived)
+    integrity = "the archive has " + std::to_string(archived) + " entries, seen has " +
+                std::to_string(seen);
   if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'", -1, &st,
                          nullptr) == SQLITE_OK &&
       sqlite3_step(st) == SQLITE_ROW) {

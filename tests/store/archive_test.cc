@@ -69,9 +69,9 @@ TEST(Archive, EachNewEntryIsArchivedOnceWithWhatTheMatcherReads) {
   TempDir dir;
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().message();
-  std::vector<PolledEntry> first = {Archived("a", "Export controls widen", "Chips <b>and</b> tools",
-                                             {"export"}),
-                                    Archived("b", "Bakery wins award")};
+  std::vector<PolledEntry> first = {
+      Archived("a", "Export controls widen", "Chips <b>and</b> tools", {"export"}),
+      Archived("b", "Bakery wins award")};
   PollRecord rec{"https://f/", false, first, {}, "Policy Wire"};
   auto out = (*store)->RecordPolls({rec}, 1000);
   ASSERT_TRUE(out[0].ok()) << out[0].status().message();
@@ -156,7 +156,8 @@ TEST(Archive, SearchRanksTitlesFirstMarksTermsAndExplainsBadSyntax) {
   auto hits = (*store)->Search(sq);
   ASSERT_TRUE(hits.ok());
   ASSERT_EQ(hits->size(), 2u);
-  EXPECT_EQ((*hits)[0].title, "US tightens export controls on AI <<chips>>");
+  EXPECT_EQ((*hits)[0].title_marked, "US tightens export controls on AI <<chips>>");
+  EXPECT_EQ((*hits)[0].title, "US tightens export controls on AI chips");
   EXPECT_NE((*hits)[1].snippet.find("<<chips>>"), std::string::npos) << (*hits)[1].snippet;
   EXPECT_EQ((*hits)[0].link, "https://news.example/title");
 
@@ -175,12 +176,13 @@ TEST(Archive, RecentEntriesRankAboveOlderOnesOfEqualRelevance) {
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok());
   const std::int64_t day = 24LL * 3600 * 1000;
-  ASSERT_TRUE(
-      (*store)->RecordPoll("https://f/", false, {Archived("old", "Gallium export curbs")}, day).ok());
   ASSERT_TRUE((*store)
-                  ->RecordPoll("https://f/", false, {Archived("new", "Gallium export curbs")},
-                               20 * day)
+                  ->RecordPoll("https://f/", false, {Archived("old", "Gallium export curbs")}, day)
                   .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->RecordPoll("https://f/", false, {Archived("new", "Gallium export curbs")}, 20 * day)
+          .ok());
   SearchQuery sq;
   sq.query = "gallium";
   sq.now_ms = 21 * day;
@@ -229,7 +231,8 @@ TEST(Archive, ReadOnlyConnectionReadsWhileTheWriterWrites) {
   auto reader = Store::OpenReadOnly(dir.path());
   ASSERT_TRUE(reader.ok()) << reader.status().message();
   EXPECT_EQ(All(**reader).size(), 1u);
-  ASSERT_TRUE((*writer)->RecordPoll("https://f/", false, {Archived("b", "Chip curbs 2")}, 2000).ok());
+  ASSERT_TRUE(
+      (*writer)->RecordPoll("https://f/", false, {Archived("b", "Chip curbs 2")}, 2000).ok());
   EXPECT_EQ(All(**reader).size(), 2u);
   EXPECT_EQ(HitKeys(**reader, "curbs").size(), 2u);
   EXPECT_FALSE((*reader)->PruneArchive(5000, 10).ok()) << "a read-only connection cannot write";
