@@ -77,17 +77,7 @@ void Search(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const SearchHit& h : *hits) {
           auto it = names.find(h.feed_url);
-          list.push_back(
-              {{"first_seen", FormatRfc3339(h.first_seen_ms / 1000)},
-               {"feed", it != names.end() ? it->second : h.feed_url},
-               {"entry_id", h.entry_key},
-               {"title", h.title},
-               {"title_marked", h.title_marked},
-               {"link", h.link},
-               {"published", h.published ? nlohmann::ordered_json(FormatRfc3339(*h.published))
-                                         : nlohmann::ordered_json()},
-               {"snippet", h.snippet},
-               {"score", h.score}});
+          list.push_back(SearchHitJson(h, it != names.end() ? it->second : h.feed_url));
         }
         nlohmann::ordered_json out = {{"query", query}, {"hits", std::move(list)}};
         return AdminResponse{200, "application/json", Dump(out)};

@@ -283,4 +283,17 @@ nlohmann::ordered_json BacktestJson(const BacktestReport& report) {
       {"rules", std::move(rules)}};
 }
 
+nlohmann::ordered_json SearchHitJson(const SearchHit& h, const std::string& feed_name) {
+  using nlohmann::ordered_json;
+  return {{"first_seen", FormatRfc3339(h.first_seen_ms / 1000)},
+          {"feed", feed_name},
+          {"entry_id", h.entry_key},
+          {"title", h.title},
+          {"link", h.link},
+          {"published", h.published ? ordered_json(FormatRfc3339(*h.published)) : ordered_json()},
+          {"title_marked", h.title_marked},
+          {"snippet", h.snippet},
+          {"score", h.score}};
+}
+
 }  // namespace feedwatch::service

@@ -15,17 +15,10 @@ namespace feedwatch {
 using namespace cmdutil;
 
 int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err) {
-  if (cmd.format != "text" && cmd.format != "jsonl") {
-    err << "--format: '" << cmd.format << "' is neither text nor jsonl\n";
-    return kExitBadSetup;
-  }
-  auto cfg = LoadConfigOr(cmd.config_path, err);
-  if (!cfg) return kExitBadSetup;
-  std::int64_t now_ms = UnixNowMs();
-  auto since = SinceMsOr(cmd.since, now_ms, err);
-  if (!since) return kExitBadSetup;
-  auto urls = FeedUrlsOr(*cfg, cmd.feeds, cmd.tags, err);
-  if (!urls) return kExitBadSetup;
+  auto args = ArchiveArgsOr(cmd.config_path, cmd.format, cmd.since, cmd.feeds, cmd.tags, err);
+  if (!args) return kExitBadSetup;
+  const Config* cfg = &args->config;
+  std::int64_t now_ms = args->now_ms;
   auto in_force = LoadMatcher({}, cmd.config_path);
   if (!in_force.ok()) {
     err << in_force.status().message() << "\n";
@@ -58,8 +51,8 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
 
   service::BacktestSpec spec{.config = *cfg, .rules = *tested};
   if (!cmd.rule_paths.empty()) spec.in_force = in_force->get();
-  spec.since_ms = *since;
-  spec.feed_urls = *urls;
+  spec.since_ms = args->since_ms;
+  spec.feed_urls = args->feed_urls;
   spec.examples = cmd.examples;
   std::map<std::string, std::vector<NewAlert>> to_send;  // per feed URL
   std::string lines;

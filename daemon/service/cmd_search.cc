@@ -2,6 +2,7 @@
 #include <map>
 #include <ostream>
 
+#include "feedwatch/backtest.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/util.h"
 
@@ -12,25 +13,17 @@ namespace feedwatch {
 using namespace cmdutil;
 
 int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
-  if (cmd.format != "text" && cmd.format != "jsonl") {
-    err << "--format: '" << cmd.format << "' is neither text nor jsonl\n";
-    return kExitBadSetup;
-  }
-  auto cfg = LoadConfigOr(cmd.config_path, err);
-  if (!cfg) return kExitBadSetup;
-  std::int64_t now_ms = UnixNowMs();
-  auto since = SinceMsOr(cmd.since, now_ms, err);
-  if (!since) return kExitBadSetup;
-  auto urls = FeedUrlsOr(*cfg, cmd.feeds, {}, err);
-  if (!urls) return kExitBadSetup;
+  auto args = ArchiveArgsOr(cmd.config_path, cmd.format, cmd.since, cmd.feeds, {}, err);
+  if (!args) return kExitBadSetup;
+  const Config* cfg = &args->config;
   auto store = OpenArchiveOr(*cfg, err);
   if (!store) return kExitBadSetup;
   SearchQuery q;
   q.query = cmd.query;
-  q.since_ms = *since;
-  q.feed_urls = *urls;
+  q.since_ms = args->since_ms;
+  q.feed_urls = args->feed_urls;
   q.limit = cmd.limit;
-  q.now_ms = now_ms;
+  q.now_ms = args->now_ms;
   if (cmd.color) {
     q.mark_open = "\x1b[1m";
     q.mark_close = "\x1b[0m";
@@ -46,18 +39,9 @@ int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
     auto it = names.find(h.feed_url);
     const std::string& feed = it != names.end() ? it->second : h.feed_url;
     if (cmd.format == "jsonl") {
-      nlohmann::ordered_json j = {
-          {"first_seen", FormatRfc3339(h.first_seen_ms / 1000)},
-          {"feed", feed},
-          {"entry_id", h.entry_key},
-          {"title", h.title},
-          {"link", h.link},
-          {"published", h.published ? nlohmann::ordered_json(FormatRfc3339(*h.published))
-                                    : nlohmann::ordered_json()},
-          {"title_marked", h.title_marked},
-          {"snippet", h.snippet},
-          {"score", h.score}};
-      out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+      out << service::SearchHitJson(h, feed).dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace)
+          << "\n";
       continue;
     }
     std::string when = FormatRfc3339(h.first_seen_ms / 1000);

@@ -54,7 +54,14 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
         << ", " << s.seen_entries << " entries seen\n";
   }
   out << cfg->feeds.size() << " feeds, " << failing << " failing; outbox: " << counts->pending
-      << " pending, " << counts->delivered << " delivered, " << counts->dead << " dead\n";
+      << " pending, " << counts->delivered << " delivered, " << counts->dead << " dead";
+  if (auto archive = store->ArchiveStatsFor(); archive.ok() && archive->entries > 0) {
+    out << "; archive: " << archive->entries << " entries, the oldest first seen "
+        << ago(archive->oldest_ms);
+  } else if (!cfg->daemon.archive) {
+    out << "; archive off";
+  }
+  out << "\n";
   return kExitOk;
 }
 

@@ -152,6 +152,28 @@ std::optional<std::int64_t> SinceMsOr(const std::string& since, std::int64_t now
   return now_ms - d->count();
 }
 
+std::optional<ArchiveArgs> ArchiveArgsOr(const std::string& config_path, const std::string& format,
+                                         const std::string& since,
+                                         const std::vector<std::string>& feeds,
+                                         const std::vector<std::string>& tags, std::ostream& err) {
+  if (format != "text" && format != "jsonl") {
+    err << "--format: '" << format << "' is neither text nor jsonl\n";
+    return std::nullopt;
+  }
+  auto cfg = LoadConfigOr(config_path, err);
+  if (!cfg) return std::nullopt;
+  ArchiveArgs args;
+  args.now_ms = UnixNowMs();
+  auto since_ms = SinceMsOr(since, args.now_ms, err);
+  if (!since_ms) return std::nullopt;
+  args.since_ms = *since_ms;
+  auto urls = FeedUrlsOr(*cfg, feeds, tags, err);
+  if (!urls) return std::nullopt;
+  args.feed_urls = std::move(*urls);
+  args.config = std::move(*cfg);
+  return args;
+}
+
 std::string Quoted(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

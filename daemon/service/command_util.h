@@ -61,6 +61,20 @@ std::unique_ptr<Store> OpenArchiveOr(const Config& cfg, std::ostream& err);
 std::optional<std::int64_t> SinceMsOr(const std::string& since, std::int64_t now_ms,
                                       std::ostream& err);
 
+// What `backtest` and `search` start from: --format checked, the config
+// loaded, --since and the feed selection resolved. nullopt after saying
+// what is wrong on `err`.
+struct ArchiveArgs {
+  Config config;
+  std::int64_t now_ms = 0;
+  std::int64_t since_ms = 0;
+  std::vector<std::string> feed_urls;
+};
+std::optional<ArchiveArgs> ArchiveArgsOr(const std::string& config_path, const std::string& format,
+                                         const std::string& since,
+                                         const std::vector<std::string>& feeds,
+                                         const std::vector<std::string>& tags, std::ostream& err);
+
 // A JSON string literal (invalid UTF-8 replaced).
 std::string Quoted(const std::string& s);
 

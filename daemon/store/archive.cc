@@ -125,7 +125,7 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
   Stmt q(db_,
          "SELECT a.id, f.url, COALESCE(f.title, ''), a.first_seen_ms, a.published, a.entry_key, "
          "a.link, a.title, highlight(archive_fts, 0, ?4, ?5), "
-         "snippet(archive_fts, -1, ?4, ?5, '…', 24), "
+         "snippet(archive_fts, 1, ?4, ?5, '…', 24), snippet(archive_fts, 2, ?4, ?5, '…', 24), "
          "bm25(archive_fts, 4.0, 2.0, 1.0) / (1.0 + (?6 - a.first_seen_ms) / 604800000.0) AS score "
          "FROM archive_fts JOIN archive a ON a.id = archive_fts.rowid "
          "JOIN feeds f ON f.id = a.feed_id "
@@ -152,8 +152,15 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
     h.link = q.Text(6);
     h.title = q.Text(7);
     h.title_marked = q.Text(8);
+    // From the summary, unless only the content has the terms (the title is
+    // shown on its own).
     h.snippet = q.Text(9);
-    h.score = q.Double(10);
+    if (h.snippet.find(sq.mark_open) == std::string::npos) {
+      std::string content = q.Text(10);
+      if (content.find(sq.mark_open) != std::string::npos || h.snippet.empty())
+        h.snippet = std::move(content);
+    }
+    h.score = q.Double(11);
     hits.push_back(std::move(h));
   }
   if (!q.ok()) {

@@ -56,11 +56,16 @@ struct Forward {
 
 int Split(void* p, int tflags, const char* tok, int n, int start, int end) {
   auto* f = static_cast<Forward*>(p);
+  // Most tokens are ASCII: no CJK in them, forwarded as they are.
   bool any = false;
-  for (int i = 0; i < n && !any;) {
-    int len = 0;
-    any = IsCjk(Decode(tok, n, i, &len));
-    i += len;
+  for (int i = 0; i < n && !any; ++i) any = static_cast<unsigned char>(tok[i]) >= 0xE1;
+  if (any) {
+    any = false;
+    for (int i = 0; i < n && !any;) {
+      int len = 0;
+      any = IsCjk(Decode(tok, n, i, &len));
+      i += len;
+    }
   }
   if (!any) return f->token(f->ctx, tflags, tok, n, start, end);
   // Offsets of the pieces map back one to one when folding kept the length

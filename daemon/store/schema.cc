@@ -206,7 +206,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   }
   sqlite3_busy_timeout(s->db_, 5000);
   for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"}) {
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+        // 32 MiB of page cache (the default is 2): the seen table's, the
+        // archive's and the full-text index's interior pages stay in memory
+        // as the file grows past what a cycle touches, instead of being
+        // read from the OS on every insert.
+        "PRAGMA cache_size=-32768"}) {
     if (Status st = s->Exec(pragma); !st.ok()) {
       return Status::Io(st.message() + " (is " + s->path_ + " a feedwatch database?)");
     }

@@ -1,4 +1,4 @@
-// Backtests (service module): rules over the entries archive, as if they had
+// Backtests and search answers (service module): rules over the entries archive, as if they had
 // been in force when each entry arrived. `feedwatch backtest` and the admin
 // endpoint's /rules/<id>/backtest use it; both read through their own
 // read-only store connection, off the daemon's store thread.
@@ -70,5 +70,9 @@ Result<BacktestReport> RunBacktest(Store& store, const BacktestSpec& spec,
 // examples with what matched, and the difference when compared.
 std::string RenderBacktestText(const BacktestReport& report, std::int64_t now_ms);
 nlohmann::ordered_json BacktestJson(const BacktestReport& report);
+
+// One search hit as `search --format jsonl` and GET /search give it:
+// first_seen, feed, entry_id, title, link, published, title_marked, snippet, score.
+nlohmann::ordered_json SearchHitJson(const SearchHit& h, const std::string& feed_name);
 
 }  // namespace feedwatch::service

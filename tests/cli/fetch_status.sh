@@ -30,4 +30,5 @@ sinks=$(grep -c '^\[\[sink\]\]' "$tmp/c.toml")
 expected=$((matches * sinks))
 [ "$expected" -gt 0 ] || { echo "FAIL: the demo feeds match nothing"; exit 1; }
 printf '%s\n' "$out" | grep -q "^3 feeds, 0 failing; outbox: 0 pending, $expected delivered, 0 dead" || { echo "FAIL: summary (expected $expected delivered)"; exit 1; }
+printf '%s\n' "$out" | grep -q "0 dead; archive: [0-9]* entries, the oldest first seen .* ago$" || { echo "FAIL: archive summary"; exit 1; }
 echo ok

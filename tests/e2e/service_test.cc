@@ -160,14 +160,19 @@ std::pair<int, std::string> AdminGet(int port, const std::string& path, bool pos
   return {r->status, r->body};
 }
 
+// One feed with two entries (one matching the chip rule), a webhook and the
+// admin endpoint on a free port: the config text.
+std::string AdminFixture(const TempDir& dir, FixtureServer& server) {
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
+  dir.Write("rules.toml", kChipRule);
+  return ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
+         "[admin]\nlisten = \"127.0.0.1:0\"\n";
+}
+
 TEST(Admin, SearchAndBacktestAnswerFromTheArchiveWhileTheDaemonRuns) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
-  dir.Write("rules.toml", kChipRule);
-  RunningDaemon d(
-      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
-                                       "[admin]\nlisten = \"127.0.0.1:0\"\n"));
+  RunningDaemon d(testing::LoadConfigText(dir, AdminFixture(dir, server)));
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);  // the poll is recorded
   auto [ss, search] = AdminGet(d.admin_port(), "/search?q=%22export+controls%22&limit=5");
   ASSERT_EQ(ss, 200) << search;
@@ -203,10 +208,7 @@ TEST(Admin, SearchAndBacktestAnswerFromTheArchiveWhileTheDaemonRuns) {
 TEST(Admin, ArchiveRetentionForgetsOldEntries) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
-  dir.Write("rules.toml", kChipRule);
-  std::string cfg = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
-                    "[admin]\nlisten = \"127.0.0.1:0\"\n";
+  std::string cfg = AdminFixture(dir, server);
   testing::RunOnce(testing::LoadConfigText(dir, cfg));
   auto count = [&] {
     auto s = Store::OpenReadOnly(dir.path() + "/state");
@@ -226,11 +228,7 @@ TEST(Admin, ArchiveRetentionForgetsOldEntries) {
 TEST(Admin, MetricsStatusHealthAndReloadAfterAKnownCycle) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}, {"a2", "Weather"}}));
-  dir.Write("rules.toml", kChipRule);
-  RunningDaemon d(
-      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
-                                       "[admin]\nlisten = \"127.0.0.1:0\"\n"));
+  RunningDaemon d(testing::LoadConfigText(dir, AdminFixture(dir, server)));
   ASSERT_GT(d.admin_port(), 0);
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
   std::this_thread::sleep_for(milliseconds(300));  // the delivery result is recorded

@@ -135,7 +135,11 @@ TEST(Archive, SearchRanksTitlesFirstMarksTermsAndExplainsBadSyntax) {
       Archived("title", "US tightens export controls on AI chips", "Rules take effect in May"),
       Archived("other", "Export figures rise", "Car makers sold more abroad"),
       Archived("cn", "美国加强对华芯片出口管制", "商务部周二公布新规"),
-      Archived("ko", "미국, 반도체 수출 통제 강화", "상무부가 발표했다")};
+      Archived("ko", "미국, 반도체 수출 통제 강화", "상무부가 발표했다"),
+      Archived("deep", "Metals weekly", "Prices were mixed")};
+  auto deep = std::make_shared<Entry>(*entries.back().entry);
+  deep->content = "Prices were mixed. Later: new gallium licences from Beijing.";
+  entries.back().entry = deep;
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
   EXPECT_EQ(HitKeys(**store, "\"export controls\""), (std::vector<std::string>{"title", "body"}));
   EXPECT_EQ(HitKeys(**store, "export NOT controls"), (std::vector<std::string>{"other"}));
@@ -160,6 +164,11 @@ TEST(Archive, SearchRanksTitlesFirstMarksTermsAndExplainsBadSyntax) {
   EXPECT_EQ((*hits)[0].title, "US tightens export controls on AI chips");
   EXPECT_NE((*hits)[1].snippet.find("<<chips>>"), std::string::npos) << (*hits)[1].snippet;
   EXPECT_EQ((*hits)[0].link, "https://news.example/title");
+  sq.query = "gallium";
+  hits = (*store)->Search(sq);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_NE((*hits)[0].snippet.find("<<gallium>>"), std::string::npos)
+      << "the snippet comes from where the terms are: " << (*hits)[0].snippet;
 
   for (const char* bad : {"export AND", "\"unterminated", "US-China", "(chips"}) {
     sq.query = bad;
