@@ -23,14 +23,22 @@ PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock
       clock_(clock),
       metrics_(metrics),
       polls_(io, 32, std::chrono::milliseconds(5),
-             [this](auto batch) { WritePolls(std::move(batch)); }),
+             [this](auto batch) { WritePolls(std::move(batch), nullptr); }),
+      priming_polls_(io, 32, std::chrono::milliseconds(5),
+                     [this](auto batch) {
+                       priming_queue_.push_back(std::move(batch));
+                       WriteNextPriming();
+                     }),
       not_modified_(io, 256, std::chrono::milliseconds(50),
                     [this](auto batch) { WriteNotModified(std::move(batch)); }),
       prune_timer_(io),
       archive_timer_(io) {}
 
 void PollRecorder::RecordPoll(PollRecord record, Recorded done) {
-  polls_.Add({std::move(record), std::move(done)});
+  if (record.priming)
+    priming_polls_.Add({std::move(record), std::move(done)});
+  else
+    polls_.Add({std::move(record), std::move(done)});
 }
 
 void PollRecorder::RecordNotModified(const std::string& feed_url, const FeedState& state) {
@@ -40,7 +48,22 @@ void PollRecorder::RecordNotModified(const std::string& feed_url, const FeedStat
 // Polls that finish close together are recorded in one transaction: a cold
 // cycle over thousands of feeds would otherwise pay a commit per feed. Each
 // feed's outcome is handed back on its own.
-void PollRecorder::WritePolls(std::vector<Pending> pending) {
+// Priming polls alert nothing but, archived, are the store's heaviest work
+// (every entry of the feed, text and index terms): one batch of them at a
+// time reaches the store thread, so a poll that alerts waits behind one such
+// batch at most, not behind a whole first cycle.
+void PollRecorder::WriteNextPriming() {
+  if (priming_in_flight_ || priming_queue_.empty()) return;
+  priming_in_flight_ = true;
+  std::vector<Pending> batch = std::move(priming_queue_.front());
+  priming_queue_.pop_front();
+  WritePolls(std::move(batch), [this] {
+    priming_in_flight_ = false;
+    WriteNextPriming();
+  });
+}
+
+void PollRecorder::WritePolls(std::vector<Pending> pending, std::function<void()> after) {
   std::vector<PollRecord> batch;
   std::vector<Recorded> done;
   for (auto& [rec, cb] : pending) {
@@ -52,8 +75,9 @@ void PollRecorder::WritePolls(std::vector<Pending> pending) {
       [batch = std::move(batch), &clock = clock_](Store& s) {
         return s.RecordPolls(batch, clock.WallMs());
       },
-      [done = std::move(done)](std::vector<Result<PollOutcome>> results) {
+      [done = std::move(done), after = std::move(after)](std::vector<Result<PollOutcome>> results) {
         for (std::size_t i = 0; i < done.size(); ++i) done[i](std::move(results[i]));
+        if (after) after();
       });
 }
 

@@ -46,8 +46,10 @@ class PollPipeline {
   void Start(fetch::PolledFeed& f, HttpResponse resp);
 
  private:
+  // `release_slot`: the fetch slot is still held, to be released once the
+  // poll is recorded.
   void OnJobDone(fetch::PolledFeed& f, PollJobResult p, const std::string& etag,
-                 const std::string& last_modified);
+                 const std::string& last_modified, bool release_slot);
   void Count(const fetch::PolledFeed& f, const PollOutcome& out, std::size_t entries,
              std::size_t matches);
 

@@ -1,7 +1,8 @@
 // The recorder (service module): writes what polls found through the store
 // thread, in batches, and runs retention. Polls with entries go through the
 // invariant transaction (seen + outbox + feed state at once), up to 32 per
-// transaction or after 5 ms; 304s are batched by 256 or 50 ms (losing one in
+// transaction or after 5 ms (priming polls in batches of their own, one
+// batch at the store at a time); 304s are batched by 256 or 50 ms (losing one in
 // a crash only means its validators and next due time are a poll older).
 //
 // Thread-safety: loop thread only; callbacks run on the loop. Holds the loop,
@@ -12,6 +13,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -67,7 +69,8 @@ class PollRecorder {
 
  private:
   using Pending = std::pair<PollRecord, Recorded>;
-  void WritePolls(std::vector<Pending> pending);
+  void WritePolls(std::vector<Pending> pending, std::function<void()> after);
+  void WriteNextPriming();
   void WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch);
   void PruneOutbox();
   void PruneArchive();
@@ -81,6 +84,9 @@ class PollRecorder {
   const Clock& clock_;
   Metrics& metrics_;
   Batcher<Pending> polls_;
+  Batcher<Pending> priming_polls_;
+  std::deque<std::vector<Pending>> priming_queue_;  // batches not yet handed to the store
+  bool priming_in_flight_ = false;
   Batcher<std::pair<std::string, FeedState>> not_modified_;
   std::map<std::string, std::int64_t> next_seen_prune_ms_;  // per feed URL
   std::function<std::chrono::milliseconds()> outbox_keep_;

@@ -114,6 +114,9 @@ struct PollRecord {
   std::vector<PolledEntry> entries;
   FeedState fetch;
   std::string feed_title;  // kept with the feed for the archive ("": leave the stored one)
+  // The feed's priming poll, as the caller expects it (alerts nothing): the
+  // recorder may let polls that alert go first.
+  bool priming = false;
 };
 
 // ---- The entries archive (store/archive.cc): every new entry a successful
