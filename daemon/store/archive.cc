@@ -165,11 +165,11 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
   }
   if (!q.ok()) {
     std::string msg = sqlite3_errmsg(db_);
-    // FTS5 reports query syntax as an ordinary SQL error: say it in the
-    // query's terms.
-    if (msg.rfind("fts5:", 0) == 0 || msg.rfind("no such column", 0) == 0 ||
-        msg.find("unknown special query") != std::string::npos ||
-        msg.find("unterminated string") != std::string::npos) {
+    // The query is the statement's only input from the user: a plain
+    // SQLITE_ERROR is FTS5 rejecting it ("fts5: syntax error near …",
+    // "no such column: …", "expected integer, got …" for NEAR's distance).
+    // I/O, corruption, a busy database have codes of their own.
+    if (q.code() == SQLITE_ERROR) {
       if (msg.rfind("fts5: ", 0) == 0) msg = msg.substr(6);
       if (msg.rfind("no such column", 0) == 0)
         msg += " (a word followed by ':' names a column: title, summary or content)";

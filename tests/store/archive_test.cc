@@ -170,7 +170,8 @@ TEST(Archive, SearchRanksTitlesFirstMarksTermsAndExplainsBadSyntax) {
   EXPECT_NE((*hits)[0].snippet.find("<<gallium>>"), std::string::npos)
       << "the snippet comes from where the terms are: " << (*hits)[0].snippet;
 
-  for (const char* bad : {"export AND", "\"unterminated", "US-China", "(chips"}) {
+  for (const char* bad : {"export AND", "\"unterminated", "US-China", "(chips", "NEAR(a b, x)",
+                          "nosuchfield: chips"}) {
     sq.query = bad;
     auto r = (*store)->Search(sq);
     ASSERT_FALSE(r.ok()) << bad;
