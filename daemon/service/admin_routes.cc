@@ -34,7 +34,7 @@ std::optional<std::int64_t> Since(const AdminRequest& req, const char* fallback)
   return UnixNowMs() - d->count();
 }
 
-// ?feed=NAME (repeatable as feed=a&feed=b is not supported: one name) -> URL.
+// ?feed=NAME (one feed) -> its URL; no parameter: every feed; nullopt: no such feed.
 std::optional<std::vector<std::string>> Feeds(const AdminRequest& req, const Config& cfg) {
   auto name = req.Param("feed");
   if (!name) return std::vector<std::string>{};

@@ -23,10 +23,7 @@ void Keep(std::deque<BacktestExample>& ring, std::size_t n, const ArchivedEntry&
 
 std::string Day(std::int64_t day_start) { return FormatRfc3339(day_start).substr(0, 10); }
 
-std::string Minute(std::int64_t ms) {
-  std::string t = FormatRfc3339(ms / 1000);  // 2026-12-02T08:55:00Z
-  return t.substr(0, 10) + " " + t.substr(11, 5);
-}
+std::string Minute(std::int64_t ms) { return FormatUtcMinute(ms / 1000); }
 
 }  // namespace
 
@@ -93,8 +90,6 @@ Result<BacktestReport> RunBacktest(Store& store, const BacktestSpec& spec,
     // As the daemon matched it on arrival: its feed's scope, max_age
     // against the time it was first seen.
     MatchContext ctx{feed->name, a.feed_title, &feed->tags, a.first_seen_ms / 1000};
-    std::fill(now_hit.begin(), now_hit.end(), 0);
-    std::fill(before_hit.begin(), before_hit.end(), 0);
     std::vector<std::size_t> matched = spec.rules.Match(a.entry, ctx);
     for (std::size_t i : matched)
       if (slot[i] >= 0) now_hit[static_cast<std::size_t>(slot[i])] = 1;
@@ -125,12 +120,15 @@ Result<BacktestReport> RunBacktest(Store& store, const BacktestSpec& spec,
       auto k = static_cast<std::size_t>(force_slot[j]);
       // Matched by the rule in force, no longer by the one under test.
       if (now_hit[k]) continue;
-      {
-        ++report.rules[k].removed;
-        Keep(removed[k], kChangeExamples, a, feed->name);
-        if (on_hit) on_hit({a, spec.in_force->rules()[j], j, *feed, Change::kRemoved});
-      }
+      ++report.rules[k].removed;
+      Keep(removed[k], kChangeExamples, a, feed->name);
+      if (on_hit) on_hit({a, spec.in_force->rules()[j], j, *feed, Change::kRemoved});
     }
+    // Back to all zeros for the next entry: only the slots this one set.
+    for (std::size_t i : matched)
+      if (slot[i] >= 0) now_hit[static_cast<std::size_t>(slot[i])] = 0;
+    for (std::size_t j : matched_before)
+      if (force_slot[j] >= 0) before_hit[static_cast<std::size_t>(force_slot[j])] = 0;
     return true;
   });
   if (!st.ok()) return st;

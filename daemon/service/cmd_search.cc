@@ -44,8 +44,7 @@ int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
           << "\n";
       continue;
     }
-    std::string when = FormatRfc3339(h.first_seen_ms / 1000);
-    out << when.substr(0, 10) << " " << when.substr(11, 5) << "  " << feed << "  " << h.title_marked
+    out << FormatUtcMinute(h.first_seen_ms / 1000) << "  " << feed << "  " << h.title_marked
         << "\n";
     if (!h.link.empty()) out << "    " << h.link << "\n";
     if (!h.snippet.empty()) out << "    " << h.snippet << "\n";

@@ -19,7 +19,7 @@ PollPipeline::PollPipeline(Rooms rooms,
 // a reload swaps them for the next polls without disturbing this one.
 void PollPipeline::Start(PolledFeed& f, HttpResponse resp) {
   // A priming poll alerts nothing: only the keys are needed, not matching.
-  bool priming = f.spec->prime && !f.state.primed;
+  bool priming = IsPrimingPoll(f.spec->prime, f.state);
   asio::post(r_.workers, [this, &f, gen = generation_(), feed_owner = f.owner, spec = f.spec,
                           priming, known = f.state.last_keys, resp = std::move(resp)]() mutable {
     static thread_local bool named = (SetThreadName("fw-parse"), true);
@@ -58,8 +58,8 @@ void PollPipeline::OnJobDone(PolledFeed& f, PollJobResult p, const std::string& 
   std::shared_ptr<const std::vector<std::uint64_t>> keys = std::move(p.keys);
   FeedState persist = f.state;
   persist.last_keys = keys;
-  PollRecord record{f.spec->url,        f.spec->prime,           std::move(p.polled),
-                    std::move(persist), std::move(p.feed_title), f.spec->prime && !f.state.primed};
+  PollRecord record{f.spec->url, f.spec->prime, std::move(p.polled), std::move(persist),
+                    std::move(p.feed_title)};
   r_.recorder.RecordPoll(std::move(record), [this, &f, entries = p.entries, matches = p.matches,
                                              delay, keys, release_slot](Result<PollOutcome> out) {
     if (release_slot) r_.scheduler.ReleaseBodySlot();

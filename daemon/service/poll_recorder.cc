@@ -35,7 +35,7 @@ PollRecorder::PollRecorder(asio::io_context& io, StoreThread& store, const Clock
       archive_timer_(io) {}
 
 void PollRecorder::RecordPoll(PollRecord record, Recorded done) {
-  if (record.priming)
+  if (record.priming())
     priming_polls_.Add({std::move(record), std::move(done)});
   else
     polls_.Add({std::move(record), std::move(done)});

@@ -107,6 +107,11 @@ std::string FormatRfc3339(std::int64_t t) {
   return buf;
 }
 
+std::string FormatUtcMinute(std::int64_t unix_seconds) {
+  std::string t = FormatRfc3339(unix_seconds);  // 2026-12-02T08:55:00Z
+  return t.substr(0, 10) + " " + t.substr(11, 5);
+}
+
 std::int64_t UnixNow() { return UnixNowMs() / 1000; }
 
 std::int64_t UnixNowMs() { return SystemClock::Get().WallMs(); }

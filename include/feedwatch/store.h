@@ -107,6 +107,10 @@ struct FeedState {
   bool primed = false;  // a first poll has been recorded
 };
 
+// A feed's next poll primes it (records what it shows, alerts nothing) when
+// its config says `prime` and no poll of it has been recorded yet.
+inline bool IsPrimingPoll(bool prime, const FeedState& state) { return prime && !state.primed; }
+
 // One feed's poll, for RecordPolls.
 struct PollRecord {
   std::string feed_url;
@@ -114,9 +118,9 @@ struct PollRecord {
   std::vector<PolledEntry> entries;
   FeedState fetch;
   std::string feed_title;  // kept with the feed for the archive ("": leave the stored one)
-  // The feed's priming poll, as the caller expects it (alerts nothing): the
-  // recorder may let polls that alert go first.
-  bool priming = false;
+  // The feed's priming poll as the caller sees it (alerts nothing): the
+  // recorder lets polls that alert go first.
+  bool priming() const { return IsPrimingPoll(prime, fetch); }
 };
 
 // ---- The entries archive (store/archive.cc): every new entry a successful

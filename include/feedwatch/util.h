@@ -21,6 +21,8 @@ Result<std::uint64_t> ParseByteSize(std::string_view text);
 // Unix seconds -> "YYYY-MM-DDTHH:MM:SSZ". Out-of-range years are clamped to
 // 0000..9999 so the output always has this shape.
 std::string FormatRfc3339(std::int64_t unix_seconds);
+// "2026-12-02 08:55" (UTC), for listings people read.
+std::string FormatUtcMinute(std::int64_t unix_seconds);
 
 // The system's wall-clock time in Unix seconds / milliseconds, for the CLI
 // and for stamps outside the daemon. The daemon's rooms take a Clock&

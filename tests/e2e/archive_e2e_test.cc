@@ -151,9 +151,8 @@ TEST(ArchiveE2E, ArchiveOffKeepsNothingAndSaysSo) {
   FixtureServer server;
   dir.Write("rules.toml", kRules);
   server.SetFeed("/wire.xml", Rss("Wire", {Item("a", "New export controls")}));
-  dir.Write("feedwatch.toml",
-            ConfigText({{"wire", server.Url("/wire.xml")}}, JsonlSink(), "archive = false", false));
-  RunOnce(testing::LoadConfigText(dir, testing::ReadFile(dir.path() + "/feedwatch.toml")));
+  RunOnce(testing::LoadConfigText(  // writes feedwatch.toml
+      dir, ConfigText({{"wire", server.Url("/wire.xml")}}, JsonlSink(), "archive = false", false)));
   EXPECT_TRUE(Archived(dir.path() + "/state").empty());
   std::string config = dir.path() + "/feedwatch.toml";
   Ran r = Feedwatch(dir, "backtest --config " + config);

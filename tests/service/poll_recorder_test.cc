@@ -22,7 +22,7 @@ namespace {
 PollRecord Priming(const std::string& url, int n) {
   PollRecord r;
   r.feed_url = url;
-  r.priming = true;
+  r.prime = true;  // and never polled: a priming poll
   for (int i = 0; i < n; ++i) {
     auto e = std::make_shared<Entry>();
     e->key = url + "#" + std::to_string(i);

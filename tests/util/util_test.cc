@@ -30,6 +30,10 @@ TEST(ParseByteSize, BinaryAndDecimalUnits) {
   EXPECT_FALSE(ParseByteSize("12 parsecs").ok());
 }
 
+TEST(FormatUtcMinute, DateAndMinuteForListings) {
+  EXPECT_EQ(FormatUtcMinute(1700000000), "2023-11-14 22:13");
+}
+
 TEST(FormatRfc3339, FormatsUtcAndClampsYears) {
   EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatRfc3339(1700000000), "2023-11-14T22:13:20Z");
