@@ -70,8 +70,12 @@ std::vector<PolledEntry> MakeEntries(int n, int offset) {
     std::string id = deliver::AlertId(rule.id, feed.url, e.key, "hook");
     PolledEntry p;
     p.key = e.key;
-    p.alerts.push_back(NewAlert{id, "hook", rule.id,
-                                BuildAlertPayload(rule, feed, "Policy Wire", e, id, 1764000000)});
+    p.alerts.push_back(NewAlert{id,
+                                "hook",
+                                rule.id,
+                                BuildAlertPayload(rule, feed, "Policy Wire", e, id, 1764000000),
+                                {rule.id},
+                                StoryMode::kAll});
     out.push_back(std::move(p));
   }
   return out;

@@ -1,5 +1,6 @@
 // libFuzzer target for the feed parser: arbitrary bytes through ParseFeed with
-// a few content types, and through the text helpers it relies on.
+// a few content types, through the text helpers it relies on, and through
+// story identity (canonical links, titles, signatures) of what it parsed.
 //   scripts/fuzz [SECONDS]
 #include <algorithm>
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "feedwatch/feed.h"
+#include "feedwatch/story.h"
 #include "feedwatch/util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -79,6 +81,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
   }
+  // Story identity reads the same hostile links and text: the canonical
+  // link is a web link or nothing, and a signature is identical to itself.
+  if (feed.ok()) {
+    for (const auto& e : feed->entries) {
+      feedwatch::story::StoryKeys k = feedwatch::story::KeysFor(e);
+      if (!k.link.empty() && k.link.rfind("https://", 0) != 0) __builtin_trap();
+      if (!k.signature.empty && feedwatch::story::Similarity(k.signature, k.signature) != 1.0)
+        __builtin_trap();
+    }
+  }
+  feedwatch::story::CanonicalLink(body.substr(0, 512));
+  feedwatch::story::NormalizedTitle(body.substr(0, 512));
   feedwatch::HtmlToText(body.substr(0, 4096));
   feedwatch::ParseDate(body.substr(0, 64));
   feedwatch::ResolveUrl("https://fuzz.example/a/b?c", body.substr(0, 256));

@@ -12,6 +12,7 @@
 #include "feedwatch/payload.h"
 #include "feedwatch/sink_kind.h"
 #include "feedwatch/template.h"
+#include "feedwatch/util.h"
 
 namespace feedwatch {
 
@@ -95,6 +96,7 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                        "archive",
                        "archive_retention",
                        "archive_max_size",
+                       "story_window",
                        "stop_timeout",
                        "allow_networks"},
                       "[daemon]", errors);
@@ -118,6 +120,11 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetBool(t, "archive", errors)) d.archive = *v;
   if (auto v = tomlutil::GetDuration(t, "archive_retention", errors)) d.archive_retention = *v;
   if (auto v = tomlutil::GetByteSize(t, "archive_max_size", errors)) d.archive_max_size = *v;
+  if (auto v = tomlutil::GetDuration(t, "story_window", errors)) {
+    d.story_window = *v;
+    if (*v > std::chrono::hours(24 * 14))
+      errors.Add(t.get("story_window"), "'story_window' above 14d would merge separate stories");
+  }
   if (d.archive_retention < std::chrono::hours(1)) {
     errors.Add(
         t.get("archive_retention"),
@@ -238,6 +245,20 @@ std::optional<double> ParseRate(const std::string& text) {
   return std::nullopt;
 }
 
+// "10/1h" -> (10, 1h): a count of messages per window.
+std::optional<std::pair<int, milliseconds>> ParseBudget(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0) return std::nullopt;
+  char* end = nullptr;
+  std::string num = text.substr(0, slash);
+  long n = std::strtol(num.c_str(), &end, 10);
+  if (end != num.c_str() + num.size() || n < 1 || n > 100000) return std::nullopt;
+  auto window = ParseDuration(text.substr(slash + 1));
+  if (!window.ok() || *window < std::chrono::minutes(1) || *window > std::chrono::hours(24 * 7))
+    return std::nullopt;
+  return std::make_pair(static_cast<int>(n), *window);
+}
+
 // A sink type's problems, placed at the line of the setting they are about.
 class ProblemsAt final : public SinkProblems {
  public:
@@ -264,16 +285,40 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
       errors.Add(&n, "[[sink]] entries must be tables");
       continue;
     }
-    tomlutil::CheckKeys(*t, {"name",           "type",          "url",
-                             "url_file",       "secret",        "secret_file",
-                             "headers",        "timeout",       "allow_private_addresses",
-                             "token",          "token_file",    "chat_id",
-                             "topic",          "from",          "to",
-                             "username",       "password_file", "starttls",
-                             "path",           "template",      "template_file",
-                             "title_template", "content_type",  "concurrency",
-                             "ordered",        "rate_limit",    "burst",
-                             "group_window",   "group_max",     "group_by"},
+    tomlutil::CheckKeys(*t,
+                        {"name",
+                         "type",
+                         "url",
+                         "url_file",
+                         "secret",
+                         "secret_file",
+                         "headers",
+                         "timeout",
+                         "allow_private_addresses",
+                         "token",
+                         "token_file",
+                         "chat_id",
+                         "topic",
+                         "from",
+                         "to",
+                         "username",
+                         "password_file",
+                         "starttls",
+                         "path",
+                         "template",
+                         "template_file",
+                         "title_template",
+                         "content_type",
+                         "concurrency",
+                         "ordered",
+                         "rate_limit",
+                         "burst",
+                         "group_window",
+                         "group_max",
+                         "group_by",
+                         "stories",
+                         "story_update_every",
+                         "max_alerts"},
                         "[[sink]]", errors);
     SinkSpec s;
     s.line = tomlutil::LineOf(&n);
@@ -384,6 +429,31 @@ void LoadSinks(const toml::array& arr, const std::string& base_dir, const Daemon
         errors.Add(t->get("group_by"), where + "group_by must be \"sink\" or \"rule\"");
       else
         s.group_by = *v;
+    }
+    if (auto v = tomlutil::GetString(*t, "max_alerts", errors)) {
+      auto budget = ParseBudget(*v);
+      if (budget) {
+        s.max_alerts = budget->first;
+        s.max_alerts_window = budget->second;
+      } else {
+        errors.Add(t->get("max_alerts"),
+                   where + "max_alerts must look like \"10/1h\" (alerts per window, 1m to 7d)");
+      }
+    }
+    if (auto v = tomlutil::GetString(*t, "stories", errors)) {
+      if (*v == "first")
+        s.stories = StoryMode::kFirst;
+      else if (*v == "updates")
+        s.stories = StoryMode::kUpdates;
+      else if (*v == "all")
+        s.stories = StoryMode::kAll;
+      else
+        errors.Add(t->get("stories"), where + "stories must be \"first\", \"updates\" or \"all\"");
+    }
+    if (auto v = tomlutil::GetDuration(*t, "story_update_every", errors)) {
+      s.story_update_every = *v;
+      if (*v < std::chrono::minutes(1))
+        errors.Add(t->get("story_update_every"), where + "story_update_every must be at least 1m");
     }
     if (!names.insert(s.name).second) errors.Add(&n, "duplicate sink name '" + s.name + "'");
     sinks.push_back(std::move(s));

@@ -29,6 +29,11 @@ struct Dispatcher::SinkState {
   double tokens = 0;
   std::int64_t refilled_ms = 0;
   bool flush_blocked = false;  // ordered sink whose head failed during Flush()
+  // max_alerts: the current window's end and the messages sent in it; once
+  // they reach the budget, alerts are held until the window ends.
+  std::int64_t budget_end_ms = 0;
+  int budget_used = 0;
+  bool holding = false;
 };
 
 struct Dispatcher::Message {
@@ -152,7 +157,7 @@ void Dispatcher::Query() {
     // Without digests a sink takes only as many rows as it has free slots,
     // and this query runs after every result: reading more (payloads and
     // all) would be wasted. Digests need a window of rows to group.
-    const bool grouping = s->spec->group_window.count() > 0;
+    const bool grouping = s->spec->group_window.count() > 0 || s->holding;
     std::size_t limit =
         grouping
             ? std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
@@ -272,8 +277,48 @@ void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows,
       continue;
     }
     if (!TakeToken(s, wake, now)) return;
+    if (spec.max_alerts > 0 && head.group_id.empty() &&
+        !OverBudget(s, rows, used, unit, assign, now))
+      return wake_at(s.budget_end_ms);
     Launch(s, std::move(unit), assign);
   }
+}
+
+// A sink's budget (max_alerts per window): counts `unit` against the window
+// and says whether it may go now. Past the budget every alert is held until
+// the window ends; then the held ones (at most group_max) go as one digest,
+// replacing `unit`, and the next message begins a new window.
+bool Dispatcher::OverBudget(SinkState& s, const std::vector<OutboxRow>& rows,
+                            std::set<std::int64_t>& used, std::vector<OutboxRow>& unit,
+                            bool& assign, std::int64_t now) {
+  const SinkSpec& spec = *s.spec;
+  bool flushing = static_cast<bool>(flush_done_);
+  if (!s.holding && now >= s.budget_end_ms) {
+    s.budget_end_ms = now + spec.max_alerts_window.count();
+    s.budget_used = 0;
+  }
+  if (!s.holding && s.budget_used < spec.max_alerts) {
+    ++s.budget_used;
+    return true;
+  }
+  if (!s.holding) {
+    s.holding = true;
+    spdlog::info("sink {}: {} messages within {}; holding alerts for a digest at the window's end",
+                 spec.name, spec.max_alerts, FormatDuration(spec.max_alerts_window));
+  }
+  if (now < s.budget_end_ms && !flushing) return false;
+  for (const OutboxRow& r : unit) used.erase(r.id);
+  unit.clear();
+  for (const OutboxRow& r : rows) {
+    if (r.group_id.empty() && !used.count(r.id) && static_cast<int>(unit.size()) < spec.group_max)
+      unit.push_back(r);
+  }
+  for (const OutboxRow& r : unit) used.insert(r.id);
+  counters_.by_sink[spec.name].over_budget += unit.size();
+  assign = true;
+  s.holding = false;
+  s.budget_end_ms = 0;  // the next message begins a new window
+  return true;
 }
 
 void Dispatcher::Launch(SinkState& s, std::vector<OutboxRow> rows, bool assign_group) {
@@ -325,6 +370,14 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
   for (const OutboxRow& r : msg->rows) {
     auto j = json::parse(r.payload, nullptr, false);
     if (j.is_discarded()) j = json{{"alert_id", r.alert_id}, {"rule", {{"id", r.rule_id}}}};
+    // The story as it stands now: how many feeds have carried it by this attempt.
+    if (!r.story_id.empty() && j.is_object()) {
+      json& story = j["story"];
+      if (!story.is_object()) story = json::object();
+      story["id"] = r.story_id;
+      story["first_seen"] = FormatRfc3339(r.story_first_seen_ms / 1000);
+      story["sources"] = r.story_sources;
+    }
     alerts.push_back(std::move(j));
   }
   SinkMessage m = msg->sink->fmt->Format(alerts, msg->id, clock_.WallSeconds());

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "feedwatch/payload.h"
 #include "feedwatch/util.h"
 
@@ -10,21 +12,59 @@ namespace feedwatch {
 
 using nlohmann::json;
 
-std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed,
+namespace {
+
+json RuleJson(const RuleSpec& rule) {
+  return {{"id", rule.id}, {"title", rule.title}, {"severity", rule.severity}};
+}
+
+json HighlightsJson(const std::vector<Highlight>& highlights) {
+  json hl = json::array();
+  for (const Highlight& h : highlights) {
+    hl.push_back({{"field", FieldName(h.field)},
+                  {"pattern", h.pattern},
+                  {"text", TruncateUtf8(h.text, 256)},
+                  {"begin", h.begin},
+                  {"end", h.end}});
+  }
+  return hl;
+}
+
+// Every string was sanitised to valid UTF-8 by the parser; `replace` keeps a
+// stray invalid byte from throwing here all the same.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+int SeverityRank(const std::string& severity) {
+  if (severity == "critical") return 3;
+  if (severity == "high") return 2;
+  if (severity == "medium") return 1;
+  return 0;
+}
+
+std::string BuildAlertPayload(const std::vector<const RuleHit*>& hits, const FeedSpec& feed,
                               const std::string& feed_title, const Entry& entry,
-                              const std::string& alert_id, std::int64_t now,
-                              const std::vector<Highlight>& highlights) {
+                              const std::string& alert_id, std::int64_t now) {
   auto opt_time = [](const std::optional<std::int64_t>& t) {
     return t ? json(FormatRfc3339(*t)) : json(nullptr);
   };
   std::string summary = entry.summary.empty() ? entry.content : entry.summary;
   bool truncated = summary.size() > kSummaryExcerptBytes;
+  const RuleHit& top = *hits.front();
+  json rules = json::array();
+  for (const RuleHit* h : hits) {
+    json r = RuleJson(*h->rule);
+    r["highlights"] = HighlightsJson(h->highlights);
+    rules.push_back(std::move(r));
+  }
   json j = {
       {"version", 1},
       {"type", "feedwatch.alert"},
       {"alert_id", alert_id},
       {"created_at", FormatRfc3339(now)},
-      {"rule", {{"id", rule.id}, {"title", rule.title}, {"severity", rule.severity}}},
+      {"rule", RuleJson(*top.rule)},
+      {"rules", std::move(rules)},
       {"feed", {{"name", feed.name}, {"url", feed.url}, {"title", feed_title}}},
       {"entry",
        {{"key", entry.key},
@@ -37,19 +77,93 @@ std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed,
         {"categories", entry.categories},
         {"summary", TruncateUtf8(summary, kSummaryExcerptBytes)},
         {"summary_truncated", truncated}}},
+      {"highlights", HighlightsJson(top.highlights)},
   };
-  json hl = json::array();
-  for (const Highlight& h : highlights) {
-    hl.push_back({{"field", FieldName(h.field)},
-                  {"pattern", h.pattern},
-                  {"text", TruncateUtf8(h.text, 256)},
-                  {"begin", h.begin},
-                  {"end", h.end}});
+  return Dump(j);
+}
+
+std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed,
+                              const std::string& feed_title, const Entry& entry,
+                              const std::string& alert_id, std::int64_t now,
+                              const std::vector<Highlight>& highlights) {
+  RuleHit hit{&rule, highlights};
+  return BuildAlertPayload(std::vector<const RuleHit*>{&hit}, feed, feed_title, entry, alert_id,
+                           now);
+}
+
+std::string OutletList(const std::vector<std::string>& names, std::size_t shown) {
+  std::string out;
+  std::size_t n = std::min(names.size(), shown);
+  // "A", "A and B", "A, B and C", "A, B, C and 4 others"
+  bool others = names.size() > shown;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i > 0) out += (i + 1 == n && !others) ? " and " : ", ";
+    out += names[i];
   }
-  j["highlights"] = std::move(hl);
-  // Every string was sanitised to valid UTF-8 by the parser; `replace` keeps a
-  // stray invalid byte from throwing here all the same.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (others) {
+    std::size_t rest = names.size() - shown;
+    out += " and " + std::to_string(rest) + (rest == 1 ? " other" : " others");
+  }
+  return out;
+}
+
+std::string BuildStoryUpdatePayload(const StoryUpdate& update, const std::string& alert_id,
+                                    const std::map<std::string, std::string>& feed_names,
+                                    const std::vector<RuleSpec>& rules, std::int64_t now) {
+  const StorySummary& s = update.story;
+  auto outlet = [&](const StoryMember& m) {
+    if (!m.feed_title.empty()) return m.feed_title;
+    auto it = feed_names.find(m.feed_url);
+    return it != feed_names.end() ? it->second : m.feed_url;
+  };
+  // Outlets once each, in the order they carried it; rules likewise.
+  std::vector<std::string> outlets, rule_ids;
+  json copies = json::array();
+  for (const StoryMember& m : s.members) {
+    std::string name = outlet(m);
+    if (std::find(outlets.begin(), outlets.end(), name) == outlets.end()) outlets.push_back(name);
+    for (const auto& r : m.rules)
+      if (std::find(rule_ids.begin(), rule_ids.end(), r) == rule_ids.end()) rule_ids.push_back(r);
+    auto it = feed_names.find(m.feed_url);
+    copies.push_back({{"feed",
+                       {{"name", it != feed_names.end() ? it->second : ""},
+                        {"url", m.feed_url},
+                        {"title", m.feed_title}}},
+                      {"entry", {{"title", m.title}, {"link", m.link}}},
+                      {"seen_at", FormatRfc3339(m.seen_ms / 1000)},
+                      {"rules", m.rules},
+                      {"how", m.how}});
+  }
+  json rule_list = json::array();
+  for (const auto& id : rule_ids) {
+    auto r =
+        std::find_if(rules.begin(), rules.end(), [&](const RuleSpec& x) { return x.id == id; });
+    rule_list.push_back(r != rules.end() ? RuleJson(*r)
+                                         : json{{"id", id}, {"title", ""}, {"severity", ""}});
+  }
+  std::stable_sort(rule_list.begin(), rule_list.end(), [](const json& a, const json& b) {
+    return SeverityRank(a.value("severity", "")) > SeverityRank(b.value("severity", ""));
+  });
+  std::string text = "Also reported by " + OutletList(outlets);
+  json j = {
+      {"version", 1},
+      {"type", "feedwatch.story_update"},
+      {"alert_id", alert_id},
+      {"created_at", FormatRfc3339(now)},
+      {"story",
+       {{"id", s.id},
+        {"first_seen", FormatRfc3339(s.first_seen_ms / 1000)},
+        {"sources", s.sources},
+        {"first_alert_id", update.first_alert_id}}},
+      {"rule", rule_list.empty() ? json(nullptr) : rule_list.front()},
+      {"rules", rule_list},
+      // The story as first sent, so chat formats can show it as they show an alert.
+      {"entry", {{"title", s.title}, {"link", s.link}, {"summary", text}}},
+      {"summary", text},
+      {"new_sources", outlets},
+      {"copies", std::move(copies)},
+  };
+  return Dump(j);
 }
 
 Result<std::string> DecodeWebhookSecret(const std::string& secret) {

@@ -277,3 +277,7 @@ void WordStarts(std::string_view text, std::vector<std::size_t>* out) {
 }
 
 }  // namespace feedwatch::textnorm
+
+namespace feedwatch {
+std::string NormalizeText(std::string_view text) { return textnorm::Nfkc(text); }
+}  // namespace feedwatch

@@ -109,6 +109,52 @@ void Backtest(const AdminRequest& req, const std::string& rule_id, AdminServer::
       std::move(reply));
 }
 
+// /stories: stories begun since ?since= (default: the window), newest
+// first, with their copies.
+void Stories(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
+  std::size_t limit = 50;
+  if (auto l = req.Param("limit")) {
+    char* end = nullptr;
+    long v = std::strtol(l->c_str(), &end, 10);
+    if (end == l->c_str() || *end || v < 1 || v > 500)
+      return reply(JsonError(400, "limit: a number from 1 to 500"));
+    limit = static_cast<std::size_t>(v);
+  }
+  auto since = Since(req, "48h");
+  if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
+  state.ArchiveQuery(
+      [since = *since, limit](Store& store, const LoadedConfig& gen) {
+        auto stories = store.RecentStories(since, limit);
+        if (!stories.ok()) return JsonError(500, stories.status().message());
+        std::map<std::string, std::string> names;
+        for (const FeedSpec& f : gen.config.feeds) names[f.url] = f.name;
+        nlohmann::ordered_json list = nlohmann::ordered_json::array();
+        for (const StorySummary& s : *stories) {
+          nlohmann::ordered_json copies = nlohmann::ordered_json::array();
+          for (const StoryMember& m : s.members) {
+            auto it = names.find(m.feed_url);
+            copies.push_back({{"feed", it != names.end() ? it->second : m.feed_url},
+                              {"feed_title", m.feed_title},
+                              {"title", m.title},
+                              {"link", m.link},
+                              {"seen_at", FormatRfc3339(m.seen_ms / 1000)},
+                              {"how", m.how},
+                              {"rules", m.rules}});
+          }
+          list.push_back({{"id", s.id},
+                          {"title", s.title},
+                          {"link", s.link},
+                          {"first_seen", FormatRfc3339(s.first_seen_ms / 1000)},
+                          {"last_seen", FormatRfc3339(s.last_seen_ms / 1000)},
+                          {"sources", s.sources},
+                          {"copies", std::move(copies)}});
+        }
+        return AdminResponse{200, "application/json",
+                             Dump(nlohmann::ordered_json{{"stories", std::move(list)}})};
+      },
+      std::move(reply));
+}
+
 }  // namespace
 
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
@@ -134,16 +180,18 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
     });
   } else if (req.path == "/search" && req.method == "GET") {
     Search(req, std::move(reply), state);
+  } else if (req.path == "/stories" && req.method == "GET") {
+    Stories(req, std::move(reply), state);
   } else if (req.path.rfind("/rules/", 0) == 0 && req.path.size() > 16 &&
              req.path.compare(req.path.size() - 9, 9, "/backtest") == 0 && req.method == "GET") {
     Backtest(req, req.path.substr(7, req.path.size() - 16), std::move(reply), state);
   } else if (req.path == "/reload" || req.path == "/metrics" || req.path == "/status" ||
-             req.path == "/search") {
+             req.path == "/search" || req.path == "/stories") {
     reply({405, kText, "method not allowed\n"});
   } else {
     reply({404, kText,
            "not found: try /healthz, /metrics, /status, POST /reload, /search?q=, "
-           "/rules/<id>/backtest\n"});
+           "/rules/<id>/backtest, /stories\n"});
   }
 }
 

@@ -2,6 +2,7 @@
 // the outbox counts, read from the state file (safe while the daemon runs).
 #include "feedwatch/commands.h"
 
+#include <algorithm>
 #include <map>
 
 #include "feedwatch/config.h"
@@ -62,6 +63,25 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
     out << "; archive off";
   }
   out << "\n";
+  // Stories of the last window: how many, how many copies were grouped into
+  // them, and the most widely carried.
+  if (auto window = cfg->daemon.story_window.count(); window > 0) {
+    auto counts_s = store->CountStories(now - window);
+    auto recent = store->RecentStories(now - window, 200);
+    if (counts_s.ok() && recent.ok()) {
+      out << "stories (last " << FormatDuration(cfg->daemon.story_window)
+          << "): " << counts_s->stories << ", " << counts_s->copies
+          << " later copies grouped into them\n";
+      std::stable_sort(
+          recent->begin(), recent->end(),
+          [](const StorySummary& a, const StorySummary& b) { return a.sources > b.sources; });
+      for (std::size_t i = 0; i < recent->size() && i < 5 && (*recent)[i].sources > 1; ++i) {
+        const StorySummary& st = (*recent)[i];
+        out << "    " << st.sources << " feeds: " << st.title << "  (first seen "
+            << ago(st.first_seen_ms) << ")\n";
+      }
+    }
+  }
   return kExitOk;
 }
 

@@ -31,6 +31,7 @@
 #include "feedwatch/reload.h"
 #include "feedwatch/scheduler.h"
 #include "feedwatch/store_thread.h"
+#include "feedwatch/story_followups.h"
 #include "feedwatch/supervisor.h"
 #include "feedwatch/util.h"
 
@@ -103,6 +104,7 @@ class Daemon::Impl final : public service::AdminState {
         return service::PollRecorder::ArchiveLimits{cfg().daemon.archive_retention,
                                                     cfg().daemon.archive_max_size};
       });
+      follow_ups_.Start(opt.story_tick);
       notify::Ready(StatusLine());
       if (opt.on_ready) opt.on_ready(admin_ ? admin_->port() : 0);
     }
@@ -121,6 +123,7 @@ class Daemon::Impl final : public service::AdminState {
     notify::Stopping();
     scheduler_.Stop();
     recorder_.Stop();
+    follow_ups_.Stop();
     reloader_.Stop();
     supervisor_.Stop();
     if (admin_) admin_->Close();
@@ -345,6 +348,8 @@ class Daemon::Impl final : public service::AdminState {
   service::PollPipeline pipeline_{{io_, workers_, scheduler_, recorder_, clock_, metrics_, stats_},
                                   [this] { return gen_; },
                                   [this] { dispatcher_.Kick(); }};
+  service::StoryFollowUps follow_ups_{
+      io_, store_, clock_, metrics_, [this] { return gen_; }, [this] { dispatcher_.Kick(); }};
   service::Reloader reloader_;
   service::Supervisor supervisor_;
   std::unique_ptr<AdminServer> admin_;

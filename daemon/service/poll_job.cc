@@ -4,6 +4,7 @@
 
 #include "feedwatch/feed.h"
 #include "feedwatch/router.h"
+#include "feedwatch/story.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch::service {
@@ -40,6 +41,7 @@ PollJobResult RunPollJob(const PollJob& job) {
   MatchContext ctx{job.feed.name, p.feed_title, &job.feed.tags, job.now};
   const std::vector<std::uint64_t>* known = job.known;
   p.polled.reserve(parsed->entries.size());
+  std::vector<RuleHit> hits;
   for (std::size_t i = 0; i < parsed->entries.size(); ++i) {
     Entry& e = parsed->entries[i];
     // Seen in the last recorded poll: already in the seen table, so it can
@@ -50,12 +52,19 @@ PollJobResult RunPollJob(const PollJob& job) {
     pe.key_hash = hashes[i];
     if (!job.priming) {
       ++p.matched_entries;
+      hits.clear();
       for (std::size_t r : job.matcher.Match(e, ctx)) {
         ++p.matches;
-        std::vector<Highlight> highlights = job.matcher.Explain(e, ctx, r).highlights;
-        deliver::Route({job.matcher.rules()[r], job.feed, p.feed_title, e, highlights, job.now},
-                       job.sinks, pe.alerts);
+        hits.push_back({&job.matcher.rules()[r], job.matcher.Explain(e, ctx, r).highlights});
         if (job.archive) pe.matched_rules.push_back(job.matcher.rules()[r].id);
+      }
+      deliver::RouteEntry({job.feed, p.feed_title, e, hits, job.now}, job.sinks, pe.alerts);
+      if (job.stories && !pe.alerts.empty()) {
+        auto c = std::make_shared<StoryCandidate>();
+        c->keys = story::KeysFor(e);
+        c->title = e.title;
+        c->link = e.link;
+        pe.story = std::move(c);
       }
     }
     // Moved, not copied: the entry is not read again here.

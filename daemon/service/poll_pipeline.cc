@@ -25,7 +25,8 @@ void PollPipeline::Start(PolledFeed& f, HttpResponse resp) {
     static thread_local bool named = (SetThreadName("fw-parse"), true);
     (void)named;
     PollJobResult p = RunPollJob({*spec, *gen->matcher, gen->config.sinks, resp, priming,
-                                  gen->config.daemon.archive, known.get(), r_.clock.WallSeconds()});
+                                  gen->config.daemon.archive, known.get(), r_.clock.WallSeconds(),
+                                  gen->config.daemon.story_window.count() > 0});
     std::string etag = std::move(resp.etag), last_modified = std::move(resp.last_modified);
     resp = HttpResponse();  // free the body on the worker, before the post back
     // An archived priming poll carries every entry of its feed, text and
@@ -58,8 +59,12 @@ void PollPipeline::OnJobDone(PolledFeed& f, PollJobResult p, const std::string& 
   std::shared_ptr<const std::vector<std::uint64_t>> keys = std::move(p.keys);
   FeedState persist = f.state;
   persist.last_keys = keys;
-  PollRecord record{f.spec->url, f.spec->prime, std::move(p.polled), std::move(persist),
-                    std::move(p.feed_title)};
+  PollRecord record{f.spec->url,
+                    f.spec->prime,
+                    std::move(p.polled),
+                    std::move(persist),
+                    std::move(p.feed_title),
+                    generation_()->config.daemon.story_window.count()};
   r_.recorder.RecordPoll(std::move(record), [this, &f, entries = p.entries, matches = p.matches,
                                              delay, keys, release_slot](Result<PollOutcome> out) {
     if (release_slot) r_.scheduler.ReleaseBodySlot();
@@ -88,6 +93,9 @@ void PollPipeline::Count(const PolledFeed& f, const PollOutcome& out, std::size_
   r_.metrics.entries_new += static_cast<std::uint64_t>(out.new_entries);
   r_.metrics.alerts_queued += static_cast<std::uint64_t>(out.alerts_queued);
   for (const auto& rule : out.matched_rules) ++r_.metrics.matches_by_rule[rule];
+  r_.metrics.stories_new += static_cast<std::uint64_t>(out.stories_new);
+  r_.metrics.stories_joined += static_cast<std::uint64_t>(out.stories_joined);
+  r_.metrics.alerts_grouped += static_cast<std::uint64_t>(out.alerts_grouped);
   if (out.primed_now) {
     ++r_.stats.feeds_primed;
     spdlog::info("feed {}: first poll, {} entries recorded as seen without alerting (prime = true)",
@@ -96,8 +104,14 @@ void PollPipeline::Count(const PolledFeed& f, const PollOutcome& out, std::size_
   }
   if (out.new_entries > 0) r_.stats.matches += static_cast<std::int64_t>(matches);
   auto level = out.new_entries > 0 ? spdlog::level::info : spdlog::level::debug;
-  spdlog::log(level, "feed {}: {} entries, {} new, {} alerts queued", f.spec->name, entries,
-              out.new_entries, out.alerts_queued);
+  if (out.alerts_grouped > 0) {
+    spdlog::log(level,
+                "feed {}: {} entries, {} new, {} alerts queued, {} held back (story sent already)",
+                f.spec->name, entries, out.new_entries, out.alerts_queued, out.alerts_grouped);
+  } else {
+    spdlog::log(level, "feed {}: {} entries, {} new, {} alerts queued", f.spec->name, entries,
+                out.new_entries, out.alerts_queued);
+  }
 }
 
 }  // namespace feedwatch::service

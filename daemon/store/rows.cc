@@ -42,8 +42,10 @@ std::int64_t StoredKeyHash(const PolledEntry& e) {
 const char* const kOutboxColumns =
     "o.id, o.alert_id, o.sink, o.rule_id, f.url, o.payload, o.attempts, o.next_attempt_ms, "
     "o.created_ms, o.state, "
-    "COALESCE(o.last_error, ''), COALESCE(o.group_id, ''), COALESCE(o.delivered_ms, 0) "
-    "FROM outbox o JOIN feeds f ON f.id = o.feed_id";
+    "COALESCE(o.last_error, ''), COALESCE(o.group_id, ''), COALESCE(o.delivered_ms, 0), "
+    "COALESCE(o.story_id, ''), COALESCE(st.first_seen_ms, 0), "
+    "(SELECT COUNT(DISTINCT sm.feed_id) FROM story_members sm WHERE sm.story_id = o.story_id) "
+    "FROM outbox o JOIN feeds f ON f.id = o.feed_id LEFT JOIN stories st ON st.id = o.story_id";
 
 namespace {
 AlertState StateFromText(const std::string& s) {
@@ -70,6 +72,9 @@ OutboxRow ReadOutboxRow(const Stmt& q) {
   r.last_error = q.Text(10);
   r.group_id = q.Text(11);
   r.delivered_ms = q.Int(12);
+  r.story_id = q.Text(13);
+  r.story_first_seen_ms = q.Int(14);
+  r.story_sources = static_cast<int>(q.Int(15));
   return r;
 }
 

@@ -1,4 +1,4 @@
-// Opening the state file: pragmas, the schema and its migrations (v1 to v8, each in
+// Opening the state file: pragmas, the schema and its migrations (v1 to v9, each in
 // its own transaction, in order).
 #include "feedwatch/store.h"
 
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -154,6 +154,64 @@ CREATE TRIGGER archive_ad AFTER DELETE ON archive BEGIN
 END;
 )sql";
 
+// v9: stories (stories.cc). A story is founded by the first alerting entry
+// that matched none seen within the window; each alerting entry after it that
+// shares its canonical link, normalised title or near-duplicate text is a
+// copy (story_members), found through story_keys (link, title and LSH band
+// keys; the low two bits say which). story_sinks: which sinks were sent the
+// story, and when last told of it; story_pending: copies a sink in "updates"
+// mode has not been told of yet. outbox.story_id ties an alert to its story.
+// Deleting a story deletes the rest (foreign keys are on).
+constexpr const char* kSchemaV9 = R"sql(
+ALTER TABLE outbox ADD COLUMN story_id TEXT;
+CREATE TABLE stories (
+  id TEXT PRIMARY KEY,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  link TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX stories_first_seen ON stories(first_seen_ms);
+CREATE INDEX stories_last_seen ON stories(last_seen_ms);
+CREATE TABLE story_members (
+  id INTEGER PRIMARY KEY,
+  story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  key_hash INTEGER NOT NULL,
+  seen_ms INTEGER NOT NULL,
+  how TEXT NOT NULL,
+  title TEXT NOT NULL,
+  link TEXT NOT NULL,
+  rules TEXT NOT NULL,
+  signature BLOB,
+  UNIQUE (feed_id, key_hash)
+);
+CREATE INDEX story_members_story ON story_members(story_id);
+CREATE TABLE story_keys (
+  key INTEGER NOT NULL,
+  member_id INTEGER NOT NULL REFERENCES story_members(id) ON DELETE CASCADE,
+  PRIMARY KEY (key, member_id)
+) WITHOUT ROWID;
+CREATE INDEX story_keys_member ON story_keys(member_id);
+CREATE TABLE story_sinks (
+  story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+  sink TEXT NOT NULL,
+  first_alert_id TEXT NOT NULL,
+  last_update_ms INTEGER NOT NULL,
+  updates INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (story_id, sink)
+) WITHOUT ROWID;
+CREATE TABLE story_pending (
+  story_id TEXT NOT NULL,
+  sink TEXT NOT NULL,
+  member_id INTEGER NOT NULL REFERENCES story_members(id) ON DELETE CASCADE,
+  rules TEXT NOT NULL,
+  PRIMARY KEY (story_id, sink, member_id),
+  FOREIGN KEY (story_id, sink) REFERENCES story_sinks(story_id, sink) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX story_pending_member ON story_pending(member_id);
+)sql";
+
 // fw_key_hash(text): the same, for the v6 migration.
 void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
@@ -234,8 +292,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
                               &SqlKeyHash, nullptr, nullptr) != SQLITE_OK) {
     return Status::Io(s->path_ + ": registering fw_key_hash: " + sqlite3_errmsg(s->db_));
   }
-  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                              kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
+  const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                              kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));

@@ -30,7 +30,7 @@ Result<PollOutcome> Store::RecordPoll(const std::string& feed_url, bool prime,
                                       const FeedState& fetch) {
   Transaction tx(db_);
   if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
-  auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch, "");
+  auto out = RecordPollInTx(feed_url, prime, entries, now_ms, fetch, "", 0);
   if (!out.ok()) return out.status();
   if (Status st = tx.Commit(); !st.ok()) return st;
   return out;
@@ -46,7 +46,8 @@ std::vector<Result<PollOutcome>> Store::RecordPolls(const std::vector<PollRecord
   Transaction tx(db_);
   if (!tx.ok()) return all(Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_)));
   for (const PollRecord& r : batch) {
-    auto out = RecordPollInTx(r.feed_url, r.prime, r.entries, now_ms, r.fetch, r.feed_title);
+    auto out = RecordPollInTx(r.feed_url, r.prime, r.entries, now_ms, r.fetch, r.feed_title,
+                              r.story_window_ms);
     // One failure undoes the whole batch: every feed in it is recorded on its
     // next poll instead (nothing was marked seen, so nothing is lost).
     if (!out.ok()) return all(out.status());
@@ -79,7 +80,7 @@ const char* SeenChunkSql(bool returning) {
 Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prime,
                                           const std::vector<PolledEntry>& entries,
                                           std::int64_t now_ms, const FeedState& fetch,
-                                          const std::string& title) {
+                                          const std::string& title, std::int64_t window_ms) {
   bool primed = false;
   auto id = FeedId(feed_url, &primed);
   if (!id.ok()) return id.status();
@@ -89,7 +90,6 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
             "INSERT OR IGNORE INTO seen(feed_id, key_hash, first_seen_ms, last_seen_ms) VALUES (?, "
             "?, ?, ?3)",
             cache_.get());
-  Stmt alert(db_, kInsertAlertSql, cache_.get());
   // Entries that can raise no alert (all of them on a priming poll) are only
   // marked seen, kSeenChunk rows per statement; the others one by one, since
   // whether each is new decides its alerts.
@@ -109,18 +109,7 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
     if (e.entry) {
       if (Status st = ArchiveEntry(*id, e, now_ms); !st.ok()) return st;
     }
-    std::size_t rules_before = out.matched_rules.size();
-    for (const NewAlert& a : e.alerts) {
-      if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before),
-                    out.matched_rules.end(), a.rule_id) == out.matched_rules.end()) {
-        out.matched_rules.push_back(a.rule_id);
-      }
-      alert.Reset();
-      alert.Bind(1, a.alert_id).Bind(2, a.sink).Bind(3, a.rule_id).Bind(4, *id).Bind(5, a.payload);
-      alert.Bind(6, now_ms).Bind(7, now_ms);
-      if (Status st = alert.Run("queueing alert"); !st.ok()) return st;
-      out.alerts_queued += sqlite3_changes(db_);
-    }
+    if (Status st = QueueEntryAlerts(*id, feed_url, e, now_ms, window_ms, out); !st.ok()) return st;
   }
   // The quiet ones: which of them were new decides what is archived.
   std::unordered_set<std::int64_t> inserted;

@@ -27,10 +27,11 @@ std::int64_t StoredKeyHash(std::string_view key);
 std::int64_t StoredKeyHash(const PolledEntry& e);
 
 // An alert into the outbox: alert_id, sink, rule_id, feed_id, payload,
-// next_attempt_ms, created_ms. An existing alert id is left as it is.
+// next_attempt_ms, created_ms, story_id (NULL: none). An existing alert id is
+// left as it is.
 inline constexpr const char* kInsertAlertSql =
     "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, "
-    "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "created_ms, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 // Registers the archive's FTS5 tokenizer "fw" on a connection (every
 // connection that reads or writes the archive needs it).

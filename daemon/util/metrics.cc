@@ -94,6 +94,16 @@ std::string RenderPrometheus(const Metrics& m) {
   }
   w.Single("feedwatch_alerts_queued_total", "counter", "Alerts written to the outbox.",
            static_cast<double>(m.alerts_queued));
+  w.Head("feedwatch_story_entries_total", "counter",
+         "Alerting entries by whether they began a story or joined one seen earlier.");
+  w.Sample("feedwatch_story_entries_total", "kind=\"new\"", static_cast<double>(m.stories_new));
+  w.Sample("feedwatch_story_entries_total", "kind=\"joined\"",
+           static_cast<double>(m.stories_joined));
+  w.Single("feedwatch_alerts_grouped_total", "counter",
+           "Alerts not queued because their sink had the story already.",
+           static_cast<double>(m.alerts_grouped));
+  w.Single("feedwatch_story_updates_total", "counter", "Story follow-ups queued.",
+           static_cast<double>(m.story_updates));
   w.Head("feedwatch_alerts_total", "counter",
          "Alert delivery attempts by sink and outcome (a digest counts each alert).");
   for (const auto& [sink, o] : m.alerts_by_sink) {
@@ -101,6 +111,12 @@ std::string RenderPrometheus(const Metrics& m) {
     w.Sample("feedwatch_alerts_total", l + "\"delivered\"", static_cast<double>(o.delivered));
     w.Sample("feedwatch_alerts_total", l + "\"retried\"", static_cast<double>(o.retried));
     w.Sample("feedwatch_alerts_total", l + "\"dead\"", static_cast<double>(o.dead));
+  }
+  w.Head("feedwatch_alerts_over_budget_total", "counter",
+         "Alerts held past a sink's max_alerts budget and sent in a digest at the window's end.");
+  for (const auto& [sink, o] : m.alerts_by_sink) {
+    w.Sample("feedwatch_alerts_over_budget_total", "sink=\"" + Label(sink) + "\"",
+             static_cast<double>(o.over_budget));
   }
   w.Single("feedwatch_outbox_pending", "gauge", "Alerts waiting in the outbox.",
            static_cast<double>(m.outbox_pending));
@@ -119,6 +135,7 @@ std::string RenderPrometheus(const Metrics& m) {
   w.Sample("feedwatch_pruned_total", "table=\"seen\"", static_cast<double>(m.seen_pruned));
   w.Sample("feedwatch_pruned_total", "table=\"outbox\"", static_cast<double>(m.outbox_pruned));
   w.Sample("feedwatch_pruned_total", "table=\"archive\"", static_cast<double>(m.archive_pruned));
+  w.Sample("feedwatch_pruned_total", "table=\"stories\"", static_cast<double>(m.stories_pruned));
   w.Single("feedwatch_start_time_seconds", "gauge", "Unix time the daemon started.",
            m.start_time_seconds);
   return w.Take();

@@ -33,6 +33,13 @@ struct FeedSpec {
   int line = 0;                 // where it is declared, for messages
 };
 
+// What a sink gets of a story that many feeds carry (docs/stories.md).
+enum class StoryMode {
+  kFirst,    // one alert per story; later copies are recorded, not sent
+  kUpdates,  // the first alert, then a follow-up per story_update_every naming new outlets
+  kAll,      // one alert per entry and rule, grouping only labels them
+};
+
 // Where alerts go (docs/sinks.md). Which keys apply depends on `type`.
 struct SinkSpec {
   std::string name;  // unique; rules refer to it
@@ -66,6 +73,12 @@ struct SinkSpec {
   milliseconds group_window{0};   // > 0: alerts of a burst go out as one digest
   int group_max = 20;             // alerts per digest at most
   std::string group_by = "sink";  // "sink" or "rule"
+  // Budget: at most `max_alerts` messages per `max_alerts_window`; past it,
+  // alerts are held and go out as digests when the window ends. 0: none.
+  int max_alerts = 0;
+  milliseconds max_alerts_window{0};
+  StoryMode stories = StoryMode::kFirst;
+  milliseconds story_update_every{60 * 60 * 1000};  // kUpdates: one follow-up at most this often
   int line = 0;
 };
 
@@ -108,7 +121,10 @@ struct DaemonSettings {
   // and (when set) the oldest dropped once the archive outgrows this size.
   bool archive = true;
   milliseconds archive_retention{30LL * 24 * 60 * 60 * 1000};
-  std::uint64_t archive_max_size = 0;    // bytes; 0 = no limit
+  std::uint64_t archive_max_size = 0;  // bytes; 0 = no limit
+  // Copies of one story from many feeds, seen within this window of its
+  // first, are one story (docs/stories.md); 0 turns grouping off.
+  milliseconds story_window{48LL * 60 * 60 * 1000};
   milliseconds stop_timeout{10 * 1000};  // SIGTERM: in-flight work gets this long
   std::vector<std::string> rules;        // as written (paths, globs, directories)
 };

@@ -2,6 +2,7 @@
 // Asio event loop, a worker pool for CPU work and the store thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,8 @@ struct RunOptions {
   // Wall-clock time for the daemon (schedules, retries, stamps); null: the
   // system clock. Must outlive Run().
   const Clock* clock = nullptr;
+  // How often story follow-ups that have come due are looked for.
+  std::chrono::milliseconds story_tick{30000};
 };
 
 struct DaemonStats {

@@ -93,6 +93,8 @@ class Dispatcher {
   void PlanSink(SinkState& sink, std::vector<OutboxRow> rows, std::optional<std::int64_t> next_ms,
                 std::int64_t now, std::optional<std::int64_t>& wake);
   bool TakeToken(SinkState& sink, std::optional<std::int64_t>& wake, std::int64_t now);
+  bool OverBudget(SinkState& sink, const std::vector<OutboxRow>& rows, std::set<std::int64_t>& used,
+                  std::vector<OutboxRow>& unit, bool& assign, std::int64_t now);
   void Launch(SinkState& sink, std::vector<OutboxRow> rows, bool assign_group);
   void Send(std::shared_ptr<Message> msg);
   void OnResult(std::shared_ptr<Message> msg, DeliveryResult result);

@@ -113,6 +113,12 @@ struct Explanation {
   std::vector<Highlight> highlights;  // spans of the patterns that matched
 };
 
+// One rule an entry matched, with what it matched there.
+struct RuleHit {
+  const RuleSpec* rule = nullptr;
+  std::vector<Highlight> highlights;
+};
+
 struct MatcherOptions {
   // RE2 memory budget for each per-field RE2::Set. 10,000 rules need ~64 MiB.
   std::int64_t set_max_mem = 256LL << 20;
@@ -149,5 +155,8 @@ class Matcher {
 // Static checks beyond errors: rules that can never match or match every
 // entry. One warning per line, naming file:line and the rule.
 std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules);
+
+// Text as the matcher compares it: NFKC ("ＤｅｅｐＳｅｅｋ" -> "DeepSeek").
+std::string NormalizeText(std::string_view text);
 
 }  // namespace feedwatch

@@ -20,6 +20,7 @@ struct Histogram {
 
 struct SinkOutcomes {
   std::uint64_t delivered = 0, retried = 0, dead = 0;
+  std::uint64_t over_budget = 0;  // alerts held past max_alerts and sent in a digest
 };
 
 struct Metrics {
@@ -29,7 +30,10 @@ struct Metrics {
   std::uint64_t entries_parsed = 0, entries_new = 0, alerts_queued = 0;
   std::map<std::string, std::uint64_t> matches_by_rule;  // new entries matched, per rule id
   std::map<std::string, SinkOutcomes> alerts_by_sink;
-  std::uint64_t seen_pruned = 0, outbox_pruned = 0, archive_pruned = 0;
+  std::uint64_t seen_pruned = 0, outbox_pruned = 0, archive_pruned = 0, stories_pruned = 0;
+  // Alerting entries that began a story or joined one; alerts held back
+  // because their sink had the story; story follow-ups queued.
+  std::uint64_t stories_new = 0, stories_joined = 0, alerts_grouped = 0, story_updates = 0;
   // Gauges.
   std::int64_t feeds = 0, feeds_failing = 0;
   std::int64_t outbox_pending = 0, outbox_dead = 0;  // refreshed from the store

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "feedwatch/feed.h"
 #include "feedwatch/match.h"
 #include "feedwatch/status.h"
+#include "feedwatch/store.h"
 
 namespace feedwatch {
 
@@ -21,6 +23,23 @@ std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed,
                               const std::string& feed_title, const Entry& entry,
                               const std::string& alert_id, std::int64_t now,
                               const std::vector<Highlight>& highlights = {});
+// The same for an alert carrying several rules: `rule` is hits[0], `rules`
+// lists them all in the order given (highest severity first).
+std::string BuildAlertPayload(const std::vector<const RuleHit*>& hits, const FeedSpec& feed,
+                              const std::string& feed_title, const Entry& entry,
+                              const std::string& alert_id, std::int64_t now);
+
+// "critical" 3, "high" 2, "medium" 1, "low" 0.
+int SeverityRank(const std::string& severity);
+
+// A follow-up of a story sent already (type "feedwatch.story_update"): the
+// copies new since the last message, by outlet. `feed_names` maps feed URLs
+// to configured names.
+std::string BuildStoryUpdatePayload(const StoryUpdate& update, const std::string& alert_id,
+                                    const std::map<std::string, std::string>& feed_names,
+                                    const std::vector<RuleSpec>& rules, std::int64_t now);
+// "Reuters, FT and 6 others": the outlets' names, at most `shown` of them.
+std::string OutletList(const std::vector<std::string>& names, std::size_t shown = 3);
 
 // "whsec_<base64>" (or bare base64) -> key bytes.
 Result<std::string> DecodeWebhookSecret(const std::string& secret);

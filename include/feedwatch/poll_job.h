@@ -31,6 +31,8 @@ struct PollJob {
   // are in the seen table already, so they are neither converted nor matched.
   const std::vector<std::uint64_t>* known = nullptr;
   std::int64_t now = 0;  // Unix seconds, stamped on payloads
+  // Compute each alerting entry's story identity (story_window > 0).
+  bool stories = false;
 };
 
 struct PollJobResult {

@@ -35,4 +35,23 @@ void Route(const Match& m, const std::vector<SinkSpec>& sinks, std::vector<NewAl
 // (`backtest --send SINK` chooses it explicitly).
 NewAlert AlertFor(const Match& m, const std::string& sink);
 
+// Every rule one entry matched, in the matcher's order.
+struct EntryMatches {
+  const FeedSpec& feed;
+  const std::string& feed_title;
+  const Entry& entry;
+  const std::vector<RuleHit>& hits;
+  std::int64_t now;
+};
+// The alerts of one new entry. A sink with `stories = "all"` gets one alert
+// per rule routed to it (Route); any other sink gets one alert carrying
+// every rule routed to it, the highest severity first, under that rule's
+// alert id. A rule that names sinks counts only toward those.
+void RouteEntry(const EntryMatches& m, const std::vector<SinkSpec>& sinks,
+                std::vector<NewAlert>& out);
+
+// A story follow-up's id: "fwu_" + 32 hex of SHA-256 over the story, the sink
+// and the copies it reports, so re-queueing the same follow-up is a no-op.
+std::string StoryUpdateId(const StoryUpdate& u);
+
 }  // namespace feedwatch::deliver

@@ -5,14 +5,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "feedwatch/config.h"
 #include "feedwatch/feed.h"
 #include "feedwatch/status.h"
+#include "feedwatch/story.h"
 
 struct sqlite3;
 
@@ -25,8 +28,18 @@ class StmtCache;
 struct NewAlert {
   std::string alert_id;  // deterministic: see deliver::AlertId()
   std::string sink;
-  std::string rule_id;
+  std::string rule_id;  // the highest-severity rule it carries
   std::string payload;  // generic JSON payload (docs/payload.md)
+  // Every rule it carries, `rule_id` first, and what its sink takes of a
+  // story sent already (the sink's `stories`).
+  std::vector<std::string> rules;
+  StoryMode mode = StoryMode::kAll;
+};
+
+// What the store needs to place a new alerting entry in a story.
+struct StoryCandidate {
+  story::StoryKeys keys;
+  std::string title, link;  // the entry's, for follow-ups and `status`
 };
 
 struct PolledEntry {
@@ -37,6 +50,8 @@ struct PolledEntry {
   // the rules it matched, archived with it if it is new.
   std::shared_ptr<const Entry> entry;
   std::vector<std::string> matched_rules;
+  // Story identity, for entries with alerts (null: not grouped).
+  std::shared_ptr<const StoryCandidate> story;
 };
 
 struct PollOutcome {
@@ -44,6 +59,9 @@ struct PollOutcome {
   int new_entries = 0;
   int alerts_queued = 0;
   std::vector<std::string> matched_rules;  // one rule id per (new entry, matching rule)
+  int stories_new = 0;                     // alerting entries that began a story
+  int stories_joined = 0;                  // alerting entries that joined a story seen earlier
+  int alerts_grouped = 0;                  // alerts not queued: their sink had the story already
 };
 
 enum class AlertState { kPending, kDelivered, kDead };
@@ -62,6 +80,11 @@ struct OutboxRow {
   std::string last_error;
   std::string group_id;  // digest id once the row joined a digest (fixed from then on)
   std::int64_t delivered_ms = 0;
+  // The story the alert belongs to ("" for none), as it stands when read:
+  // when it began and how many feeds have carried it so far.
+  std::string story_id;
+  std::int64_t story_first_seen_ms = 0;
+  int story_sources = 0;
 };
 
 // What the dispatcher asks about one sink.
@@ -118,6 +141,7 @@ struct PollRecord {
   std::vector<PolledEntry> entries;
   FeedState fetch;
   std::string feed_title;  // kept with the feed for the archive ("": leave the stored one)
+  std::int64_t story_window_ms = 0;  // entries join stories begun this recently; 0: no grouping
   // The feed's priming poll as the caller sees it (alerts nothing): the
   // recorder lets polls that alert go first.
   bool priming() const { return IsPrimingPoll(prime, fetch); }
@@ -177,6 +201,34 @@ struct FeedStatus : FeedState {
   std::string last_status;  // "ok", "not modified", "error", or "" before the first poll
   std::string last_error;
   std::int64_t seen_entries = 0;
+};
+
+// ---- Stories (store/stories.cc): the copies of one story across feeds. ----
+
+// One copy of a story that a follow-up reports.
+struct StoryMember {
+  std::int64_t id = 0;
+  std::string feed_url, feed_title;
+  std::string title, link;
+  std::int64_t seen_ms = 0;
+  std::string how;                 // what joined it: "first", "link", "title" or "text"
+  std::vector<std::string> rules;  // the rules it matched (for a follow-up: routed to that sink)
+};
+
+struct StorySummary {
+  std::string id;
+  std::string title, link;
+  std::int64_t first_seen_ms = 0, last_seen_ms = 0;
+  int sources = 0;  // feeds that carried it
+  std::vector<StoryMember> members;
+};
+
+// A follow-up due for one story and sink (`stories = "updates"`).
+struct StoryUpdate {
+  StorySummary story;  // members: the copies not reported to this sink yet
+  std::string sink;
+  std::string first_alert_id;
+  int updates_sent = 0;
 };
 
 struct OutboxCounts {
@@ -273,6 +325,25 @@ class Store {
   Result<int> QueueAlerts(const std::string& feed_url, const std::vector<NewAlert>& alerts,
                           std::int64_t now_ms);
 
+  // Follow-ups due: stories whose sink (a key of `every_ms`, the sinks in
+  // "updates" mode) has copies not reported yet and was last told of the
+  // story at least its interval ago.
+  Result<std::vector<StoryUpdate>> DueStoryUpdates(
+      const std::map<std::string, std::int64_t>& every_ms, std::int64_t now_ms,
+      std::size_t limit = 100);
+  // Queues each follow-up's alert and marks its copies reported, in one
+  // transaction. Re-queueing the same follow-up is a no-op.
+  Status QueueStoryUpdates(const std::vector<std::pair<StoryUpdate, NewAlert>>& updates,
+                           std::int64_t now_ms);
+  // Stories begun since `since_ms`, newest first, with their copies.
+  Result<std::vector<StorySummary>> RecentStories(std::int64_t since_ms, std::size_t limit);
+  struct StoryCounts {
+    std::int64_t stories = 0, copies = 0;  // copies: entries that joined a story
+  };
+  Result<StoryCounts> CountStories(std::int64_t since_ms);
+  // Retention: stories last added to before `cutoff_ms`, with their copies.
+  Result<int> PruneStories(std::int64_t cutoff_ms, int limit);
+
   // A read-only connection (backtest, search, the admin endpoint's queries
   // while the daemon writes): no migrations, no writes.
   static Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& state_dir);
@@ -282,9 +353,23 @@ class Store {
   Status Exec(const char* sql);
   Result<PollOutcome> RecordPollInTx(const std::string& feed_url, bool prime,
                                      const std::vector<PolledEntry>& entries, std::int64_t now_ms,
-                                     const FeedState& fetch, const std::string& title);
+                                     const FeedState& fetch, const std::string& title,
+                                     std::int64_t window_ms);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
   Status ArchiveEntry(std::int64_t feed_id, const PolledEntry& e, std::int64_t now_ms);
+  // Places a new alerting entry in a story (an existing one within the
+  // window, or a new one it founds) and records it as a copy. Returns the
+  // story id and the copy's row id.
+  struct Placed {
+    std::string story_id;
+    std::int64_t member_id = 0;
+    bool founded = false;
+  };
+  Result<Placed> PlaceInStory(std::int64_t feed_id, const std::string& feed_url,
+                              const PolledEntry& e, std::int64_t now_ms, std::int64_t window_ms);
+  // Queues `e`'s alerts (new entry), by story: see stories.cc.
+  Status QueueEntryAlerts(std::int64_t feed_id, const std::string& feed_url, const PolledEntry& e,
+                          std::int64_t now_ms, std::int64_t window_ms, PollOutcome& out);
   sqlite3* db_ = nullptr;
   std::unique_ptr<sql::StmtCache> cache_;
   std::string path_;

@@ -7,6 +7,7 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <nlohmann/json.hpp>
 
 #include "feedwatch/deliver.h"
@@ -65,8 +66,12 @@ struct Bench {
       PolledEntry e;
       e.key = k;
       std::string id = AlertId("r", "https://wire.example/f", k, "hook");
-      e.alerts.push_back(
-          {id, "hook", "r", nlohmann::json{{"alert_id", id}, {"entry", {{"title", k}}}}.dump()});
+      e.alerts.push_back({id,
+                          "hook",
+                          "r",
+                          nlohmann::json{{"alert_id", id}, {"entry", {{"title", k}}}}.dump(),
+                          {"r"},
+                          StoryMode::kAll});
       entries.push_back(std::move(e));
     }
     auto out = store->RunSync([&](Store& s) {
@@ -130,6 +135,52 @@ TEST(Dispatcher, PermanentFailureDeadLettersOnlyThatAlert) {
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->dead, 1);
   EXPECT_EQ(counts->delivered, 1);
+}
+
+// The system clock plus an offset the test moves forward.
+class MovableClock final : public Clock {
+ public:
+  std::int64_t WallMs() const override { return SystemClock::Get().WallMs() + skew_; }
+  void Advance(std::chrono::milliseconds d) { skew_ += d.count(); }
+
+ private:
+  std::atomic<std::int64_t> skew_{0};
+};
+
+TEST(Dispatcher, PastTheBudgetAlertsWaitForOneDigestAtTheWindowsEnd) {
+  Bench b;
+  b.config->sinks[0].max_alerts = 2;
+  b.config->sinks[0].max_alerts_window = std::chrono::minutes(10);
+  b.Queue({"one", "two", "three", "four", "five"});
+  MovableClock clock;
+  Dispatcher d(b.io, *b.store, *b.http, b.config, clock);
+  auto fake = std::make_unique<FakeTransport>(b.io);
+  FakeTransport& t = *fake;
+  d.transports().Replace(TransportKind::kHttp, std::move(fake));
+  auto start = std::chrono::steady_clock::now();
+  std::size_t sent_in_window = 0;
+  bool advanced = false;
+  RunUntil(b, d, [&] {
+    // Within the window: two messages, then the rest are held (half a
+    // second is many dispatcher rounds).
+    if (!advanced && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(500)) {
+      sent_in_window = t.sent.size();
+      clock.Advance(std::chrono::minutes(11));
+      advanced = true;
+      d.Kick();
+    }
+    return advanced && t.sent.size() >= 3 && d.counters().delivered == 5;
+  });
+  EXPECT_EQ(sent_in_window, 2u);
+  ASSERT_EQ(t.sent.size(), 3u);
+  auto digest = nlohmann::json::parse(t.sent[2].body);
+  EXPECT_EQ(digest["type"], "feedwatch.digest");
+  EXPECT_EQ(digest["count"], 3);
+  EXPECT_EQ(digest["alerts"][0]["entry"]["title"], "three");
+  EXPECT_EQ(d.counters().by_sink.at("hook").over_budget, 3u);
+  auto counts = b.store->RunSync([](Store& s) { return s.CountOutbox(); });
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->pending, 0) << "held, never dropped";
 }
 
 }  // namespace

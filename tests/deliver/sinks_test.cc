@@ -303,6 +303,70 @@ TEST(Sinks, TemplatesDriveChatTextWithTheTargetsEscaping) {
   EXPECT_NE(m.body.find("Subject: 1 alert(s): Plain subject\r\n"), std::string::npos) << m.body;
 }
 
+// A story follow-up as the daemon builds it: the outlets that carried the
+// story since the first alert, hostile feed text included.
+json StoryUpdate(std::vector<std::string> outlets) {
+  feedwatch::StoryUpdate u;
+  u.sink = "chat";
+  u.first_alert_id = "fw_first";
+  u.story.id = "fws_0123456789abcdef01234567";
+  u.story.title = "US curbs <b>AI</b> chips @everyone";
+  u.story.link = "https://news.example/a";
+  u.story.first_seen_ms = 1700000000000;
+  u.story.sources = static_cast<int>(outlets.size()) + 1;
+  std::int64_t id = 1;
+  for (const auto& o : outlets) {
+    StoryMember m;
+    m.id = id++;
+    m.feed_url = "https://" + std::to_string(m.id) + ".example/feed";
+    m.feed_title = o;
+    m.title = "copy";
+    m.rules = {"chips"};
+    m.how = "link";
+    u.story.members.push_back(m);
+  }
+  RuleSpec rule;
+  rule.id = "chips";
+  rule.title = "AI chip export controls";
+  rule.severity = "high";
+  return json::parse(BuildStoryUpdatePayload(u, "fwu_1", {}, {rule}, 1700003600));
+}
+
+TEST(Sinks, StoryUpdatesNameTheNewOutlets) {
+  json u = StoryUpdate({"Reuters", "FT", "Nikkei", "Le Monde", "El País", "Yonhap", "Caixin"});
+  EXPECT_EQ(u["type"], "feedwatch.story_update");
+  EXPECT_EQ(u["story"]["first_alert_id"], "fw_first");
+  EXPECT_EQ(u["summary"], "Also reported by Reuters, FT, Nikkei and 4 others");
+  EXPECT_EQ(u["new_sources"].size(), 7u);
+  EXPECT_EQ(u["copies"].size(), 7u);
+  EXPECT_EQ(u["rule"]["id"], "chips");
+  std::string slack = Body(Format(Spec("slack"), {u}))["text"];
+  EXPECT_NE(slack.find("Also reported by Reuters, FT, Nikkei and 4 others"), std::string::npos);
+  EXPECT_NE(slack.find("Story update · AI chip export controls · 8 outlets so far"),
+            std::string::npos);
+  EXPECT_EQ(slack.find("<b>"), std::string::npos) << "feed text is escaped";
+  EXPECT_EQ(slack.find("@everyone"), std::string::npos);
+  std::string log = Format(Spec("log"), {u}).log_line;
+  EXPECT_EQ(log.rfind("STORY UPDATE [chips] ", 0), 0u) << log;
+  EXPECT_EQ(OutletList({"A"}), "A");
+  EXPECT_EQ(OutletList({"A", "B"}), "A and B");
+  EXPECT_EQ(OutletList({"A", "B", "C"}), "A, B and C");
+  EXPECT_EQ(OutletList({"A", "B", "C", "D"}), "A, B, C and 1 other");
+}
+
+TEST(Sinks, AnAlertShowsItsOtherRulesAndHowWidelyItIsReported) {
+  json a = Alert("US curbs AI chips");
+  a["rules"].push_back({{"id", "huawei"}, {"title", "Huawei"}, {"severity", "low"}});
+  a["story"] = {{"id", "fws_x"}, {"first_seen", "2023-11-14T22:13:20Z"}, {"sources", 3}};
+  std::string text = Body(Format(Spec("discord"), {a})).dump();
+  EXPECT_NE(text.find("AI chip export controls (+1 rule) · Wire"), std::string::npos) << text;
+  EXPECT_NE(text.find("3 outlets"), std::string::npos) << text;
+  // The webhook payload carries both, as docs/payload.md says.
+  json hook = Body(Format(Spec("webhook"), {a}));
+  EXPECT_EQ(hook["rules"].size(), 2u);
+  EXPECT_EQ(hook["story"]["sources"], 3);
+}
+
 TEST(RetryAfter, SecondsFractionsAndDates) {
   EXPECT_EQ(ParseRetryAfter("7", 0), std::chrono::seconds(7));
   EXPECT_EQ(ParseRetryAfter("1.5", 0), std::chrono::seconds(2));

@@ -456,7 +456,7 @@ TEST(Retention, DeliveredAlertsArePrunedDeadOnesKept) {
   for (int i = 0; i < 3; ++i) {
     PolledEntry e;
     e.key = "k" + std::to_string(i);
-    e.alerts = {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}"}};
+    e.alerts = {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}", {"r"}, StoryMode::kAll}};
     entries.push_back(std::move(e));
   }
   ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());

@@ -44,7 +44,7 @@ sinks = ["chat"]
   }
   PollJobResult Run(bool priming = false, const std::vector<std::uint64_t>* known = nullptr,
                     bool archive = false) {
-    return RunPollJob({feed, *matcher, sinks, resp, priming, archive, known, 1764590000});
+    return RunPollJob({feed, *matcher, sinks, resp, priming, archive, known, 1764590000, true});
   }
 };
 
@@ -64,10 +64,20 @@ TEST(PollJob, MatchesAndRoutesEachNewEntry) {
   EXPECT_EQ(r.matched_entries, 3u);
   EXPECT_EQ(r.matches, 3u);
   ASSERT_EQ(r.polled.size(), 3u);
-  // A rule without sinks goes to every sink; one that names sinks only there.
-  EXPECT_EQ(AlertsOf(r.polled[0]),
-            (std::vector<std::string>{"export->hook", "export->chat", "chips->chat"}));
+  // A rule without sinks goes to every sink; one that names sinks only
+  // there. One alert per sink carries every rule routed to it.
+  EXPECT_EQ(AlertsOf(r.polled[0]), (std::vector<std::string>{"export->hook", "export->chat"}));
+  EXPECT_EQ(r.polled[0].alerts[0].rules, (std::vector<std::string>{"export"}));
+  EXPECT_EQ(r.polled[0].alerts[1].rules, (std::vector<std::string>{"export", "chips"}));
+  auto chat = nlohmann::json::parse(r.polled[0].alerts[1].payload);
+  ASSERT_EQ(chat["rules"].size(), 2u);
+  EXPECT_EQ(chat["rules"][1]["id"], "chips");
+  EXPECT_FALSE(chat["rules"][1]["highlights"].empty());
+  // Its story identity goes with it, for the store to place.
+  ASSERT_TRUE(r.polled[0].story);
+  EXPECT_FALSE(r.polled[0].story->keys.title.empty());
   EXPECT_TRUE(r.polled[1].alerts.empty());
+  EXPECT_FALSE(r.polled[1].story) << "an entry that alerts nothing joins no story";
   EXPECT_EQ(AlertsOf(r.polled[2]), (std::vector<std::string>{"export->hook", "export->chat"}));
   const NewAlert& a = r.polled[0].alerts[0];
   EXPECT_EQ(a.alert_id, deliver::AlertId("export", job.feed.url, "a", "hook"));
@@ -75,6 +85,40 @@ TEST(PollJob, MatchesAndRoutesEachNewEntry) {
   EXPECT_EQ(payload["entry"]["title"], "Commerce tightens export controls on AI chips");
   EXPECT_EQ(payload["rule"]["id"], "export");
   EXPECT_FALSE(payload["highlights"].empty()) << "the alert says what matched";
+}
+
+TEST(PollJob, StoriesAllKeepsOneAlertPerRuleAndSink) {
+  Job job;
+  for (auto& s : job.sinks) s.stories = StoryMode::kAll;
+  PollJobResult r = job.Run();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(AlertsOf(r.polled[0]),
+            (std::vector<std::string>{"export->hook", "export->chat", "chips->chat"}));
+  EXPECT_EQ(r.polled[0].alerts[2].alert_id, deliver::AlertId("chips", job.feed.url, "a", "chat"));
+}
+
+TEST(PollJob, TheHighestSeverityRuleLeadsTheAlert) {
+  Job job;
+  job.matcher = testing::BuildMatcher(job.dir, R"(
+[[rule]]
+id = "export"
+any = ['export controls']
+[[rule]]
+id = "chips"
+severity = "critical"
+any = ['AI chips']
+)");
+  PollJobResult r = job.Run();
+  ASSERT_TRUE(r.status.ok());
+  const NewAlert& a = r.polled[0].alerts[0];
+  EXPECT_EQ(a.rule_id, "chips");
+  EXPECT_EQ(a.rules, (std::vector<std::string>{"chips", "export"}));
+  EXPECT_EQ(a.alert_id, deliver::AlertId("chips", job.feed.url, "a", "hook"));
+  auto p = nlohmann::json::parse(a.payload);
+  EXPECT_EQ(p["rule"]["id"], "chips");
+  EXPECT_EQ(p["rule"]["severity"], "critical");
+  EXPECT_EQ(p["rules"][1]["id"], "export");
+  EXPECT_EQ(p["highlights"], p["rules"][0]["highlights"]);
 }
 
 TEST(PollJob, EntriesOfTheLastDocumentAreSkipped) {

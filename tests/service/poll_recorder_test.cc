@@ -63,7 +63,12 @@ TEST(PollRecorder, PollsThatAlertGoAheadOfAPrimingBacklog) {
   alerting.prime = false;
   PolledEntry e;
   e.key = "k";
-  e.alerts.push_back({deliver::AlertId("r", alerting.feed_url, "k", "hook"), "hook", "r", "{}"});
+  e.alerts.push_back({deliver::AlertId("r", alerting.feed_url, "k", "hook"),
+                      "hook",
+                      "r",
+                      "{}",
+                      {"r"},
+                      StoryMode::kAll});
   alerting.entries.push_back(std::move(e));
   recorder.RecordPoll(std::move(alerting), [&order, &guard](Result<PollOutcome> out) {
     EXPECT_TRUE(out.ok());

@@ -54,7 +54,7 @@ constexpr const char* kKeyword = "export controls";
 // ---- the feed server -------------------------------------------------------
 
 struct ScriptEntry {
-  std::string guid, title;
+  std::string guid, title, body;
   bool matching = false;
   bool baseline = false;  // in the document before the daemon first recorded the feed
 };
@@ -125,6 +125,19 @@ class FeedServer {
     e.matching = Chance(0.3);
     e.title = e.matching ? "US widens " + std::string(kKeyword) + " on chips, item " + e.guid
                          : "Local council news, item " + e.guid;
+    // Each entry a story of its own: text drawn at random, so that no two
+    // are near duplicates (copies of one story would be grouped, and alert once).
+    static const char* const kWords[] = {
+        "ministry", "tariff",  "lithography", "memory", "foundry", "license", "entity", "broker",
+        "shipment", "customs", "senate",      "draft",  "ruling",  "appeal",  "vessel", "battery",
+        "quantum",  "subsidy", "factory",     "audit",  "waiver",  "gallium", "tender", "merger",
+        "probe",    "fine",    "server",      "cloud",  "router",  "sensor",  "laser",  "wafer",
+        "harbour",  "budget",  "council",     "school", "bridge",  "rail",    "storm",  "market"};
+    // Drawn from a generator of the entry's own, so the faults the seed
+    // scripts stay what they were.
+    std::mt19937_64 words(std::hash<std::string>()(e.guid));
+    e.body = "Body of " + e.guid + ":";
+    for (int w = 0; w < 24; ++w) e.body += std::string(" ") + kWords[words() % 40];
     e.baseline = baseline;
     s.entries.push_back(std::move(e));
     ++s.version;
@@ -163,8 +176,8 @@ class FeedServer {
             std::to_string(f) + "</title><link>http://127.0.0.1/</link>";
       for (const ScriptEntry* e : order) {
         doc += "<item><guid isPermaLink=\"false\">" + e->guid + "</guid><title>" + e->title +
-               "</title><link>http://127.0.0.1/" + e->guid + "</link><description>Body of " +
-               e->guid + "</description></item>";
+               "</title><link>http://127.0.0.1/" + e->guid + "</link><description>" + e->body +
+               "</description></item>";
       }
       doc += "</channel></rss>";
       if (Chance(0.03)) {

@@ -31,7 +31,8 @@ PolledEntry Archived(const std::string& key, const std::string& title,
   pe.key = key;
   pe.entry = e;
   for (const auto& r : alert_rules) {
-    pe.alerts.push_back(NewAlert{deliver::AlertId(r, "https://f/", key, "hook"), "hook", r, "{}"});
+    pe.alerts.push_back(NewAlert{
+        deliver::AlertId(r, "https://f/", key, "hook"), "hook", r, "{}", {r}, StoryMode::kAll});
     pe.matched_rules.push_back(r);
   }
   return pe;
@@ -256,7 +257,8 @@ TEST(Archive, QueuedAlertsAreIdempotent) {
   TempDir dir;
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok());
-  std::vector<NewAlert> alerts = {{"fw_1", "hook", "r", "{}"}, {"fw_2", "hook", "r", "{}"}};
+  std::vector<NewAlert> alerts = {{"fw_1", "hook", "r", "{}", {"r"}, StoryMode::kAll},
+                                  {"fw_2", "hook", "r", "{}", {"r"}, StoryMode::kAll}};
   auto n = (*store)->QueueAlerts("https://f/", alerts, 1000);
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 2);

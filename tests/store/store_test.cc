@@ -22,8 +22,12 @@ PolledEntry Polled(const std::string& key, std::vector<std::string> rules,
   PolledEntry e;
   e.key = key;
   for (const auto& r : rules)
-    e.alerts.push_back(
-        NewAlert{deliver::AlertId(r, feed, key, "hook"), "hook", r, "{\"k\":\"" + key + "\"}"});
+    e.alerts.push_back(NewAlert{deliver::AlertId(r, feed, key, "hook"),
+                                "hook",
+                                r,
+                                "{\"k\":\"" + key + "\"}",
+                                {r},
+                                StoryMode::kAll});
   return e;
 }
 

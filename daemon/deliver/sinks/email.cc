@@ -68,6 +68,8 @@ void Format(const FormatInput& in, SinkMessage& m) {
     subject = in.Title();
   else if (alerts.size() > 1)
     subject = "[feedwatch] " + std::to_string(alerts.size()) + " new alerts";
+  else if (IsStoryUpdate(first))
+    subject = "[feedwatch] Update: " + EntryTitle(first);
   else
     subject = "[feedwatch] " + Str(first, "rule", "title") + ": " + EntryTitle(first);
   std::string to;

@@ -42,13 +42,34 @@ std::string FeedLabel(const json& alert) {
   return t.empty() ? Str(alert, "feed", "name") : t;
 }
 
-// "Export controls on AI chips · Policy Wire · 2026-11-26T14:30:00Z"
+bool IsStoryUpdate(const json& alert) { return Str(alert, "type") == "feedwatch.story_update"; }
+
+namespace {
+int StorySources(const json& alert) {
+  auto s = alert.find("story");
+  if (s == alert.end() || !s->is_object()) return 0;
+  auto n = s->find("sources");
+  return n != s->end() && n->is_number_integer() ? n->get<int>() : 0;
+}
+}  // namespace
+
+// "Export controls on AI chips · Policy Wire · 2026-11-26T14:30:00Z", with
+// "(+1 rule)" when the alert carries more rules and "· 3 outlets" once other
+// feeds carried the story too.
 std::string ContextLine(const json& alert) {
   std::string rule = Str(alert, "rule", "title");
   if (rule.empty()) rule = Str(alert, "rule", "id");
+  if (auto r = alert.find("rules"); r != alert.end() && r->is_array() && r->size() > 1) {
+    std::size_t more = r->size() - 1;
+    rule += " (+" + std::to_string(more) + (more == 1 ? " rule)" : " rules)");
+  }
+  int sources = StorySources(alert);
+  if (IsStoryUpdate(alert))
+    return "Story update · " + rule + " · " + std::to_string(sources) + " outlets so far";
   std::string line = rule + " · " + FeedLabel(alert);
   std::string published = Str(alert, "entry", "published");
   if (!published.empty()) line += " · " + published;
+  if (sources > 1) line += " · " + std::to_string(sources) + " outlets";
   return line;
 }
 

@@ -26,7 +26,11 @@ std::string WebLink(const json& alert);
 std::string OneLine(std::string s);
 std::string EntryTitle(const json& alert);  // "(untitled)" when empty
 std::string FeedLabel(const json& alert);
-// "Export controls on AI chips · Policy Wire · 2026-11-26T14:30:00Z"
+// A follow-up of a story sent already (payload type "feedwatch.story_update").
+bool IsStoryUpdate(const json& alert);
+// "Export controls on AI chips · Policy Wire · 2026-11-26T14:30:00Z", with
+// "(+1 rule)" and "· 3 outlets" where they apply; for a story follow-up,
+// "Story update · <rule> · N outlets so far".
 std::string ContextLine(const json& alert);
 // Percent-encodes what would end a link in Slack (<url|text>) or Markdown
 // ([text](url)) syntax.

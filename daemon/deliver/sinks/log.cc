@@ -13,6 +13,12 @@ void Validate(const SinkSpec& s, SinkProblems& p) {
 void Format(const FormatInput& in, SinkMessage& m) {
   for (const json& a : in.alerts) {
     if (!m.log_line.empty()) m.log_line += "\n";
+    if (IsStoryUpdate(a)) {
+      m.log_line += "STORY UPDATE [" + Str(a, "rule", "id") + "] " +
+                    Escaped(EntryTitle(a), Escape::kPlain) + " | " +
+                    Escaped(Str(a, "summary"), Escape::kPlain) + " (" + Str(a, "alert_id") + ")";
+      continue;
+    }
     m.log_line += "ALERT [" + Str(a, "rule", "id") + "] " + Escaped(EntryTitle(a), Escape::kPlain) +
                   " | " + Escaped(Str(a, "entry", "link"), Escape::kPlain) + " | " +
                   Escaped(Str(a, "feed", "name"), Escape::kPlain) + " (" + Str(a, "alert_id") + ")";
