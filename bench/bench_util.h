@@ -1,7 +1,10 @@
 // Helpers shared by the benchmarks: machine description, memory, timing.
 #pragma once
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -35,6 +38,17 @@ inline double ReadStatusMiB(const char* key) {
 }
 inline double RssMiB() { return ReadStatusMiB("VmRSS"); }
 inline double PeakRssMiB() { return ReadStatusMiB("VmHWM"); }
+
+// A fresh directory under $TMPDIR, removed with everything in it at scope exit.
+struct TempDir {
+  std::string path;
+  explicit TempDir(const char* prefix = "fw-bench") {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
 
 inline double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();

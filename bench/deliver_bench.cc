@@ -32,21 +32,11 @@
 #include "feedwatch/store_thread.h"
 #include "feedwatch/util.h"
 
-namespace fs = std::filesystem;
 using namespace feedwatch;
 using feedwatch::bench::Seconds;
 using BenchClock = std::chrono::steady_clock;
 
 namespace {
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fw-deliver-bench-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // Realistic payloads: what BuildAlertPayload makes of a news entry with a
 // 600-byte summary.
@@ -236,7 +226,7 @@ int main(int argc, char** argv) {
       bench::Machine().c_str(), body.size());
   std::printf("| what | feedwatch | reference | ratio |\n|---|---|---|---|\n");
   {
-    TempDir a, b;
+    bench::TempDir a("fw-deliver-bench"), b("fw-deliver-bench");
     double ours = OutboxInsertRate(inserts, a.path);
     double bare = BareInsertRate(inserts, b.path);
     std::printf(
@@ -245,7 +235,7 @@ int main(int argc, char** argv) {
         inserts, ours, bare, ours / bare);
   }
   for (int c : {1, 16}) {
-    TempDir dir;
+    bench::TempDir dir("fw-deliver-bench");
     double ours = DispatcherRate(sends, c, dir.path, rx);
     double bare = CurlRate(sends, c, body, rx);
     std::printf(

@@ -34,15 +34,6 @@ using BenchClock = std::chrono::steady_clock;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "fw-story-bench-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 const char* const kWords[] = {
     "commerce",  "department", "export", "controls", "chips",        "china",     "nvidia",
     "licence",   "entity",     "list",   "rule",     "memory",       "tools",     "lithography",
@@ -146,7 +137,7 @@ struct Recorded {
 
 // Polls recorded 32 to a transaction, as the recorder batches them.
 Recorded Record(const std::vector<PollRecord>& records) {
-  TempDir dir;
+  bench::TempDir dir("fw-story-bench");
   auto store = Store::Open(dir.path);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().message().c_str());

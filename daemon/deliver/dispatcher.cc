@@ -371,7 +371,9 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
     auto j = json::parse(r.payload, nullptr, false);
     if (j.is_discarded()) j = json{{"alert_id", r.alert_id}, {"rule", {{"id", r.rule_id}}}};
     // The story as it stands now: how many feeds have carried it by this attempt.
-    if (!r.story_id.empty() && j.is_object()) {
+    // (A story forgotten by retention, for a very old alert retried by hand,
+    // is left out.)
+    if (!r.story_id.empty() && r.story_first_seen_ms > 0 && j.is_object()) {
       json& story = j["story"];
       if (!story.is_object()) story = json::object();
       story["id"] = r.story_id;

@@ -15,30 +15,6 @@ using namespace storeimpl;
 
 namespace {
 
-// Authors and categories: one per line (the parser removed control characters,
-// so a newline never occurs inside one).
-std::string JoinLines(const std::vector<std::string>& items) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i) out += '\n';
-    out += items[i];
-  }
-  return out;
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t nl = text.find('\n', start);
-    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
-
 // The feed filter as one bound JSON array (one statement text whatever the
 // number of feeds); NULL: every feed.
 void BindFeeds(Stmt& q, int index, const std::vector<std::string>& urls) {

@@ -33,6 +33,11 @@ inline constexpr const char* kInsertAlertSql =
     "INSERT OR IGNORE INTO outbox(alert_id, sink, rule_id, feed_id, payload, next_attempt_ms, "
     "created_ms, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
+// Lists kept one item a line (authors, categories, rule ids: the parser
+// removed control characters, so a newline never occurs inside one).
+std::string JoinLines(const std::vector<std::string>& items);
+std::vector<std::string> SplitLines(const std::string& text);
+
 // Registers the archive's FTS5 tokenizer "fw" on a connection (every
 // connection that reads or writes the archive needs it).
 Status RegisterFtsTokenizer(sqlite3* db);

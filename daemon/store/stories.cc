@@ -16,31 +16,6 @@ namespace feedwatch {
 
 using namespace storeimpl;
 
-namespace {
-
-std::string JoinRules(const std::vector<std::string>& rules) {
-  std::string out;
-  for (const auto& r : rules) {
-    if (!out.empty()) out.push_back('\n');
-    out += r;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitRules(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t nl = text.find('\n', i);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > i) out.push_back(text.substr(i, nl - i));
-    i = nl + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::string& feed_url,
                                           const PolledEntry& e, std::int64_t now_ms,
                                           std::int64_t window_ms) {
@@ -121,10 +96,13 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
   Stmt member(db_,
               "INSERT INTO story_members(story_id, feed_id, key_hash, seen_ms, how, title, link, "
               "rules, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-              "ON CONFLICT(feed_id, key_hash) DO UPDATE SET seen_ms = seen_ms RETURNING id",
+              // An entry seen again after its seen row was forgotten moves
+              // to the story it is placed in now.
+              "ON CONFLICT(feed_id, key_hash) DO UPDATE SET story_id = excluded.story_id, "
+              "seen_ms = excluded.seen_ms, how = excluded.how RETURNING id",
               cache_.get());
   member.Bind(1, placed.story_id).Bind(2, feed_id).Bind(3, StoredKeyHash(e)).Bind(4, now_ms);
-  member.Bind(5, how).Bind(6, c.title).Bind(7, c.link).Bind(8, JoinRules(ordered));
+  member.Bind(5, how).Bind(6, c.title).Bind(7, c.link).Bind(8, JoinLines(ordered));
   if (!c.keys.signature.empty) member.BindBlob(9, c.keys.signature.ToBlob());
   if (!member.Step()) return member.status("recording story copy");
   placed.member_id = member.Int(0);
@@ -180,7 +158,7 @@ Status Store::QueueEntryAlerts(std::int64_t feed_id, const std::string& feed_url
         if (a.mode == StoryMode::kUpdates) {
           later.Reset();
           later.Bind(1, placed.story_id).Bind(2, a.sink).Bind(3, placed.member_id);
-          if (Status st = later.Bind(4, JoinRules(a.rules)).Run("saving story copy"); !st.ok())
+          if (Status st = later.Bind(4, JoinLines(a.rules)).Run("saving story copy"); !st.ok())
             return st;
         }
         continue;
@@ -235,7 +213,7 @@ StoryMember ReadMember(const Stmt& q) {
   m.link = q.Text(4);
   m.seen_ms = q.Int(5);
   m.how = q.Text(6);
-  m.rules = SplitRules(q.Text(7));
+  m.rules = SplitLines(q.Text(7));
   return m;
 }
 
