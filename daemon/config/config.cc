@@ -245,20 +245,6 @@ std::optional<double> ParseRate(const std::string& text) {
   return std::nullopt;
 }
 
-// "10/1h" -> (10, 1h): a count of messages per window.
-std::optional<std::pair<int, milliseconds>> ParseBudget(const std::string& text) {
-  auto slash = text.find('/');
-  if (slash == std::string::npos || slash == 0) return std::nullopt;
-  char* end = nullptr;
-  std::string num = text.substr(0, slash);
-  long n = std::strtol(num.c_str(), &end, 10);
-  if (end != num.c_str() + num.size() || n < 1 || n > 100000) return std::nullopt;
-  auto window = ParseDuration(text.substr(slash + 1));
-  if (!window.ok() || *window < std::chrono::minutes(1) || *window > std::chrono::hours(24 * 7))
-    return std::nullopt;
-  return std::make_pair(static_cast<int>(n), *window);
-}
-
 // A sink type's problems, placed at the line of the setting they are about.
 class ProblemsAt final : public SinkProblems {
  public:

@@ -22,6 +22,14 @@ constexpr std::int64_t kIdleRecheckMs = 10'000;
 
 }  // namespace
 
+// One budget's window: when it ends and the messages sent in it; once they
+// reach the limit, its alerts are held until the window ends.
+struct Dispatcher::Budget {
+  std::int64_t end_ms = 0;
+  int used = 0;
+  bool holding = false;
+};
+
 struct Dispatcher::SinkState {
   const SinkSpec* spec = nullptr;
   std::unique_ptr<SinkFormatter> fmt;
@@ -29,11 +37,13 @@ struct Dispatcher::SinkState {
   double tokens = 0;
   std::int64_t refilled_ms = 0;
   bool flush_blocked = false;  // ordered sink whose head failed during Flush()
-  // max_alerts: the current window's end and the messages sent in it; once
-  // they reach the budget, alerts are held until the window ends.
-  std::int64_t budget_end_ms = 0;
-  int budget_used = 0;
-  bool holding = false;
+  // max_alerts budgets: "" the sink's own, else a rule's (per sink).
+  std::map<std::string, Budget> budgets;
+  bool Holding() const {
+    for (const auto& [key, b] : budgets)
+      if (b.holding) return true;
+    return false;
+  }
 };
 
 struct Dispatcher::Message {
@@ -157,7 +167,7 @@ void Dispatcher::Query() {
     // Without digests a sink takes only as many rows as it has free slots,
     // and this query runs after every result: reading more (payloads and
     // all) would be wasted. Digests need a window of rows to group.
-    const bool grouping = s->spec->group_window.count() > 0 || s->holding;
+    const bool grouping = s->spec->group_window.count() > 0 || s->Holding();
     std::size_t limit =
         grouping
             ? std::max<std::size_t>(kQueryRows, static_cast<std::size_t>(s->spec->group_max) *
@@ -277,48 +287,86 @@ void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows,
       continue;
     }
     if (!TakeToken(s, wake, now)) return;
-    if (spec.max_alerts > 0 && head.group_id.empty() &&
-        !OverBudget(s, rows, used, unit, assign, now))
-      return wake_at(s.budget_end_ms);
+    if (head.group_id.empty()) {
+      std::int64_t until = 0;
+      switch (Budgets(s, rows, used, unit, assign, now, until)) {
+        case BudgetVerdict::kSend:
+          break;
+        case BudgetVerdict::kHoldSink:  // nothing more goes before `until`
+          return wake_at(until);
+        case BudgetVerdict::kHoldRule:  // this rule's alerts wait; the others go on
+          wake_at(until);
+          continue;
+      }
+    }
     Launch(s, std::move(unit), assign);
   }
 }
 
-// A sink's budget (max_alerts per window): counts `unit` against the window
-// and says whether it may go now. Past the budget every alert is held until
-// the window ends; then the held ones (at most group_max) go as one digest,
-// replacing `unit`, and the next message begins a new window.
-bool Dispatcher::OverBudget(SinkState& s, const std::vector<OutboxRow>& rows,
-                            std::set<std::int64_t>& used, std::vector<OutboxRow>& unit,
-                            bool& assign, std::int64_t now) {
+// Budgets (max_alerts): the sink's own and the leading rule's. Counts `unit`
+// against each window and says whether it may go now. Past a budget its
+// alerts (all of the sink's, or that rule's) are held until the window ends;
+// then the held ones (at most group_max) go as one digest, replacing `unit`,
+// and the next message begins a new window.
+Dispatcher::BudgetVerdict Dispatcher::Budgets(SinkState& s, const std::vector<OutboxRow>& rows,
+                                              std::set<std::int64_t>& used,
+                                              std::vector<OutboxRow>& unit, bool& assign,
+                                              std::int64_t now, std::int64_t& until) {
   const SinkSpec& spec = *s.spec;
+  struct Limit {
+    std::string key;  // "" the sink's, else the rule's id
+    int n;
+    std::int64_t window_ms;
+  };
+  std::vector<Limit> limits;
+  if (spec.max_alerts > 0) limits.push_back({"", spec.max_alerts, spec.max_alerts_window.count()});
+  const std::string& rule = unit.front().rule_id;
+  if (auto r = rule_budgets_.find(rule); r != rule_budgets_.end())
+    limits.push_back({rule, r->second.first, r->second.second.count()});
   bool flushing = static_cast<bool>(flush_done_);
-  if (!s.holding && now >= s.budget_end_ms) {
-    s.budget_end_ms = now + spec.max_alerts_window.count();
-    s.budget_used = 0;
+  for (const Limit& l : limits) {
+    Budget& b = s.budgets[l.key];
+    if (!b.holding && now >= b.end_ms) {
+      b.end_ms = now + l.window_ms;
+      b.used = 0;
+    }
+    if (!b.holding && b.used < l.n) continue;
+    if (!b.holding) {
+      b.holding = true;
+      // The rows read were as many as a sink without holds needs: read
+      // again, more of them, so the other rules' alerts behind go on.
+      if (!l.key.empty()) requery_ = true;
+      spdlog::info(
+          "sink {}{}: {} alerts within {}; holding the rest for a digest at the window's end",
+          spec.name, l.key.empty() ? "" : ", rule " + l.key, l.n,
+          FormatDuration(std::chrono::milliseconds(l.window_ms)));
+    }
+    if (now < b.end_ms && !flushing) {
+      until = b.end_ms;
+      return l.key.empty() ? BudgetVerdict::kHoldSink : BudgetVerdict::kHoldRule;
+    }
+    for (const OutboxRow& r : unit) used.erase(r.id);
+    unit.clear();
+    for (const OutboxRow& r : rows) {
+      if (r.group_id.empty() && !used.count(r.id) && (l.key.empty() || r.rule_id == l.key) &&
+          static_cast<int>(unit.size()) < spec.group_max)
+        unit.push_back(r);
+    }
+    for (const OutboxRow& r : unit) used.insert(r.id);
+    counters_.by_sink[spec.name].over_budget += unit.size();
+    assign = true;
+    b.holding = false;
+    b.end_ms = 0;  // the next message begins a new window
+    return BudgetVerdict::kSend;
   }
-  if (!s.holding && s.budget_used < spec.max_alerts) {
-    ++s.budget_used;
-    return true;
-  }
-  if (!s.holding) {
-    s.holding = true;
-    spdlog::info("sink {}: {} messages within {}; holding alerts for a digest at the window's end",
-                 spec.name, spec.max_alerts, FormatDuration(spec.max_alerts_window));
-  }
-  if (now < s.budget_end_ms && !flushing) return false;
-  for (const OutboxRow& r : unit) used.erase(r.id);
-  unit.clear();
-  for (const OutboxRow& r : rows) {
-    if (r.group_id.empty() && !used.count(r.id) && static_cast<int>(unit.size()) < spec.group_max)
-      unit.push_back(r);
-  }
-  for (const OutboxRow& r : unit) used.insert(r.id);
-  counters_.by_sink[spec.name].over_budget += unit.size();
-  assign = true;
-  s.holding = false;
-  s.budget_end_ms = 0;  // the next message begins a new window
-  return true;
+  for (const Limit& l : limits) ++s.budgets[l.key].used;
+  return BudgetVerdict::kSend;
+}
+
+void Dispatcher::SetRuleBudgets(const std::vector<RuleSpec>& rules) {
+  rule_budgets_.clear();
+  for (const RuleSpec& r : rules)
+    if (r.max_alerts > 0) rule_budgets_[r.id] = {r.max_alerts, r.max_alerts_window};
 }
 
 void Dispatcher::Launch(SinkState& s, std::vector<OutboxRow> rows, bool assign_group) {

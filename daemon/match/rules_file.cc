@@ -230,11 +230,11 @@ class RuleReader {
       return std::nullopt;
     }
     r.id = *id;
-    tomlutil::CheckKeys(
-        *t,
-        {"id", "title", "severity", "sinks", "any", "all", "none", "words", "phrases", "near",
-         "fields", "case_sensitive", "feeds", "tags", "exclude_feeds", "max_age", "test"},
-        "rule '" + r.id + "'", errors_);
+    tomlutil::CheckKeys(*t,
+                        {"id", "title", "severity", "sinks", "any", "all", "none", "words",
+                         "phrases", "near", "fields", "case_sensitive", "feeds", "tags",
+                         "exclude_feeds", "max_age", "max_alerts", "test"},
+                        "rule '" + r.id + "'", errors_);
     r.title = tomlutil::GetString(*t, "title", errors_).value_or(r.id);
     if (auto s = tomlutil::GetString(*t, "severity", errors_)) {
       if (*s != "low" && *s != "medium" && *s != "high" && *s != "critical") {
@@ -263,6 +263,16 @@ class RuleReader {
     if (auto v = tomlutil::GetStringList(*t, "exclude_feeds", errors_)) r.exclude_feeds = *v;
     if (auto d = tomlutil::GetDuration(*t, "max_age", errors_)) {
       r.max_age = std::chrono::duration_cast<std::chrono::seconds>(*d);
+    }
+    if (auto v = tomlutil::GetString(*t, "max_alerts", errors_)) {
+      if (auto b = ParseBudget(*v)) {
+        r.max_alerts = b->first;
+        r.max_alerts_window = b->second;
+      } else {
+        errors_.Add(t->get("max_alerts"), "rule '" + r.id +
+                                              "': max_alerts must look like \"10/1h\" (alerts "
+                                              "per window, 1m to 7d)");
+      }
     }
     ReadList(*t, "any", r, r.any, false);
     ReadList(*t, "words", r, r.any, true);

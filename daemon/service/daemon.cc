@@ -55,6 +55,7 @@ class Daemon::Impl final : public service::AdminState {
         reloader_(io_, workers_, ReloadHooks()),
         supervisor_(io_, SupervisorHooks()) {
     scheduler_.SetSettings(SettingsOf(gen_));
+    dispatcher_.SetRuleBudgets(gen_->matcher->rules());
   }
 
   ~Impl() override { workers_.join(); }
@@ -280,6 +281,7 @@ class Daemon::Impl final : public service::AdminState {
           ++metrics_.ruleset_generation;
           ++metrics_.reloads_ok;
           dispatcher_.Reconfigure(ConfigOf(gen_));
+          dispatcher_.SetRuleBudgets(gen_->matcher->rules());
           scheduler_.SetSettings(SettingsOf(gen_));
           auto c = scheduler_.Apply(cfg().feeds, gen_, known);
           spdlog::info(

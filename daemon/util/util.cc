@@ -271,6 +271,21 @@ std::string HostOf(std::string_view url) {
   return host;
 }
 
+std::optional<std::pair<int, std::chrono::milliseconds>> ParseBudget(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  int n = 0;
+  for (char c : text.substr(0, slash)) {
+    if (c < '0' || c > '9' || n > 100000) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  auto window = ParseDuration(text.substr(slash + 1));
+  if (n < 1 || n > 100000 || !window.ok() || *window < std::chrono::minutes(1) ||
+      *window > std::chrono::hours(24 * 7))
+    return std::nullopt;
+  return std::make_pair(n, *window);
+}
+
 std::string FormatDuration(std::chrono::milliseconds d) {
   auto ms = d.count();
   if (ms < 1000) return std::to_string(ms) + "ms";

@@ -69,6 +69,8 @@ class Dispatcher {
   // buckets by name; new sinks start, removed ones send nothing more (their
   // pending alerts wait in the outbox).
   void Reconfigure(std::shared_ptr<const Config> config);
+  // The rules' own budgets (RuleSpec::max_alerts), counted per sink.
+  void SetRuleBudgets(const std::vector<RuleSpec>& rules);
 
   // Look for due alerts now (after a poll queued some, or a result came back).
   void Kick();
@@ -93,8 +95,11 @@ class Dispatcher {
   void PlanSink(SinkState& sink, std::vector<OutboxRow> rows, std::optional<std::int64_t> next_ms,
                 std::int64_t now, std::optional<std::int64_t>& wake);
   bool TakeToken(SinkState& sink, std::optional<std::int64_t>& wake, std::int64_t now);
-  bool OverBudget(SinkState& sink, const std::vector<OutboxRow>& rows, std::set<std::int64_t>& used,
-                  std::vector<OutboxRow>& unit, bool& assign, std::int64_t now);
+  struct Budget;
+  enum class BudgetVerdict { kSend, kHoldSink, kHoldRule };
+  BudgetVerdict Budgets(SinkState& sink, const std::vector<OutboxRow>& rows,
+                        std::set<std::int64_t>& used, std::vector<OutboxRow>& unit, bool& assign,
+                        std::int64_t now, std::int64_t& until);
   void Launch(SinkState& sink, std::vector<OutboxRow> rows, bool assign_group);
   void Send(std::shared_ptr<Message> msg);
   void OnResult(std::shared_ptr<Message> msg, DeliveryResult result);
@@ -113,6 +118,7 @@ class Dispatcher {
   std::vector<std::unique_ptr<SinkState>>
       retired_;  // removed by a reload; in-flight messages point here
   std::vector<std::shared_ptr<const Config>> old_configs_;  // what retired states point into
+  std::map<std::string, std::pair<int, std::chrono::milliseconds>> rule_budgets_;
   asio::steady_timer wake_;
   std::set<std::int64_t> in_flight_ids_;
   std::vector<std::int64_t> flushed_;  // ids attempted during Flush() and still pending

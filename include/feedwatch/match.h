@@ -66,6 +66,10 @@ struct RuleSpec {
   std::vector<std::string> tags;   // only entries of feeds with one of these tags, when non-empty
   std::vector<std::string> exclude_feeds;       // never entries of these feeds
   std::optional<std::chrono::seconds> max_age;  // ignore entries dated longer ago
+  // A budget per sink: at most this many of the rule's alerts per window
+  // (past it they wait for a digest at the window's end). 0: none.
+  int max_alerts = 0;
+  std::chrono::milliseconds max_alerts_window{0};
   std::vector<RuleExample> examples;
   std::string file;
   int line = 0;

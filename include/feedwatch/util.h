@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "feedwatch/status.h"
 
@@ -14,6 +16,9 @@ namespace feedwatch {
 // "500ms", "30s", "10m", "2h", "1d", and sums such as "1h30m". A bare number is
 // rejected (ambiguous unit).
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+// A budget, "10/1h": that many messages per window (1 to 100000 per 1m to
+// 7d); nullopt when it is not one.
+std::optional<std::pair<int, std::chrono::milliseconds>> ParseBudget(std::string_view text);
 
 // "16MiB", "512KiB", "1GiB", "1000" (bytes), "10MB" (10^6).
 Result<std::uint64_t> ParseByteSize(std::string_view text);

@@ -60,17 +60,21 @@ struct Bench {
     config->daemon.retry_base = std::chrono::milliseconds(1);
     config->daemon.retry_max = std::chrono::milliseconds(1);
   }
+  // One alert per key, of rule "r", or of the rule after a ':' ("k1:q").
   void Queue(const std::vector<std::string>& keys) {
     std::vector<PolledEntry> entries;
-    for (const auto& k : keys) {
+    for (const auto& spec : keys) {
+      std::string k = spec.substr(0, spec.find(':'));
+      std::string rule =
+          spec.find(':') == std::string::npos ? "r" : spec.substr(spec.find(':') + 1);
       PolledEntry e;
       e.key = k;
-      std::string id = AlertId("r", "https://wire.example/f", k, "hook");
+      std::string id = AlertId(rule, "https://wire.example/f", k, "hook");
       e.alerts.push_back({id,
                           "hook",
-                          "r",
+                          rule,
                           nlohmann::json{{"alert_id", id}, {"entry", {{"title", k}}}}.dump(),
-                          {"r"},
+                          {rule},
                           StoryMode::kAll});
       entries.push_back(std::move(e));
     }
@@ -181,6 +185,43 @@ TEST(Dispatcher, PastTheBudgetAlertsWaitForOneDigestAtTheWindowsEnd) {
   auto counts = b.store->RunSync([](Store& s) { return s.CountOutbox(); });
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->pending, 0) << "held, never dropped";
+}
+
+TEST(Dispatcher, ARulesBudgetHoldsOnlyThatRulesAlerts) {
+  Bench b;
+  b.Queue({"r1", "q1:q", "r2", "q2:q", "r3"});  // rule r: 1 per window; rule q: no budget
+  MovableClock clock;
+  Dispatcher d(b.io, *b.store, *b.http, b.config, clock);
+  RuleSpec r;
+  r.id = "r";
+  r.max_alerts = 1;
+  r.max_alerts_window = std::chrono::minutes(10);
+  RuleSpec q;
+  q.id = "q";
+  d.SetRuleBudgets({r, q});
+  auto fake = std::make_unique<FakeTransport>(b.io);
+  FakeTransport& t = *fake;
+  d.transports().Replace(TransportKind::kHttp, std::move(fake));
+  auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> in_window;
+  bool advanced = false;
+  RunUntil(b, d, [&] {
+    if (!advanced && std::chrono::steady_clock::now() - start > std::chrono::milliseconds(500)) {
+      in_window = b.Titles(t);
+      clock.Advance(std::chrono::minutes(11));
+      advanced = true;
+      d.Kick();
+    }
+    return advanced && d.counters().delivered == 5;
+  });
+  // The held rule's alerts do not hold back the others, even on an ordered sink.
+  EXPECT_EQ(in_window, (std::vector<std::string>{"r1", "q1", "q2"}));
+  ASSERT_EQ(t.sent.size(), 4u);
+  auto digest = nlohmann::json::parse(t.sent[3].body);
+  EXPECT_EQ(digest["count"], 2);
+  EXPECT_EQ(digest["alerts"][0]["entry"]["title"], "r2");
+  EXPECT_EQ(digest["alerts"][1]["entry"]["title"], "r3");
+  EXPECT_EQ(d.counters().by_sink.at("hook").over_budget, 2u);
 }
 
 }  // namespace
