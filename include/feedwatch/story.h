@@ -32,8 +32,10 @@ std::string CanonicalLink(std::string_view url);
 std::string NormalizedTitle(std::string_view title);
 
 // MinHash over word 2-shingles (Chinese and Japanese: character pairs).
-inline constexpr int kMinHashes = 64;
-inline constexpr int kBands = 32;  // of kMinHashes / kBands rows each
+// 21 LSH bands of 3 values: a pair at similarity 0.6 shares a band with
+// probability 0.994, an unrelated pair (0.05) with 0.003, so lookups stay few.
+inline constexpr int kMinHashes = 63;
+inline constexpr int kBands = 21;  // of kMinHashes / kBands rows each
 // Estimated Jaccard similarity at or above which two texts are the same
 // story. Chosen by measurement (docs/stories.md, tests/story/).
 inline constexpr double kNearDuplicate = 0.6;
