@@ -23,6 +23,7 @@ constexpr const char* kNsContent = "http://purl.org/rss/1.0/modules/content/";
 constexpr const char* kNsDc = "http://purl.org/dc/elements/1.1/";
 constexpr const char* kNsMedia = "http://search.yahoo.com/mrss/";
 constexpr const char* kNsSy = "http://purl.org/rss/1.0/modules/syndication/";
+constexpr const char* kNsFeedburner = "http://rssnamespace.org/feedburner/ext/1.0";
 
 std::string_view LocalName(const char* qname) {
   const char* colon = std::strchr(qname, ':');
@@ -41,7 +42,7 @@ std::string_view Prefix(const char* qname) {
 struct Names {
   std::string content_encoded, dc_creator, dc_date, dc_subject, dc_title, dc_description, atom_link,
       atom_published, atom_updated, rdf_about, media_title, media_description, media_content,
-      media_thumbnail, media_group, sy_period, sy_frequency;
+      media_thumbnail, media_group, sy_period, sy_frequency, feedburner_orig_link;
   // Atom's own elements, with the prefix the root element uses.
   std::string entry, title, link, id, summary, content, published, updated, issued, created,
       modified, author, name, category;
@@ -76,6 +77,7 @@ struct Names {
     media_group = q(kNsMedia, "group", "media");
     sy_period = q(kNsSy, "updatePeriod", "sy");
     sy_frequency = q(kNsSy, "updateFrequency", "sy");
+    feedburner_orig_link = q(kNsFeedburner, "origLink", "feedburner");
     std::string p(Prefix(root.name()));
     entry = p + "entry", title = p + "title", link = p + "link", id = p + "id",
     summary = p + "summary";
@@ -112,6 +114,7 @@ enum Field : int {
   kMediaContent,
   kMediaThumbnail,
   kMediaGroup,
+  kOrigLink,  // feedburner:origLink, in RSS items and Atom entries
   // Atom entries (title, link, author and category reuse the slots above)
   kId,
   kSummary,
@@ -220,6 +223,7 @@ NameTable RssItemNames(const Names& n) {
       t.Add(n.media_description, kMediaDescription);
   t.Add(n.media_content, kMediaContent), t.Add(n.media_thumbnail, kMediaThumbnail),
       t.Add(n.media_group, kMediaGroup);
+  t.Add(n.feedburner_orig_link, kOrigLink);
   return t;
 }
 
@@ -246,6 +250,7 @@ NameTable AtomEntryNames(const Names& n) {
       t.Add(n.issued, kIssued);
   t.Add(n.created, kCreated), t.Add(n.modified, kModified), t.Add(n.author, kAuthor),
       t.Add(n.category, kCategory);
+  t.Add(n.feedburner_orig_link, kOrigLink);
   return t;
 }
 
@@ -400,6 +405,8 @@ class Reader {
         e.summary = Html(k.first(kDescription));
         if (e.summary.empty()) e.summary = Html(k.first(kDcDescription));
         e.content = Html(k.first(kContentEncoded));
+        if (std::string orig = Plain(k.first(kOrigLink)); !orig.empty())
+          e.original_link = ResolveUrl(url_, std::move(orig));
         pugi::xml_node date = k.first(kPubDate);
         if (!date) date = k.first(kDcDate);
         if (!date) date = k.first(kAtomPublished);
@@ -488,6 +495,8 @@ class Reader {
       e.title = TextConstruct(k.first(kTitle));
       e.summary = TextConstruct(k.first(kSummary));
       e.content = TextConstruct(k.first(kContent));
+      if (std::string orig = Plain(k.first(kOrigLink)); !orig.empty())
+        e.original_link = ResolveUrl(base, std::move(orig));
       e.published = Date(k.first(v03 ? kIssued : kPublished));
       if (!e.published && v03) e.published = Date(k.first(kCreated));
       e.updated = Date(k.first(v03 ? kModified : kUpdated));

@@ -520,7 +520,9 @@ std::string_view KindName(KeyKind k) {
 
 StoryKeys KeysFor(const Entry& e) {
   StoryKeys k;
-  k.link = CanonicalLink(e.link);
+  // A proxy's link (Feedburner) names the proxy: the publisher's own
+  // address, when the entry carries it, is the article's.
+  k.link = CanonicalLink(e.original_link.empty() ? e.link : e.original_link);
   k.title = NormalizedTitle(e.title);
   k.signature = TextSignature(e.title, e.summary.empty() ? e.content : e.summary);
   return k;

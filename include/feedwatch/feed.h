@@ -24,7 +24,10 @@ struct Entry {
   std::string key;  // stable identity within its feed (see EntryKey rules in docs/parsing.md)
   std::string id;   // guid / id as written, may be empty
   std::string title;
-  std::string link;                       // absolute where the feed allowed resolving it
+  std::string link;  // absolute where the feed allowed resolving it
+  // The publisher's own address of a proxied entry (feedburner:origLink),
+  // when the feed gives it; "" otherwise.
+  std::string original_link;
   std::optional<std::int64_t> published;  // Unix seconds, UTC
   std::optional<std::int64_t> updated;
   std::vector<std::string> authors;

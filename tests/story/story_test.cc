@@ -160,6 +160,25 @@ TEST(StoryKeys, LookupsCarryTheirKind) {
   EXPECT_EQ(KeysFor(copy).Lookups()[0], lookups[0]);
 }
 
+TEST(StoryKeys, AFeedburnerProxyLinkIsTheArticlesOwn) {
+  const char* rss = R"(<?xml version="1.0"?>
+<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel>
+<title>Proxied</title>
+<item><guid isPermaLink="false">p1</guid><title>US unveils new curbs on AI chip exports</title>
+<link>http://feedproxy.google.com/~r/wire/~3/AbCdEf/</link>
+<feedburner:origLink>https://www.wire.example/tech/us-curbs?utm_source=feedburner</feedburner:origLink>
+</item></channel></rss>)";
+  auto feed = ParseFeed(rss, "application/rss+xml", "https://feeds.example/wire");
+  ASSERT_TRUE(feed.ok()) << feed.status().message();
+  ASSERT_EQ(feed->entries.size(), 1u);
+  const Entry& e = feed->entries[0];
+  EXPECT_EQ(e.link, "http://feedproxy.google.com/~r/wire/~3/AbCdEf/");
+  EXPECT_EQ(e.original_link, "https://www.wire.example/tech/us-curbs?utm_source=feedburner");
+  Entry direct;
+  direct.link = "https://wire.example/tech/us-curbs";
+  EXPECT_EQ(KeysFor(e).link, KeysFor(direct).link);
+}
+
 TEST(StoryId, IsDeterministic) {
   EXPECT_EQ(StoryId("https://a/feed", "k1"), StoryId("https://a/feed", "k1"));
   EXPECT_NE(StoryId("https://a/feed", "k1"), StoryId("https://a/feed", "k2"));
