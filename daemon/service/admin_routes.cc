@@ -34,6 +34,16 @@ std::optional<std::int64_t> Since(const AdminRequest& req, const char* fallback)
   return UnixNowMs() - d->count();
 }
 
+// ?limit=N, from 1 to `max` (`fallback` when absent); nullopt when out of range.
+std::optional<std::size_t> Limit(const AdminRequest& req, std::size_t fallback, long max) {
+  auto l = req.Param("limit");
+  if (!l) return fallback;
+  char* end = nullptr;
+  long v = std::strtol(l->c_str(), &end, 10);
+  if (end == l->c_str() || *end || v < 1 || v > max) return std::nullopt;
+  return static_cast<std::size_t>(v);
+}
+
 // ?feed=NAME (one feed) -> its URL; no parameter: every feed; nullopt: no such feed.
 std::optional<std::vector<std::string>> Feeds(const AdminRequest& req, const Config& cfg) {
   auto name = req.Param("feed");
@@ -48,16 +58,10 @@ void Search(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
   if (!q || q->empty()) return reply(JsonError(400, "give the query as ?q="));
   auto since = Since(req, "");
   if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
-  std::size_t limit = 20;
-  if (auto l = req.Param("limit")) {
-    char* end = nullptr;
-    long v = std::strtol(l->c_str(), &end, 10);
-    if (end == l->c_str() || *end || v < 1 || v > 200)
-      return reply(JsonError(400, "limit: a number from 1 to 200"));
-    limit = static_cast<std::size_t>(v);
-  }
+  auto limit = Limit(req, 20, 200);
+  if (!limit) return reply(JsonError(400, "limit: a number from 1 to 200"));
   state.ArchiveQuery(
-      [req, query = *q, since = *since, limit](Store& store, const LoadedConfig& gen) {
+      [req, query = *q, since = *since, limit = *limit](Store& store, const LoadedConfig& gen) {
         auto feeds = Feeds(req, gen.config);
         if (!feeds) return JsonError(404, "no feed named '" + *req.Param("feed") + "'");
         SearchQuery sq;
@@ -112,18 +116,12 @@ void Backtest(const AdminRequest& req, const std::string& rule_id, AdminServer::
 // /stories: stories begun since ?since= (default: the window), newest
 // first, with their copies.
 void Stories(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
-  std::size_t limit = 50;
-  if (auto l = req.Param("limit")) {
-    char* end = nullptr;
-    long v = std::strtol(l->c_str(), &end, 10);
-    if (end == l->c_str() || *end || v < 1 || v > 500)
-      return reply(JsonError(400, "limit: a number from 1 to 500"));
-    limit = static_cast<std::size_t>(v);
-  }
+  auto limit = Limit(req, 50, 500);
+  if (!limit) return reply(JsonError(400, "limit: a number from 1 to 500"));
   auto since = Since(req, "48h");
   if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
   state.ArchiveQuery(
-      [since = *since, limit](Store& store, const LoadedConfig& gen) {
+      [since = *since, limit = *limit](Store& store, const LoadedConfig& gen) {
         auto stories = store.RecentStories(since, limit);
         if (!stories.ok()) return JsonError(500, stories.status().message());
         std::map<std::string, std::string> names;

@@ -168,6 +168,8 @@ TEST(StoriesE2E, OneAlertPerStoryAndSinkWithItsRulesThenAFollowUp) {
     EXPECT_TRUE(how.count("first"));
   }
   EXPECT_EQ(admin.Get("/stories?since=nope")->status, 400);
+  EXPECT_EQ(admin.Get("/stories?limit=0")->status, 400);
+  EXPECT_EQ(json::parse(admin.Get("/stories?since=1h&limit=1")->body)["stories"].size(), 1u);
   std::string status_out = dir.path() + "/status.out";
   std::string cmd = std::string(FEEDWATCH_BINARY) + " status --config " + dir.path() +
                     "/feedwatch.toml > " + status_out + " 2>&1";
