@@ -202,6 +202,63 @@ template = """
       << msg;
 }
 
+TEST(Config, StoriesAndBudgetsAreReadAndCheckedAtTheirLine) {
+  TempDir dir;
+  dir.Write("r.toml",
+            "[[rule]]\nid = \"a\"\nany = ['x']\nmax_alerts = \"5/30m\"\n"
+            "[[rule]]\nid = \"b\"\nany = ['y']\nmax_alerts = \"lots\"\n");
+  dir.Write("good-r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\nmax_alerts = \"5/30m\"\n");
+  std::string good = dir.Write("good.toml", R"([daemon]
+rules = ["good-r.toml"]
+story_window = "36h"
+
+[[sink]]
+type = "log"
+stories = "updates"
+story_update_every = "2h"
+max_alerts = "10/1h"
+)");
+  auto cfg = LoadConfig(good);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().message();
+  EXPECT_EQ(cfg->daemon.story_window, std::chrono::hours(36));
+  const SinkSpec& s = cfg->sinks[0];
+  EXPECT_EQ(s.stories, StoryMode::kUpdates);
+  EXPECT_EQ(s.story_update_every, std::chrono::hours(2));
+  EXPECT_EQ(s.max_alerts, 10);
+  EXPECT_EQ(s.max_alerts_window, std::chrono::hours(1));
+  auto all = LoadAll(good);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  EXPECT_EQ(all->matcher->rules()[0].max_alerts, 5);
+  EXPECT_EQ(all->matcher->rules()[0].max_alerts_window, std::chrono::minutes(30));
+  std::string bad = dir.Write("bad.toml", R"([daemon]
+rules = ["r.toml"]
+story_window = "30d"
+
+[[sink]]
+type = "log"
+stories = "some"
+story_update_every = "10s"
+max_alerts = "10 per hour"
+)");
+  auto loaded = LoadAll(bad);
+  ASSERT_FALSE(loaded.ok());
+  const std::string& msg = loaded.status().message();
+  EXPECT_NE(msg.find(bad + ":3: 'story_window' above 14d"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(bad + ":7: sink 'log': stories must be"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(bad + ":8: sink 'log': story_update_every must be at least 1m"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find(bad + ":9: sink 'log': max_alerts must look like \"10/1h\""),
+            std::string::npos)
+      << msg;
+  // Rule budgets are read with the rules; a bad one names the rule file's line.
+  auto rules = LoadRuleFile(dir.File("r.toml"));
+  ASSERT_FALSE(rules.ok());
+  EXPECT_NE(rules.status().message().find("r.toml:8: rule 'b': max_alerts must look like"),
+            std::string::npos)
+      << rules.status().message();
+}
+
 TEST(Config, MissingRuleFileIsAnError) {
   TempDir dir;
   std::string path = dir.Write("c.toml", "[daemon]\nrules = [\"nope.toml\"]\n");
