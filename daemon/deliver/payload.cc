@@ -111,28 +111,23 @@ std::string BuildStoryUpdatePayload(const StoryUpdate& update, const std::string
                                     const std::map<std::string, std::string>& feed_names,
                                     const std::vector<RuleSpec>& rules, std::int64_t now) {
   const StorySummary& s = update.story;
-  auto outlet = [&](const StoryMember& m) {
-    if (!m.feed_title.empty()) return m.feed_title;
-    auto it = feed_names.find(m.feed_url);
-    return it != feed_names.end() ? it->second : m.feed_url;
-  };
-  // Outlets once each, in the order they carried it; rules likewise.
+  // Outlets once each, in the order they carried it (the feed's title, else
+  // its configured name, else its URL); rules likewise.
   std::vector<std::string> outlets, rule_ids;
   json copies = json::array();
   for (const StoryMember& m : s.members) {
-    std::string name = outlet(m);
-    if (std::find(outlets.begin(), outlets.end(), name) == outlets.end()) outlets.push_back(name);
-    for (const auto& r : m.rules)
-      if (std::find(rule_ids.begin(), rule_ids.end(), r) == rule_ids.end()) rule_ids.push_back(r);
     auto it = feed_names.find(m.feed_url);
-    copies.push_back({{"feed",
-                       {{"name", it != feed_names.end() ? it->second : ""},
-                        {"url", m.feed_url},
-                        {"title", m.feed_title}}},
-                      {"entry", {{"title", m.title}, {"link", m.link}}},
-                      {"seen_at", FormatRfc3339(m.seen_ms / 1000)},
-                      {"rules", m.rules},
-                      {"how", m.how}});
+    std::string configured = it != feed_names.end() ? it->second : "";
+    AppendUnique(outlets, !m.feed_title.empty() ? m.feed_title
+                          : !configured.empty() ? configured
+                                                : m.feed_url);
+    for (const auto& r : m.rules) AppendUnique(rule_ids, r);
+    copies.push_back(
+        {{"feed", {{"name", configured}, {"url", m.feed_url}, {"title", m.feed_title}}},
+         {"entry", {{"title", m.title}, {"link", m.link}}},
+         {"seen_at", FormatRfc3339(m.seen_ms / 1000)},
+         {"rules", m.rules},
+         {"how", m.how}});
   }
   json rule_list = json::array();
   for (const auto& id : rule_ids) {

@@ -78,9 +78,7 @@ void StoryFollowUps::Pass() {
           a.payload =
               BuildStoryUpdatePayload(u, a.alert_id, names, gen->matcher->rules(), now / 1000);
           for (const StoryMember& m : u.story.members)
-            for (const auto& r : m.rules)
-              if (std::find(a.rules.begin(), a.rules.end(), r) == a.rules.end())
-                a.rules.push_back(r);
+            for (const auto& r : m.rules) AppendUnique(a.rules, r);
           a.rule_id = a.rules.empty() ? "" : a.rules.front();
           a.mode = StoryMode::kUpdates;
           batch.emplace_back(std::move(u), std::move(a));

@@ -88,11 +88,9 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
     if (Status st = touch.Bind(1, now_ms).Bind(2, placed.story_id).Run("adding to story"); !st.ok())
       return st;
   }
-  std::set<std::string> rules;
-  std::vector<std::string> ordered;
+  std::vector<std::string> ordered;  // every rule the entry matched, leading ones first
   for (const NewAlert& a : e.alerts)
-    for (const auto& r : a.rules)
-      if (rules.insert(r).second) ordered.push_back(r);
+    for (const auto& r : a.rules) AppendUnique(ordered, r);
   Stmt member(db_,
               "INSERT INTO story_members(story_id, feed_id, key_hash, seen_ms, how, title, link, "
               "rules, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -119,15 +117,10 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
 Status Store::QueueEntryAlerts(std::int64_t feed_id, const std::string& feed_url,
                                const PolledEntry& e, std::int64_t now_ms, std::int64_t window_ms,
                                PollOutcome& out) {
-  std::size_t rules_before = out.matched_rules.size();
-  for (const NewAlert& a : e.alerts) {
-    for (const std::string& r : a.rules) {
-      if (std::find(out.matched_rules.begin() + static_cast<std::ptrdiff_t>(rules_before),
-                    out.matched_rules.end(), r) == out.matched_rules.end()) {
-        out.matched_rules.push_back(r);
-      }
-    }
-  }
+  std::vector<std::string> matched;  // each rule once, whatever sinks it went to
+  for (const NewAlert& a : e.alerts)
+    for (const std::string& r : a.rules) AppendUnique(matched, r);
+  out.matched_rules.insert(out.matched_rules.end(), matched.begin(), matched.end());
   Placed placed;
   if (e.story && window_ms > 0) {
     auto p = PlaceInStory(feed_id, feed_url, e, now_ms, window_ms);

@@ -64,7 +64,6 @@ struct StoryKeys {
   // The lookup keys: the link's, the title's and one per LSH band, each
   // tagged with its kind (KindOf) so they never collide with each other.
   std::vector<std::int64_t> Lookups() const;
-  bool empty() const { return link.empty() && title.empty() && signature.empty; }
 };
 
 enum class KeyKind { kLink, kTitle, kBand };

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "feedwatch/status.h"
 
@@ -56,6 +57,14 @@ std::string Base64(std::string_view bytes);
 
 // Lowercase hex SHA-256 of the bytes.
 std::string Sha256Hex(std::string_view data);
+
+// Appends `item` unless `list` has it already: first-seen order, no repeats
+// (rule ids, outlet names; lists of a few items).
+inline void AppendUnique(std::vector<std::string>& list, const std::string& item) {
+  for (const std::string& x : list)
+    if (x == item) return;
+  list.push_back(item);
+}
 
 // "https://hooks.slack.com/services/T0/B0/xyz?token=1" -> "https://hooks.slack.com/…":
 // keeps scheme and host so logs say where, never the secret path or query.
