@@ -500,18 +500,41 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
   tomlutil::CheckKeys(root, {"daemon", "feed", "sink", "admin"}, "the top level", errors);
   if (const toml::node* a = root.get("admin")) {
     if (const toml::table* t = a->as_table()) {
-      tomlutil::CheckKeys(*t, {"listen"}, "[admin]", errors);
+      tomlutil::CheckKeys(*t, {"listen", "token_file", "metrics_public", "actions"}, "[admin]",
+                          errors);
+      if (auto v = tomlutil::GetString(*t, "token_file", errors)) {
+        auto r = ReadSecretFile(ResolvePath(*v, base_dir));
+        if (r.ok() && !r->empty())
+          cfg.admin_token = *r;
+        else
+          errors.Add(t->get("token_file"),
+                     r.ok() ? "[admin] token_file " + *v + " is empty" : r.status().message());
+      }
+      if (auto v = tomlutil::GetBool(*t, "metrics_public", errors)) cfg.admin_metrics_public = *v;
+      if (auto v = tomlutil::GetBool(*t, "actions", errors)) cfg.admin_actions = *v;
       if (auto v = tomlutil::GetString(*t, "listen", errors)) {
         cfg.admin_listen = *v;
         bool unix_socket = v->rfind("unix:/", 0) == 0;
         bool loopback = v->rfind("127.0.0.1:", 0) == 0 || v->rfind("[::1]:", 0) == 0 ||
                         v->rfind("localhost:", 0) == 0;
-        if (!unix_socket && !loopback) {
+        bool has_token = t->contains("token_file");
+        if (unix_socket && has_token) {
+          errors.Add(t->get("token_file"),
+                     "[admin] token_file applies to a TCP listen; a Unix socket is guarded by "
+                     "its file permissions");
+        } else if (!unix_socket && !loopback && !has_token) {
           errors.Add(t->get("listen"),
-                     "[admin] listen must be \"127.0.0.1:PORT\", \"[::1]:PORT\" or "
-                     "\"unix:/path/to/socket\" (the endpoint is never exposed beyond this host)");
+                     "[admin] listen on " + *v +
+                         " faces a network: set [admin] token_file too (every request then "
+                         "needs Authorization: Bearer <token>), or listen on \"127.0.0.1:PORT\", "
+                         "\"[::1]:PORT\" or \"unix:/path/to/socket\"");
+        } else if (!unix_socket && v->find(':') == std::string::npos) {
+          errors.Add(t->get("listen"), "[admin] listen needs a port: \"ADDRESS:PORT\"");
         }
       }
+      if (cfg.admin_metrics_public && cfg.admin_token.empty() && t->contains("metrics_public"))
+        errors.Add(t->get("metrics_public"),
+                   "[admin] metrics_public exempts /metrics from token_file, which is not set");
     } else {
       errors.Add(a, "[admin] must be a table");
     }

@@ -72,6 +72,22 @@ milliseconds NextDelay(const PolledFeed& f, const DaemonSettings& settings, long
   return delay;
 }
 
+std::string DelayReason(const PolledFeed& f, const DaemonSettings& settings) {
+  int n = f.state.consecutive_failures;
+  if (n > 0) return "backoff after " + std::to_string(n) + (n == 1 ? " failure" : " failures");
+  milliseconds base = f.spec->interval;
+  std::string why = "configured";
+  if (f.spec->adaptive && f.state.adaptive_interval_ms > 0) {
+    base = milliseconds(f.state.adaptive_interval_ms);
+    why = "adaptive";
+  }
+  if (f.spec->publisher_hints &&
+      std::min<std::int64_t>(std::max(f.ttl_ms, f.max_age_ms), settings.max_interval.count()) >
+          base.count())
+    why = f.ttl_ms >= f.max_age_ms ? "publisher hint (ttl)" : "publisher hint (Cache-Control)";
+  return why;
+}
+
 void Adapt(PolledFeed& f, const DaemonSettings& settings, bool changed) {
   if (!f.spec->adaptive) return;
   std::int64_t lo = settings.adaptive_min.count(), hi = settings.adaptive_max.count();

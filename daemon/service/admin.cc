@@ -1,18 +1,23 @@
 #include "feedwatch/admin.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <unistd.h>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
 
-#include <istream>
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 
 namespace feedwatch {
 
-std::optional<std::string> AdminRequest::Param(std::string_view name) const {
+std::optional<std::string> UrlencodedField(std::string_view query, std::string_view name) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -43,18 +48,60 @@ std::optional<std::string> AdminRequest::Param(std::string_view name) const {
   return std::nullopt;
 }
 
+std::optional<std::string> AdminRequest::Param(std::string_view name) const {
+  return UrlencodedField(query, name);
+}
+std::optional<std::string> AdminRequest::Form(std::string_view name) const {
+  return UrlencodedField(body, name);
+}
+std::string AdminRequest::Header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+bool SecretsEqual(std::string_view a, std::string_view b) {
+  // Digests of equal length, compared in constant time: neither the
+  // secret's length nor its bytes leak through timing.
+  unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
+  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
+  return CRYPTO_memcmp(da, db, sizeof da) == 0;
+}
+
+bool BearerMatches(std::string_view header, std::string_view token) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (token.empty() || header.size() <= kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return false;
+  std::string_view given = header.substr(kScheme.size());
+  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
+  while (!given.empty() && given.back() == ' ') given.remove_suffix(1);
+  return SecretsEqual(given, token);
+}
+
 namespace {
 
-constexpr std::size_t kMaxRequest = 16 * 1024;
+constexpr std::size_t kMaxHead = 16 * 1024;
+constexpr std::size_t kMaxBody = 64 * 1024;
 
 const char* Reason(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 303:
+      return "See Other";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 413:
+      return "Content Too Large";
     case 422:
       return "Unprocessable Entity";
     case 503:
@@ -64,45 +111,139 @@ const char* Reason(int status) {
   }
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return std::string(s);
+}
+
+// Parses the request line and headers; false when malformed.
+bool ParseHead(std::string_view head, AdminRequest& req) {
+  std::size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  std::size_t sp1 = line.find(' ');
+  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return false;
+  req.method = std::string(line.substr(0, sp1));
+  std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (target.empty() || target.front() != '/') return false;
+  std::size_t q = target.find('?');
+  req.path = std::string(target.substr(0, q));
+  if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+  while (eol != std::string_view::npos) {
+    std::size_t start = eol + 2;
+    eol = head.find("\r\n", start);
+    std::string_view h = head.substr(start, eol == std::string_view::npos ? eol : eol - start);
+    if (h.empty()) break;
+    std::size_t colon = h.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    req.headers[Lower(std::string(h.substr(0, colon)))] = Trim(h.substr(colon + 1));
+  }
+  return true;
+}
+
+// What every admin session shares with the server; sessions keep it alive.
+struct Shared {
+  AdminServer::Handler handler;
+  AdminAuth auth;
+  std::size_t max_connections = 64;
+  std::chrono::milliseconds timeout{10'000};
+  std::size_t open = 0;
+};
+
 template <typename Socket>
 class Session : public std::enable_shared_from_this<Session<Socket>> {
  public:
-  Session(Socket socket, const AdminServer::Handler& handler)
+  Session(Socket socket, std::shared_ptr<Shared> shared)
       : socket_(std::move(socket)),
-        handler_(handler),
+        shared_(std::move(shared)),
         timer_(socket_.get_executor()),
-        buf_(kMaxRequest) {}
+        buf_(kMaxHead) {
+    ++shared_->open;
+  }
+  ~Session() { --shared_->open; }
 
   void Start() {
+    Deadline();
     auto self = this->shared_from_this();
-    timer_.expires_after(std::chrono::seconds(5));
+    asio::async_read_until(
+        socket_, buf_, "\r\n\r\n", [self](const asio::error_code& ec, std::size_t head_size) {
+          if (ec == asio::error::not_found) return self->Write({413, "text/plain", "too large\n"});
+          if (ec) return self->Done();
+          auto data = self->buf_.data();
+          std::string all(asio::buffers_begin(data), asio::buffers_end(data));
+          if (!ParseHead(std::string_view(all).substr(0, head_size), self->req_))
+            return self->Write({400, "text/plain", "bad request\n"});
+          std::string length = self->req_.Header("content-length");
+          std::size_t want = 0;
+          if (!length.empty()) {
+            char* end = nullptr;
+            unsigned long long v = std::strtoull(length.c_str(), &end, 10);
+            if (*end || v > kMaxBody) return self->Write({413, "text/plain", "too large\n"});
+            want = static_cast<std::size_t>(v);
+          }
+          self->req_.body = all.substr(head_size, want);
+          std::size_t have = self->req_.body.size();
+          if (have >= want) return self->Dispatch();
+          self->req_.body.resize(want);
+          asio::async_read(self->socket_, asio::buffer(self->req_.body.data() + have, want - have),
+                           [self](const asio::error_code& error, std::size_t) {
+                             if (error) return self->Done();
+                             self->Dispatch();
+                           });
+        });
+  }
+
+ private:
+  void Deadline() {
+    auto self = this->shared_from_this();
+    timer_.expires_after(shared_->timeout);
     timer_.async_wait([self](const asio::error_code& ec) {
       if (!ec) {
         asio::error_code ignored;
         self->socket_.close(ignored);
       }
     });
-    asio::async_read_until(
-        socket_, buf_, "\r\n\r\n", [self](const asio::error_code& ec, std::size_t) {
-          if (ec) return self->Done();
-          std::istream in(&self->buf_);
-          AdminRequest req;
-          std::string target;
-          in >> req.method >> target;
-          std::size_t q = target.find('?');
-          req.path = target.substr(0, q);
-          if (q != std::string::npos) req.query = target.substr(q + 1);
-          self->handler_(req, [self](AdminResponse resp) { self->Write(std::move(resp)); });
-        });
   }
 
- private:
+  void Dispatch() {
+    timer_.cancel();  // the answer may take a while (archive queries)
+    const AdminAuth& auth = shared_->auth;
+    bool exempt = auth.metrics_public && req_.path == "/metrics" && req_.method == "GET";
+    if (!auth.token.empty() && !exempt &&
+        !BearerMatches(req_.Header("authorization"), auth.token)) {
+      AdminResponse resp{401, "text/plain; charset=utf-8",
+                         "unauthorized: send Authorization: Bearer <token>\n"};
+      resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"feedwatch\"");
+      return Write(std::move(resp));
+    }
+    auto self = this->shared_from_this();
+    shared_->handler(req_, [self](AdminResponse resp) { self->Write(std::move(resp)); });
+  }
+
   void Write(AdminResponse resp) {
+    if (written_) return;
+    written_ = true;
+    Deadline();  // a client that does not read its answer is dropped
     auto self = this->shared_from_this();
     out_ = "HTTP/1.1 " + std::to_string(resp.status) + " " + Reason(resp.status) +
            "\r\nContent-Type: " + resp.content_type +
            "\r\nContent-Length: " + std::to_string(resp.body.size()) +
-           "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" + resp.body;
+           "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
+    for (const auto& [name, value] : resp.headers) {
+      std::string v = value;
+      v.erase(std::remove_if(v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n'; }),
+              v.end());
+      out_ += name + ": " + v + "\r\n";
+    }
+    out_ += "Connection: close\r\n\r\n";
+    if (req_.method != "HEAD") out_ += resp.body;
     asio::async_write(socket_, asio::buffer(out_),
                       [self](const asio::error_code&, std::size_t) { self->Done(); });
   }
@@ -114,18 +255,25 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
   }
 
   Socket socket_;
-  AdminServer::Handler handler_;  // a copy: the server may close first
+  std::shared_ptr<Shared> shared_;
   asio::steady_timer timer_;
   asio::streambuf buf_;
+  AdminRequest req_;
   std::string out_;
+  bool written_ = false;
 };
 
 }  // namespace
 
 class AdminServer::Impl {
  public:
-  Impl(asio::io_context& io, Handler handler)
-      : io_(io), handler_(std::move(handler)), tcp_(io), local_(io) {}
+  Impl(asio::io_context& io, const Options& o, Handler handler)
+      : tcp_(io), local_(io), shared_(std::make_shared<Shared>()) {
+    shared_->handler = std::move(handler);
+    shared_->auth = o.auth;
+    shared_->max_connections = o.max_connections;
+    shared_->timeout = o.timeout;
+  }
 
   Status Listen(const std::string& listen) {
     asio::error_code ec;
@@ -137,16 +285,20 @@ class AdminServer::Impl {
       if (!ec) local_.bind(ep, ec);
       if (!ec) local_.listen(asio::socket_base::max_listen_connections, ec);
       if (ec) return Status::Io("admin endpoint " + listen + ": " + ec.message());
-      AcceptLocal();
+      Accept(local_);
       return Status::Ok();
     }
     auto colon = listen.rfind(':');
+    if (colon == std::string::npos)
+      return Status::Invalid("admin endpoint " + listen + ": no port");
     std::string host = listen.substr(0, colon);
     if (host == "localhost") host = "127.0.0.1";
     if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     auto addr = asio::ip::make_address(host, ec);
-    if (ec || !addr.is_loopback())
-      return Status::Invalid("admin endpoint " + listen + ": not a loopback address");
+    if (ec) return Status::Invalid("admin endpoint " + listen + ": not an IP address");
+    if (!addr.is_loopback() && shared_->auth.token.empty())
+      return Status::Invalid("admin endpoint " + listen +
+                             ": a non-loopback address needs [admin] token_file");
     int port = std::atoi(listen.c_str() + colon + 1);
     asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(port));
     tcp_.open(ep.protocol(), ec);
@@ -155,9 +307,11 @@ class AdminServer::Impl {
     if (!ec) tcp_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return Status::Io("admin endpoint " + listen + ": " + ec.message());
     port_ = tcp_.local_endpoint().port();
-    AcceptTcp();
+    Accept(tcp_);
     return Status::Ok();
   }
+
+  void SetAuth(AdminAuth auth) { shared_->auth = std::move(auth); }
 
   void Close() {
     asio::error_code ignored;
@@ -171,27 +325,26 @@ class AdminServer::Impl {
   int port() const { return port_; }
 
  private:
-  void AcceptTcp() {
-    tcp_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket s) {
-      if (ec == asio::error::operation_aborted || !tcp_.is_open()) return;
-      if (!ec) std::make_shared<Session<asio::ip::tcp::socket>>(std::move(s), handler_)->Start();
-      AcceptTcp();
-    });
-  }
-  void AcceptLocal() {
-    local_.async_accept([this](const asio::error_code& ec, asio::local::stream_protocol::socket s) {
-      if (ec == asio::error::operation_aborted || !local_.is_open()) return;
-      if (!ec)
-        std::make_shared<Session<asio::local::stream_protocol::socket>>(std::move(s), handler_)
-            ->Start();
-      AcceptLocal();
+  template <typename Acceptor>
+  void Accept(Acceptor& acceptor) {
+    using Socket = typename Acceptor::protocol_type::socket;
+    acceptor.async_accept([this, &acceptor](const asio::error_code& ec, Socket s) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        if (shared_->open >= shared_->max_connections) {
+          asio::error_code ignored;
+          s.close(ignored);  // over the limit: refused at once, nothing read
+        } else {
+          std::make_shared<Session<Socket>>(std::move(s), shared_)->Start();
+        }
+      }
+      Accept(acceptor);
     });
   }
 
-  asio::io_context& io_;
-  Handler handler_;
   asio::ip::tcp::acceptor tcp_;
   asio::local::stream_protocol::acceptor local_;
+  std::shared_ptr<Shared> shared_;
   std::string path_;
   int port_ = 0;
 };
@@ -202,13 +355,13 @@ AdminServer::~AdminServer() {
 }
 
 Result<std::unique_ptr<AdminServer>> AdminServer::Start(asio::io_context& io,
-                                                        const std::string& listen,
-                                                        Handler handler) {
-  auto impl = std::make_unique<Impl>(io, std::move(handler));
-  if (Status st = impl->Listen(listen); !st.ok()) return st;
+                                                        const Options& options, Handler handler) {
+  auto impl = std::make_unique<Impl>(io, options, std::move(handler));
+  if (Status st = impl->Listen(options.listen); !st.ok()) return st;
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
 }
 
+void AdminServer::SetAuth(AdminAuth auth) { impl_->SetAuth(std::move(auth)); }
 void AdminServer::Close() { impl_->Close(); }
 int AdminServer::port() const { return impl_->port(); }
 

@@ -153,6 +153,59 @@ void Stories(const AdminRequest& req, AdminServer::Reply reply, AdminState& stat
       std::move(reply));
 }
 
+// A browser asks for HTML first; API clients (curl, scripts) for anything.
+bool WantsHtml(const AdminRequest& req) {
+  std::string accept = req.Header("accept");
+  return accept.rfind("text/html", 0) == 0;
+}
+
+void Page(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
+  state.PageQuery(
+      [req, live = state.Live()](Store& store, const LoadedConfig& gen) {
+        return RenderStatusPage(req, live, gen, store);
+      },
+      std::move(reply));
+}
+
+AdminResponse SeeOther(const std::string& where, const std::string& done) {
+  AdminResponse resp{303, kText, "see " + where + "\n"};
+  resp.headers.emplace_back("Location", where + "?done=" + done);
+  return resp;
+}
+
+// POST /actions/{retry,drop,reload}: forms of the pages, only with [admin]
+// actions = true, each carrying the page's CSRF token.
+void Action(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
+  LiveView live = state.Live();
+  if (!live.actions)
+    return reply(MessagePage(403, "Actions are off",
+                             "Retry, drop and reload from the pages need [admin] actions = true."));
+  // Browsers say when a request comes from another site; the token is the
+  // guard either way.
+  if (req.Header("sec-fetch-site") == "cross-site" ||
+      !SecretsEqual(req.Form("csrf").value_or(""), live.csrf))
+    return reply(MessagePage(
+        403, "Refused", "The form's token is missing or stale: reload the page and try again."));
+  std::string back = req.Form("back").value_or("/");
+  if (back != "/alerts") back = "/";
+  std::string what = req.path.substr(std::string("/actions/").size());
+  if (what == "reload") {
+    return state.Reload(
+        [reply](Status st) { reply(SeeOther("/", st.ok() ? "reloaded" : "reload-failed")); });
+  }
+  std::string id = req.Form("id").value_or("");
+  if (id.empty() || (what != "retry" && what != "drop"))
+    return reply(MessagePage(400, "Bad request", "Name an alert to retry or drop."));
+  state.OutboxAction(
+      [what, id](Store& s) {
+        return what == "retry" ? s.RetryAlert(id, UnixNowMs()) : s.DropAlert(id);
+      },
+      [reply, back, what](Result<int> n) {
+        if (!n.ok()) return reply(MessagePage(500, "Failed", n.status().message()));
+        reply(SeeOther(back, *n == 0 ? "none" : what == "retry" ? "retried" : "dropped"));
+      });
+}
+
 }  // namespace
 
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
@@ -176,6 +229,12 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
                Dump(nlohmann::json{{"result", "failed"}, {"errors", st.message()}})});
       }
     });
+  } else if (IsStatusPage(req.path) && (req.method == "GET" || req.method == "HEAD")) {
+    Page(req, std::move(reply), state);
+  } else if (req.path == "/search" && req.method == "GET" && WantsHtml(req)) {
+    Page(req, std::move(reply), state);
+  } else if (req.path.rfind("/actions/", 0) == 0 && req.method == "POST") {
+    Action(req, std::move(reply), state);
   } else if (req.path == "/search" && req.method == "GET") {
     Search(req, std::move(reply), state);
   } else if (req.path == "/stories" && req.method == "GET") {
@@ -184,12 +243,13 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
              req.path.compare(req.path.size() - 9, 9, "/backtest") == 0 && req.method == "GET") {
     Backtest(req, req.path.substr(7, req.path.size() - 16), std::move(reply), state);
   } else if (req.path == "/reload" || req.path == "/metrics" || req.path == "/status" ||
-             req.path == "/search" || req.path == "/stories") {
+             req.path == "/search" || req.path == "/stories" || IsStatusPage(req.path) ||
+             req.path.rfind("/actions/", 0) == 0) {
     reply({405, kText, "method not allowed\n"});
   } else {
     reply({404, kText,
-           "not found: try /healthz, /metrics, /status, POST /reload, /search?q=, "
-           "/rules/<id>/backtest, /stories\n"});
+           "not found: try / (the status pages), /healthz, /metrics, /status, POST /reload, "
+           "/search?q=, /rules/<id>/backtest, /stories\n"});
   }
 }
 

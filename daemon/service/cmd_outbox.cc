@@ -44,7 +44,7 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
     out << (cmd.action == "drop" ? "dropped " : "queued for retry: ") << *n << " alert(s)\n";
     return kExitOk;
   }
-  auto rows = st.ListOutbox({cmd.state, cmd.limit});
+  auto rows = st.ListOutbox({.state = cmd.state, .limit = cmd.limit, .feed_url = ""});
   if (!rows.ok()) {
     err << rows.status().message() << "\n";
     return kExitFailed;

@@ -50,6 +50,12 @@ int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& e
         curl_easy_setopt(h, CURLOPT_URL, url.c_str()), curl_easy_setopt(h, CURLOPT_POST, 1L),
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, ""), curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L),
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http"),
+        // [admin] token_file: the daemon wants it on every request.
+        cfg->admin_token.empty() ? CURLE_OK
+                                 : curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BEARER),
+        cfg->admin_token.empty()
+            ? CURLE_OK
+            : curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, cfg->admin_token.c_str()),
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect),
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &body)}) {
     if (set != CURLE_OK && rc == CURLE_OK) rc = set;

@@ -65,15 +65,18 @@ class Daemon::Impl final : public service::AdminState {
     scheduler_.SetOnce(once_);
     pipeline_.SetOnce(once_);
     metrics_.start_time_seconds = static_cast<double>(clock_.WallSeconds());
+    started_ms_ = clock_.WallMs();
     if (opt.handle_signals) supervisor_.HandleSignals(/*reload_on_hup=*/!once_);
     if (!once_ && !cfg().admin_listen.empty()) {
-      auto admin = AdminServer::Start(io_, cfg().admin_listen,
-                                      [this](const AdminRequest& r, AdminServer::Reply reply) {
-                                        service::HandleAdminRequest(r, std::move(reply), *this);
-                                      });
+      AdminServer::Options options{.listen = cfg().admin_listen, .auth = AdminAuthOf(cfg())};
+      auto admin =
+          AdminServer::Start(io_, options, [this](const AdminRequest& r, AdminServer::Reply reply) {
+            service::HandleAdminRequest(r, std::move(reply), *this);
+          });
       if (!admin.ok()) return admin.status();
       admin_ = std::move(*admin);
-      spdlog::info("admin endpoint on {}", cfg().admin_listen);
+      spdlog::info("admin endpoint on {}{}", cfg().admin_listen,
+                   cfg().admin_token.empty() ? "" : " (bearer token required)");
     }
     spdlog::info("feedwatch started: {} feeds, {} rules, {} sinks, state in {}", cfg().feeds.size(),
                  gen_->matcher->rules().size(), cfg().sinks.size(), cfg().daemon.state_dir);
@@ -190,6 +193,63 @@ class Daemon::Impl final : public service::AdminState {
     });
   }
 
+  void PageQuery(ArchiveJob job, AdminServer::Reply reply) override {
+    if (page_queries_ >= 2) {
+      AdminResponse busy{503, "text/plain; charset=utf-8", "busy: try again in a moment\n"};
+      busy.headers.emplace_back("Retry-After", "2");
+      return reply(std::move(busy));
+    }
+    ++page_queries_;
+    asio::post(workers_, [this, gen = gen_, job = std::move(job), reply]() mutable {
+      AdminResponse resp;
+      auto store = Store::OpenReadOnly(gen->config.daemon.state_dir);
+      if (store.ok())
+        resp = job(**store, *gen);
+      else
+        resp = {503, "text/plain; charset=utf-8", store.status().message() + "\n"};
+      asio::post(io_, [this, reply, resp = std::move(resp)]() mutable {
+        --page_queries_;
+        reply(std::move(resp));
+      });
+    });
+  }
+
+  service::LiveView Live() override {
+    service::LiveView v;
+    v.now_ms = clock_.WallMs();
+    v.started_ms = started_ms_;
+    v.generation = generation();
+    v.last_reload_ms = last_reload_.at_ms;
+    v.last_reload_error = last_reload_.error;
+    v.actions = cfg().admin_actions;
+    v.csrf = csrf_;
+    v.status_line = StatusLine();
+    const DaemonSettings& settings = cfg().daemon;
+    for (const auto& fp : scheduler_.feeds()) {
+      const PolledFeed& f = *fp;
+      if (f.removed) continue;
+      long like = f.state.consecutive_failures > 0 ? 500 : 200;
+      v.feeds.push_back(
+          {.name = f.spec->name,
+           .url = f.spec->url,
+           .tags = f.spec->tags,
+           .failures = f.state.consecutive_failures,
+           .next_due_ms = f.state.next_due_ms,
+           .interval_ms = fetch::NextDelay(f, settings, like, "", v.now_ms / 1000).count(),
+           .interval_why = fetch::DelayReason(f, settings),
+           .configured_ms = f.spec->interval.count()});
+    }
+    return v;
+  }
+
+  void OutboxAction(std::function<Result<int>(Store&)> job,
+                    std::function<void(Result<int>)> done) override {
+    store_.Run(io_, std::move(job), [this, done = std::move(done)](Result<int> n) {
+      if (n.ok() && *n > 0) dispatcher_.Kick();
+      done(std::move(n));
+    });
+  }
+
   asio::io_context& io() { return io_; }
 
  private:
@@ -201,6 +261,9 @@ class Daemon::Impl final : public service::AdminState {
     return std::shared_ptr<const DaemonSettings>(g, &g->config.daemon);
   }
   const Config& cfg() const { return gen_->config; }
+  static AdminAuth AdminAuthOf(const Config& c) {
+    return {.token = c.admin_token, .metrics_public = c.admin_metrics_public};
+  }
 
   fetch::Scheduler::Hooks SchedulerHooks() {
     return {
@@ -232,8 +295,9 @@ class Daemon::Impl final : public service::AdminState {
               ApplyGeneration(std::move(next), std::move(done));
             },
         .failed =
-            [this](const Status&, const std::string&) {
+            [this](const Status& st, const std::string&) {
               ++metrics_.reloads_failed;
+              last_reload_ = {clock_.WallMs(), st.message()};
               notify::Ready(StatusLine());
             },
     };
@@ -280,6 +344,8 @@ class Daemon::Impl final : public service::AdminState {
           gen_ = next;
           ++metrics_.ruleset_generation;
           ++metrics_.reloads_ok;
+          if (admin_) admin_->SetAuth(AdminAuthOf(cfg()));
+          last_reload_ = {clock_.WallMs(), ""};
           dispatcher_.Reconfigure(ConfigOf(gen_));
           dispatcher_.SetRuleBudgets(gen_->matcher->rules());
           scheduler_.SetSettings(SettingsOf(gen_));
@@ -344,6 +410,15 @@ class Daemon::Impl final : public service::AdminState {
   StoreThread store_;
   asio::thread_pool workers_;
   bool archive_query_running_ = false;  // loop thread only
+  int page_queries_ = 0;                // loop thread only
+  std::int64_t started_ms_ = 0;
+  struct {
+    std::int64_t at_ms = 0;  // 0: no reload since start
+    std::string error;       // "": it succeeded
+  } last_reload_;
+  // The token the pages' action forms carry: random per process, so a page
+  // from another site cannot know it.
+  std::string csrf_ = RandomHex(24);
   Dispatcher dispatcher_;
   fetch::Scheduler scheduler_;
   service::PollRecorder recorder_;

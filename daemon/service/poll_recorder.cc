@@ -144,7 +144,13 @@ void PollRecorder::PruneOutbox() {
   auto keep = outbox_keep_();
   std::int64_t cutoff = clock_.WallMs() - keep.count();
   store_.Run(
-      io_, [cutoff](Store& s) { return s.PruneDelivered(cutoff, kOutboxPruneChunk); },
+      io_,
+      [cutoff, today = clock_.WallMs() / (24LL * 3600 * 1000)](Store& s) {
+        // The status pages chart 14 days; 90 are kept.
+        if (auto d = s.PruneDailyCounts(today - 90); !d.ok())
+          spdlog::error("retention: {}", d.status().message());
+        return s.PruneDelivered(cutoff, kOutboxPruneChunk);
+      },
       [this, keep](Result<int> n) {
         if (!n.ok()) {
           spdlog::error("retention: {}", n.status().message());

@@ -55,7 +55,8 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
       "consecutive_failures, COALESCE(etag, ''), COALESCE(last_modified, ''), "
       "COALESCE(next_due_ms, 0), "
       "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
-      "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys FROM feeds ORDER BY "
+      "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys, "
+      "COALESCE(last_new_ms, 0) FROM feeds ORDER BY "
       "url",
       cache_.get());
   std::vector<FeedStatus> out;
@@ -75,6 +76,7 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
     f.adaptive_interval_ms = q.Int(11);
     f.keys_hash = static_cast<std::uint64_t>(q.Int(12));
     f.last_keys = KeysFromBlob(q.Blob(13));
+    f.last_new_ms = q.Int(14);
     out.push_back(std::move(f));
   }
   if (!q.ok()) return q.status("reading feed states");

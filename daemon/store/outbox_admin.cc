@@ -13,9 +13,10 @@ using namespace storeimpl;
 
 Result<std::vector<OutboxRow>> Store::ListOutbox(const OutboxFilter& filter) {
   Stmt q(db_, (std::string("SELECT ") + kOutboxColumns +
-               " WHERE (?1 = '' OR o.state = ?1) ORDER BY o.id DESC LIMIT ?2")
+               " WHERE (?1 = '' OR o.state = ?1) AND (?3 = '' OR f.url = ?3) ORDER BY o.id DESC "
+               "LIMIT ?2")
                   .c_str());
-  q.Bind(1, filter.state).Bind(2, static_cast<std::int64_t>(filter.limit));
+  q.Bind(1, filter.state).Bind(2, static_cast<std::int64_t>(filter.limit)).Bind(3, filter.feed_url);
   std::vector<OutboxRow> rows;
   while (q.Step()) rows.push_back(ReadOutboxRow(q));
   if (!q.ok()) return q.status("reading outbox");

@@ -1,4 +1,4 @@
-// Opening the state file: pragmas, the schema and its migrations (v1 to v9, each in
+// Opening the state file: pragmas, the schema and its migrations (v1 to v10, each in
 // its own transaction, in order).
 #include "feedwatch/store.h"
 
@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE feeds (
@@ -212,6 +212,20 @@ CREATE TABLE story_pending (
 CREATE INDEX story_pending_member ON story_pending(member_id);
 )sql";
 
+// v10: what the status pages chart. Per UTC day: new entries per feed
+// ('feed', its URL) and alerting entries per rule ('rule', its id); the feed's
+// last new entry.
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE daily_counts (
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (kind, key, day)
+) WITHOUT ROWID;
+ALTER TABLE feeds ADD COLUMN last_new_ms INTEGER;
+)sql";
+
 // fw_key_hash(text): the same, for the v6 migration.
 void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
   const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
@@ -293,7 +307,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
     return Status::Io(s->path_ + ": registering fw_key_hash: " + sqlite3_errmsg(s->db_));
   }
   const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                              kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
+                              kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
     Transaction tx(s->db_);
     if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));

@@ -153,6 +153,7 @@ Result<PollOutcome> Store::RecordPollInTx(const std::string& feed_url, bool prim
       if (Status st = ArchiveEntry(*id, e, now_ms); !st.ok()) return st;
     }
   }
+  if (Status st = CountDaily(feed_url, out, now_ms); !st.ok()) return st;
   Stmt upd(
       db_,
       "UPDATE feeds SET primed = 1, last_poll_ms = ?, last_status = 'ok', last_error = NULL, "

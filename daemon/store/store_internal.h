@@ -44,6 +44,7 @@ Status RegisterFtsTokenizer(sqlite3* db);
 
 // The outbox columns ReadOutboxRow reads, in its order, with their FROM.
 extern const char* const kOutboxColumns;
-OutboxRow ReadOutboxRow(const Stmt& q);
+// `first`: the column kOutboxColumns start at.
+OutboxRow ReadOutboxRow(const Stmt& q, int first = 0);
 
 }  // namespace feedwatch::storeimpl

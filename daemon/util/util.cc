@@ -3,6 +3,7 @@
 #include "feedwatch/clock.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 
 #include <array>
@@ -10,6 +11,8 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace feedwatch {
@@ -227,6 +230,23 @@ std::string Sha256Hex(std::string_view data) {
   for (unsigned int i = 0; i < len; ++i) {
     out.push_back(kHex[md[i] >> 4]);
     out.push_back(kHex[md[i] & 0xF]);
+  }
+  return out;
+}
+
+std::string RandomHex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    // OpenSSL's generator failed (it reseeds from the kernel): read the kernel's directly.
+    std::FILE* f = std::fopen("/dev/urandom", "rb");
+    if (!f || std::fread(raw.data(), 1, bytes, f) != bytes) std::abort();
+    std::fclose(f);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xF]);
   }
   return out;
 }

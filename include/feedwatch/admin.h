@@ -1,47 +1,89 @@
-// The opt-in admin endpoint: a minimal HTTP/1.1 server on the event loop,
-// bound to loopback or a Unix socket only. One request per connection;
-// requests larger than 16 KiB or slower than 5 s are dropped.
+// The opt-in admin endpoint: a minimal HTTP/1.1 server on the event loop.
+// One request per connection, bounded: request head 16 KiB, body 64 KiB,
+// 64 connections at a time, 10 s to send a request and 10 s to read the
+// answer. TCP on a non-loopback address only with a bearer token; a Unix
+// socket is guarded by its file permissions.
 #pragma once
 
 #include <asio/io_context.hpp>
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "feedwatch/status.h"
 
 namespace feedwatch {
 
 struct AdminRequest {
-  std::string method;  // "GET", "POST", …
-  std::string path;    // without the query string
-  std::string query;   // after '?', as sent
+  std::string method;                          // "GET", "POST", …
+  std::string path;                            // without the query string
+  std::string query;                           // after '?', as sent
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
   // A query parameter, percent-decoded ('+' is a space); nullopt when absent.
   std::optional<std::string> Param(std::string_view name) const;
+  // A field of an application/x-www-form-urlencoded body; nullopt when absent.
+  std::optional<std::string> Form(std::string_view name) const;
+  // A header's value ("" when absent); `name` lower-case.
+  std::string Header(const std::string& name) const;
 };
 
 struct AdminResponse {
+  AdminResponse() = default;
+  AdminResponse(int s, std::string type, std::string text)
+      : status(s), content_type(std::move(type)), body(std::move(text)) {}
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra ones
 };
+
+// `value` of an urlencoded `query` ("a=1&b=2"); nullopt when absent.
+std::optional<std::string> UrlencodedField(std::string_view query, std::string_view name);
+
+// Who may ask. An empty token: anyone who can connect (loopback, Unix socket).
+struct AdminAuth {
+  std::string token;            // required as "Authorization: Bearer <token>"
+  bool metrics_public = false;  // GET /metrics needs no token
+};
+
+// Whether two secrets are equal, in time independent of their contents and lengths.
+bool SecretsEqual(std::string_view a, std::string_view b);
+
+// Whether `header` (an Authorization value) carries `token`, compared in
+// constant time.
+bool BearerMatches(std::string_view header, std::string_view token);
 
 class AdminServer {
  public:
   using Reply = std::function<void(AdminResponse)>;
   using Handler = std::function<void(const AdminRequest&, Reply)>;
 
-  // listen: "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT" or "unix:/path"
-  // (a stale socket file is replaced). Port 0 picks a free port.
-  static Result<std::unique_ptr<AdminServer>> Start(asio::io_context& io, const std::string& listen,
+  struct Options {
+    // "127.0.0.1:PORT", "[::1]:PORT", "localhost:PORT", any address with a
+    // token ("0.0.0.0:PORT", "[::]:PORT", "192.0.2.7:PORT"), or "unix:/path"
+    // (a stale socket file is replaced). Port 0 picks a free port.
+    std::string listen;
+    AdminAuth auth;
+    std::size_t max_connections = 64;
+    std::chrono::milliseconds timeout{10'000};
+  };
+
+  static Result<std::unique_ptr<AdminServer>> Start(asio::io_context& io, const Options& options,
                                                     Handler handler);
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
+  // A reload may change the token (not the address).
+  void SetAuth(AdminAuth auth);
   // Stops accepting; connections in progress finish.
   void Close();
   int port() const;  // the TCP port bound; 0 for a Unix socket

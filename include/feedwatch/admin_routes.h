@@ -1,6 +1,8 @@
 // The admin endpoint's routes (service module): /healthz, /metrics, /status,
-// POST /reload, GET /search and GET /rules/<id>/backtest. The server (admin.h) parses requests;
-// these decide answers from what the running daemon exposes through AdminState. Loop thread only.
+// POST /reload, GET /search, GET /rules/<id>/backtest, /stories, the status
+// pages (status_page.h) and their POST /actions/… (with [admin] actions). The server (admin.h)
+// parses requests; these decide answers from what the running daemon exposes through AdminState.
+// Loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include "feedwatch/daemon.h"
 #include "feedwatch/scheduler.h"
 #include "feedwatch/status.h"
+#include "feedwatch/status_page.h"
 #include "feedwatch/store.h"
 
 namespace feedwatch::service {
@@ -32,6 +35,14 @@ class AdminState {
   // while one runs is answered 503.
   using ArchiveJob = std::function<AdminResponse(Store&, const LoadedConfig&)>;
   virtual void ArchiveQuery(ArchiveJob job, AdminServer::Reply reply) = 0;
+  // The same for a status page: a few may run at once (503 past that).
+  virtual void PageQuery(ArchiveJob job, AdminServer::Reply reply) = 0;
+  // What the loop knows for a page (feeds' schedules, reloads, uptime).
+  virtual LiveView Live() = 0;
+  // A page's action on the outbox (retry, drop), on the store thread; the
+  // dispatcher is woken afterwards.
+  virtual void OutboxAction(std::function<Result<int>(Store&)> job,
+                            std::function<void(Result<int>)> done) = 0;
 };
 
 // Answers one request; `reply` is called exactly once (maybe later, on the loop).

@@ -137,6 +137,11 @@ struct Config {
   std::vector<std::string> rule_files;  // expanded, sorted, de-duplicated
   std::string admin_listen;             // [admin] listen: "127.0.0.1:9321" or
                                         // "unix:/run/feedwatch/admin.sock"; "" = off
+  // [admin] token_file's contents: every request then needs it as a bearer
+  // token (required for a non-loopback listen). Never logged.
+  std::string admin_token;
+  bool admin_metrics_public = false;  // [admin] metrics_public: /metrics needs no token
+  bool admin_actions = false;         // [admin] actions: the pages may retry, drop, reload
 };
 
 // Loads and validates `path`. Errors name path:line; all of them are reported

@@ -61,6 +61,10 @@ std::chrono::milliseconds NextDelay(const PolledFeed& f, const DaemonSettings& s
                                     long status, const std::string& retry_after,
                                     std::int64_t now_unix);
 
+// Why NextDelay waits what it does after a poll like the last one: "backoff
+// after N failures", "publisher hint", "adaptive", or "configured". Pure.
+std::string DelayReason(const PolledFeed& f, const DaemonSettings& settings);
+
 // Adaptive feeds: halve the interval when the document changed, grow it by
 // half when it did not, within [adaptive_min, adaptive_max]. Pure.
 void Adapt(PolledFeed& f, const DaemonSettings& settings, bool changed);

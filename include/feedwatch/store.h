@@ -110,6 +110,7 @@ struct SinkPending {
 struct OutboxFilter {
   std::string state;  // "", "pending", "delivered", "dead"
   std::size_t limit = 50;
+  std::string feed_url;  // "": every feed
 };
 
 // One feed's polling state, the one value the scheduler keeps in memory and
@@ -201,6 +202,18 @@ struct FeedStatus : FeedState {
   std::string last_status;  // "ok", "not modified", "error", or "" before the first poll
   std::string last_error;
   std::int64_t seen_entries = 0;
+  std::int64_t last_new_ms = 0;  // when a poll last found a new entry (0: never, or primed only)
+};
+
+// ---- What the status pages chart (store/dashboard.cc). ----
+
+// Counts per UTC day (days since 1970-01-01) of one kind: "feed" (new
+// entries, keyed by feed URL; a priming poll's are not counted) or "rule"
+// (entries that alerted, keyed by rule id).
+struct DailyCount {
+  std::string key;
+  std::int64_t day = 0;
+  std::int64_t n = 0;
 };
 
 // ---- Stories (store/stories.cc): the copies of one story across feeds. ----
@@ -302,6 +315,17 @@ class Store {
   Result<OutboxCounts> CountOutbox();
   Result<std::int64_t> CountSeen(const std::string& feed_url);
 
+  // The status pages: daily counts of `kind` from `since_day` on, and the
+  // newest alert carrying each rule (its payload has the highlights).
+  Result<std::vector<DailyCount>> DailyCounts(const std::string& kind, std::int64_t since_day);
+  // Rule id -> its newest alert among the newest `scan` rows.
+  Result<std::vector<std::pair<std::string, OutboxRow>>> LatestAlertPerRule(
+      std::int64_t scan = 5000);
+  // Alerts queued since `since_ms` (each sink's copy counts once per entry: by alert row).
+  Result<std::int64_t> CountAlertsSince(std::int64_t since_ms);
+  // Deletes daily counts older than `before_day`.
+  Result<int> PruneDailyCounts(std::int64_t before_day);
+
   // The archive. Rows stream oldest first (newest first with a limit); `row`
   // returns false to stop early.
   Status ForEachArchived(const ArchiveFilter& filter,
@@ -357,6 +381,8 @@ class Store {
                                      std::int64_t window_ms);
   Result<std::int64_t> FeedId(const std::string& url, bool* primed);
   Status ArchiveEntry(std::int64_t feed_id, const PolledEntry& e, std::int64_t now_ms);
+  // A successful poll's share of the daily counts, and the feed's last new entry.
+  Status CountDaily(const std::string& feed_url, const PollOutcome& out, std::int64_t now_ms);
   // Places a new alerting entry in a story (an existing one within the
   // window, or a new one it founds) and records it as a copy. Returns the
   // story id and the copy's row id.

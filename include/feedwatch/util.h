@@ -58,6 +58,10 @@ std::string Base64(std::string_view bytes);
 // Lowercase hex SHA-256 of the bytes.
 std::string Sha256Hex(std::string_view data);
 
+// `bytes` random bytes from the system's CSPRNG, as lowercase hex (for
+// tokens and nonces that must not be guessed).
+std::string RandomHex(std::size_t bytes);
+
 // Appends `item` unless `list` has it already: first-seen order, no repeats
 // (rule ids, outlet names; lists of a few items).
 inline void AppendUnique(std::vector<std::string>& list, const std::string& item) {

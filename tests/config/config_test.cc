@@ -280,5 +280,45 @@ TEST(LoadAll, RuleNamingAnUnknownSinkIsAnError) {
       << loaded.status().message();
 }
 
+TEST(Config, AnAdminEndpointFacingANetworkNeedsAToken) {
+  TempDir dir;
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  const std::string head =
+      "[daemon]\nrules = [\"r.toml\"]\n[[feed]]\nurl = \"https://a.example/\"\n[admin]\n";
+  auto load = [&](const std::string& admin) {
+    return LoadConfig(dir.Write("feedwatch.toml", head + admin));
+  };
+  auto open = load("listen = \"0.0.0.0:9321\"\n");
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.status().message().find("feedwatch.toml:6: [admin] listen on 0.0.0.0:9321 faces a "
+                                         "network: set [admin] token_file"),
+            std::string::npos)
+      << open.status().message();
+  dir.Write("admin.token", "tok-123\n");
+  auto with_token =
+      load("listen = \"[::]:9321\"\ntoken_file = \"admin.token\"\nmetrics_public = true\n");
+  ASSERT_TRUE(with_token.ok()) << with_token.status().message();
+  EXPECT_EQ(with_token->admin_token, "tok-123");
+  EXPECT_TRUE(with_token->admin_metrics_public);
+  EXPECT_FALSE(with_token->admin_actions);
+  auto missing = load("listen = \"0.0.0.0:9321\"\ntoken_file = \"nope.token\"\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find(":7: cannot read secret file"), std::string::npos)
+      << missing.status().message();
+  dir.Write("empty.token", "\n");
+  EXPECT_FALSE(load("listen = \"0.0.0.0:1\"\ntoken_file = \"empty.token\"\n").ok());
+  auto unix_token = load("listen = \"unix:/run/x.sock\"\ntoken_file = \"admin.token\"\n");
+  ASSERT_FALSE(unix_token.ok());
+  EXPECT_NE(unix_token.status().message().find("file permissions"), std::string::npos);
+  auto public_alone = load("listen = \"127.0.0.1:9321\"\nmetrics_public = true\n");
+  ASSERT_FALSE(public_alone.ok());
+  EXPECT_NE(public_alone.status().message().find(":7: [admin] metrics_public"), std::string::npos)
+      << public_alone.status().message();
+  auto actions = load("listen = \"127.0.0.1:9321\"\nactions = true\n");
+  ASSERT_TRUE(actions.ok());
+  EXPECT_TRUE(actions->admin_actions);
+  EXPECT_TRUE(actions->admin_token.empty());
+}
+
 }  // namespace
 }  // namespace feedwatch
