@@ -61,6 +61,31 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"json"}))
       ->capture_default_str();
 
+  feedwatch::FeedsCommand feeds;
+  auto* feeds_cmd =
+      app.add_subcommand("feeds", "import feeds from OPML, export them, discover a site's feeds");
+  feeds_cmd->require_subcommand(1);
+  auto* feeds_import = feeds_cmd->add_subcommand(
+      "import", "print [[feed]] blocks for an OPML file's feeds not yet configured");
+  feeds_import->add_option("file", feeds.file, "OPML file (from a feed reader)")->required();
+  feeds_import->add_option("-c,--config", feeds.config_path,
+                           "skip feeds this config has; names stay unique against it");
+  feeds_import->add_option("--tag", feeds.tags, "add this tag to every feed (repeatable)");
+  feeds_import->add_option("--write", feeds.write,
+                           "append to this config file (a backup is kept) instead of printing");
+  auto* feeds_export =
+      feeds_cmd->add_subcommand("export", "write the configured feeds as OPML 2.0");
+  std::string export_config = default_config;
+  feeds_export->add_option("-c,--config", export_config, "config file")->capture_default_str();
+  feeds_export->add_option("-o,--output", feeds.output, "write here instead of stdout");
+  auto* feeds_discover = feeds_cmd->add_subcommand(
+      "discover", "list the feeds a web page advertises, each fetched and parsed");
+  feeds_discover->add_option("url", feeds.url, "a site or page address")->required();
+  feeds_discover->add_option("-c,--config", feeds.config_path,
+                             "take the HTTP policy from this config");
+  feeds_discover->add_flag("--allow-private", feeds.allow_private,
+                           "allow loopback/private addresses");
+
   feedwatch::FetchCommand fetch;
   auto* fetch_cmd =
       app.add_subcommand("fetch", "fetch one URL with the daemon's HTTP policy and report");
@@ -194,6 +219,11 @@ int main(int argc, char** argv) {
   if (*check_cmd) return feedwatch::CmdCheck(check_config, std::cout, std::cerr);
   if (*scan_cmd) return feedwatch::CmdScan(scan, std::cout, std::cerr);
   if (*fetch_cmd) return feedwatch::CmdFetch(fetch, std::cout, std::cerr);
+  if (*feeds_cmd) {
+    feeds.action = *feeds_import ? "import" : *feeds_export ? "export" : "discover";
+    if (*feeds_export) feeds.config_path = export_config;
+    return feedwatch::CmdFeeds(feeds, std::cout, std::cerr);
+  }
   if (*status_cmd) return feedwatch::CmdStatus(status_config, std::cout, std::cerr);
   if (*parse_cmd) return feedwatch::CmdParse(parse, std::cout, std::cerr);
   if (*reload_cmd) return feedwatch::CmdReload(reload_config, std::cout, std::cerr);

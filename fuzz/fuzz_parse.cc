@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "feedwatch/feed.h"
+#include "feedwatch/opml.h"
 #include "feedwatch/story.h"
 #include "feedwatch/util.h"
 
@@ -96,5 +97,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   feedwatch::HtmlToText(body.substr(0, 4096));
   feedwatch::ParseDate(body.substr(0, 64));
   feedwatch::ResolveUrl("https://fuzz.example/a/b?c", body.substr(0, 256));
+  // Subscriptions: only http(s) feeds come out of an OPML file or a page, and
+  // what feedwatch writes reads back as the same feeds.
+  auto is_web = [](const std::string& u) {
+    return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0 || u.rfind("HTTP", 0) == 0 ||
+           u.rfind("Http", 0) == 0;
+  };
+  if (auto opml = feedwatch::ParseOpml(body); opml.ok()) {
+    for (const auto& f : opml->feeds)
+      if (!is_web(f.url)) __builtin_trap();
+    auto again = feedwatch::ParseOpml(feedwatch::WriteOpml(opml->title, opml->feeds, 0));
+    if (!again.ok() || again->feeds.size() != opml->feeds.size()) __builtin_trap();
+    for (std::size_t i = 0; i < opml->feeds.size(); ++i)
+      if (again->feeds[i].url != opml->feeds[i].url) __builtin_trap();
+  }
+  for (const auto& f : feedwatch::AdvertisedFeeds(body.substr(0, 8192), "https://fuzz.example/a/"))
+    if (!is_web(f.url)) __builtin_trap();
   return 0;
 }

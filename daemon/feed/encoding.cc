@@ -12,15 +12,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "feedwatch/util.h"
+
 namespace feedwatch {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string Trim(std::string_view s) {
   while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) || s.front() == '"' ||
@@ -34,7 +30,7 @@ std::string Trim(std::string_view s) {
 
 // WHATWG-style label normalisation for the labels feeds actually use.
 std::string Normalize(std::string label) {
-  label = Lower(Trim(label));
+  label = AsciiLower(Trim(label));
   if (label == "utf8" || label == "unicode-1-1-utf-8") return "utf-8";
   if (label == "iso-8859-1" || label == "iso8859-1" || label == "latin1" || label == "l1" ||
       label == "us-ascii" || label == "ascii" || label == "cp1252" || label == "x-cp1252" ||
@@ -194,7 +190,7 @@ bool Convert(std::string_view in, const std::string& charset, std::string* out,
 }  // namespace
 
 std::string CharsetFromContentType(std::string_view ct) {
-  std::string lower = Lower(ct);
+  std::string lower = AsciiLower(ct);
   std::size_t p = lower.find("charset=");
   if (p == std::string::npos) return "";
   std::size_t end = lower.find(';', p);

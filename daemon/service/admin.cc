@@ -15,6 +15,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "feedwatch/util.h"
+
 namespace feedwatch {
 
 std::optional<std::string> UrlencodedField(std::string_view query, std::string_view name) {
@@ -111,11 +113,6 @@ const char* Reason(int status) {
   }
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -143,7 +140,7 @@ bool ParseHead(std::string_view head, AdminRequest& req) {
     if (h.empty()) break;
     std::size_t colon = h.find(':');
     if (colon == std::string_view::npos || colon == 0) return false;
-    req.headers[Lower(std::string(h.substr(0, colon)))] = Trim(h.substr(colon + 1));
+    req.headers[AsciiLower(std::string(h.substr(0, colon)))] = Trim(h.substr(colon + 1));
   }
   return true;
 }

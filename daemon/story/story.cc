@@ -17,12 +17,6 @@ namespace {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
-
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool EndsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
@@ -50,7 +44,7 @@ std::string PercentDecode(std::string_view s) {
 
 // Query parameters that say who sent the reader, not what the page is.
 bool IsTrackingParam(std::string_view name) {
-  std::string n = LowerAscii(name);
+  std::string n = AsciiLower(name);
   static const char* const kExact[] = {"fbclid",
                                        "gclid",
                                        "dclid",
@@ -160,7 +154,7 @@ struct Parts {
 // scheme://host[:port]/path?query#fragment, for http(s) only.
 bool Split(std::string_view url, Parts& p) {
   std::string_view rest;
-  std::string lower = LowerAscii(url.substr(0, 8));
+  std::string lower = AsciiLower(url.substr(0, 8));
   if (StartsWith(lower, "https://"))
     rest = url.substr(8);
   else if (StartsWith(lower, "http://"))
@@ -174,7 +168,7 @@ bool Split(std::string_view url, Parts& p) {
   std::string_view tail = slash == std::string_view::npos ? "" : rest.substr(slash);
   if (std::size_t at = authority.rfind('@'); at != std::string_view::npos)
     authority = authority.substr(at + 1);
-  p.host = LowerAscii(authority);
+  p.host = AsciiLower(authority);
   if (EndsWith(p.host, ":80")) p.host.resize(p.host.size() - 3);
   if (EndsWith(p.host, ":443")) p.host.resize(p.host.size() - 4);
   while (!p.host.empty() && p.host.back() == '.') p.host.pop_back();
@@ -289,7 +283,7 @@ bool IsCjkWord(std::string_view w) {
 std::string_view StripDecorations(std::string_view t) {
   for (bool again = true; again;) {
     again = false;
-    std::string lower = LowerAscii(t.substr(0, 16));
+    std::string lower = AsciiLower(t.substr(0, 16));
     for (std::string_view p : {"update", "exclusive", "breaking", "refile", "corrected", "analysis",
                                "factbox", "wrapup", "live"}) {
       if (!StartsWith(lower, p)) continue;

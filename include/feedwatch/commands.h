@@ -47,6 +47,22 @@ struct FetchCommand {
 // matter, the body size and the parsed entry count. Exit 0 on 2xx/304.
 int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err);
 
+struct FeedsCommand {
+  std::string action;             // "import", "export", "discover"
+  std::string config_path;        // import: skip feeds it has (optional); export: required
+  std::string file;               // import: the OPML file
+  std::string url;                // discover: the page
+  std::vector<std::string> tags;  // import: added to every feed
+  std::string write;              // import: append to this config (after a backup)
+  std::string output;             // export: write here instead of stdout
+  bool allow_private = false;     // discover: lift the SSRF guard
+};
+// `feeds import`: [[feed]] blocks for an OPML file's feeds not yet
+// configured; `feeds export`: the config's feeds as OPML 2.0; `feeds
+// discover`: the feeds a page advertises (or common paths serve), each
+// fetched and parsed. Exit 0 when something usable came out.
+int CmdFeeds(const FeedsCommand& cmd, std::ostream& out, std::ostream& err);
+
 // POSTs /reload to the running daemon's admin endpoint ([admin] listen) and
 // prints the outcome; 0 when the new config is running.
 int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& err);

@@ -58,6 +58,10 @@ std::string Base64(std::string_view bytes);
 // Lowercase hex SHA-256 of the bytes.
 std::string Sha256Hex(std::string_view data);
 
+// ASCII letters lower-cased, other bytes as they are (header names, schemes,
+// HTML tag and attribute names, charset labels).
+std::string AsciiLower(std::string_view s);
+
 // `bytes` random bytes from the system's CSPRNG, as lowercase hex (for
 // tokens and nonces that must not be guessed).
 std::string RandomHex(std::size_t bytes);
