@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -148,7 +149,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 mark{background:var(--mark);color:inherit;padding:0 1px}
 .err{word-break:break-word}
 .url{word-break:break-all}
-form.inline{display:inline}
+form.inline{display:inline}.pager p{margin:8px 0}
 button{font:inherit;font-size:13px;padding:2px 10px;border-radius:6px;border:1px solid var(--line);background:var(--card);color:var(--fg);cursor:pointer}
 input[type=search]{font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);min-width:16em;max-width:100%}
 footer{padding:16px;color:var(--muted);font-size:13px;border-top:1px solid var(--line);margin-top:24px}
@@ -481,8 +482,21 @@ Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
     Health h;
     std::int64_t entries;
   };
+  // ?q= keeps the feeds whose name, URL or a tag contains it (any case);
+  // ?failing=1 the failing ones.
+  std::string q = AsciiLower(req.Param("q").value_or(""));
+  bool only_failing = req.Param("failing").value_or("") == "1";
   std::vector<Row> rows;
+  int failing = 0;
   for (const FeedLive& f : live.feeds) {
+    failing += f.failures > 0 ? 1 : 0;
+    if (only_failing && f.failures == 0) continue;
+    if (!q.empty()) {
+      bool hit = AsciiLower(f.name).find(q) != std::string::npos ||
+                 AsciiLower(f.url).find(q) != std::string::npos;
+      for (const auto& t : f.tags) hit = hit || AsciiLower(t).find(q) != std::string::npos;
+      if (!hit) continue;
+    }
     auto it = by_url.find(f.url);
     const FeedStatus* s = it == by_url.end() ? nullptr : &it->second;
     auto d = per_feed.find(f.url);
@@ -503,23 +517,63 @@ Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
     by([](const Row& r) { return -r.entries; });
   else
     sort = "name";
+  // Pages of kFeedsPerPage rows: a page stays small at tens of thousands of feeds.
+  constexpr std::size_t kFeedsPerPage = 100;
+  std::size_t pages = std::max<std::size_t>(1, (rows.size() + kFeedsPerPage - 1) / kFeedsPerPage);
+  std::size_t page = 1;
+  if (auto v = req.Param("page")) {
+    char* end = nullptr;
+    unsigned long n = std::strtoul(v->c_str(), &end, 10);
+    if (end != v->c_str() && !*end && n >= 1) page = std::min<std::size_t>(n, pages);
+  }
+  // The query string of this view with one parameter changed.
+  auto link = [&](const std::string& sort_key, std::size_t to_page) {
+    std::string href = "/feeds?sort=" + sort_key;
+    if (!q.empty()) href += "&amp;q=" + H(UrlEncode(req.Param("q").value_or("")));
+    if (only_failing) href += "&amp;failing=1";
+    if (to_page > 1) href += "&amp;page=" + std::to_string(to_page);
+    return href;
+  };
   auto th = [&](const char* key, const char* label, const char* cls = "") {
     bool on = sort == key;
     return std::string("<th scope=\"col\"") +
            (on ? " aria-sort=\"" +
                      std::string(std::string(key) == "name" ? "ascending" : "descending") + "\""
                : "") +
-           (*cls ? std::string(" class=\"") + cls + "\"" : "") + "><a href=\"/feeds?sort=" + key +
+           (*cls ? std::string(" class=\"") + cls + "\"" : "") + "><a href=\"" + link(key, 1) +
            "\">" + label + (on ? " ▾" : "") + "</a></th>";
   };
   Page p{"Feeds", "/feeds", ""};
-  p.body = "<h1>Feeds</h1><p class=\"muted\">" + std::to_string(rows.size()) +
-           " feeds. Sort by a column's heading.</p><div class=\"table\"><table><thead><tr>" +
-           th("name", "Feed") + th("health", "Health") + "<th scope=\"col\">Last poll</th>" +
-           th("last", "Last new entry") + th("next", "Next poll", "hide-narrow") +
-           "<th scope=\"col\" class=\"hide-narrow\">Interval</th>" +
-           th("entries", "New entries, 14 days") + "</tr></thead><tbody>";
-  for (const Row& r : rows) {
+  std::size_t first = (page - 1) * kFeedsPerPage;
+  std::size_t last_row = std::min(rows.size(), first + kFeedsPerPage);
+  std::string pager;
+  if (pages > 1) {
+    pager = "<nav class=\"pager\" aria-label=\"Pages of feeds\"><p>" + std::to_string(first + 1) +
+            "–" + std::to_string(last_row) + " of " + std::to_string(rows.size()) + " · ";
+    if (page > 1) pager += "<a href=\"" + link(sort, page - 1) + "\" rel=\"prev\">Previous</a> ";
+    pager += "page " + std::to_string(page) + " of " + std::to_string(pages);
+    if (page < pages) pager += " <a href=\"" + link(sort, page + 1) + "\" rel=\"next\">Next</a>";
+    pager += "</p></nav>";
+  }
+  p.body =
+      "<h1>Feeds</h1><form method=\"get\" action=\"/feeds\" role=\"search\"><input "
+      "type=\"hidden\" name=\"sort\" value=\"" +
+      H(sort) +
+      "\"><label for=\"fq\">Find a feed</label> <input type=\"search\" id=\"fq\" name=\"q\" "
+      "value=\"" +
+      H(req.Param("q").value_or("")) +
+      "\" placeholder=\"name, address or tag\"> <button type=\"submit\">Find</button> <a "
+      "href=\"/feeds?sort=health&amp;failing=1\">only the " +
+      std::to_string(failing) + " failing</a> · <a href=\"/feeds\">all " +
+      std::to_string(live.feeds.size()) + "</a></form><p class=\"muted\">" +
+      std::to_string(rows.size()) + " feeds. Sort by a column's heading.</p>" + pager +
+      "<div class=\"table\"><table><thead><tr>" + th("name", "Feed") + th("health", "Health") +
+      "<th scope=\"col\">Last poll</th>" + th("last", "Last new entry") +
+      th("next", "Next poll", "hide-narrow") +
+      "<th scope=\"col\" class=\"hide-narrow\">Interval</th>" +
+      th("entries", "New entries, 14 days") + "</tr></thead><tbody>";
+  for (std::size_t i = first; i < last_row; ++i) {
+    const Row& r = rows[i];
     const FeedLive& f = *r.f;
     std::string last = "<span class=\"muted\">—</span>";
     if (r.s && r.s->last_poll_ms > 0) {
@@ -548,7 +602,7 @@ Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
               Bars(series, today, "new entries") + " <span class=\"small\">" +
               std::to_string(r.entries) + "</span></td></tr>";
   }
-  p.body += "</tbody></table></div>";
+  p.body += "</tbody></table></div>" + pager;
   return p;
 }
 
@@ -564,13 +618,10 @@ Page OneFeed(const AdminRequest& req, const LiveView& live, const LoadedConfig& 
             "<h1>No such feed</h1><p>No feed named <q>" + H(name) +
                 "</q> is configured. <a href=\"/feeds\">All feeds</a>.</p>"};
   }
-  auto states = store.FeedStatuses();
-  const FeedStatus* s = nullptr;
-  if (states.ok())
-    for (const auto& x : *states)
-      if (x.url == f->url) s = &x;
+  auto states = store.FeedStatuses(f->url);
+  const FeedStatus* s = states.ok() && !states->empty() ? &states->front() : nullptr;
   std::int64_t today = live.now_ms / kDayMs;
-  auto days = store.DailyCounts("feed", today - kChartDays + 1);
+  auto days = store.DailyCounts("feed", today - kChartDays + 1, f->url);
   std::vector<std::int64_t> series(kChartDays, 0);
   if (days.ok()) {
     auto m = ByKey(*days, today);

@@ -38,11 +38,13 @@ Status Store::CountDaily(const std::string& feed_url, const PollOutcome& out, st
   return last.Bind(1, now_ms).Bind(2, feed_url).Run("recording last new entry");
 }
 
-Result<std::vector<DailyCount>> Store::DailyCounts(const std::string& kind,
-                                                   std::int64_t since_day) {
-  Stmt q(db_, "SELECT key, day, n FROM daily_counts WHERE kind = ? AND day >= ? ORDER BY key, day",
+Result<std::vector<DailyCount>> Store::DailyCounts(const std::string& kind, std::int64_t since_day,
+                                                   const std::string& only_key) {
+  Stmt q(db_,
+         "SELECT key, day, n FROM daily_counts WHERE kind = ?1 AND day >= ?2 AND (?3 = '' OR key = "
+         "?3) ORDER BY key, day",
          cache_.get());
-  q.Bind(1, kind).Bind(2, since_day);
+  q.Bind(1, kind).Bind(2, since_day).Bind(3, only_key);
   std::vector<DailyCount> out;
   while (q.Step()) out.push_back({q.Text(0), q.Int(1), q.Int(2)});
   if (!q.ok()) return q.status("reading daily counts");

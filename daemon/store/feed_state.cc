@@ -47,7 +47,7 @@ Status Store::RecordNotModifiedBatch(const std::vector<std::pair<std::string, Fe
   return tx.Commit();
 }
 
-Result<std::vector<FeedStatus>> Store::FeedStatuses() {
+Result<std::vector<FeedStatus>> Store::FeedStatuses(const std::string& only_url) {
   Stmt q(
       db_,
       "SELECT url, primed, COALESCE(last_poll_ms, 0), COALESCE(last_status, ''), "
@@ -56,9 +56,10 @@ Result<std::vector<FeedStatus>> Store::FeedStatuses() {
       "COALESCE(next_due_ms, 0), "
       "COALESCE(last_http_status, 0), (SELECT COUNT(*) FROM seen WHERE seen.feed_id = feeds.id), "
       "COALESCE(adaptive_interval_ms, 0), COALESCE(keys_hash, 0), last_keys, "
-      "COALESCE(last_new_ms, 0) FROM feeds ORDER BY "
+      "COALESCE(last_new_ms, 0) FROM feeds WHERE ?1 = '' OR url = ?1 ORDER BY "
       "url",
       cache_.get());
+  q.Bind(1, only_url);
   std::vector<FeedStatus> out;
   while (q.Step()) {
     FeedStatus f;

@@ -278,7 +278,8 @@ class Store {
   // would otherwise be one commit per feed).
   Status RecordNotModifiedBatch(const std::vector<std::pair<std::string, FeedState>>& batch,
                                 std::int64_t now_ms);
-  Result<std::vector<FeedStatus>> FeedStatuses();
+  // Every feed's row, or only `only_url`'s.
+  Result<std::vector<FeedStatus>> FeedStatuses(const std::string& only_url = "");
 
   // Pending rows for each sink (see SinkPending), excluding ids in `exclude`
   // (in flight). `ignore_schedule`: every pending row counts as due.
@@ -315,9 +316,11 @@ class Store {
   Result<OutboxCounts> CountOutbox();
   Result<std::int64_t> CountSeen(const std::string& feed_url);
 
-  // The status pages: daily counts of `kind` from `since_day` on, and the
+  // The status pages: daily counts of `kind` from `since_day` on (of every
+  // key, or only `only_key`), and the
   // newest alert carrying each rule (its payload has the highlights).
-  Result<std::vector<DailyCount>> DailyCounts(const std::string& kind, std::int64_t since_day);
+  Result<std::vector<DailyCount>> DailyCounts(const std::string& kind, std::int64_t since_day,
+                                              const std::string& only_key = "");
   // Rule id -> its newest alert among the newest `scan` rows.
   Result<std::vector<std::pair<std::string, OutboxRow>>> LatestAlertPerRule(
       std::int64_t scan = 5000);

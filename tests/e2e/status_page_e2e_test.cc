@@ -20,6 +20,8 @@
 #include "daemon_util.h"
 #include "feed_builders.h"
 #include "feedwatch/commands.h"
+#include "feedwatch/status_page.h"
+#include "feedwatch/store.h"
 #include "feedwatch/util.h"
 #include "fixture_server.h"
 #include "test_util.h"
@@ -222,6 +224,63 @@ TEST(StatusPages, ShowFeedsRulesAndAlertsWithFeedTextEscaped) {
   auto api = c.Get("/search?q=entity");
   ASSERT_TRUE(api);
   EXPECT_EQ(api->get_header_value("Content-Type"), "application/json");
+}
+
+// At thousands of feeds the Feeds page comes in pages of 100, and a person
+// finds one by name, address or tag, or lists the failing ones.
+TEST(StatusPages, ManyFeedsArePagedAndFiltered) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  LoadedConfig gen;
+  service::LiveView live;
+  live.now_ms = UnixNowMs();
+  for (int i = 0; i < 250; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "feed-%03d", i);
+    live.feeds.push_back({.name = name,
+                          .url = "https://f" + std::to_string(i) + ".example/rss",
+                          .tags = {i % 50 == 0 ? "chips" : "general"},
+                          .failures = i % 100 == 7 ? 2 : 0,
+                          .next_due_ms = live.now_ms,
+                          .interval_ms = 600000,
+                          .interval_why = "configured",
+                          .configured_ms = 600000});
+  }
+  auto page = [&](const std::string& query) {
+    AdminRequest req;
+    req.method = "GET";
+    req.path = "/feeds";
+    req.query = query;
+    return service::RenderStatusPage(req, live, gen, **store).body;
+  };
+  auto rows = [](const std::string& html) {
+    std::size_t n = 0;
+    for (std::size_t at = html.find("href=\"/feed?name="); at != std::string::npos;
+         at = html.find("href=\"/feed?name=", at + 1))
+      ++n;
+    return n;
+  };
+  std::string first = page("");
+  EXPECT_EQ(rows(first), 100u);
+  EXPECT_NE(first.find("1–100 of 250"), std::string::npos);
+  EXPECT_NE(first.find("href=\"/feeds?sort=name&amp;page=2\" rel=\"next\""), std::string::npos);
+  std::string third = page("sort=name&page=3");
+  EXPECT_EQ(rows(third), 50u);
+  EXPECT_NE(third.find("feed-249"), std::string::npos);
+  EXPECT_EQ(third.find("rel=\"next\""), std::string::npos);
+  EXPECT_EQ(rows(page("page=99")), 50u) << "past the end: the last page";
+  std::string chips = page("q=CHIPS");
+  EXPECT_EQ(rows(chips), 5u) << "by tag, any case";
+  EXPECT_EQ(rows(page("q=f17.example")), 1u) << "by address";
+  std::string failing = page("failing=1&sort=health");
+  EXPECT_EQ(rows(failing), 3u);
+  EXPECT_NE(failing.find("only the 3 failing"), std::string::npos);
+  // The filter is echoed escaped, and carried by the sort links.
+  std::string hostile = page("q=%22%3E%3Cscript%3E");
+  EXPECT_EQ(hostile.find("\"><script>"), std::string::npos);
+  EXPECT_NE(hostile.find("value=\"&quot;&gt;&lt;script&gt;\""), std::string::npos);
+  EXPECT_NE(page("q=chips").find("href=\"/feeds?sort=health&amp;q=chips\""), std::string::npos);
 }
 
 TEST(StatusPages, ActionsArePostFormsWithACsrfToken) {
