@@ -184,13 +184,26 @@ TEST(ArchiveE2E, SigkillMidCycleNeverSplitsArchiveFromSeen) {
   std::string db = dir.path() + "/state/feedwatch.db";
   bool killed_mid_cycle = false;
   for (int round = 0; round < 4; ++round) {
+    std::int64_t before = std::max<std::int64_t>(0, Count(db, "SELECT COUNT(*) FROM seen"));
     pid_t pid = testing::SpawnProcess({FEEDWATCH_BINARY, "run", "--once", "--config", config}, {},
                                       dir.path() + "/run.log");
     ASSERT_GT(pid, 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + 120 * round));
-    ::kill(pid, SIGKILL);
+    // Killed once this run has recorded something (a fixed delay missed the
+    // cycle on a loaded machine: startup under the sanitizers varies), and a
+    // little later each round.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    bool exited = false;
+    while (std::chrono::steady_clock::now() < deadline && !exited &&
+           Count(db, "SELECT COUNT(*) FROM seen") <= before) {
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!exited) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * round));
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
     // Killed before the file or a table existed (-1): nothing was recorded yet.
     std::int64_t seen = std::max<std::int64_t>(0, Count(db, "SELECT COUNT(*) FROM seen"));
     std::int64_t archived = std::max<std::int64_t>(0, Count(db, "SELECT COUNT(*) FROM archive"));
