@@ -694,10 +694,11 @@ Page Rules(const LiveView& live, const LoadedConfig& gen, Store& store) {
   std::int64_t today = live.now_ms / kDayMs;
   auto days = store.DailyCounts("rule", today - kChartDays + 1);
   auto per_rule = days.ok() ? ByKey(*days, today) : decltype(ByKey({}, 0)){};
-  auto latest = store.LatestAlertPerRule();
-  std::map<std::string, const OutboxRow*> last;
-  if (latest.ok())
-    for (const auto& [rule, row] : *latest) last.emplace(rule, &row);
+  auto matches = store.LastMatches();
+  std::map<std::string, const RuleMatch*> last;
+  if (matches.ok())
+    for (const RuleMatch& m : *matches) last.emplace(m.rule, &m);
+  auto names = FeedNames(gen);
   bool archive = gen.config.daemon.archive;
   Page p{"Rules", "/rules", ""};
   p.body = "<h1>Rules</h1><p class=\"muted\">" + std::to_string(gen.matcher->rules().size()) +
@@ -725,11 +726,15 @@ Page Rules(const LiveView& live, const LoadedConfig& gen, Store& store) {
     p.body += "</td><td>" + Bars(series, today, "alerts") + " <span class=\"small\">" +
               std::to_string(Sum(series)) + "</span></td><td>";
     if (auto it = last.find(r.id); it != last.end()) {
-      auto payload = nlohmann::json::parse(it->second->payload, nullptr, false);
-      p.body += MarkedTitle(payload) + OtherHighlights(payload) + "<div class=\"small muted\">" +
-                Time(it->second->created_ms, live.now_ms) + "</div>";
+      const RuleMatch& m = *it->second;
+      auto payload = nlohmann::json::parse(m.payload, nullptr, false);
+      auto feed = names.find(m.feed_url);
+      std::string feed_name = feed != names.end() ? feed->second : m.feed_url;
+      p.body += MarkedTitle(payload) + OtherHighlights(payload) +
+                "<div class=\"small muted\"><a href=\"/feed?name=" + H(UrlEncode(feed_name)) +
+                "\">" + H(feed_name) + "</a> · " + Time(m.at_ms, live.now_ms) + "</div>";
     } else {
-      p.body += "<span class=\"muted\">no alert kept</span>";
+      p.body += "<span class=\"muted\">no match yet</span>";
     }
     std::string file = r.file.substr(r.file.find_last_of('/') + 1);
     p.body += "</td><td class=\"hide-narrow small\"><span title=\"" + H(r.file) + "\">" + H(file) +

@@ -1,6 +1,8 @@
-// What the status pages chart: daily counts per feed and per rule, each
-// rule's newest alert, alerts since a time.
+// What the status pages show: daily counts per feed and per rule, each
+// rule's last match, alerts since a time.
 #include <sqlite3.h>
+
+#include <algorithm>
 
 #include "feedwatch/store.h"
 #include "store_internal.h"
@@ -51,25 +53,41 @@ Result<std::vector<DailyCount>> Store::DailyCounts(const std::string& kind, std:
   return out;
 }
 
-Result<std::vector<std::pair<std::string, OutboxRow>>> Store::LatestAlertPerRule(
-    std::int64_t scan) {
-  // An alert carries every rule routed to its sink (payload `rules`); older
-  // payloads only their `rule_id`. Only the newest `scan` rows are looked at.
-  Stmt q(db_, (std::string("WITH recent AS (SELECT id, rule_id, payload FROM outbox WHERE id > "
-                           "(SELECT COALESCE(MAX(id), 0) FROM outbox) - ?1), "
-                           "latest AS (SELECT rid, MAX(id) AS id FROM ("
-                           "SELECT id, rule_id AS rid FROM recent UNION ALL "
-                           "SELECT recent.id, json_extract(r.value, '$.id') FROM recent, "
-                           "json_each(CASE WHEN json_valid(recent.payload) THEN recent.payload "
-                           "ELSE '{}' END, '$.rules') r) WHERE rid IS NOT NULL GROUP BY rid) "
-                           "SELECT latest.rid, ") +
-               kOutboxColumns + " JOIN latest ON latest.id = o.id ORDER BY o.id DESC")
-                  .c_str());
-  q.Bind(1, scan);
-  std::vector<std::pair<std::string, OutboxRow>> rows;
-  while (q.Step()) rows.emplace_back(q.Text(0), ReadOutboxRow(q, 1));
-  if (!q.ok()) return q.status("reading the newest alert per rule");
-  return rows;
+Status Store::RecordLastMatches(std::int64_t feed_id, const PolledEntry& e,
+                                const std::vector<std::string>& rules, std::int64_t now_ms) {
+  Stmt put(db_,
+           "INSERT INTO rule_last(rule, at_ms, feed_id, payload) VALUES (?, ?, ?, ?) "
+           "ON CONFLICT(rule) DO UPDATE SET at_ms = excluded.at_ms, feed_id = excluded.feed_id, "
+           "payload = excluded.payload",
+           cache_.get());
+  for (const std::string& rule : rules) {
+    // The first alert carrying the rule has its highlights.
+    const NewAlert* carrier = nullptr;
+    for (const NewAlert& a : e.alerts)
+      if (!carrier && std::find(a.rules.begin(), a.rules.end(), rule) != a.rules.end())
+        carrier = &a;
+    if (!carrier) continue;
+    put.Reset();
+    if (Status st = put.Bind(1, rule)
+                        .Bind(2, now_ms)
+                        .Bind(3, feed_id)
+                        .Bind(4, carrier->payload)
+                        .Run("recording a rule's last match");
+        !st.ok())
+      return st;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<RuleMatch>> Store::LastMatches() {
+  Stmt q(db_,
+         "SELECT r.rule, r.at_ms, f.url, r.payload FROM rule_last r JOIN feeds f ON f.id = "
+         "r.feed_id ORDER BY r.rule",
+         cache_.get());
+  std::vector<RuleMatch> out;
+  while (q.Step()) out.push_back({q.Text(0), q.Int(1), q.Text(2), q.Text(3)});
+  if (!q.ok()) return q.status("reading the rules' last matches");
+  return out;
 }
 
 Result<std::int64_t> Store::CountAlertsSince(std::int64_t since_ms) {

@@ -79,24 +79,24 @@ std::vector<std::string> SplitLines(const std::string& text) {
 }
 
 // Reads kOutboxColumns, in its order.
-OutboxRow ReadOutboxRow(const Stmt& q, int first) {
+OutboxRow ReadOutboxRow(const Stmt& q) {
   OutboxRow r;
-  r.id = q.Int(first);
-  r.alert_id = q.Text(first + 1);
-  r.sink = q.Text(first + 2);
-  r.rule_id = q.Text(first + 3);
-  r.feed_url = q.Text(first + 4);
-  r.payload = q.Text(first + 5);
-  r.attempts = static_cast<int>(q.Int(first + 6));
-  r.next_attempt_ms = q.Int(first + 7);
-  r.created_ms = q.Int(first + 8);
-  r.state = StateFromText(q.Text(first + 9));
-  r.last_error = q.Text(first + 10);
-  r.group_id = q.Text(first + 11);
-  r.delivered_ms = q.Int(first + 12);
-  r.story_id = q.Text(first + 13);
-  r.story_first_seen_ms = q.Int(first + 14);
-  r.story_sources = static_cast<int>(q.Int(first + 15));
+  r.id = q.Int(0);
+  r.alert_id = q.Text(1);
+  r.sink = q.Text(2);
+  r.rule_id = q.Text(3);
+  r.feed_url = q.Text(4);
+  r.payload = q.Text(5);
+  r.attempts = static_cast<int>(q.Int(6));
+  r.next_attempt_ms = q.Int(7);
+  r.created_ms = q.Int(8);
+  r.state = StateFromText(q.Text(9));
+  r.last_error = q.Text(10);
+  r.group_id = q.Text(11);
+  r.delivered_ms = q.Int(12);
+  r.story_id = q.Text(13);
+  r.story_first_seen_ms = q.Int(14);
+  r.story_sources = static_cast<int>(q.Int(15));
   return r;
 }
 

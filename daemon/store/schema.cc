@@ -212,9 +212,9 @@ CREATE TABLE story_pending (
 CREATE INDEX story_pending_member ON story_pending(member_id);
 )sql";
 
-// v10: what the status pages chart. Per UTC day: new entries per feed
+// v10: what the status pages show. Per UTC day: new entries per feed
 // ('feed', its URL) and alerting entries per rule ('rule', its id); the feed's
-// last new entry.
+// last new entry; each rule's last match (an alert payload that carries it).
 constexpr const char* kSchemaV10 = R"sql(
 CREATE TABLE daily_counts (
   kind TEXT NOT NULL,
@@ -224,6 +224,12 @@ CREATE TABLE daily_counts (
   PRIMARY KEY (kind, key, day)
 ) WITHOUT ROWID;
 ALTER TABLE feeds ADD COLUMN last_new_ms INTEGER;
+CREATE TABLE rule_last (
+  rule TEXT PRIMARY KEY,
+  at_ms INTEGER NOT NULL,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id),
+  payload TEXT NOT NULL
+) WITHOUT ROWID;
 )sql";
 
 // fw_key_hash(text): the same, for the v6 migration.

@@ -44,7 +44,6 @@ Status RegisterFtsTokenizer(sqlite3* db);
 
 // The outbox columns ReadOutboxRow reads, in its order, with their FROM.
 extern const char* const kOutboxColumns;
-// `first`: the column kOutboxColumns start at.
-OutboxRow ReadOutboxRow(const Stmt& q, int first = 0);
+OutboxRow ReadOutboxRow(const Stmt& q);
 
 }  // namespace feedwatch::storeimpl

@@ -121,6 +121,7 @@ Status Store::QueueEntryAlerts(std::int64_t feed_id, const std::string& feed_url
   for (const NewAlert& a : e.alerts)
     for (const std::string& r : a.rules) AppendUnique(matched, r);
   out.matched_rules.insert(out.matched_rules.end(), matched.begin(), matched.end());
+  if (Status st = RecordLastMatches(feed_id, e, matched, now_ms); !st.ok()) return st;
   Placed placed;
   if (e.story && window_ms > 0) {
     auto p = PlaceInStory(feed_id, feed_url, e, now_ms, window_ms);

@@ -216,6 +216,15 @@ struct DailyCount {
   std::int64_t n = 0;
 };
 
+// A rule's last match: when, in which feed, and the payload of an alert that
+// carried it (with its highlights).
+struct RuleMatch {
+  std::string rule;
+  std::int64_t at_ms = 0;
+  std::string feed_url;
+  std::string payload;
+};
+
 // ---- Stories (store/stories.cc): the copies of one story across feeds. ----
 
 // One copy of a story that a follow-up reports.
@@ -318,12 +327,12 @@ class Store {
 
   // The status pages: daily counts of `kind` from `since_day` on (of every
   // key, or only `only_key`), and the
-  // newest alert carrying each rule (its payload has the highlights).
+  // rules' last matches.
   Result<std::vector<DailyCount>> DailyCounts(const std::string& kind, std::int64_t since_day,
                                               const std::string& only_key = "");
-  // Rule id -> its newest alert among the newest `scan` rows.
-  Result<std::vector<std::pair<std::string, OutboxRow>>> LatestAlertPerRule(
-      std::int64_t scan = 5000);
+  // Each rule's last match (kept when its alert was grouped into a story or
+  // pruned from the outbox).
+  Result<std::vector<RuleMatch>> LastMatches();
   // Alerts queued since `since_ms` (each sink's copy counts once per entry: by alert row).
   Result<std::int64_t> CountAlertsSince(std::int64_t since_ms);
   // Deletes daily counts older than `before_day`.
@@ -386,6 +395,8 @@ class Store {
   Status ArchiveEntry(std::int64_t feed_id, const PolledEntry& e, std::int64_t now_ms);
   // A successful poll's share of the daily counts, and the feed's last new entry.
   Status CountDaily(const std::string& feed_url, const PollOutcome& out, std::int64_t now_ms);
+  Status RecordLastMatches(std::int64_t feed_id, const PolledEntry& e,
+                           const std::vector<std::string>& rules, std::int64_t now_ms);
   // Places a new alerting entry in a story (an existing one within the
   // window, or a new one it founds) and records it as a copy. Returns the
   // story id and the copy's row id.

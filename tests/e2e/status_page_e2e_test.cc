@@ -181,6 +181,7 @@ TEST(StatusPages, ShowFeedsRulesAndAlertsWithFeedTextEscaped) {
   auto [rs, rules] = s.Page("/rules");
   ASSERT_EQ(rs, 200);
   EXPECT_NE(rules.find("id=\"rule-never\""), std::string::npos);
+  EXPECT_NE(rules.find("no match yet"), std::string::npos) << "the rule that never fired";
   EXPECT_NE(rules.find("rules.toml:"), std::string::npos) << "the pack a rule came from";
   EXPECT_NE(rules.find("/rules/export-controls/backtest"), std::string::npos);
   EXPECT_NE(rules.find("<mark>Nvidia</mark>"), std::string::npos) << "last match, highlighted";

@@ -2,8 +2,10 @@
 #include "feedwatch/router.h"
 
 #include <gtest/gtest.h>
+
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <tuple>
 
 #include <memory>
 #include <string>
@@ -62,6 +64,57 @@ TEST(Store, WithoutPrimingTheFirstPollAlerts) {
   auto out = (*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->alerts_queued, 1);
+}
+
+// What the status pages show comes from the poll transaction: new entries
+// per feed and alerting entries per rule per UTC day (not a priming poll's),
+// the feed's last new entry, and each rule's last match, which outlives its
+// alert in the outbox.
+TEST(Store, DailyCountsAndLastMatchesForThePages) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  const std::int64_t day = 24LL * 3600 * 1000, d0 = 20000 * day;
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("old", {"r1"})}, d0).ok());
+  ASSERT_TRUE((*store)
+                  ->RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("b", {})}, d0 + 5)
+                  .ok());
+  ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("c", {"r1", "r2"})}, d0 + day).ok());
+  ASSERT_TRUE(
+      (*store)
+          ->RecordPoll("https://g/", false, {Polled("x", {"r2"}, "https://g/")}, d0 + day + 9)
+          .ok());
+  auto feeds = (*store)->DailyCounts("feed", 20000);
+  ASSERT_TRUE(feeds.ok());
+  std::vector<std::tuple<std::string, std::int64_t, std::int64_t>> got;
+  for (const auto& c : *feeds) got.emplace_back(c.key, c.day, c.n);
+  EXPECT_EQ(got,
+            (decltype(got){
+                {"https://f/", 20000, 2}, {"https://f/", 20001, 1}, {"https://g/", 20001, 1}}));
+  auto rules = (*store)->DailyCounts("rule", 20001);
+  ASSERT_TRUE(rules.ok());
+  got.clear();
+  for (const auto& c : *rules) got.emplace_back(c.key, c.day, c.n);
+  EXPECT_EQ(got, (decltype(got){{"r1", 20001, 1}, {"r2", 20001, 2}}));
+  EXPECT_EQ((*store)->DailyCounts("feed", 0, "https://g/")->size(), 1u);
+  auto states = (*store)->FeedStatuses("https://f/");
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(states->size(), 1u);
+  EXPECT_EQ(states->front().last_new_ms, d0 + day);
+  // The last matches, then the outbox emptied: they stay.
+  auto rows = (*store)->ListOutbox({.state = "", .limit = 50, .feed_url = ""});
+  ASSERT_TRUE(rows.ok());
+  for (const auto& row : *rows) ASSERT_TRUE((*store)->DropAlert(row.alert_id).ok());
+  auto last = (*store)->LastMatches();
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->size(), 2u);
+  EXPECT_EQ((*last)[0].rule, "r1");
+  EXPECT_EQ((*last)[0].payload, "{\"k\":\"c\"}");
+  EXPECT_EQ((*last)[1].rule, "r2");
+  EXPECT_EQ((*last)[1].feed_url, "https://g/");
+  EXPECT_EQ((*last)[1].at_ms, d0 + day + 9);
+  EXPECT_EQ((*store)->CountAlertsSince(0).value(), 0);
+  EXPECT_EQ((*store)->PruneDailyCounts(20001).value(), 2);  // day 20000: f and r1
 }
 
 TEST(Store, SeenStateAndOutboxSurviveReopen) {
