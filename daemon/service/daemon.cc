@@ -179,17 +179,9 @@ class Daemon::Impl final : public service::AdminState {
       return;
     }
     archive_query_running_ = true;
-    asio::post(workers_, [this, gen = gen_, job = std::move(job), reply]() mutable {
-      AdminResponse resp;
-      auto store = Store::OpenReadOnly(gen->config.daemon.state_dir);
-      if (store.ok())
-        resp = job(**store, *gen);
-      else
-        resp = {503, "text/plain; charset=utf-8", store.status().message() + "\n"};
-      asio::post(io_, [this, reply, resp = std::move(resp)]() mutable {
-        archive_query_running_ = false;
-        reply(std::move(resp));
-      });
+    OnReadOnlyStore(std::move(job), [this, reply](AdminResponse resp) {
+      archive_query_running_ = false;
+      reply(std::move(resp));
     });
   }
 
@@ -200,17 +192,9 @@ class Daemon::Impl final : public service::AdminState {
       return reply(std::move(busy));
     }
     ++page_queries_;
-    asio::post(workers_, [this, gen = gen_, job = std::move(job), reply]() mutable {
-      AdminResponse resp;
-      auto store = Store::OpenReadOnly(gen->config.daemon.state_dir);
-      if (store.ok())
-        resp = job(**store, *gen);
-      else
-        resp = {503, "text/plain; charset=utf-8", store.status().message() + "\n"};
-      asio::post(io_, [this, reply, resp = std::move(resp)]() mutable {
-        --page_queries_;
-        reply(std::move(resp));
-      });
+    OnReadOnlyStore(std::move(job), [this, reply](AdminResponse resp) {
+      --page_queries_;
+      reply(std::move(resp));
     });
   }
 
@@ -261,6 +245,22 @@ class Daemon::Impl final : public service::AdminState {
     return std::shared_ptr<const DaemonSettings>(g, &g->config.daemon);
   }
   const Config& cfg() const { return gen_->config; }
+  // Runs `job` on a worker with its own read-only connection and the
+  // generation in force; `done` gets the answer on the loop.
+  void OnReadOnlyStore(ArchiveJob job, std::function<void(AdminResponse)> done) {
+    asio::post(workers_,
+               [this, gen = gen_, job = std::move(job), done = std::move(done)]() mutable {
+                 AdminResponse resp;
+                 auto store = Store::OpenReadOnly(gen->config.daemon.state_dir);
+                 if (store.ok())
+                   resp = job(**store, *gen);
+                 else
+                   resp = {503, "text/plain; charset=utf-8", store.status().message() + "\n"};
+                 asio::post(io_, [done = std::move(done), resp = std::move(resp)]() mutable {
+                   done(std::move(resp));
+                 });
+               });
+  }
   static AdminAuth AdminAuthOf(const Config& c) {
     return {.token = c.admin_token, .metrics_public = c.admin_metrics_public};
   }
