@@ -153,7 +153,10 @@ form.inline{display:inline}.pager p{margin:8px 0}
 button{font:inherit;font-size:13px;padding:2px 10px;border-radius:6px;border:1px solid var(--line);background:var(--card);color:var(--fg);cursor:pointer}
 input[type=search]{font:inherit;padding:4px 8px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);min-width:16em;max-width:100%}
 footer{padding:16px;color:var(--muted);font-size:13px;border-top:1px solid var(--line);margin-top:24px}
-@media (max-width:640px){body{font-size:14px}main{padding:8px 10px}.hide-narrow{display:none}th,td{padding:5px 4px}}
+@media (max-width:640px){body{font-size:14px}main{padding:8px 10px}.hide-narrow{display:none}th,td{padding:5px 4px}
+table.stack thead{display:none}table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack tr{border-bottom:1px solid var(--line);padding:6px 0}table.stack td{border:0;padding:2px 0}
+table.stack td::before{content:attr(data-label);display:inline-block;min-width:5.5em;color:var(--muted);font-size:12px}}
 )css";
 
 // Refreshes <main> every 30 s while the tab is visible and no form has the
@@ -346,7 +349,7 @@ std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live
                         const std::string& back) {
   if (rows.empty()) return "<p class=\"muted\">None.</p>";
   std::string t =
-      "<div class=\"table\"><table><thead><tr><th scope=\"col\">Queued</th><th "
+      "<div class=\"table\"><table class=\"stack\"><thead><tr><th scope=\"col\">Queued</th><th "
       "scope=\"col\">Entry</th><th scope=\"col\">Rules</th><th scope=\"col\">Sink</th><th "
       "scope=\"col\">State</th>" +
       std::string(with_actions ? "<th scope=\"col\">Actions</th>" : "") + "</tr></thead><tbody>";
@@ -354,12 +357,13 @@ std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live
     auto payload = nlohmann::json::parse(r.payload, nullptr, false);
     auto feed = names.find(r.feed_url);
     std::string feed_name = feed != names.end() ? feed->second : r.feed_url;
-    t += "<tr><td>" + Time(r.created_ms, live.now_ms) + "</td><td>" + MarkedTitle(payload) +
-         OtherHighlights(payload) +
+    t += "<tr><td data-label=\"Queued\">" + Time(r.created_ms, live.now_ms) +
+         "</td><td data-label=\"Entry\">" + MarkedTitle(payload) + OtherHighlights(payload) +
          "<div class=\"small muted\"><a href=\"/feed?name=" + H(UrlEncode(feed_name)) + "\">" +
          H(feed_name) + "</a>" +
          (r.story_sources > 1 ? " · " + std::to_string(r.story_sources) + " outlets" : "") +
-         "</div></td><td>" + RulesOf(payload, r.rule_id) + "</td><td>" + H(r.sink) + "</td><td>" +
+         "</div></td><td data-label=\"Rules\">" + RulesOf(payload, r.rule_id) +
+         "</td><td data-label=\"Sink\">" + H(r.sink) + "</td><td data-label=\"State\">" +
          StateBadge(r.state);
     if (r.state == AlertState::kDelivered)
       t += "<div class=\"small muted\">" + Time(r.delivered_ms, live.now_ms) + "</div>";
@@ -369,7 +373,7 @@ std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live
       t += "<div class=\"small err bad\">" + H(r.last_error) + "</div>";
     t += "</td>";
     if (with_actions) {
-      t += "<td>";
+      t += "<td data-label=\"Actions\">";
       if (r.state == AlertState::kDead)
         t += ActionForm(live, "/actions/retry", r.alert_id, "Retry", back) + " ";
       t += ActionForm(live, "/actions/drop", r.alert_id, "Drop", back) + "</td>";
