@@ -109,6 +109,7 @@ class Stmt {
     return rc_ == SQLITE_DONE ? Status::Ok() : status(what);
   }
   void Reset() {
+    if (!stmt_) return;  // never prepared: rc_ keeps the reason for Run()/status()
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
     if (rc_ == SQLITE_DONE || rc_ == SQLITE_ROW) rc_ = SQLITE_OK;

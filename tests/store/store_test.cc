@@ -117,6 +117,26 @@ TEST(Store, DailyCountsAndLastMatchesForThePages) {
   EXPECT_EQ((*store)->PruneDailyCounts(20001).value(), 2);  // day 20000: f and r1
 }
 
+// A statement SQLite cannot prepare (here: its table dropped behind the
+// store's back) is an error the poll reports, never a crash; nothing of the
+// poll is kept.
+TEST(Store, AStatementThatCannotBePreparedIsAnError) {
+  TempDir dir;
+  auto store = Store::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() + "/feedwatch.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE rule_last", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto out = (*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("recording a rule's last match"), std::string::npos)
+      << out.status().message();
+  auto seen = (*store)->CountSeen("https://f/");
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(*seen, 0);
+}
+
 TEST(Store, SeenStateAndOutboxSurviveReopen) {
   TempDir dir;
   {
