@@ -1,6 +1,4 @@
 // `feedwatch feeds import | export | discover`: subscriptions in and out.
-#include <asio/io_context.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -218,12 +216,7 @@ struct Fetcher {
     spec.url = url;
     HttpRequest req = fetch::FeedRequest(spec, settings, FeedState{});
     req.allow_private = allow_private;
-    asio::io_context io;
-    HttpClient client(io);
-    HttpResponse resp;
-    client.Start(req, [&](HttpResponse r) { resp = std::move(r); });
-    io.run();
-    return resp;
+    return FetchOnce(req);
   }
 };
 

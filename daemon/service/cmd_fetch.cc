@@ -1,7 +1,6 @@
 // `feedwatch fetch`: one request as the daemon sends it, and what came back.
 #include "feedwatch/commands.h"
 
-#include <asio/io_context.hpp>
 #include <cstdio>
 
 #include "feedwatch/config.h"
@@ -34,11 +33,7 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
   }
   HttpRequest req = fetch::FeedRequest(spec, d, FeedState{});
   req.allow_private = allow || spec.allow_private_addresses;
-  asio::io_context io;
-  HttpClient client(io);
-  HttpResponse resp;
-  client.Start(req, [&](HttpResponse r) { resp = std::move(r); });
-  io.run();
+  HttpResponse resp = FetchOnce(req);
   out << "GET " << cmd.url << "\n";
   if (!resp.ok) {
     out << "error:         " << resp.error << "\n";

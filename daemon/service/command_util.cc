@@ -1,6 +1,8 @@
 // Helpers shared by the command-line subcommands.
 #include "command_util.h"
 
+#include <asio/io_context.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <ostream>
@@ -176,6 +178,15 @@ std::optional<ArchiveArgs> ArchiveArgsOr(const std::string& config_path, const s
 
 std::string Quoted(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+HttpResponse FetchOnce(const HttpRequest& req) {
+  asio::io_context io;
+  HttpClient client(io);
+  HttpResponse resp;
+  client.Start(req, [&](HttpResponse r) { resp = std::move(r); });
+  io.run();
+  return resp;
 }
 
 }  // namespace cmdutil

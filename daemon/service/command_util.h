@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "feedwatch/config.h"
+#include "feedwatch/http_client.h"
 #include "feedwatch/match.h"
 #include "feedwatch/status.h"
 #include "feedwatch/store.h"
@@ -28,6 +29,8 @@ enum ExitCode : int {
 Result<std::string> ReadFile(const std::string& path);
 
 // The config, or nullopt after printing its errors (file:line) to `err`.
+// One request, waited for (commands only: `fetch`, `feeds discover`).
+HttpResponse FetchOnce(const HttpRequest& req);
 std::optional<Config> LoadConfigOr(const std::string& path, std::ostream& err);
 // The state file, or null after printing why to `err`.
 std::unique_ptr<Store> OpenStoreOr(const std::string& state_dir, std::ostream& err);
