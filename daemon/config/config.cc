@@ -101,17 +101,43 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
                        "allow_networks"},
                       "[daemon]", errors);
   if (auto v = tomlutil::GetString(t, "state_dir", errors)) d.state_dir = ResolvePath(*v, base_dir);
+  using std::chrono::milliseconds;
+  constexpr milliseconds kDay{24LL * 60 * 60 * 1000};
   if (auto v = tomlutil::GetDuration(t, "interval", errors)) d.interval = *v;
-  if (auto v = tomlutil::GetDuration(t, "min_interval", errors)) d.min_interval = *v;
-  if (auto v = tomlutil::GetDuration(t, "jitter", errors)) d.jitter = *v;
-  if (auto v = tomlutil::GetString(t, "user_agent", errors)) d.user_agent = *v;
-  if (auto v = tomlutil::GetDuration(t, "fetch_timeout", errors)) d.fetch_timeout = *v;
-  if (auto v = tomlutil::GetDuration(t, "connect_timeout", errors)) d.connect_timeout = *v;
-  if (auto v = tomlutil::GetByteSize(t, "max_body", errors)) d.max_body_bytes = *v;
+  // 0s polled one feed 20 times a second. The default floor is 1s; tests and
+  // local fixtures may go to 100ms.
+  if (auto v = tomlutil::GetDurationInRange(t, "min_interval", milliseconds(100), kDay, errors))
+    d.min_interval = *v;
+  if (auto v = tomlutil::GetDurationInRange(t, "jitter", milliseconds(0), kDay, errors))
+    d.jitter = *v;
+  if (auto v = tomlutil::GetString(t, "user_agent", errors)) {
+    // Sent as a header: a CR or LF would start a header of the config's choosing.
+    if (HasControlChar(*v))
+      errors.Add(t.get("user_agent"),
+                 "'user_agent' must not contain control characters (CR, LF, TAB, …)");
+    else
+      d.user_agent = *v;
+  }
+  if (auto v = tomlutil::GetDurationInRange(t, "fetch_timeout", milliseconds(100), kDay, errors))
+    d.fetch_timeout = *v;
+  if (auto v = tomlutil::GetDurationInRange(t, "connect_timeout", milliseconds(100), kDay, errors))
+    d.connect_timeout = *v;
+  if (auto v = tomlutil::GetByteSize(t, "max_body", errors)) {
+    if (*v < 1024)
+      errors.Add(t.get("max_body"),
+                 "'max_body' below 1KiB would refuse every feed (the smallest "
+                 "real feeds are a few KiB)");
+    else
+      d.max_body_bytes = *v;
+  }
   if (auto v = tomlutil::GetIntInRange(t, "max_redirects", 0, 20, errors)) d.max_redirects = *v;
   if (auto v = tomlutil::GetBool(t, "prime", errors)) d.prime = *v;
-  if (auto v = tomlutil::GetDuration(t, "retry_base", errors)) d.retry_base = *v;
-  if (auto v = tomlutil::GetDuration(t, "retry_max", errors)) d.retry_max = *v;
+  if (auto v = tomlutil::GetDurationInRange(t, "retry_base", milliseconds(100), kDay, errors))
+    d.retry_base = *v;
+  if (auto v = tomlutil::GetDurationInRange(t, "retry_max", milliseconds(100), 7 * kDay, errors))
+    d.retry_max = *v;
+  if (d.retry_max < d.retry_base)
+    errors.Add(t.get("retry_max"), "'retry_max' is below 'retry_base'");
   if (auto v = tomlutil::GetIntInRange(t, "max_attempts", 1, 1000, errors)) d.max_attempts = *v;
   if (auto v = tomlutil::GetDuration(t, "max_alert_age", errors)) d.max_alert_age = *v;
   if (auto v = tomlutil::GetDuration(t, "seen_retention", errors)) d.seen_retention = *v;
@@ -156,8 +182,9 @@ void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSetting
   if (auto v = tomlutil::GetDuration(t, "adaptive_max", errors)) d.adaptive_max = *v;
   if (d.adaptive_min > d.adaptive_max)
     errors.Add(t.get("adaptive_min"), "'adaptive_min' is above 'adaptive_max'");
-  if (d.fetch_timeout.count() <= 0)
-    errors.Add(t.get("fetch_timeout"), "'fetch_timeout' must be positive");
+  if (d.jitter > d.max_interval)
+    errors.Add(t.get("jitter"),
+               "'jitter' is above 'max_interval' (" + FormatDuration(d.max_interval) + ")");
 }
 
 void LoadFeeds(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
@@ -187,7 +214,11 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
       continue;
     }
     f.url = *url;
-    if (!IsHttpUrl(f.url)) {
+    if (HasControlChar(f.url) || f.url.find(' ') != std::string::npos) {
+      errors.Add(t->get("url"),
+                 "feed url must not contain spaces or control characters "
+                 "(percent-encode them: %20, %0D, %0A)");
+    } else if (!IsHttpUrl(f.url)) {
       errors.Add(t->get("url"), "feed url \"" + f.url + "\" must start with http:// or https://");
     }
     f.name = tomlutil::GetString(*t, "name", errors).value_or(f.url);
@@ -500,8 +531,21 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
   tomlutil::CheckKeys(root, {"daemon", "feed", "sink", "admin"}, "the top level", errors);
   if (const toml::node* a = root.get("admin")) {
     if (const toml::table* t = a->as_table()) {
-      tomlutil::CheckKeys(*t, {"listen", "token_file", "metrics_public", "actions"}, "[admin]",
-                          errors);
+      tomlutil::CheckKeys(
+          *t, {"listen", "token_file", "metrics_public", "actions", "hosts", "query_timeout"},
+          "[admin]", errors);
+      if (auto v = tomlutil::GetStringList(*t, "hosts", errors)) {
+        for (const auto& h : *v) {
+          if (h.empty() || h.find_first_of(" /:@\t\r\n") != std::string::npos)
+            errors.Add(t->get("hosts"),
+                       "[admin] hosts: '" + h + "' is not a host name (no port, scheme or path)");
+          else
+            cfg.admin_hosts.push_back(AsciiLower(h));
+        }
+      }
+      if (auto v = tomlutil::GetDurationInRange(*t, "query_timeout", std::chrono::milliseconds(100),
+                                                std::chrono::minutes(10), errors))
+        cfg.admin_query_timeout = *v;
       if (auto v = tomlutil::GetString(*t, "token_file", errors)) {
         auto r = ReadSecretFile(ResolvePath(*v, base_dir));
         if (r.ok() && !r->empty())

@@ -37,6 +37,7 @@ struct Dispatcher::SinkState {
   double tokens = 0;
   std::int64_t refilled_ms = 0;
   bool flush_blocked = false;  // ordered sink whose head failed during Flush()
+  bool gone = false;           // answered 410 Gone: nothing is sent until a reload
   // max_alerts budgets: "" the sink's own, else a rule's (per sink).
   std::map<std::string, Budget> budgets;
   bool Holding() const {
@@ -89,6 +90,8 @@ void Dispatcher::Reconfigure(std::shared_ptr<const Config> config) {
     }
     st->spec = &s;
     st->fmt = std::move(*fmt);
+    if (st->gone) spdlog::info("sink {}: sending again after the reload", s.name);
+    st->gone = false;  // a reload is how the operator says the endpoint is back
     st->tokens = std::min<double>(st->tokens, s.burst);
     next.push_back(std::move(st));
   }
@@ -234,6 +237,7 @@ void Dispatcher::PlanSink(SinkState& s, std::vector<OutboxRow> rows,
                           std::optional<std::int64_t> next_ms, std::int64_t now,
                           std::optional<std::int64_t>& wake) {
   const SinkSpec& spec = *s.spec;
+  if (s.gone) return;  // its alerts wait for a reload
   bool flushing = static_cast<bool>(flush_done_);
   auto wake_at = [&](std::int64_t at) { wake = wake ? std::min(*wake, at) : at; };
   if (next_ms) wake_at(*next_ms);
@@ -473,6 +477,18 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
     counters_.delivered += n;
     spdlog::debug("delivered {} to {}", what, where);
     record = [ids, now](Store& s) { return s.MarkDelivered(ids, now); };
+  } else if (result.gone) {
+    counters_.retried += n;
+    by_sink.retried += static_cast<std::uint64_t>(n);
+    if (!sink.gone)
+      spdlog::error(
+          "sink {} answered {}: nothing more is sent to it until the config is reloaded; its "
+          "alerts wait in the outbox ({} to it now waits too)",
+          where, result.error, what);
+    sink.gone = true;
+    // The alert waits (not dead-lettered: it was never refused); the sink is
+    // skipped from now on, so no other alert tries the removed endpoint.
+    record = [ids, err = result.error, at = now](Store& s) { return s.MarkRetry(ids, err, at); };
   } else if (result.outcome == DeliveryOutcome::kPermanent ||
              attempts >= config_->daemon.max_attempts || too_old) {
     counters_.dead += n;
@@ -515,6 +531,13 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   if (stopped_) return MaybeIdle();
   Kick();
   MaybeFinishFlush();
+}
+
+std::vector<std::string> Dispatcher::gone_sinks() const {
+  std::vector<std::string> out;
+  for (const auto& s : sinks_)
+    if (s->gone) out.push_back(s->spec->name);
+  return out;
 }
 
 void Dispatcher::ScheduleWake(std::optional<std::int64_t> at_ms) {

@@ -65,12 +65,14 @@ std::string BuildAlertPayload(const std::vector<const RuleHit*>& hits, const Fee
       {"created_at", FormatRfc3339(now)},
       {"rule", RuleJson(*top.rule)},
       {"rules", std::move(rules)},
-      {"feed", {{"name", feed.name}, {"url", feed.url}, {"title", feed_title}}},
+      {"feed", {{"name", feed.name}, {"url", DisplayUrl(feed.url)}, {"title", feed_title}}},
       {"entry",
        {{"key", entry.key},
         {"id", entry.id},
-        {"title", entry.title},
-        {"link", entry.link},
+        {"title", ClipUtf8(entry.title, kTitleBytes)},
+        {"title_truncated", entry.title.size() > kTitleBytes},
+        {"link", TruncateUtf8(entry.link, kLinkBytes)},
+        {"link_truncated", entry.link.size() > kLinkBytes},
         {"published", opt_time(entry.published)},
         {"updated", opt_time(entry.updated)},
         {"authors", entry.authors},
@@ -120,11 +122,12 @@ std::string BuildStoryUpdatePayload(const StoryUpdate& update, const std::string
     std::string configured = it != feed_names.end() ? it->second : "";
     AppendUnique(outlets, !m.feed_title.empty() ? m.feed_title
                           : !configured.empty() ? configured
-                                                : m.feed_url);
+                                                : DisplayUrl(m.feed_url));
     for (const auto& r : m.rules) AppendUnique(rule_ids, r);
     copies.push_back(
-        {{"feed", {{"name", configured}, {"url", m.feed_url}, {"title", m.feed_title}}},
-         {"entry", {{"title", m.title}, {"link", m.link}}},
+        {{"feed", {{"name", configured}, {"url", DisplayUrl(m.feed_url)}, {"title", m.feed_title}}},
+         {"entry",
+          {{"title", ClipUtf8(m.title, kTitleBytes)}, {"link", TruncateUtf8(m.link, kLinkBytes)}}},
          {"seen_at", FormatRfc3339(m.seen_ms / 1000)},
          {"rules", m.rules},
          {"how", m.how}});
@@ -153,7 +156,10 @@ std::string BuildStoryUpdatePayload(const StoryUpdate& update, const std::string
       {"rule", rule_list.empty() ? json(nullptr) : rule_list.front()},
       {"rules", rule_list},
       // The story as first sent, so chat formats can show it as they show an alert.
-      {"entry", {{"title", s.title}, {"link", s.link}, {"summary", text}}},
+      {"entry",
+       {{"title", ClipUtf8(s.title, kTitleBytes)},
+        {"link", TruncateUtf8(s.link, kLinkBytes)},
+        {"summary", text}}},
       {"summary", text},
       {"new_sources", outlets},
       {"copies", std::move(copies)},

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <asio/post.hpp>
@@ -25,6 +26,14 @@ DeliveryResult ClassifyHttp(const HttpResponse& r) {
     return d;
   }
   d.error = "HTTP " + std::to_string(r.status);
+  if (r.status == 410) {
+    // Standard Webhooks: the receiver removed the endpoint. Not this alert's
+    // fault: it waits, and the sink stops until its URL is fixed and reloaded.
+    d.outcome = DeliveryOutcome::kRetry;
+    d.gone = true;
+    d.error += " Gone (the endpoint was removed)";
+    return d;
+  }
   if (r.status == 408 || r.status == 429 || r.status >= 500) {
     d.outcome = DeliveryOutcome::kRetry;
     if (!r.retry_after.empty()) d.retry_after = ParseRetryAfter(r.retry_after, UnixNow());
@@ -59,32 +68,49 @@ namespace feedwatch::deliver {
 
 using nlohmann::json;
 
-namespace {
-
 // Appends the lines and makes them durable before the alert counts as
 // delivered (runs on the store thread: file I/O never blocks the loop).
 DeliveryResult AppendJsonl(const std::string& path, const std::string& lines) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (fd < 0)
     return {DeliveryOutcome::kRetry, "cannot open " + path + ": " + std::strerror(errno),
             std::nullopt};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    std::string err = "cannot stat " + path + ": " + std::strerror(errno);
+    ::close(fd);
+    return {DeliveryOutcome::kRetry, err, std::nullopt};
+  }
+  const off_t before = st.st_size;
+  // A line torn by a crash or a full disk before this one: start on a line of
+  // our own, so that this record parses whatever came before.
+  std::string out;
+  char last = '\n';
+  if (before > 0 && ::pread(fd, &last, 1, before - 1) == 1 && last != '\n') out = "\n";
+  out += lines;
+  // On any failure the file goes back to its size before: a retry appends
+  // the whole record again, never after a fragment of it.
+  auto fail = [&](const std::string& what) {
+    std::string err = what + " " + path + ": " + std::strerror(errno);
+    if (::ftruncate(fd, before) != 0)
+      err +=
+          " (and could not cut the partial record off: " + std::string(std::strerror(errno)) + ")";
+    ::close(fd);
+    return DeliveryResult{DeliveryOutcome::kRetry, err, std::nullopt};
+  };
   std::size_t off = 0;
-  while (off < lines.size()) {
-    ssize_t n = ::write(fd, lines.data() + off, lines.size() - off);
+  while (off < out.size()) {
+    ssize_t n = ::write(fd, out.data() + off, out.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string err = "cannot write " + path + ": " + std::strerror(errno);
-      ::close(fd);
-      return {DeliveryOutcome::kRetry, err, std::nullopt};
-    }
+    if (n < 0) return fail("cannot write");
     off += static_cast<std::size_t>(n);
   }
-  bool synced = ::fdatasync(fd) == 0;
-  std::string err = synced ? "" : "cannot sync " + path + ": " + std::strerror(errno);
+  if (::fdatasync(fd) != 0) return fail("cannot sync");
   ::close(fd);
-  if (!synced) return {DeliveryOutcome::kRetry, err, std::nullopt};
   return {DeliveryOutcome::kDelivered, "", std::nullopt};
 }
+
+namespace {
 
 // Services that put the wait in the body of a 429 (Telegram:
 // parameters.retry_after; Discord: retry_after, in seconds).

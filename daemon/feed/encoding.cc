@@ -131,6 +131,36 @@ Utf8Stats ScanUtf8(std::string_view s, char* out) {
 
 }  // namespace
 
+std::size_t ReplaceNulReferences(std::string& buf) {
+  std::size_t at = buf.find("&#");
+  if (at == std::string::npos) return 0;
+  std::string out;
+  std::size_t done = 0, replaced = 0;
+  while (at != std::string::npos) {
+    std::size_t j = at + 2;
+    bool hex = j < buf.size() && (buf[j] == 'x' || buf[j] == 'X');
+    if (hex) ++j;
+    std::size_t digits = j;
+    bool zero = true;
+    while (j < buf.size() && (std::isdigit(static_cast<unsigned char>(buf[j])) ||
+                              (hex && std::isxdigit(static_cast<unsigned char>(buf[j]))))) {
+      zero = zero && buf[j] == '0';
+      ++j;
+    }
+    if (j > digits && zero && j < buf.size() && buf[j] == ';') {
+      out.append(buf, done, at - done);
+      out += "&#xFFFD;";
+      done = j + 1;
+      ++replaced;
+    }
+    at = buf.find("&#", j);
+  }
+  if (replaced == 0) return 0;
+  out.append(buf, done, std::string::npos);
+  buf = std::move(out);
+  return replaced;
+}
+
 std::size_t ScrubXmlControls(std::string& buf) {
   // Look first (sixteen bytes at a time where SSE2 is there); rewrite only
   // when there is something to replace.

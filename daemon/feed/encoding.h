@@ -33,6 +33,12 @@ DecodedBody DecodeToUtf8(std::string_view body, std::string_view content_type,
 
 // Replaces the C0 control characters XML forbids (all but tab, LF and CR;
 // one makes pugixml reject the whole document) with spaces; returns how many.
+// Rewrites character references to U+0000 (`&#0;`, `&#x00;`, …) as
+// `&#xFFFD;`: pugixml would write a NUL into the text and every reader would
+// stop there (`before&#0;after` read as `before`, hiding the rest from rules).
+// Returns how many were rewritten.
+std::size_t ReplaceNulReferences(std::string& buf);
+
 std::size_t ScrubXmlControls(std::string& buf);
 
 // "text/xml; charset=KOI8-R" -> "koi8-r" (lower case, quotes removed); "" when absent.

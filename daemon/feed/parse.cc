@@ -197,6 +197,9 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
     feed.warnings.push_back("replaced " + std::to_string(scrubbed) +
                             " control characters that XML does not allow");
   }
+  if (std::size_t nul = ReplaceNulReferences(buf); nul > 0)
+    feed.warnings.push_back("replaced " + std::to_string(nul) +
+                            " references to U+0000 (&#0;) with U+FFFD");
   pugi::xml_document doc;
   // Parsed in place (no second copy); if that fails, `buf` is rebuilt and the
   // repair attempts use copying parses, so offsets keep pointing into it.
@@ -205,6 +208,7 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
   if (!res) {
     buf.assign(text.substr(lt));
     ScrubXmlControls(buf);
+    ReplaceNulReferences(buf);
     res = doc.load_buffer(buf.data(), buf.size(), pugi::parse_default, pugi::encoding_utf8);
     // Recover: a sanitising pass, then drop stray closing tags one by one.
     std::string first_error =

@@ -316,7 +316,7 @@ void Scheduler::Failed(PolledFeed& f, const std::string& reason, long status,
                        const std::string& retry_after) {
   ++f.state.consecutive_failures;
   auto delay = NextDelay(f, settings(), status, retry_after, clock_.WallSeconds());
-  spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, f.spec->url, reason,
+  spdlog::warn("feed {} ({}): {}; next try in {}", f.spec->name, DisplayUrl(f.spec->url), reason,
                FormatDuration(delay));
   f.state.next_due_ms = clock_.WallMs() + delay.count();
   f.state.last_http_status = static_cast<int>(status);

@@ -14,6 +14,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <list>
+#include <optional>
+#include <type_traits>
 
 #include "feedwatch/util.h"
 
@@ -104,6 +107,8 @@ const char* Reason(int status) {
       return "Method Not Allowed";
     case 413:
       return "Content Too Large";
+    case 421:
+      return "Misdirected Request";
     case 422:
       return "Unprocessable Entity";
     case 503:
@@ -120,7 +125,15 @@ std::string Trim(std::string_view s) {
   return std::string(s);
 }
 
-// Parses the request line and headers; false when malformed.
+// Headers whose value decides who asks or where the body ends: a second
+// copy would let two readers of one request disagree ("last one wins").
+bool MustBeSingle(const std::string& name) {
+  return name == "host" || name == "authorization" || name == "content-length" ||
+         name == "origin" || name == "sec-fetch-site" || name == "transfer-encoding";
+}
+
+// Parses the request line and headers; false when malformed (a repeated
+// MustBeSingle header included).
 bool ParseHead(std::string_view head, AdminRequest& req) {
   std::size_t eol = head.find("\r\n");
   std::string_view line = head.substr(0, eol);
@@ -140,39 +153,153 @@ bool ParseHead(std::string_view head, AdminRequest& req) {
     if (h.empty()) break;
     std::size_t colon = h.find(':');
     if (colon == std::string_view::npos || colon == 0) return false;
-    req.headers[AsciiLower(std::string(h.substr(0, colon)))] = Trim(h.substr(colon + 1));
+    std::string name = AsciiLower(std::string(h.substr(0, colon)));
+    auto [it, inserted] = req.headers.emplace(name, Trim(h.substr(colon + 1)));
+    if (!inserted) {
+      if (MustBeSingle(name)) return false;
+      it->second = Trim(h.substr(colon + 1));
+    }
   }
   return true;
 }
+
+}  // namespace
+
+std::string HostName(std::string_view host) {
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {
+    auto close = name.find(']');
+    if (close == std::string_view::npos) return "";
+    name = name.substr(1, close - 1);
+  } else if (auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return AsciiLower(name);
+}
+
+bool HostAllowed(std::string_view host, const std::vector<std::string>& names) {
+  std::string name = HostName(host);
+  if (name.empty()) return false;
+  // An address typed as such cannot be rebound: the browser's origin is the
+  // address itself. Only a name can be made to point here.
+  asio::error_code ec;
+  asio::ip::make_address(name, ec);
+  if (!ec) return true;
+  if (name == "localhost" || (name.size() > 10 && name.ends_with(".localhost"))) return true;
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool SameOrigin(std::string_view origin, std::string_view host) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.size() > scheme.size() && AsciiLower(origin.substr(0, scheme.size())) == scheme)
+      return AsciiLower(origin.substr(scheme.size())) == AsciiLower(host);
+  }
+  return false;
+}
+
+std::optional<AdminResponse> CrossSiteRefusal(const AdminRequest& req) {
+  std::string site = req.Header("sec-fetch-site");
+  std::string origin = req.Header("origin");
+  bool safe = req.method == "GET" || req.method == "HEAD";
+  if (!safe) {
+    // Anything that changes state: only from the endpoint's own pages, or
+    // from a tool that sends neither header (curl, feedwatch reload).
+    if ((!site.empty() && site != "same-origin" && site != "none") ||
+        (!origin.empty() && !SameOrigin(origin, req.Header("host"))))
+      return AdminResponse{403, "text/plain; charset=utf-8",
+                           "refused: a request that changes something must come from this "
+                           "endpoint's own pages (Origin / Sec-Fetch-Site)\n"};
+    return std::nullopt;
+  }
+  // Reading: another site's page may not make the browser fetch answers
+  // (an <img> or fetch() to /search), but a person may follow a link here.
+  bool cross = site == "cross-site" || site == "same-site";
+  bool navigation = req.Header("sec-fetch-mode") == "navigate";
+  if (cross && !navigation && req.path != "/metrics" && req.path != "/healthz")
+    return AdminResponse{403, "text/plain; charset=utf-8",
+                         "refused: another site's page asked for this (Sec-Fetch-Site)\n"};
+  return std::nullopt;
+}
+
+namespace {
+
+class SessionBase;
 
 // What every admin session shares with the server; sessions keep it alive.
 struct Shared {
   AdminServer::Handler handler;
   AdminAuth auth;
+  std::vector<std::string> hosts;  // Host names answered besides addresses and localhost
   std::size_t max_connections = 64;
+  std::size_t max_per_peer = 16;
+  std::chrono::milliseconds head_timeout{3'000};
   std::chrono::milliseconds timeout{10'000};
   std::size_t open = 0;
+  // Sessions still reading their request head, oldest first. When the
+  // connections are all taken, or one peer holds max_per_peer of these, the
+  // oldest such session makes room: a client that trickles its head holds a
+  // slot only until someone else needs it. Loop thread only.
+  struct Reading {
+    SessionBase* session;
+    std::string peer;
+  };
+  std::list<Reading> reading;
 };
 
-template <typename Socket>
-class Session : public std::enable_shared_from_this<Session<Socket>> {
+class SessionBase {
  public:
-  Session(Socket socket, std::shared_ptr<Shared> shared)
+  virtual ~SessionBase() = default;
+  virtual void Evict() = 0;
+};
+
+// Closes the oldest head-reading session (of `peer`, or of anyone when
+// empty); false when there is none.
+bool EvictOldest(Shared& shared, const std::string& peer) {
+  for (const auto& r : shared.reading) {
+    if (peer.empty() || r.peer == peer) {
+      r.session->Evict();  // leaves `reading` at once
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t ReadingFrom(const Shared& shared, const std::string& peer) {
+  return static_cast<std::size_t>(
+      std::count_if(shared.reading.begin(), shared.reading.end(),
+                    [&](const Shared::Reading& r) { return r.peer == peer; }));
+}
+
+template <typename Socket>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Socket>> {
+ public:
+  static constexpr bool kTcp = std::is_same_v<Socket, asio::ip::tcp::socket>;
+
+  Session(Socket socket, std::shared_ptr<Shared> shared, std::string peer)
       : socket_(std::move(socket)),
         shared_(std::move(shared)),
         timer_(socket_.get_executor()),
         buf_(kMaxHead) {
     ++shared_->open;
+    shared_->reading.push_back({this, std::move(peer)});
+    reading_ = std::prev(shared_->reading.end());
   }
-  ~Session() { --shared_->open; }
+  ~Session() override {
+    StopReading();
+    --shared_->open;
+  }
 
   void Start() {
-    Deadline();
+    // One deadline for the whole head: bytes that trickle in do not extend it.
+    Deadline(shared_->head_timeout);
     auto self = this->shared_from_this();
     asio::async_read_until(
         socket_, buf_, "\r\n\r\n", [self](const asio::error_code& ec, std::size_t head_size) {
+          self->StopReading();
           if (ec == asio::error::not_found) return self->Write({413, "text/plain", "too large\n"});
           if (ec) return self->Done();
+          self->Deadline(self->shared_->timeout);  // for the body
           auto data = self->buf_.data();
           std::string all(asio::buffers_begin(data), asio::buffers_end(data));
           if (!ParseHead(std::string_view(all).substr(0, head_size), self->req_))
@@ -197,12 +324,26 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
         });
   }
 
+  void Evict() override {
+    StopReading();
+    asio::error_code ignored;
+    socket_.close(ignored);
+  }
+
  private:
-  void Deadline() {
+  void StopReading() {
+    if (reading_) {
+      shared_->reading.erase(*reading_);
+      reading_.reset();
+    }
+  }
+
+  void Deadline(std::chrono::milliseconds after) {
     auto self = this->shared_from_this();
-    timer_.expires_after(shared_->timeout);
+    timer_.expires_after(after);
     timer_.async_wait([self](const asio::error_code& ec) {
       if (!ec) {
+        self->StopReading();
         asio::error_code ignored;
         self->socket_.close(ignored);
       }
@@ -211,6 +352,15 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
 
   void Dispatch() {
     timer_.cancel();  // the answer may take a while (archive queries)
+    // DNS rebinding: a page whose name was pointed at this address is
+    // same-origin with it in the browser, but still sends its own name.
+    // Unix sockets are out of a browser's reach.
+    std::string host = req_.Header("host");
+    if (kTcp && !host.empty() && !HostAllowed(host, shared_->hosts)) {
+      return Write({421, "text/plain; charset=utf-8",
+                    "misdirected: this endpoint does not answer to the name '" + HostName(host) +
+                        "' (list it in [admin] hosts to allow it)\n"});
+    }
     const AdminAuth& auth = shared_->auth;
     bool exempt = auth.metrics_public && req_.path == "/metrics" && req_.method == "GET";
     if (!auth.token.empty() && !exempt &&
@@ -220,6 +370,7 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
       resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"feedwatch\"");
       return Write(std::move(resp));
     }
+    if (auto refused = CrossSiteRefusal(req_)) return Write(std::move(*refused));
     auto self = this->shared_from_this();
     shared_->handler(req_, [self](AdminResponse resp) { self->Write(std::move(resp)); });
   }
@@ -227,7 +378,7 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
   void Write(AdminResponse resp) {
     if (written_) return;
     written_ = true;
-    Deadline();  // a client that does not read its answer is dropped
+    Deadline(shared_->timeout);  // a client that does not read its answer is dropped
     auto self = this->shared_from_this();
     out_ = "HTTP/1.1 " + std::to_string(resp.status) + " " + Reason(resp.status) +
            "\r\nContent-Type: " + resp.content_type +
@@ -245,6 +396,7 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
                       [self](const asio::error_code&, std::size_t) { self->Done(); });
   }
   void Done() {
+    StopReading();
     timer_.cancel();
     asio::error_code ignored;
     socket_.shutdown(Socket::shutdown_both, ignored);
@@ -258,6 +410,7 @@ class Session : public std::enable_shared_from_this<Session<Socket>> {
   AdminRequest req_;
   std::string out_;
   bool written_ = false;
+  std::optional<std::list<Shared::Reading>::iterator> reading_;
 };
 
 }  // namespace
@@ -268,7 +421,10 @@ class AdminServer::Impl {
       : tcp_(io), local_(io), shared_(std::make_shared<Shared>()) {
     shared_->handler = std::move(handler);
     shared_->auth = o.auth;
+    shared_->hosts = o.hosts;
     shared_->max_connections = o.max_connections;
+    shared_->max_per_peer = o.max_per_peer;
+    shared_->head_timeout = std::min(o.head_timeout, o.timeout);
     shared_->timeout = o.timeout;
   }
 
@@ -309,6 +465,7 @@ class AdminServer::Impl {
   }
 
   void SetAuth(AdminAuth auth) { shared_->auth = std::move(auth); }
+  void SetHosts(std::vector<std::string> hosts) { shared_->hosts = std::move(hosts); }
 
   void Close() {
     asio::error_code ignored;
@@ -322,17 +479,28 @@ class AdminServer::Impl {
   int port() const { return port_; }
 
  private:
+  static std::string PeerOf(asio::ip::tcp::socket& s) {
+    asio::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    return ec ? "?" : ep.address().to_string();
+  }
+  static std::string PeerOf(asio::local::stream_protocol::socket&) { return "unix"; }
+
   template <typename Acceptor>
   void Accept(Acceptor& acceptor) {
     using Socket = typename Acceptor::protocol_type::socket;
     acceptor.async_accept([this, &acceptor](const asio::error_code& ec, Socket s) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
-        if (shared_->open >= shared_->max_connections) {
+        std::string peer = PeerOf(s);
+        // One peer holding many half-sent heads gives up its oldest first;
+        // then, when every slot is taken, the oldest head still being sent.
+        if (ReadingFrom(*shared_, peer) >= shared_->max_per_peer) EvictOldest(*shared_, peer);
+        if (shared_->open >= shared_->max_connections && !EvictOldest(*shared_, "")) {
           asio::error_code ignored;
-          s.close(ignored);  // over the limit: refused at once, nothing read
+          s.close(ignored);  // every slot is answering: refused at once, nothing read
         } else {
-          std::make_shared<Session<Socket>>(std::move(s), shared_)->Start();
+          std::make_shared<Session<Socket>>(std::move(s), shared_, std::move(peer))->Start();
         }
       }
       Accept(acceptor);
@@ -359,6 +527,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(asio::io_context& io,
 }
 
 void AdminServer::SetAuth(AdminAuth auth) { impl_->SetAuth(std::move(auth)); }
+void AdminServer::SetHosts(std::vector<std::string> hosts) { impl_->SetHosts(std::move(hosts)); }
 void AdminServer::Close() { impl_->Close(); }
 int AdminServer::port() const { return impl_->port(); }
 

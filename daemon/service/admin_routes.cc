@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "feedwatch/backtest.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch::service {
@@ -22,7 +23,22 @@ std::string Dump(const nlohmann::ordered_json& j, int indent = -1) {
 }
 
 AdminResponse JsonError(int status, const std::string& message) {
-  return {status, "application/json", Dump(nlohmann::json{{"error", message}})};
+  AdminResponse resp{status, "application/json", Dump(nlohmann::json{{"error", message}})};
+  if (status == 503) resp.headers.emplace_back("Retry-After", "10");
+  return resp;
+}
+
+// A failed archive query's answer: a bad query is the asker's (400); one
+// stopped by its time budget or by shutdown is 503; anything else is ours.
+AdminResponse QueryError(const Status& st) {
+  switch (st.kind()) {
+    case Status::Kind::kInvalidArgument:
+      return JsonError(400, st.message());
+    case Status::Kind::kUnavailable:
+      return JsonError(503, st.message());
+    default:
+      return JsonError(500, st.message());
+  }
 }
 
 // ?since=7d (the default given) or "all"; nullopt when it is not a duration.
@@ -72,16 +88,13 @@ void Search(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
         sq.mark_open = kMarkOpen;
         sq.mark_close = kMarkClose;
         auto hits = store.Search(sq);
-        if (!hits.ok()) {
-          bool bad = hits.status().kind() == Status::Kind::kInvalidArgument;
-          return JsonError(bad ? 400 : 500, hits.status().message());
-        }
+        if (!hits.ok()) return QueryError(hits.status());
         std::map<std::string, std::string> names;
         for (const FeedSpec& f : gen.config.feeds) names[f.url] = f.name;
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
         for (const SearchHit& h : *hits) {
           auto it = names.find(h.feed_url);
-          list.push_back(SearchHitJson(h, it != names.end() ? it->second : h.feed_url));
+          list.push_back(SearchHitJson(h, it != names.end() ? it->second : DisplayUrl(h.feed_url)));
         }
         nlohmann::ordered_json out = {{"query", query}, {"hits", std::move(list)}};
         return AdminResponse{200, "application/json", Dump(out)};
@@ -107,7 +120,7 @@ void Backtest(const AdminRequest& req, const std::string& rule_id, AdminServer::
         spec.feed_urls = *feeds;
         spec.only_rules = {rule_id};
         auto report = RunBacktest(store, spec);
-        if (!report.ok()) return JsonError(500, report.status().message());
+        if (!report.ok()) return QueryError(report.status());
         return AdminResponse{200, "application/json", Dump(BacktestJson(*report))};
       },
       std::move(reply));
@@ -123,7 +136,7 @@ void Stories(const AdminRequest& req, AdminServer::Reply reply, AdminState& stat
   state.ArchiveQuery(
       [since = *since, limit = *limit](Store& store, const LoadedConfig& gen) {
         auto stories = store.RecentStories(since, limit);
-        if (!stories.ok()) return JsonError(500, stories.status().message());
+        if (!stories.ok()) return QueryError(stories.status());
         std::map<std::string, std::string> names;
         for (const FeedSpec& f : gen.config.feeds) names[f.url] = f.name;
         nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -131,17 +144,17 @@ void Stories(const AdminRequest& req, AdminServer::Reply reply, AdminState& stat
           nlohmann::ordered_json copies = nlohmann::ordered_json::array();
           for (const StoryMember& m : s.members) {
             auto it = names.find(m.feed_url);
-            copies.push_back({{"feed", it != names.end() ? it->second : m.feed_url},
+            copies.push_back({{"feed", it != names.end() ? it->second : DisplayUrl(m.feed_url)},
                               {"feed_title", m.feed_title},
-                              {"title", m.title},
-                              {"link", m.link},
+                              {"title", ClipUtf8(m.title, kTitleBytes)},
+                              {"link", TruncateUtf8(m.link, kLinkBytes)},
                               {"seen_at", FormatRfc3339(m.seen_ms / 1000)},
                               {"how", m.how},
                               {"rules", m.rules}});
           }
           list.push_back({{"id", s.id},
-                          {"title", s.title},
-                          {"link", s.link},
+                          {"title", ClipUtf8(s.title, kTitleBytes)},
+                          {"link", TruncateUtf8(s.link, kLinkBytes)},
                           {"first_seen", FormatRfc3339(s.first_seen_ms / 1000)},
                           {"last_seen", FormatRfc3339(s.last_seen_ms / 1000)},
                           {"sources", s.sources},
@@ -210,9 +223,12 @@ void Action(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
 
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
   if (req.path == "/healthz") {
-    // Answered by the event loop itself: an answer means the loop turns.
-    reply(state.stopping() ? AdminResponse{503, kText, "stopping\n"}
-                           : AdminResponse{200, kText, "ok\n"});
+    // Answered by the event loop itself: an answer means the loop turns; ok
+    // means polls also finish and the state file takes writes.
+    if (state.stopping()) return reply({503, kText, "stopping\n"});
+    Health h = state.health();
+    reply(h.ok ? AdminResponse{200, kText, "ok\n"}
+               : AdminResponse{503, kText, "unhealthy: " + h.reason + "\n"});
   } else if (req.path == "/metrics" && req.method == "GET") {
     reply({200, "text/plain; version=0.0.4; charset=utf-8", state.PrometheusText()});
   } else if (req.path == "/status" && req.method == "GET") {
@@ -270,7 +286,7 @@ std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed
     const fetch::PolledFeed& f = *fp;
     if (f.removed) continue;
     json j = {{"name", f.spec->name},
-              {"url", f.spec->url},
+              {"url", DisplayUrl(f.spec->url)},
               {"consecutive_failures", f.state.consecutive_failures}};
     auto it = by_url.find(f.spec->url);
     if (it != by_url.end()) {

@@ -4,6 +4,7 @@
 #include <deque>
 #include <unordered_map>
 
+#include "feedwatch/payload.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch::service {
@@ -286,10 +287,10 @@ nlohmann::ordered_json SearchHitJson(const SearchHit& h, const std::string& feed
   return {{"first_seen", FormatRfc3339(h.first_seen_ms / 1000)},
           {"feed", feed_name},
           {"entry_id", h.entry_key},
-          {"title", h.title},
-          {"link", h.link},
+          {"title", ClipUtf8(h.title, kTitleBytes)},
+          {"link", TruncateUtf8(h.link, kLinkBytes)},
           {"published", h.published ? ordered_json(FormatRfc3339(*h.published)) : ordered_json()},
-          {"title_marked", h.title_marked},
+          {"title_marked", ClipUtf8(h.title_marked, kTitleBytes)},
           {"snippet", h.snippet},
           {"score", h.score}};
 }

@@ -34,14 +34,14 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
   HttpRequest req = fetch::FeedRequest(spec, d, FeedState{});
   req.allow_private = allow || spec.allow_private_addresses;
   HttpResponse resp = FetchOnce(req);
-  out << "GET " << cmd.url << "\n";
+  out << "GET " << DisplayUrl(cmd.url) << "\n";
   if (!resp.ok) {
     out << "error:         " << resp.error << "\n";
     return kExitFailed;
   }
   out << "status:        " << resp.status << "\n";
   if (!resp.final_url.empty() && resp.final_url != cmd.url)
-    out << "final URL:     " << resp.final_url << "\n";
+    out << "final URL:     " << DisplayUrl(resp.final_url) << "\n";
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.3f s", resp.total_seconds);
   out << "time:          " << secs << "\n";

@@ -64,7 +64,7 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
                           {"state", state},
                           {"sink", r.sink},
                           {"rule", r.rule_id},
-                          {"feed", r.feed_url},
+                          {"feed", DisplayUrl(r.feed_url)},
                           {"title", title},
                           {"attempts", r.attempts},
                           {"created_at", FormatRfc3339(r.created_ms / 1000)},

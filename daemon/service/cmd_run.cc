@@ -5,6 +5,7 @@
 #include <set>
 
 #include "feedwatch/daemon.h"
+#include "feedwatch/util.h"
 
 #include "command_util.h"
 
@@ -58,6 +59,13 @@ int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& er
         }
       }
     }
+  }
+  for (const auto& f : c.feeds) {
+    if (UrlHasSecrets(f.url))
+      warnings.push_back(config_path + ":" + std::to_string(f.line) + ": feed '" + f.name +
+                         "': its url carries a credential (" + DisplayUrl(f.url) +
+                         "); logs and pages hide it, but it stays in this file and in the state "
+                         "file: prefer username + password_file, or bearer_token_file");
   }
   for (const auto& w : warnings) err << "warning: " << w << "\n";
   out << config_path << ": ok: " << c.feeds.size() << " feeds, " << loaded->matcher->rules().size()

@@ -37,7 +37,7 @@ int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
   for (const FeedSpec& f : cfg->feeds) names[f.url] = f.name;
   for (const SearchHit& h : *hits) {
     auto it = names.find(h.feed_url);
-    const std::string& feed = it != names.end() ? it->second : h.feed_url;
+    const std::string feed = it != names.end() ? it->second : DisplayUrl(h.feed_url);
     if (cmd.format == "jsonl") {
       out << service::SearchHitJson(h, feed).dump(-1, ' ', false,
                                                   nlohmann::json::error_handler_t::replace)

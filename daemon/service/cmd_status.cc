@@ -37,12 +37,12 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
   for (const auto& f : cfg->feeds) {
     auto it = by_url.find(f.url);
     if (it == by_url.end()) {
-      out << f.name << "  " << f.url << "\n    not polled yet\n";
+      out << f.name << "  " << DisplayUrl(f.url) << "\n    not polled yet\n";
       continue;
     }
     const FeedStatus& s = *it->second;
     failing += s.consecutive_failures > 0;
-    out << f.name << "  " << f.url << "\n    last poll " << ago(s.last_poll_ms) << ": "
+    out << f.name << "  " << DisplayUrl(f.url) << "\n    last poll " << ago(s.last_poll_ms) << ": "
         << s.last_status;
     if (s.last_http_status) out << " (HTTP " << s.last_http_status << ")";
     if (s.consecutive_failures)

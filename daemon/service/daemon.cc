@@ -17,6 +17,8 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <atomic>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -30,6 +32,7 @@
 #include "feedwatch/poll_recorder.h"
 #include "feedwatch/reload.h"
 #include "feedwatch/scheduler.h"
+#include "feedwatch/state_file.h"
 #include "feedwatch/store_thread.h"
 #include "feedwatch/story_followups.h"
 #include "feedwatch/supervisor.h"
@@ -58,7 +61,13 @@ class Daemon::Impl final : public service::AdminState {
     dispatcher_.SetRuleBudgets(gen_->matcher->rules());
   }
 
-  ~Impl() override { workers_.join(); }
+  ~Impl() override {
+    // Archive queries still running stop at their next step; a poll job ends
+    // with its parse.
+    cancel_queries_ = true;
+    queries_.join();
+    workers_.join();
+  }
 
   Status Run(const RunOptions& opt) {
     once_ = opt.once;
@@ -68,7 +77,8 @@ class Daemon::Impl final : public service::AdminState {
     started_ms_ = clock_.WallMs();
     if (opt.handle_signals) supervisor_.HandleSignals(/*reload_on_hup=*/!once_);
     if (!once_ && !cfg().admin_listen.empty()) {
-      AdminServer::Options options{.listen = cfg().admin_listen, .auth = AdminAuthOf(cfg())};
+      AdminServer::Options options{
+          .listen = cfg().admin_listen, .auth = AdminAuthOf(cfg()), .hosts = cfg().admin_hosts};
       auto admin =
           AdminServer::Start(io_, options, [this](const AdminRequest& r, AdminServer::Reply reply) {
             service::HandleAdminRequest(r, std::move(reply), *this);
@@ -109,6 +119,7 @@ class Daemon::Impl final : public service::AdminState {
                                                     cfg().daemon.archive_max_size};
       });
       follow_ups_.Start(opt.story_tick);
+      WatchStateFile();
       notify::Ready(StatusLine());
       if (opt.on_ready) opt.on_ready(admin_ ? admin_->port() : 0);
     }
@@ -118,7 +129,17 @@ class Daemon::Impl final : public service::AdminState {
         .IgnoreError();  // logged by the recorder; the 304s are a poll older next time
     auto counts = store_.RunSync([](Store& s) { return s.CountOutbox(); });
     if (counts.ok()) stats_.alerts_pending = counts->pending;
-    return Status::Ok();
+    if (restore_state_file_) {
+      // Last, with every write done: the copy is the state as it ends.
+      Status st =
+          store_.RunSync([path = watch_.path()](Store&) { return RestoreDeletedStateFile(path); });
+      if (st.ok())
+        spdlog::critical("state: {} was put back from the open copy; a restart resumes from it",
+                         watch_.path());
+      else
+        spdlog::critical("state: could not put {} back: {}", watch_.path(), st.message());
+    }
+    return exit_status_;
   }
 
   void BeginStop() {
@@ -127,9 +148,11 @@ class Daemon::Impl final : public service::AdminState {
     notify::Stopping();
     scheduler_.Stop();
     recorder_.Stop();
+    cancel_queries_ = true;  // searches and pages in progress stop within milliseconds
     follow_ups_.Stop();
     reloader_.Stop();
     supervisor_.Stop();
+    state_timer_.cancel();
     if (admin_) admin_->Close();
     // Deliveries in flight finish and their results are recorded: a receiver
     // that already has the alert is not sent it again after a restart.
@@ -158,9 +181,27 @@ class Daemon::Impl final : public service::AdminState {
     reloader_.Request(cfg().path, std::move(done));
   }
   bool stopping() const override { return stopping_; }
+  service::Health health() override {
+    service::HealthInputs in;
+    in.now_ms = clock_.WallMs();
+    in.started_ms = started_ms_;
+    in.last_poll_end_ms = last_poll_end_ms_;
+    for (const auto& f : scheduler_.feeds()) {
+      if (f->removed || f->state.next_due_ms <= 0) continue;
+      if (in.oldest_due_ms == 0 || f->state.next_due_ms < in.oldest_due_ms)
+        in.oldest_due_ms = f->state.next_due_ms;
+    }
+    in.store_failures = recorder_.write_failures();
+    in.store_error = recorder_.last_write_error();
+    in.store_lost = store_lost_;
+    service::Health h = service::JudgeHealth(in);
+    metrics_.healthy = h.ok;
+    return h;
+  }
   std::uint64_t generation() const override { return metrics_.ruleset_generation; }
   std::string PrometheusText() override {
     RefreshGauges();
+    health();  // refreshes feedwatch_healthy
     for (const auto& [sink, o] : dispatcher_.counters().by_sink) metrics_.alerts_by_sink[sink] = o;
     return RenderPrometheus(metrics_);
   }
@@ -174,10 +215,7 @@ class Daemon::Impl final : public service::AdminState {
   }
 
   void ArchiveQuery(ArchiveJob job, AdminServer::Reply reply) override {
-    if (archive_query_running_) {
-      reply({503, "text/plain; charset=utf-8", "busy: another archive query is running\n"});
-      return;
-    }
+    if (archive_query_running_) return reply(Busy("another archive query is running"));
     archive_query_running_ = true;
     OnReadOnlyStore(std::move(job), [this, reply](AdminResponse resp) {
       archive_query_running_ = false;
@@ -186,11 +224,7 @@ class Daemon::Impl final : public service::AdminState {
   }
 
   void PageQuery(ArchiveJob job, AdminServer::Reply reply) override {
-    if (page_queries_ >= 2) {
-      AdminResponse busy{503, "text/plain; charset=utf-8", "busy: try again in a moment\n"};
-      busy.headers.emplace_back("Retry-After", "2");
-      return reply(std::move(busy));
-    }
+    if (page_queries_ >= 2) return reply(Busy("two pages are being rendered"));
     ++page_queries_;
     OnReadOnlyStore(std::move(job), [this, reply](AdminResponse resp) {
       --page_queries_;
@@ -245,17 +279,29 @@ class Daemon::Impl final : public service::AdminState {
     return std::shared_ptr<const DaemonSettings>(g, &g->config.daemon);
   }
   const Config& cfg() const { return gen_->config; }
-  // Runs `job` on a worker with its own read-only connection and the
-  // generation in force; `done` gets the answer on the loop.
+  static AdminResponse Busy(const std::string& why) {
+    AdminResponse busy{503, "text/plain; charset=utf-8", "busy: " + why + "; try again shortly\n"};
+    busy.headers.emplace_back("Retry-After", "2");
+    return busy;
+  }
+  // Runs `job` on the query pool (never a poll worker: a slow query cannot
+  // delay a poll) with its own read-only connection, bounded by
+  // [admin] query_timeout and stopped by shutdown, and the generation in
+  // force; `done` gets the answer on the loop.
   void OnReadOnlyStore(ArchiveJob job, std::function<void(AdminResponse)> done) {
-    asio::post(workers_,
+    asio::post(queries_,
                [this, gen = gen_, job = std::move(job), done = std::move(done)]() mutable {
                  AdminResponse resp;
                  auto store = Store::OpenReadOnly(gen->config.daemon.state_dir);
-                 if (store.ok())
+                 if (store.ok()) {
+                   auto limit = gen->config.admin_query_timeout;
+                   (*store)->SetBudget({.deadline = std::chrono::steady_clock::now() + limit,
+                                        .limit = limit,
+                                        .cancel = &cancel_queries_});
                    resp = job(**store, *gen);
-                 else
+                 } else {
                    resp = {503, "text/plain; charset=utf-8", store.status().message() + "\n"};
+                 }
                  asio::post(io_, [done = std::move(done), resp = std::move(resp)]() mutable {
                    done(std::move(resp));
                  });
@@ -282,6 +328,7 @@ class Daemon::Impl final : public service::AdminState {
             },
         .poll_ended =
             [this] {
+              last_poll_end_ms_ = clock_.WallMs();
               if (stopping_) return MaybeFinish();
               if (once_ && scheduler_.busy() == 0) FinishCycle();
             },
@@ -344,7 +391,10 @@ class Daemon::Impl final : public service::AdminState {
           gen_ = next;
           ++metrics_.ruleset_generation;
           ++metrics_.reloads_ok;
-          if (admin_) admin_->SetAuth(AdminAuthOf(cfg()));
+          if (admin_) {
+            admin_->SetAuth(AdminAuthOf(cfg()));
+            admin_->SetHosts(cfg().admin_hosts);
+          }
           last_reload_ = {clock_.WallMs(), ""};
           dispatcher_.Reconfigure(ConfigOf(gen_));
           dispatcher_.SetRuleBudgets(gen_->matcher->rules());
@@ -361,6 +411,7 @@ class Daemon::Impl final : public service::AdminState {
   }
 
   void RefreshGauges() {
+    metrics_.sinks_gone = dispatcher_.gone_sinks();
     metrics_.feeds = static_cast<std::int64_t>(scheduler_.size());
     metrics_.feeds_failing = scheduler_.failing();
   }
@@ -372,10 +423,38 @@ class Daemon::Impl final : public service::AdminState {
                        std::to_string(metrics_.feeds_failing) + " failing, " +
                        std::to_string(metrics_.outbox_pending) + " alerts queued";
     if (metrics_.outbox_dead > 0) line += ", " + std::to_string(metrics_.outbox_dead) + " dead";
+    for (const auto& sink : metrics_.sinks_gone)
+      line += "; sink " + sink + " answered 410 Gone (reload once its URL is fixed)";
+    if (service::Health h = health(); !h.ok) line += "; UNHEALTHY: " + h.reason;
     if (!reloader_.last_error().empty()) {
       line += "; last reload failed: " + reloader_.last_error() + " (previous config running)";
     }
     return line;
+  }
+
+  // Every few seconds, on the store thread: is the state file still the one
+  // being written? Deleted or replaced, what the daemon records would be lost
+  // at the next start (deleted: queued alerts too). It says so, goes
+  // unhealthy, stops with an error, and puts a deleted file back first.
+  void WatchStateFile() {
+    state_timer_.expires_after(kStateFileCheck);
+    state_timer_.async_wait([this](const asio::error_code& ec) {
+      if (ec || stopping_) return;
+      store_.Run(
+          io_, [this](Store&) { return watch_.Check(); },
+          [this](std::string what) {
+            if (stopping_) return;
+            if (what.empty()) return WatchStateFile();
+            store_lost_ = "state file " + watch_.path() + " was " + what +
+                          " while the daemon ran; stopping so that nothing more is recorded "
+                          "into a file no restart would read";
+            spdlog::critical("{}", store_lost_);
+            restore_state_file_ = what == "deleted";
+            exit_status_ = Status::Io(store_lost_);
+            notify::Ready(StatusLine());
+            BeginStop();
+          });
+    });
   }
 
   void FinishCycle() {
@@ -409,9 +488,21 @@ class Daemon::Impl final : public service::AdminState {
   HttpClient http_;
   StoreThread store_;
   asio::thread_pool workers_;
+  // The admin endpoint's archive queries and pages run here, apart from the
+  // poll workers; the flag stops them (SQLite's progress handler reads it).
+  asio::thread_pool queries_{2};
+  std::atomic<bool> cancel_queries_{false};
   bool archive_query_running_ = false;  // loop thread only
   int page_queries_ = 0;                // loop thread only
   std::int64_t started_ms_ = 0;
+  std::int64_t last_poll_end_ms_ = 0;  // loop thread only
+  std::string store_lost_;             // why the state file can no longer be trusted
+  static constexpr std::chrono::seconds kStateFileCheck{2};
+  StateFileWatch watch_{
+      (std::filesystem::path(gen_->config.daemon.state_dir) / "feedwatch.db").string()};
+  asio::steady_timer state_timer_{io_};
+  bool restore_state_file_ = false;
+  Status exit_status_;
   struct {
     std::int64_t at_ms = 0;  // 0: no reload since start
     std::string error;       // "": it succeeded
@@ -438,9 +529,22 @@ Daemon::Daemon(LoadedConfig loaded) : loaded_(std::move(loaded)) {}
 Daemon::~Daemon() = default;
 
 Status Daemon::Run(const RunOptions& options) {
+  std::error_code ec;
+  bool existed = std::filesystem::exists(
+      std::filesystem::path(loaded_.config.daemon.state_dir) / "feedwatch.db", ec);
   auto store = Store::Open(loaded_.config.daemon.state_dir);
   if (!store.ok()) return store.status();
-  spdlog::info("state: {}", (*store)->path());
+  // A damaged file would fail every poll while looking healthy: refuse it.
+  if (Status st = VerifyStateFile((*store)->path()); !st.ok()) return st;
+  if (existed) {
+    spdlog::info("state: {}", (*store)->path());
+  } else {
+    spdlog::warn(
+        "state: {} is new: each feed's first poll records what it already shows without "
+        "alerting. If a state file was here before, what it held (seen entries, queued alerts) "
+        "is not in this one",
+        (*store)->path());
+  }
   const Clock& clock = options.clock ? *options.clock : SystemClock::Get();
   Impl impl(std::make_shared<const LoadedConfig>(loaded_), stats_, std::move(*store), clock);
   {

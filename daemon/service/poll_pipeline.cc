@@ -52,7 +52,7 @@ void PollPipeline::OnJobDone(PolledFeed& f, PollJobResult p, const std::string& 
     return r_.scheduler.Failed(f, msg);
   }
   r_.metrics.entries_parsed += p.entries;
-  for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", f.spec->url, w);
+  for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", DisplayUrl(f.spec->url), w);
   r_.stats.entries += static_cast<std::int64_t>(p.entries);
   r_.stats.matched_entries += static_cast<std::int64_t>(p.matched_entries);
   auto delay = r_.scheduler.Parsed(f, etag, last_modified, p.update_hint_seconds, p.keys_hash);
@@ -70,7 +70,8 @@ void PollPipeline::OnJobDone(PolledFeed& f, PollJobResult p, const std::string& 
     if (release_slot) r_.scheduler.ReleaseBodySlot();
     if (!out.ok()) {
       // Nothing was recorded: the same entries are new again next poll.
-      spdlog::error("feed {}: could not record poll: {}", f.spec->url, out.status().message());
+      spdlog::error("feed {}: could not record poll: {}", DisplayUrl(f.spec->url),
+                    out.status().message());
       ++r_.stats.feeds_failed;
     } else {
       f.state.primed = true;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <asio/post.hpp>
 
+#include "feedwatch/health.h"
 #include "feedwatch/util.h"
 
 namespace feedwatch::service {
@@ -75,7 +76,10 @@ void PollRecorder::WritePolls(std::vector<Pending> pending, std::function<void()
       [batch = std::move(batch), &clock = clock_](Store& s) {
         return s.RecordPolls(batch, clock.WallMs());
       },
-      [done = std::move(done), after = std::move(after)](std::vector<Result<PollOutcome>> results) {
+      [this, done = std::move(done),
+       after = std::move(after)](std::vector<Result<PollOutcome>> results) {
+        // A batch commits or fails whole: its first result says which.
+        if (!results.empty()) Wrote(results.front().status());
         for (std::size_t i = 0; i < done.size(); ++i) done[i](std::move(results[i]));
         if (after) after();
       });
@@ -87,7 +91,8 @@ void PollRecorder::WriteNotModified(std::vector<std::pair<std::string, FeedState
       [batch = std::move(batch), &clock = clock_](Store& s) {
         return s.RecordNotModifiedBatch(batch, clock.WallMs());
       },
-      [](Status st) {
+      [this](Status st) {
+        Wrote(st);
         if (!st.ok()) spdlog::error("recording 304s: {}", st.message());
       });
 }
@@ -99,10 +104,27 @@ void PollRecorder::RecordFailure(const std::string& feed_url, const std::string&
       [url = feed_url, reason, state, &clock = clock_](Store& s) {
         return s.RecordFetchError(url, reason, clock.WallMs(), state);
       },
-      [url = feed_url, done = std::move(done)](Status st) {
-        if (!st.ok()) spdlog::error("feed {}: {}", url, st.message());
+      [this, url = feed_url, done = std::move(done)](Status st) {
+        Wrote(st);
+        if (!st.ok()) spdlog::error("feed {}: {}", DisplayUrl(url), st.message());
         done();
       });
+}
+
+void PollRecorder::Wrote(const Status& st) {
+  if (st.ok()) {
+    if (write_failures_ >= kMaxStoreFailures)
+      spdlog::info("state file: writes succeed again after {} failures", write_failures_);
+    write_failures_ = 0;
+    return;
+  }
+  ++metrics_.store_errors;
+  last_write_error_ = st.message();
+  if (++write_failures_ == kMaxStoreFailures)
+    spdlog::critical(
+        "state file: {} writes in a row failed, the last with: {}; nothing is being recorded "
+        "and no alert is queued until this is fixed (/healthz answers 503)",
+        write_failures_, st.message());
 }
 
 void PollRecorder::PruneSeenIfDue(const std::string& feed_url, const std::string& feed_name,

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "feedwatch/admin_routes.h"
+#include "feedwatch/payload.h"
 #include "feedwatch/template.h"
 #include "feedwatch/util.h"
 #include "feedwatch/version.h"
@@ -246,6 +247,7 @@ std::string MarkedTitle(const nlohmann::json& payload) {
                           ? (*entry)["title"].get<std::string>()
                           : "";
   if (title.empty()) return "<span class=\"muted\">(untitled)</span>";
+  title = ClipUtf8(title, kTitleBytes);  // payloads queued before titles were capped
   std::vector<std::pair<std::size_t, std::size_t>> spans;
   auto collect = [&](const nlohmann::json& hl) {
     if (!hl.is_array()) return;
@@ -356,7 +358,7 @@ std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live
   for (const OutboxRow& r : rows) {
     auto payload = nlohmann::json::parse(r.payload, nullptr, false);
     auto feed = names.find(r.feed_url);
-    std::string feed_name = feed != names.end() ? feed->second : r.feed_url;
+    std::string feed_name = feed != names.end() ? feed->second : DisplayUrl(r.feed_url);
     t += "<tr><td data-label=\"Queued\">" + Time(r.created_ms, live.now_ms) +
          "</td><td data-label=\"Entry\">" + MarkedTitle(payload) + OtherHighlights(payload) +
          "<div class=\"small muted\"><a href=\"/feed?name=" + H(UrlEncode(feed_name)) + "\">" +
@@ -497,7 +499,7 @@ Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
     if (only_failing && f.failures == 0) continue;
     if (!q.empty()) {
       bool hit = AsciiLower(f.name).find(q) != std::string::npos ||
-                 AsciiLower(f.url).find(q) != std::string::npos;
+                 AsciiLower(DisplayUrl(f.url)).find(q) != std::string::npos;
       for (const auto& t : f.tags) hit = hit || AsciiLower(t).find(q) != std::string::npos;
       if (!hit) continue;
     }
@@ -593,8 +595,8 @@ Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
     std::vector<std::int64_t> series =
         d == per_feed.end() ? std::vector<std::int64_t>(kChartDays, 0) : d->second;
     p.body += "<tr><td><a href=\"/feed?name=" + H(UrlEncode(f.name)) + "\">" + H(f.name) +
-              "</a><div class=\"small muted url\">" + H(f.url) + "</div></td><td><span class=\"" +
-              r.h.cls + "\">" + r.h.word + "</span>" +
+              "</a><div class=\"small muted url\">" + H(DisplayUrl(f.url)) +
+              "</div></td><td><span class=\"" + r.h.cls + "\">" + r.h.word + "</span>" +
               (f.failures > 0
                    ? "<div class=\"small muted\">" + std::to_string(f.failures) + " in a row</div>"
                    : "") +
@@ -633,7 +635,8 @@ Page OneFeed(const AdminRequest& req, const LiveView& live, const LoadedConfig& 
   }
   Health h = HealthOf(*f, s, live.now_ms);
   Page p{f->name, "/feeds", ""};
-  p.body = "<h1>" + H(f->name) + "</h1><p class=\"url\">" + Link(f->url, f->url) + "</p>";
+  p.body = "<h1>" + H(f->name) + "</h1><p class=\"url\">" +
+           (UrlHasSecrets(f->url) ? H(DisplayUrl(f->url)) : Link(f->url, f->url)) + "</p>";
   if (!f->tags.empty()) {
     std::string tags;
     for (const auto& t : f->tags) tags += (tags.empty() ? "" : ", ") + H(t);
@@ -663,10 +666,13 @@ Page OneFeed(const AdminRequest& req, const LiveView& live, const LoadedConfig& 
       for (const auto& r : e.rules)
         rules += (rules.empty() ? "" : ", ") + std::string("<a href=\"/rules#rule-") +
                  H(UrlEncode(r)) + "\">" + H(r) + "</a>";
-      list += "<tr><td>" + Time(e.first_seen_ms, live.now_ms) + "</td><td>" +
-              Link(e.entry.link, e.entry.title.empty() ? "(untitled)" : e.entry.title) +
-              "</td><td>" + (rules.empty() ? "<span class=\"muted\">—</span>" : rules) +
-              "</td></tr>";
+      list +=
+          "<tr><td>" + Time(e.first_seen_ms, live.now_ms) + "</td><td>" +
+          (e.entry.link.size() > kLinkBytes
+               ? H(ClipUtf8(e.entry.title, kTitleBytes))
+               : Link(e.entry.link, e.entry.title.empty() ? "(untitled)"
+                                                          : ClipUtf8(e.entry.title, kTitleBytes))) +
+          "</td><td>" + (rules.empty() ? "<span class=\"muted\">—</span>" : rules) + "</td></tr>";
       return true;
     });
     p.body += "<h2>Recent entries</h2>";
@@ -733,7 +739,7 @@ Page Rules(const LiveView& live, const LoadedConfig& gen, Store& store) {
       const RuleMatch& m = *it->second;
       auto payload = nlohmann::json::parse(m.payload, nullptr, false);
       auto feed = names.find(m.feed_url);
-      std::string feed_name = feed != names.end() ? feed->second : m.feed_url;
+      std::string feed_name = feed != names.end() ? feed->second : DisplayUrl(m.feed_url);
       p.body += MarkedTitle(payload) + OtherHighlights(payload) +
                 "<div class=\"small muted\"><a href=\"/feed?name=" + H(UrlEncode(feed_name)) +
                 "\">" + H(feed_name) + "</a> · " + Time(m.at_ms, live.now_ms) + "</div>";
@@ -774,16 +780,21 @@ Page Alerts(const AdminRequest& req, const LiveView& live, const LoadedConfig& g
 }
 
 // Search results as a page: the marks become <mark> after escaping.
-std::string Marked(const std::string& text) {
+std::string Marked(const std::string& full) {
+  std::string text = ClipUtf8(full, kTitleBytes);  // a hostile title can be 256 KiB
   std::string out;
   std::size_t at = 0;
+  bool open = false;
   while (at < text.size()) {
     std::size_t next = text.find_first_of(std::string(kMarkOpen) + kMarkClose, at);
     out += H(std::string_view(text).substr(at, next == std::string::npos ? next : next - at));
     if (next == std::string::npos) break;
-    out += text[next] == kMarkOpen[0] ? "<mark>" : "</mark>";
+    bool opens = text[next] == kMarkOpen[0];
+    if (opens != open) out += opens ? "<mark>" : "</mark>";
+    open = opens;
     at = next + 1;
   }
+  if (open) out += "</mark>";  // the clip fell inside a marked term
   return out;
 }
 
@@ -803,7 +814,9 @@ Page SearchPage(const AdminRequest& req, const LiveView& live, const LoadedConfi
   sq.mark_close = kMarkClose;
   auto hits = store.Search(sq);
   if (!hits.ok()) {
-    status = hits.status().kind() == Status::Kind::kInvalidArgument ? 400 : 500;
+    status = hits.status().kind() == Status::Kind::kInvalidArgument ? 400
+             : hits.status().kind() == Status::Kind::kUnavailable   ? 503
+                                                                    : 500;
     p.body += "<p class=\"bad\">" + H(hits.status().message()) + "</p>";
     return p;
   }
@@ -818,7 +831,7 @@ Page SearchPage(const AdminRequest& req, const LiveView& live, const LoadedConfi
                             : "<a href=\"" + H(href) + "\" rel=\"noopener noreferrer nofollow\">" +
                                   title + "</a>") +
               "<div class=\"small\">" + Marked(h.snippet) + "</div><div class=\"small muted\">" +
-              H(it != names.end() ? it->second : h.feed_url) + " · " +
+              H(it != names.end() ? it->second : DisplayUrl(h.feed_url)) + " · " +
               Time(h.first_seen_ms, live.now_ms) + "</div></li>";
   }
   p.body += "</ol>";

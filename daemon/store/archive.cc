@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "feedwatch/search_query.h"
 #include "feedwatch/store.h"
 #include "feedwatch/util.h"
 #include "store_internal.h"
@@ -95,6 +96,7 @@ Result<ArchiveStats> Store::ArchiveStatsFor(const std::vector<std::string>& feed
 }
 
 Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
+  if (Status st = CheckSearchQuery(sq.query); !st.ok()) return st;
   // bm25 weighs a title hit 4x a summary hit, 8x a content hit; the score is
   // divided by (1 + age in weeks), so a week-old entry needs twice the
   // relevance of today's to rank level with it.
@@ -140,6 +142,9 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
     hits.push_back(std::move(h));
   }
   if (!q.ok()) {
+    if (q.code() == SQLITE_INTERRUPT)
+      return Status::Unavailable("search '" + sq.query + "' stopped: " +
+                                 (interrupted_.empty() ? "interrupted" : interrupted_));
     std::string msg = sqlite3_errmsg(db_);
     // The query is the statement's only input from the user: a plain
     // SQLITE_ERROR is FTS5 rejecting it ("fts5: syntax error near …",

@@ -351,4 +351,26 @@ Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& state_dir)
   return s;
 }
 
+int Store::OnProgress(void* p) {
+  auto* s = static_cast<Store*>(p);
+  if (s->budget_.cancel && s->budget_.cancel->load(std::memory_order_relaxed)) {
+    s->interrupted_ = "the daemon is stopping";
+    return 1;
+  }
+  if (std::chrono::steady_clock::now() > s->budget_.deadline) {
+    s->interrupted_ = "took longer than " + FormatDuration(s->budget_.limit) +
+                      ": ask for less (fewer or longer words, a shorter since=, one feed)";
+    return 1;
+  }
+  return 0;
+}
+
+void Store::SetBudget(const QueryBudget& budget) {
+  budget_ = budget;
+  interrupted_.clear();
+  // Every 1000 virtual-machine steps: well under a millisecond apart, and
+  // FTS5's prefix expansion runs statements of its own that count too.
+  sqlite3_progress_handler(db_, 1000, &Store::OnProgress, this);
+}
+
 }  // namespace feedwatch

@@ -71,7 +71,10 @@ class Stmt {
 
   bool ok() const { return rc_ == SQLITE_OK || rc_ == SQLITE_ROW || rc_ == SQLITE_DONE; }
   Status status(std::string_view what) const {
-    return ok() ? Status::Ok() : Status::Io(std::string(what) + ": " + sqlite3_errmsg(db_));
+    if (ok()) return Status::Ok();
+    if (rc_ == SQLITE_INTERRUPT)  // a budget (Store::SetBudget) stopped it
+      return Status::Unavailable(std::string(what) + ": stopped: over its time budget");
+    return Status::Io(std::string(what) + ": " + sqlite3_errmsg(db_));
   }
 
   Stmt& Bind(int i, std::string_view s) {

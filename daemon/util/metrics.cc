@@ -136,6 +136,16 @@ std::string RenderPrometheus(const Metrics& m) {
   w.Sample("feedwatch_pruned_total", "table=\"outbox\"", static_cast<double>(m.outbox_pruned));
   w.Sample("feedwatch_pruned_total", "table=\"archive\"", static_cast<double>(m.archive_pruned));
   w.Sample("feedwatch_pruned_total", "table=\"stories\"", static_cast<double>(m.stories_pruned));
+  w.Head("feedwatch_sink_gone", "gauge",
+         "1 for a sink whose endpoint answered 410 Gone: nothing is sent to it until a reload.");
+  for (const auto& sink : m.sinks_gone)
+    w.Sample("feedwatch_sink_gone", "sink=\"" + Label(sink) + "\"", 1);
+  w.Single("feedwatch_store_errors_total", "counter",
+           "Writes of the state file that failed (polls not recorded, alerts not queued).",
+           static_cast<double>(m.store_errors));
+  w.Single("feedwatch_healthy", "gauge",
+           "1 while /healthz answers ok: polls finish and the state file takes writes.",
+           m.healthy ? 1.0 : 0.0);
   w.Single("feedwatch_start_time_seconds", "gauge", "Unix time the daemon started.",
            m.start_time_seconds);
   return w.Take();

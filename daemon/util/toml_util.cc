@@ -4,11 +4,88 @@
 #include <vector>
 
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "feedwatch/util.h"
 
 namespace feedwatch::tomlutil {
+
+namespace {
+
+bool BareKeyChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
+
+}  // namespace
+
+Status CheckShape(std::string_view text, const std::string& path, std::size_t max_parts) {
+  // A chain is key parts (bare or quoted) joined by dots, with blanks around
+  // the dots: `a.b."c"`. Values never form long chains (1.5 is a chain of
+  // two), so the longest one is the deepest key or table header.
+  std::size_t line = 1, chain = 0, chain_line = 1;
+  bool after_part = false, after_dot = false;
+  auto part = [&] {
+    if (after_dot) {
+      ++chain;
+    } else {
+      chain = 1;
+      chain_line = line;
+    }
+    after_part = true;
+    after_dot = false;
+    return chain > max_parts;
+  };
+  auto too_deep = [&] {
+    return Status::Parse(path + ":" + std::to_string(chain_line) +
+                         ": a dotted key or table header of more than " +
+                         std::to_string(max_parts) + " parts; nothing needs that many");
+  };
+  auto other = [&] { after_part = after_dot = false; };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+      other();
+      ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
+      ++i;  // blanks may stand around the dots of one key
+    } else if (c == '.' && after_part) {
+      after_part = false;
+      after_dot = true;
+      ++i;
+    } else if (c == '"' || c == '\'') {
+      bool multi = text.substr(i, 3) == std::string(3, c);
+      std::string_view close = multi ? text.substr(i, 3) : text.substr(i, 1);
+      i += close.size();
+      while (i < text.size() && text.substr(i, close.size()) != close) {
+        if (text[i] == '\n') {
+          if (!multi) break;  // an unterminated string: toml++ says where
+          ++line;
+        }
+        if (c == '"' && text[i] == '\\') ++i;  // escapes in basic strings
+        ++i;
+      }
+      i += close.size();
+      if (multi) {
+        other();
+      } else if (part()) {
+        return too_deep();
+      }
+    } else if (BareKeyChar(c)) {
+      while (i < text.size() && BareKeyChar(text[i])) ++i;
+      if (part()) return too_deep();
+    } else {
+      other();
+      ++i;
+    }
+  }
+  return Status::Ok();
+}
 
 Result<toml::table> ParseFile(const std::string& path, std::uintmax_t max_bytes) {
   std::error_code ec;
@@ -18,8 +95,19 @@ Result<toml::table> ParseFile(const std::string& path, std::uintmax_t max_bytes)
     return Status::Invalid(path + ": file is " + std::to_string(size) + " bytes, more than the " +
                            std::to_string(max_bytes) + "-byte limit");
   }
+  std::ifstream in(path, std::ios::binary);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  if (!in || !in.read(text.data(), static_cast<std::streamsize>(text.size())))
+    return Status::Io(path + ": cannot read");
+  return ParseText(text, path);
+}
+
+Result<toml::table> ParseText(std::string_view text, const std::string& path) {
+  // toml++ descends once per part of a dotted key: 40,000 parts overflowed
+  // the stack (a crash, and on a reload the daemon's). Refuse such shapes first.
+  if (Status st = CheckShape(text, path); !st.ok()) return st;
   try {
-    return toml::parse_file(path);
+    return toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status::Parse(path + ":" + std::to_string(e.source().begin.line) + ": " +
                          std::string(e.description()));
@@ -142,6 +230,22 @@ std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::
     return std::nullopt;
   }
   return *d;
+}
+
+std::optional<std::chrono::milliseconds> GetDurationInRange(const toml::table& t,
+                                                            std::string_view key,
+                                                            std::chrono::milliseconds lo,
+                                                            std::chrono::milliseconds hi,
+                                                            Errors& errors) {
+  auto v = GetDuration(t, key, errors);
+  if (!v) return std::nullopt;
+  if (*v < lo || *v > hi) {
+    errors.Add(t.get(key), "'" + std::string(key) + "' = \"" + FormatDuration(*v) +
+                               "\" is out of range: from " + FormatDuration(lo) + " to " +
+                               FormatDuration(hi));
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key,

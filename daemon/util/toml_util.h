@@ -16,8 +16,16 @@
 
 namespace feedwatch::tomlutil {
 
-// Reads and parses a TOML file. Rejects files over max_bytes.
+// Reads and parses a TOML file. Rejects files over max_bytes, and shapes
+// the parser cannot take (CheckShape).
 Result<toml::table> ParseFile(const std::string& path, std::uintmax_t max_bytes = 4 << 20);
+// The same for text in memory; `path` names it in errors.
+Result<toml::table> ParseText(std::string_view text, const std::string& path);
+// Refuses a dotted key or table header of more than `max_parts` parts
+// (path:line), which toml++ would parse by recursion deep enough to overflow
+// the stack. Strings and comments are skipped; other nesting (arrays, inline
+// tables) toml++ bounds itself.
+Status CheckShape(std::string_view text, const std::string& path, std::size_t max_parts = 64);
 
 // Collects errors as "file:line: message" so a user sees all of them at once.
 class Errors {
@@ -56,6 +64,12 @@ std::optional<int> GetIntInRange(const toml::table& t, std::string_view key, int
                                  Errors& errors);
 std::optional<std::chrono::milliseconds> GetDuration(const toml::table& t, std::string_view key,
                                                      Errors& errors);
+// A duration in [lo, hi]; outside it, an error naming the range.
+std::optional<std::chrono::milliseconds> GetDurationInRange(const toml::table& t,
+                                                            std::string_view key,
+                                                            std::chrono::milliseconds lo,
+                                                            std::chrono::milliseconds hi,
+                                                            Errors& errors);
 std::optional<std::uint64_t> GetByteSize(const toml::table& t, std::string_view key,
                                          Errors& errors);
 // A string or an array of strings.

@@ -204,6 +204,13 @@ std::string TruncateUtf8(std::string_view in, std::size_t max_bytes) {
   return std::string(in.substr(0, cut));
 }
 
+std::string ClipUtf8(std::string_view in, std::size_t max_bytes) {
+  if (in.size() <= max_bytes) return std::string(in);
+  constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // …
+  if (max_bytes < kEllipsis.size()) return TruncateUtf8(in, max_bytes);
+  return TruncateUtf8(in, max_bytes - kEllipsis.size()) + std::string(kEllipsis);
+}
+
 std::uint64_t Fnv1a64(std::string_view data) {
   std::uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : data) h = (h ^ c) * 1099511628211ULL;
@@ -232,6 +239,12 @@ std::string Sha256Hex(std::string_view data) {
     out.push_back(kHex[md[i] & 0xF]);
   }
   return out;
+}
+
+bool HasControlChar(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7F) return true;
+  return false;
 }
 
 std::string AsciiLower(std::string_view s) {
@@ -290,6 +303,67 @@ std::string RedactUrl(std::string_view url) {
   if (host_end != std::string_view::npos && host_end + 1 < url.size()) out += "/…";
   return out;
 }
+
+namespace {
+bool SecretParam(std::string_view name) {
+  std::string n = AsciiLower(name);
+  for (std::string_view word : {"token", "key", "secret", "pass", "pwd", "auth", "sig", "session",
+                                "sid", "cred", "code", "hash"})
+    if (n.find(word) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+std::string DisplayUrl(std::string_view url) {
+  std::string out;
+  std::size_t host_start = url.find("://");
+  host_start = host_start == std::string_view::npos ? 0 : host_start + 3;
+  std::size_t host_end = url.find_first_of("/?#", host_start);
+  if (host_end == std::string_view::npos) host_end = url.size();
+  std::string_view authority = url.substr(host_start, host_end - host_start);
+  out.append(url.substr(0, host_start));
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = authority.substr(0, at);
+    auto colon = userinfo.find(':');
+    out.append(userinfo.substr(0, colon));
+    if (colon != std::string_view::npos) out += ":***";
+    out += '@';
+    authority = authority.substr(at + 1);
+  }
+  out.append(authority);
+  std::string_view rest = url.substr(host_end);
+  std::size_t q = rest.find('?');
+  if (q == std::string_view::npos) {
+    out.append(rest);
+    return out;
+  }
+  out.append(rest.substr(0, q + 1));
+  std::string_view query = rest.substr(q + 1);
+  std::string_view fragment;
+  if (auto hash = query.find('#'); hash != std::string_view::npos) {
+    fragment = query.substr(hash);
+    query = query.substr(0, hash);
+  }
+  bool first = true;
+  while (true) {
+    std::string_view pair = query.substr(0, query.find('&'));
+    if (!first) out += '&';
+    first = false;
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && SecretParam(pair.substr(0, eq))) {
+      out.append(pair.substr(0, eq + 1));
+      out += "***";
+    } else {
+      out.append(pair);
+    }
+    if (pair.size() == query.size()) break;
+    query = query.substr(pair.size() + 1);
+  }
+  out.append(fragment);
+  return out;
+}
+
+bool UrlHasSecrets(std::string_view url) { return DisplayUrl(url) != url; }
 
 std::string HostOf(std::string_view url) {
   auto scheme_end = url.find("://");

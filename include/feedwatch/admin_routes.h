@@ -13,6 +13,7 @@
 
 #include "feedwatch/admin.h"
 #include "feedwatch/daemon.h"
+#include "feedwatch/health.h"
 #include "feedwatch/scheduler.h"
 #include "feedwatch/status.h"
 #include "feedwatch/status_page.h"
@@ -24,6 +25,8 @@ class AdminState {
  public:
   virtual ~AdminState() = default;
   virtual bool stopping() const = 0;
+  // Whether polls finish and the state file takes writes (health.h).
+  virtual Health health() = 0;
   virtual std::string PrometheusText() = 0;
   // The /status document, built once the store has answered.
   virtual void StatusJson(std::function<void(std::string)> reply) = 0;

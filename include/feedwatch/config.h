@@ -142,6 +142,11 @@ struct Config {
   std::string admin_token;
   bool admin_metrics_public = false;  // [admin] metrics_public: /metrics needs no token
   bool admin_actions = false;         // [admin] actions: the pages may retry, drop, reload
+  // [admin] hosts: Host names the endpoint answers besides the loopback names
+  // and the address it listens on (lower case, no port); others get 421.
+  std::vector<std::string> admin_hosts;
+  // [admin] query_timeout: an archive search, backtest or page past this is stopped (503).
+  std::chrono::milliseconds admin_query_timeout{5000};
 };
 
 // Loads and validates `path`. Errors name path:line; all of them are reported

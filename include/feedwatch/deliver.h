@@ -39,10 +39,12 @@ struct DeliveryResult {
   DeliveryOutcome outcome = DeliveryOutcome::kRetry;
   std::string error;
   std::optional<std::chrono::seconds> retry_after;
+  bool gone = false;  // 410 Gone: the endpoint itself was removed, not this alert refused
 };
 
-// HTTP status -> outcome: 2xx delivered; 408, 429 and 5xx retried; any other
-// status (3xx is never followed, 4xx is the receiver refusing) is permanent.
+// HTTP status -> outcome: 2xx delivered; 408, 429 and 5xx retried; 410 Gone
+// marks the endpoint gone (the alert waits); any other status (3xx is never
+// followed, 4xx is the receiver refusing) is permanent.
 DeliveryResult ClassifyHttp(const HttpResponse& r);
 
 // SMTP result -> outcome: a 5xx reply (mailbox unknown, relay denied, auth
@@ -84,6 +86,9 @@ class Dispatcher {
 
   std::size_t in_flight() const { return in_flight_ids_.size(); }
   const DeliveryCounters& counters() const { return counters_; }
+  // Sinks whose endpoint answered 410 Gone: nothing is sent to them until a
+  // reload (their alerts wait in the outbox).
+  std::vector<std::string> gone_sinks() const;
   // Tests: swap a transport for a fake.
   deliver::Transports& transports() { return *transports_; }
 

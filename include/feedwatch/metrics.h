@@ -39,6 +39,9 @@ struct Metrics {
   std::int64_t outbox_pending = 0, outbox_dead = 0;  // refreshed from the store
   std::uint64_t ruleset_generation = 1;
   std::uint64_t reloads_ok = 0, reloads_failed = 0;
+  std::uint64_t store_errors = 0;       // failed writes of the state file
+  std::vector<std::string> sinks_gone;  // answered 410 Gone; refreshed from the dispatcher
+  bool healthy = true;                  // what /healthz last judged (service/health.h)
   double start_time_seconds = 0;
 };
 

@@ -15,7 +15,12 @@
 
 namespace feedwatch {
 
+// What of a feed's text is sent and shown: a title and a link longer than
+// these (a hostile feed's 256 KiB title) are cut, with `title_truncated` /
+// `link_truncated` set; the archive keeps them whole.
 constexpr std::size_t kSummaryExcerptBytes = 2048;
+constexpr std::size_t kTitleBytes = 1024;
+constexpr std::size_t kLinkBytes = 8192;
 
 // The generic JSON payload, version 1 (docs/payload.md). Built once when the
 // alert is queued; sinks send these bytes (webhook) or render from them.

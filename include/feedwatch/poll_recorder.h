@@ -67,10 +67,16 @@ class PollRecorder {
   // still batched are not written (their entries are new again next time).
   Status FlushAtExit();
 
+  // Writes of polls that failed in a row (0 after one succeeds), and the last
+  // failure's message: for /healthz.
+  int write_failures() const { return write_failures_; }
+  const std::string& last_write_error() const { return last_write_error_; }
+
  private:
   using Pending = std::pair<PollRecord, Recorded>;
   void WritePolls(std::vector<Pending> pending, std::function<void()> after);
   void WriteNextPriming();
+  void Wrote(const Status& st);  // counts a write's outcome (loop thread)
   void WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch);
   void PruneOutbox();
   void PruneArchive();
@@ -94,6 +100,8 @@ class PollRecorder {
   std::function<ArchiveLimits()> archive_limits_;
   asio::steady_timer archive_timer_;
   bool stopped_ = false;
+  int write_failures_ = 0;
+  std::string last_write_error_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 

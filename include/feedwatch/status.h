@@ -14,7 +14,16 @@ namespace feedwatch {
 // names its source (file:line, or URL and HTTP status).
 class [[nodiscard]] Status {
  public:
-  enum class Kind { kOk, kInvalidArgument, kNotFound, kIo, kParse, kNetwork, kInternal };
+  enum class Kind {
+    kOk,
+    kInvalidArgument,
+    kNotFound,
+    kIo,
+    kParse,
+    kNetwork,
+    kInternal,
+    kUnavailable,  // stopped or refused for want of time or capacity: try later, ask for less
+  };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -24,6 +33,7 @@ class [[nodiscard]] Status {
   static Status Parse(std::string msg) { return Status(Kind::kParse, std::move(msg)); }
   static Status Network(std::string msg) { return Status(Kind::kNetwork, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Kind::kInternal, std::move(msg)); }
+  static Status Unavailable(std::string msg) { return Status(Kind::kUnavailable, std::move(msg)); }
 
   bool ok() const { return kind_ == Kind::kOk; }
   Kind kind() const { return kind_; }

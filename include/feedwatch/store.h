@@ -3,6 +3,8 @@
 // time (the daemon's store thread); it never touches the event loop.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -384,6 +386,17 @@ class Store {
   // while the daemon writes): no migrations, no writes.
   static Result<std::unique_ptr<Store>> OpenReadOnly(const std::string& state_dir);
 
+  // Bounds every later statement on this connection: once past `deadline`,
+  // or once `*cancel` turns true (shutdown), the statement in progress stops
+  // within milliseconds and its call returns Unavailable. SQLite checks
+  // between steps of its virtual machine, FTS5's own lookups included.
+  struct QueryBudget {
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    std::chrono::milliseconds limit{0};         // for the message: "took longer than 3s"
+    const std::atomic<bool>* cancel = nullptr;  // outlives this connection
+  };
+  void SetBudget(const QueryBudget& budget);
+
  private:
   Store() = default;
   Status Exec(const char* sql);
@@ -414,6 +427,9 @@ class Store {
   std::unique_ptr<sql::StmtCache> cache_;
   std::string path_;
   bool read_only_ = false;
+  QueryBudget budget_;
+  std::string interrupted_;  // why the budget stopped a statement; "" when it did not
+  static int OnProgress(void* store);
 };
 
 }  // namespace feedwatch

@@ -25,6 +25,12 @@ class Transport {
   virtual void Send(const SinkSpec& sink, SinkMessage message, Done done) = 0;
 };
 
+// Appends `lines` (whole JSON lines) to the file at `path` and syncs them.
+// All or nothing: a failed write or sync (a full disk) cuts the file back to
+// its size before and asks for a retry; a line left unfinished by an earlier
+// crash is ended first, so the record starts a line of its own.
+DeliveryResult AppendJsonl(const std::string& path, const std::string& lines);
+
 // One transport of each kind. io, files, http and settings must outlive it;
 // `settings` is read at each send (a reload may replace it).
 class Transports {

@@ -44,6 +44,9 @@ std::string SanitizeUtf8(std::string_view in);
 
 // Truncates to at most max_bytes without cutting a UTF-8 sequence in half.
 std::string TruncateUtf8(std::string_view in, std::size_t max_bytes);
+// The same for text a person reads: past max_bytes, cut shorter and end with
+// "…" (the result stays within max_bytes).
+std::string ClipUtf8(std::string_view in, std::size_t max_bytes);
 
 // 64-bit FNV-1a, and an avalanche step (MurmurHash3's fmix64) over it.
 std::uint64_t Fnv1a64(std::string_view data);
@@ -62,6 +65,10 @@ std::string Sha256Hex(std::string_view data);
 // HTML tag and attribute names, charset labels).
 std::string AsciiLower(std::string_view s);
 
+// Whether `s` holds an ASCII control character (below 0x20, or DEL): text
+// that goes into a header line or a URL must not.
+bool HasControlChar(std::string_view s);
+
 // `bytes` random bytes from the system's CSPRNG, as lowercase hex (for
 // tokens and nonces that must not be guessed).
 std::string RandomHex(std::size_t bytes);
@@ -77,6 +84,15 @@ inline void AppendUnique(std::vector<std::string>& list, const std::string& item
 // "https://hooks.slack.com/services/T0/B0/xyz?token=1" -> "https://hooks.slack.com/…":
 // keeps scheme and host so logs say where, never the secret path or query.
 std::string RedactUrl(std::string_view url);
+
+// A feed URL as it may be shown (logs, pages, /status, the CLI): a password
+// in the userinfo and the values of query parameters whose names look like
+// secrets (token, key, secret, password, auth, sig, session, …) become "***";
+// everything else stays, so a person can still tell the feeds apart.
+// "https://u:pw@h/f?id=3&api_key=x" -> "https://u:***@h/f?id=3&api_key=***".
+std::string DisplayUrl(std::string_view url);
+// Whether a URL carries credentials DisplayUrl would hide.
+bool UrlHasSecrets(std::string_view url);
 
 // "https://User@Example.COM:8443/feed" -> "example.com:8443": the authority
 // without userinfo, lowercased (the per-host fetch limit keys on it).

@@ -320,5 +320,112 @@ TEST(Config, AnAdminEndpointFacingANetworkNeedsAToken) {
   EXPECT_TRUE(actions->admin_token.empty());
 }
 
+TEST(Config, AdminHostsAndQueryTimeout) {
+  TempDir dir;
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  const std::string head =
+      "[daemon]\nrules = [\"r.toml\"]\n[[feed]]\nurl = \"https://a.example/\"\n[admin]\n"
+      "listen = \"127.0.0.1:9321\"\n";
+  auto load = [&](const std::string& admin) {
+    return LoadConfig(dir.Write("feedwatch.toml", head + admin));
+  };
+  auto ok = load("hosts = [\"Feedwatch.Example.org\", \"fw\"]\nquery_timeout = \"2s\"\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(ok->admin_hosts, (std::vector<std::string>{"feedwatch.example.org", "fw"}));
+  EXPECT_EQ(ok->admin_query_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(load("")->admin_query_timeout, std::chrono::seconds(5)) << "the default";
+  auto port = load("hosts = [\"fw.example:9321\"]\n");
+  ASSERT_FALSE(port.ok());
+  EXPECT_NE(port.status().message().find(":7: [admin] hosts: 'fw.example:9321' is not a host name"),
+            std::string::npos)
+      << port.status().message();
+  auto forever = load("query_timeout = \"1d\"\n");
+  ASSERT_FALSE(forever.ok());
+  EXPECT_NE(forever.status().message().find(":7: 'query_timeout' = \"1d\" is out of range: from "
+                                            "100ms to 10m"),
+            std::string::npos)
+      << forever.status().message();
+}
+
+// The probe's D9: values `check` accepted that broke the daemon. Each is now
+// an error at its line that says what is allowed.
+TEST(Config, ValuesThatWouldBreakTheDaemonAreRefusedWithTheirRange) {
+  TempDir dir;
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  auto error_for = [&](const std::string& daemon_line,
+                       const std::string& feed_url = "https://a.example/") {
+    auto cfg = LoadConfig(dir.Write("f.toml", "[daemon]\nrules = [\"r.toml\"]\n" + daemon_line +
+                                                  "\n[[feed]]\nurl = \"" + feed_url + "\"\n"));
+    return cfg.ok() ? std::string("accepted") : cfg.status().message();
+  };
+  struct Case {
+    std::string line, says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"user_agent = \"fw-probe\\r\\nX-Injected: 1\"",
+            "f.toml:3: 'user_agent' must not contain control"},
+           {"max_body = \"0\"", "f.toml:3: 'max_body' below 1KiB"},
+           {"min_interval = \"0s\"",
+            "f.toml:3: 'min_interval' = \"0ms\" is out of range: from 100ms to 1d"},
+           {"jitter = \"1000d\"", "f.toml:3: 'jitter' = \"1000d\" is out of range: from 0ms to 1d"},
+           {"jitter = \"12h\"\nmax_interval = \"6h\"",
+            "f.toml:3: 'jitter' is above 'max_interval' (6h)"},
+           {"retry_base = \"0s\"", "f.toml:3: 'retry_base' = \"0ms\" is out of range: from 100ms"},
+           {"retry_max = \"0s\"", "f.toml:3: 'retry_max' = \"0ms\" is out of range: from 100ms"},
+           {"retry_base = \"1h\"\nretry_max = \"1m\"",
+            "f.toml:4: 'retry_max' is below 'retry_base'"},
+           {"connect_timeout = \"0s\"", "f.toml:3: 'connect_timeout' = \"0ms\" is out of range"},
+           {"fetch_timeout = \"0s\"", "f.toml:3: 'fetch_timeout' = \"0ms\" is out of range"}}) {
+    std::string msg = error_for(c.line);
+    EXPECT_NE(msg.find(c.says), std::string::npos) << c.line << "\n  gave: " << msg;
+  }
+  std::string crlf = error_for("", "https://a.example/feed\\r\\nX-Injected: 1");
+  EXPECT_NE(crlf.find("f.toml:5: feed url must not contain spaces or control characters"),
+            std::string::npos)
+      << crlf;
+  EXPECT_EQ(error_for("min_interval = \"100ms\"\njitter = \"0s\"\nmax_body = \"1KiB\""),
+            "accepted");
+}
+
+// The probe's D4: a dotted key or table header 40,000 parts deep (80 KB,
+// well under the size cap) overflowed the stack inside toml++ (SIGSEGV in
+// `check`, at start, and in a running daemon on reload).
+TEST(Config, ADeeplyDottedKeyIsAnErrorNotACrash) {
+  TempDir dir;
+  std::string deep;
+  for (int i = 0; i < 40000; ++i) deep += i ? ".a" : "a";
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  auto main_cfg =
+      LoadConfig(dir.Write("f.toml", "[daemon]\nrules = [\"r.toml\"]\n\n" + deep + " = 1\n"));
+  ASSERT_FALSE(main_cfg.ok());
+  EXPECT_NE(
+      main_cfg.status().message().find("f.toml:4: a dotted key or table header of more than 64"),
+      std::string::npos)
+      << main_cfg.status().message();
+  auto header = LoadConfig(dir.Write("g.toml", "[" + deep + "]\nx = 1\n"));
+  ASSERT_FALSE(header.ok());
+  EXPECT_NE(header.status().message().find("g.toml:1: a dotted key"), std::string::npos);
+  // Spaced dots and quoted parts are parts too; dots in strings and numbers are not.
+  std::string spaced;
+  for (int i = 0; i < 100; ++i) spaced += i ? " . \"q\"" : "p";
+  auto spaced_cfg = LoadConfig(dir.Write("h.toml", spaced + " = 1\n"));
+  ASSERT_FALSE(spaced_cfg.ok());
+  EXPECT_NE(spaced_cfg.status().message().find("h.toml:1: a dotted key"), std::string::npos)
+      << spaced_cfg.status().message();
+  std::string floats = "[daemon]\nrules = [\"r.toml\"]\nuser_agent = \"";
+  for (int i = 0; i < 200; ++i) floats += "a.";
+  floats += "\"\n# " + deep.substr(0, 1000) + "\n[[feed]]\nurl = \"https://a.example/\"\n";
+  auto fine = LoadConfig(dir.Write("i.toml", floats));
+  EXPECT_TRUE(fine.ok()) << fine.status().message();
+  // A rules file the same way, through the loader the daemon and a reload use.
+  dir.Write("rules.d/deep.toml", "[[rule]]\nid = \"b\"\nany = ['y']\n" + deep + " = 2\n");
+  auto all = LoadAll(dir.Write("j.toml",
+                               "[daemon]\nrules = [\"rules.d\"]\n[[feed]]\nurl = "
+                               "\"https://a.example/\"\n"));
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.status().message().find("deep.toml:4: a dotted key"), std::string::npos)
+      << all.status().message();
+}
+
 }  // namespace
 }  // namespace feedwatch

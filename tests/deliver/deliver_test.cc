@@ -1,8 +1,16 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "feedwatch/deliver.h"
+#include "feedwatch/transport.h"
+#include "test_util.h"
 
 namespace feedwatch {
 namespace {
@@ -58,10 +66,15 @@ TEST(ClassifyHttp, StatusesAndRetryAfter) {
     r.status = s;
     EXPECT_EQ(ClassifyHttp(r).outcome, DeliveryOutcome::kRetry) << s;
   }
-  for (long s : {301L, 400L, 401L, 404L, 410L}) {
+  for (long s : {301L, 400L, 401L, 404L}) {
     r.status = s;
     EXPECT_EQ(ClassifyHttp(r).outcome, DeliveryOutcome::kPermanent) << s;
+    EXPECT_FALSE(ClassifyHttp(r).gone);
   }
+  // 410: the endpoint was removed; the alert was not refused and waits.
+  r.status = 410;
+  EXPECT_EQ(ClassifyHttp(r).outcome, DeliveryOutcome::kRetry);
+  EXPECT_TRUE(ClassifyHttp(r).gone);
   HttpResponse refused;
   refused.ok = false;
   refused.error = "Couldn't connect to server";
@@ -95,6 +108,55 @@ TEST(BuildAlertPayload, DocumentedFieldsAndExcerpt) {
   EXPECT_TRUE(j["entry"]["updated"].is_null());
   EXPECT_EQ(j["entry"]["summary"].get<std::string>().size(), kSummaryExcerptBytes);
   EXPECT_EQ(j["entry"]["summary_truncated"], true);
+}
+
+// The probe's D6: on a full disk a record was cut short, the retry appended
+// the whole record after the fragment, and one line no longer parsed. A file
+// size limit (RLIMIT_FSIZE, in a child process) cuts a write short the same
+// way a full disk does.
+TEST(AppendJsonl, AFailedWriteLeavesNoFragmentAndTheRetryIsOneWholeLine) {
+  testing::TempDir dir;
+  std::string path = dir.File("alerts.jsonl");
+  std::string first = nlohmann::json{{"n", 1}, {"text", std::string(100, 'a')}}.dump() + "\n";
+  std::string big = nlohmann::json{{"n", 2}, {"text", std::string(3000, 'b')}}.dump() + "\n";
+  ASSERT_EQ(deliver::AppendJsonl(path, first).outcome, DeliveryOutcome::kDelivered);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    rlimit lim{static_cast<rlim_t>(first.size() + 1000), RLIM_INFINITY};
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(3);
+    DeliveryResult r = deliver::AppendJsonl(path, big);
+    if (r.outcome != DeliveryOutcome::kRetry) _exit(4);
+    if (r.error.find("cannot write") == std::string::npos) _exit(5);
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream now;
+    now << in.rdbuf();
+    if (now.str() != first) _exit(6);  // cut back: no fragment left
+    lim.rlim_cur = RLIM_INFINITY;
+    if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(7);
+    _exit(deliver::AppendJsonl(path, big).outcome == DeliveryOutcome::kDelivered ? 0 : 8);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see the _exit codes above";
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines)
+    EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded()) << line.substr(0, 80);
+  EXPECT_EQ(lines, 2);
+}
+
+TEST(AppendJsonl, ALineLeftUnfinishedBeforeIsEndedFirst) {
+  testing::TempDir dir;
+  std::string path = dir.Write("alerts.jsonl", "{\"n\": 1}\n{\"n\": 2, \"cut");
+  ASSERT_EQ(deliver::AppendJsonl(path, "{\"n\":3}\n").outcome, DeliveryOutcome::kDelivered);
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[2], "{\"n\":3}") << "the new record parses on its own line";
 }
 
 }  // namespace

@@ -11,10 +11,15 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -85,6 +90,15 @@ TEST(Reload, BrokenRuleFileKeepsTheOldRulesRunning) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find(dir.path() + "/rules.toml:7: rule 'broken': invalid regex"),
             std::string::npos)
+      << st.message();
+  // A key 40,000 parts deep once overflowed the parser's stack: the reload
+  // killed the daemon. Now it is one more broken file.
+  std::string deep = "a";
+  for (int i = 1; i < 40000; ++i) deep += ".a";
+  dir.Write("rules.toml", std::string(kChipRule) + deep + " = 1\n");
+  st = d.Reload();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("rules.toml:5: a dotted key or table header"), std::string::npos)
       << st.message();
 
   // The old rules still match what comes next.
@@ -201,6 +215,218 @@ TEST(Admin, SearchAndBacktestAnswerFromTheArchiveWhileTheDaemonRuns) {
   EXPECT_EQ(r["rules"][0]["recent"][0]["highlights"][0]["text"], "export controls");
   EXPECT_EQ(AdminGet(d.admin_port(), "/rules/nope/backtest").first, 404);
   EXPECT_EQ(AdminGet(d.admin_port(), "/rules/chips/backtest?since=soon").first, 400);
+}
+
+// The probe's D1: 320 ORed one-letter prefixes, sent as JSON and as a
+// browser's page at once, held both poll workers for minutes. Costly queries
+// are now refused from their text, and the ones allowed run on a pool of
+// their own: while they are asked in a loop, a new matching entry is polled,
+// matched and delivered as usual, /healthz says ok, and the daemon stops.
+TEST(Admin, SearchesNeverDelayPollsAndStopWithTheDaemon) {
+  TempDir dir;
+  FixtureServer server;
+  RunningDaemon d(testing::LoadConfigText(dir, AdminFixture(dir, server)));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  std::string probe;
+  for (int i = 0; i < 320; ++i) probe += std::string(i ? " OR " : "") + char('a' + i % 26) + "*";
+  httplib::Client c("127.0.0.1", d.admin_port());
+  c.set_read_timeout(seconds(30));
+  auto json_answer = c.Get("/search", httplib::Params{{"q", probe}, {"since", "all"}}, {});
+  ASSERT_TRUE(json_answer);
+  EXPECT_EQ(json_answer->status, 400);
+  EXPECT_NE(json_answer->body.find("too costly"), std::string::npos) << json_answer->body;
+  auto page = c.Get("/search", httplib::Params{{"q", probe}}, {{"Accept", "text/html"}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 400);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, busy{0}, other{0};
+  std::vector<std::thread> askers;
+  for (int k = 0; k < 3; ++k) {
+    askers.emplace_back([&, k] {
+      httplib::Client a("127.0.0.1", d.admin_port());
+      a.set_read_timeout(seconds(30));
+      httplib::Headers h;
+      if (k == 2) h.emplace("Accept", "text/html");
+      while (!stop) {
+        auto r = a.Get(
+            "/search",
+            httplib::Params{{"q", "ex* OR ch* OR we* OR \"export controls\""}, {"since", "all"}},
+            h);
+        if (r && r->status == 200)
+          ++answered;
+        else if (r && r->status == 503)
+          ++busy;
+        else
+          ++other;
+      }
+    });
+  }
+  auto asked = std::chrono::steady_clock::now();
+  server.SetFeed("/a.xml", Rss({{"a3", "Export controls reach chip tools"},
+                                {"a1", "New export controls on chips"},
+                                {"a2", "Weather"}}));
+  EXPECT_GE(server.WaitForHooks(2, seconds(60)), 2u) << "polling went on while searches ran";
+  auto ms = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - asked);
+  std::printf("time to alert while searches ran: %lld ms (%d answered, %d busy)\n",
+              static_cast<long long>(ms.count()), answered.load(), busy.load());
+  auto [hs, health] = AdminGet(d.admin_port(), "/healthz");
+  EXPECT_EQ(hs, 200) << health;
+  d.Stop();  // returns once the loop, the workers and the query pool are done
+  stop = true;
+  for (auto& t : askers) t.join();
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_EQ(HookTitles(server).back(), "Export controls reach chip tools");
+}
+
+// The probe's D8: a password in a feed URL's userinfo, or a token in its
+// query, was shown in log lines, /status, the pages and `feedwatch status`.
+TEST(Admin, CredentialsInAFeedUrlAreNeverShown) {
+  TempDir dir;
+  FixtureServer server;
+  std::ostringstream log;
+  auto capture = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  spdlog::default_logger()->sinks().push_back(capture);
+  std::string port = std::to_string(server.port());
+  std::string secret_url =
+      "http://feeduser:PASS-9f3e@127.0.0.1:" + port + "/missing.xml?api_key=KEY-77c1&topic=chips";
+  std::string cfg = AdminFixture(dir, server) + "[[feed]]\nname = \"d\"\nurl = \"" + secret_url +
+                    "\"\nprime = false\n";
+  std::string config_path = dir.Write("feedwatch.toml", cfg);
+  {
+    auto loaded = LoadAll(config_path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+    RunningDaemon d(std::move(*loaded));
+    ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+    auto end = std::chrono::steady_clock::now() + seconds(30);
+    std::string status;
+    while (std::chrono::steady_clock::now() < end) {
+      status = AdminGet(d.admin_port(), "/status").second;
+      if (status.find("HTTP 404") != std::string::npos) break;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    ASSERT_NE(status.find("HTTP 404"), std::string::npos) << status;
+    std::vector<std::string> shown = {status, AdminGet(d.admin_port(), "/feeds").second,
+                                      AdminGet(d.admin_port(), "/feeds?q=PASS").second,
+                                      AdminGet(d.admin_port(), "/feed?name=d").second,
+                                      AdminGet(d.admin_port(), "/").second};
+    std::ostringstream out, err;
+    CmdStatus(config_path, out, err);
+    shown.push_back(out.str() + err.str());
+    std::ostringstream cout_, cerr_;
+    EXPECT_EQ(CmdCheck(config_path, cout_, cerr_), 0);
+    EXPECT_NE(cerr_.str().find("feed 'd': its url carries a credential"), std::string::npos)
+        << cerr_.str();
+    shown.push_back(cout_.str() + cerr_.str());
+    d.Stop();
+    shown.push_back(log.str());
+    for (const std::string& text : shown) {
+      EXPECT_EQ(text.find("PASS-9f3e"), std::string::npos) << text.substr(0, 2000);
+      EXPECT_EQ(text.find("KEY-77c1"), std::string::npos) << text.substr(0, 2000);
+    }
+    EXPECT_NE(status.find("feeduser:***@127.0.0.1"), std::string::npos) << "still recognisable";
+    EXPECT_NE(log.str().find("api_key=***&topic=chips"), std::string::npos) << log.str();
+    EXPECT_EQ(shown[2].find("missing.xml"), std::string::npos) << "a filter cannot probe secrets";
+  }
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), capture), sinks.end());
+}
+
+// The probe's D11: an endpoint answering 410 Gone was tried again by every
+// new alert. Now the first 410 stops the sink until a reload; its alerts
+// wait in the outbox (nothing dead, nothing lost) and go out once the URL is
+// fixed and the config reloaded.
+TEST(Admin, A410GoneSinkStopsUntilAReloadAndLosesNothing) {
+  TempDir dir;
+  FixtureServer server;
+  server.SetHookResponder([](const testing::ReceivedRequest& r, httplib::Response& res) {
+    res.status = r.path == "/hook/gone" ? 410 : 200;
+  });
+  server.SetFeed("/a.xml", Rss({{"a1", "New export controls on chips"}}));
+  dir.Write("rules.toml", kChipRule);
+  std::string cfg = ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook/gone")) +
+                    "[admin]\nlisten = \"127.0.0.1:0\"\n";
+  std::string path = dir.Write("feedwatch.toml", cfg);
+  auto loaded = LoadAll(path);
+  ASSERT_TRUE(loaded.ok());
+  RunningDaemon d(std::move(*loaded));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  server.SetFeed("/a.xml", Rss({{"a2", "Export controls widen"},
+                                {"a3", "More export controls"},
+                                {"a1", "New export controls on chips"}}));
+  auto queued = [&] {
+    auto st = json::parse(AdminGet(d.admin_port(), "/status").second);
+    return st["outbox"]["pending"].get<int>();
+  };
+  auto end = std::chrono::steady_clock::now() + seconds(30);
+  while (queued() < 3 && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_EQ(queued(), 3) << "the three alerts wait; none is dead";
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_EQ(server.Hooks().size(), 1u) << "no alert tried the removed endpoint again";
+  auto [ms, metrics] = AdminGet(d.admin_port(), "/metrics");
+  EXPECT_NE(metrics.find("feedwatch_sink_gone{sink=\"hook\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(AdminGet(d.admin_port(), "/status").second.find("hook answered 410 Gone"),
+            std::string::npos);
+  // The operator fixes the URL and reloads: everything queued goes out.
+  cfg.replace(cfg.find("/hook/gone"), 10, "/hook/new");
+  dir.Write("feedwatch.toml", cfg);
+  ASSERT_TRUE(d.Reload().ok());
+  ASSERT_GE(server.WaitForHooks(4, seconds(30)), 4u);
+  std::set<std::string> titles;
+  for (const auto& h : server.Hooks())
+    if (h.path == "/hook/new") titles.insert(json::parse(h.body)["entry"]["title"]);
+  EXPECT_EQ(titles, (std::set<std::string>{"New export controls on chips", "Export controls widen",
+                                           "More export controls"}));
+}
+
+// The probe's D10: one entry with a 256 KiB title made a 365 KB webhook body
+// and a 1.1 MB feed page. What is sent and shown is capped (with "…" and
+// title_truncated); the archive keeps the whole title.
+TEST(Admin, AHugeTitleIsCappedWhereItIsSentAndShown) {
+  TempDir dir;
+  FixtureServer server;
+  std::string huge =
+      "Export controls " + std::string(200 * 1024, 'x');  // under the parser's 256 KiB cap
+  server.SetFeed("/a.xml", Rss({{"a1", huge}}));
+  dir.Write("rules.toml", kChipRule);
+  RunningDaemon d(
+      testing::LoadConfigText(dir, ConfigText({{"a", server.Url("/a.xml")}}, server.Url("/hook")) +
+                                       "[admin]\nlisten = \"127.0.0.1:0\"\n"));
+  ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
+  std::string body = server.Hooks()[0].body;
+  EXPECT_LT(body.size(), 16u * 1024) << "Standard Webhooks suggests bodies under 20 kB";
+  json hook = json::parse(body);
+  std::string title = hook["entry"]["title"];
+  EXPECT_LE(title.size(), 1024u);
+  EXPECT_EQ(title.substr(title.size() - 3), "\xE2\x80\xA6") << "ends with an ellipsis";
+  EXPECT_EQ(hook["entry"]["title_truncated"], true);
+  EXPECT_EQ(hook["entry"]["link_truncated"], false);
+  for (const char* page : {"/feed?name=a", "/alerts", "/"}) {
+    auto [code, html] = AdminGet(d.admin_port(), page);
+    EXPECT_EQ(code, 200) << page;
+    EXPECT_LT(html.size(), 64u * 1024) << page;
+  }
+  httplib::Client c("127.0.0.1", d.admin_port());
+  auto found = c.Get("/search", httplib::Params{{"q", "export"}}, {{"Accept", "text/html"}});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 200);
+  EXPECT_LT(found->body.size(), 64u * 1024);
+  auto api = json::parse(c.Get("/search", httplib::Params{{"q", "export"}}, {})->body);
+  ASSERT_EQ(api["hits"].size(), 1u);
+  EXPECT_LE(api["hits"][0]["title"].get<std::string>().size(), 1024u);
+  d.Stop();
+  auto archive = Store::OpenReadOnly(dir.File("state"));
+  ASSERT_TRUE(archive.ok());
+  std::size_t kept = 0;
+  ASSERT_TRUE((*archive)
+                  ->ForEachArchived({},
+                                    [&](ArchivedEntry&& a) {
+                                      kept = a.entry.title.size();
+                                      return true;
+                                    })
+                  .ok());
+  EXPECT_EQ(kept, huge.size()) << "the archive keeps the whole title";
 }
 
 // Retention runs in the daemon: entries first seen longer ago than

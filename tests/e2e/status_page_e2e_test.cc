@@ -329,6 +329,48 @@ TEST(StatusPages, ActionsArePostFormsWithACsrfToken) {
   EXPECT_NE(overview.find("last reload"), std::string::npos);
 }
 
+// The probe's D2 against the running daemon: a page whose DNS name was
+// rebound to 127.0.0.1 read the CSRF token from /alerts and dropped a dead
+// alert; another site's text/plain POST reloaded the rules. Now neither
+// reads nor changes anything.
+TEST(StatusPages, ARebindingPageOrAnotherSiteChangesNothing) {
+  PagesDaemon s;
+  s.WaitSettled();
+  auto c = s.Client();
+  std::string port = std::to_string(s.daemon->admin_port());
+  httplib::Headers rebound = {{"Host", "attacker.example:" + port},
+                              {"Origin", "http://attacker.example:" + port},
+                              {"Sec-Fetch-Site", "same-origin"},
+                              {"Accept", "text/html"}};
+  auto stolen = c.Get("/alerts", rebound);
+  ASSERT_TRUE(stolen);
+  EXPECT_EQ(stolen->status, 421);
+  EXPECT_EQ(Csrf(stolen->body), "");
+  EXPECT_EQ(c.Get("/status", rebound)->status, 421);
+
+  auto [as, alerts] = s.Page("/alerts");
+  ASSERT_EQ(as, 200);
+  std::string csrf = Csrf(alerts);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(alerts, m, std::regex("name=\"id\" value=\"(fw_[0-9a-f]+)\"")));
+  std::string form = "id=" + m[1].str() + "&back=/alerts&csrf=" + csrf;
+  auto drop = c.Post("/actions/drop", rebound, form, "application/x-www-form-urlencoded");
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->status, 421);
+  auto foreign = c.Post("/actions/drop", {{"Origin", "http://evil.example"}}, form,
+                        "application/x-www-form-urlencoded");
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403) << "the token alone is not enough from another origin";
+  EXPECT_EQ(json::parse(c.Get("/status")->body)["outbox"]["dead"], 3) << "nothing was dropped";
+
+  auto reload =
+      c.Post("/reload", {{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}}, "x",
+             "text/plain");
+  ASSERT_TRUE(reload);
+  EXPECT_EQ(reload->status, 403);
+  EXPECT_EQ(json::parse(c.Get("/status")->body)["generation"], 1) << "not reloaded";
+}
+
 TEST(StatusPages, ReadOnlyUnlessActionsAreOn) {
   PagesDaemon s("");
   s.WaitSettled();

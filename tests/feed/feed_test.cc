@@ -229,6 +229,39 @@ TEST(ParseFeed, ControlCharactersDoNotLoseTheFeed) {
   EXPECT_FALSE(feed->warnings.empty());
 }
 
+// The probe's D7: `before&#0;after` read as `before` (pugixml writes the
+// NUL into the text), so a publisher could hide words from every rule.
+TEST(ParseFeed, AReferenceToNulNeverCutsTheText) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  std::string rss =
+      "<rss version=\"2.0\"><channel><item><title>before&#0;after the NUL reference</title>"
+      "<description>one&#x0000;two &amp;#0; three &#00;</description><guid>n</guid></item>"
+      "</channel></rss>";
+  auto feed = ParseFeed(rss, "", "https://x/nul");
+  ASSERT_TRUE(feed.ok()) << feed.status().message();
+  ASSERT_EQ(feed->entries.size(), 1u);
+  EXPECT_EQ(feed->entries[0].title, "before" + fffd + "after the NUL reference");
+  EXPECT_EQ(feed->entries[0].summary, "one" + fffd + "two " + fffd + " three " + fffd);
+  bool warned = false;
+  for (const auto& w : feed->warnings) warned = warned || w.find("&#0;") != std::string::npos;
+  EXPECT_TRUE(warned);
+  std::string atom =
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>1</id><title>x&#x0;export "
+      "controls</title></entry></feed>";
+  auto a = ParseFeed(atom, "", "https://x/nul-atom");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->entries.size(), 1u);
+  EXPECT_EQ(a->entries[0].title, "x" + fffd + "export controls");
+  // Other references and text that merely looks like one are left alone.
+  auto plain = ParseFeed(
+      "<rss version=\"2.0\"><channel><item><title>&#65;&#x42; &amp;#x10; "
+      "&#10;</title><guid>p</guid>"
+      "</item></channel></rss>",
+      "", "https://x/refs");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->entries[0].title.substr(0, 2), "AB");
+}
+
 TEST(ParseFeed, EntitiesDeclaredInADtdAreNeverExpanded) {
   std::string laughs = R"(<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">

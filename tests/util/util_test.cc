@@ -65,6 +65,21 @@ TEST(RedactUrl, KeepsSchemeAndHostOnly) {
   EXPECT_EQ(RedactUrl("http://example.com"), "http://example.com");
 }
 
+TEST(DisplayUrl, HidesPasswordsAndSecretLookingParameters) {
+  EXPECT_EQ(DisplayUrl("http://feeduser:PASS@127.0.0.1:8080/missing.xml"),
+            "http://feeduser:***@127.0.0.1:8080/missing.xml");
+  EXPECT_EQ(DisplayUrl("https://h.example/f?id=3&api_key=abc&Token=t&page=2#top"),
+            "https://h.example/f?id=3&api_key=***&Token=***&page=2#top");
+  EXPECT_EQ(DisplayUrl("https://h.example/f?access_token=x"),
+            "https://h.example/f?access_token=***");
+  EXPECT_EQ(DisplayUrl("https://user@h.example/f"), "https://user@h.example/f") << "no password";
+  EXPECT_EQ(DisplayUrl("https://news.example/rss?topic=chips&lang=en"),
+            "https://news.example/rss?topic=chips&lang=en");
+  EXPECT_EQ(DisplayUrl("https://h.example/a@b?x"), "https://h.example/a@b?x") << "@ in the path";
+  EXPECT_FALSE(UrlHasSecrets("https://news.example/rss?topic=chips"));
+  EXPECT_TRUE(UrlHasSecrets("https://u:p@news.example/rss"));
+}
+
 TEST(FormatDuration, HumanUnits) {
   EXPECT_EQ(FormatDuration(std::chrono::milliseconds(250)), "250ms");
   EXPECT_EQ(FormatDuration(std::chrono::seconds(12)), "12s");
