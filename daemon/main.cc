@@ -162,6 +162,16 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--format", eval.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  eval_cmd
+      ->add_option("--feeds", eval.feeds_dir,
+                   "score a stream: every feed file in this folder, labelled by link from LABELS")
+      ->check(CLI::ExistingDirectory);
+  eval_cmd->add_flag("--unlabelled", eval.unlabelled,
+                     "with --feeds: list alerts on items no row labels (to read and label next)");
+  eval_cmd
+      ->add_option("--max-false-alarms-per-10k", eval.max_false_alarms_per_10k,
+                   "exit 1 when a topic raises more false alarms per 10,000 items")
+      ->check(CLI::Range(0.0, 10000.0));
 
   feedwatch::BacktestCommand backtest;
   backtest.config_path = default_config;

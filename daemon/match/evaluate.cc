@@ -213,6 +213,11 @@ Result<EvalReport> Evaluate(const Matcher& matcher, const std::vector<LabeledIte
         if (!positive) ++rs.false_alarms;
         if (positive && fired.size() == 1) ++rs.only;
       }
+      if (!fired.empty()) {
+        EvalAlert alert{score.topic, &item, positive, {}};
+        for (std::size_t r : fired) alert.rules.push_back(rules[r].id);
+        report.alerts.push_back(std::move(alert));
+      }
       if (positive && !fired.empty())
         ++score.tp;
       else if (positive) {

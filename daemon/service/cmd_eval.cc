@@ -1,12 +1,20 @@
 // `feedwatch eval LABELS.tsv`: precision and recall of rule packs on
 // labelled rows, the misses, and the false alarms with the spans that fired.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
+#include <limits>
+#include <map>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "command_util.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/evaluate.h"
+#include "feedwatch/feed.h"
+#include "feedwatch/story.h"
 
 namespace feedwatch {
 
@@ -19,7 +27,95 @@ std::string Fixed(double v) {
 }
 
 std::string Where(const std::string& labels, const LabeledItem& item) {
+  if (item.line == 0) return item.source + " (unlabelled)";
   return labels + ":" + std::to_string(item.line);
+}
+
+// A stream: every feed file of `dir` parsed, each entry an item, labelled by
+// the `rows` whose link is the entry's (exactly, or as the same page once
+// tracking parameters and the like are dropped). Rows that name no entry are
+// reported, so that a labels file and a stream that drifted apart are seen.
+Result<std::vector<LabeledItem>> StreamItems(const std::string& dir,
+                                             const std::vector<LabeledItem>& rows,
+                                             std::ostream& err) {
+  std::map<std::string, const LabeledItem*> by_link;
+  for (const auto& row : rows) {
+    if (row.entry.link.empty()) {
+      return Status::Invalid("labels row " + std::to_string(row.line) +
+                             " has no link: with --feeds, rows are matched to items by link");
+    }
+    by_link.emplace(row.entry.link, &row);
+    by_link.emplace(story::CanonicalLink(row.entry.link), &row);
+  }
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& de : std::filesystem::directory_iterator(dir, ec))
+    if (de.is_regular_file()) files.push_back(de.path());
+  if (ec) return Status::Io(dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::vector<LabeledItem> items;
+  std::set<const LabeledItem*> used;
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream body;
+    body << in.rdbuf();
+    ParseOptions whole;
+    whole.max_entries = std::numeric_limits<std::size_t>::max();  // a stream file holds days
+    auto feed = ParseFeed(body.str(), "", "file://" + file.string(), whole);
+    if (!feed.ok()) {
+      err << "warning: " << file.string() << ": " << feed.status().message() << "\n";
+      continue;
+    }
+    for (auto& e : feed->entries) {
+      LabeledItem item;
+      item.source = file.filename().string();
+      auto it = by_link.find(e.link);
+      if (it == by_link.end()) it = by_link.find(story::CanonicalLink(e.link));
+      if (it != by_link.end()) {
+        item.line = it->second->line;
+        item.labels = it->second->labels;
+        used.insert(it->second);
+      } else {
+        item.unlabelled = true;
+      }
+      item.entry = std::move(e);
+      items.push_back(std::move(item));
+    }
+  }
+  std::size_t unmatched = 0;
+  const LabeledItem* first = nullptr;
+  for (const auto& row : rows) {
+    if (used.count(&row)) continue;
+    if (!first) first = &row;
+    ++unmatched;
+  }
+  if (unmatched > 0)
+    err << "warning: " << unmatched << " labelled row(s) name no item of " << dir
+        << " (the first: line " << first->line << ", " << first->entry.link << ")\n";
+  return items;
+}
+
+// What a person with story grouping on receives: alerts on copies of one
+// story (the same normalised title, or else the same page) count once.
+struct StoryCounts {
+  int stories = 0, false_alarm_stories = 0;
+};
+StoryCounts CountStories(const EvalReport& report, const std::string& topic) {
+  std::set<std::string> all, wrong;
+  for (const auto& a : report.alerts) {
+    if (a.topic != topic) continue;
+    std::string key = story::NormalizedTitle(a.item->entry.title);
+    if (key.empty()) key = "link:" + story::CanonicalLink(a.item->entry.link);
+    all.insert(key);
+    if (!a.positive) wrong.insert(key);
+  }
+  return {static_cast<int>(all.size()), static_cast<int>(wrong.size())};
+}
+
+std::string Fixed2(double v) {
+  std::ostringstream s;
+  s << std::fixed << std::setprecision(2) << v;
+  return s.str();
 }
 
 // Prints `items` (misses or false alarms) grouped by topic, in the report's
@@ -48,6 +144,10 @@ void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
     out << "  precision " << Fixed(t.precision()) << "  recall " << Fixed(t.recall()) << "  f1 "
         << Fixed(t.f1()) << "  (tp " << t.tp << ", fp " << t.fp << ", fn " << t.fn << ", tn "
         << t.tn << ")\n";
+    StoryCounts s = CountStories(report, t.topic);
+    out << "  false alarms per 10,000 items " << Fixed2(t.false_alarms_per_10k()) << "  ("
+        << (t.tp + t.fp) << " alerts; as stories: " << s.stories << ", of them "
+        << s.false_alarm_stories << " false)\n";
   }
   if (!report.unscored_packs.empty()) {
     out << "not scored (no topic maps to them):";
@@ -82,9 +182,18 @@ void PrintJson(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
   using oj = nlohmann::ordered_json;
   oj topics = oj::object();
   for (const auto& t : report.topics) {
-    topics[t.topic] = {{"pack", t.pack},       {"tp", t.tp},  {"fp", t.fp},
-                       {"fn", t.fn},           {"tn", t.tn},  {"precision", t.precision()},
-                       {"recall", t.recall()}, {"f1", t.f1()}};
+    StoryCounts s = CountStories(report, t.topic);
+    topics[t.topic] = {{"pack", t.pack},
+                       {"tp", t.tp},
+                       {"fp", t.fp},
+                       {"fn", t.fn},
+                       {"tn", t.tn},
+                       {"precision", t.precision()},
+                       {"recall", t.recall()},
+                       {"f1", t.f1()},
+                       {"false_alarms_per_10k", t.false_alarms_per_10k()},
+                       {"stories", s.stories},
+                       {"false_alarm_stories", s.false_alarm_stories}};
   }
   oj rules = oj::object();
   for (const auto& r : report.rules) {
@@ -141,6 +250,14 @@ int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
     err << items.status().message() << "\n";
     return kExitBadSetup;
   }
+  if (!cmd.feeds_dir.empty()) {
+    auto stream = StreamItems(cmd.feeds_dir, *items, err);
+    if (!stream.ok()) {
+      err << cmd.labels << ": " << stream.status().message() << "\n";
+      return kExitBadSetup;
+    }
+    items = std::move(*stream);
+  }
   auto matcher = cmdutil::LoadMatcher(cmd.rule_paths, cmd.config_path);
   if (!matcher.ok()) {
     err << matcher.status().message() << "\n";
@@ -155,11 +272,29 @@ int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
     PrintJson(cmd, *report, out);
   else
     PrintText(cmd, *report, out);
+  if (cmd.unlabelled) {
+    out << "\nalerts on unlabelled items (read them, then add a row):\n";
+    for (const auto& a : report->alerts) {
+      if (!a.item->unlabelled) continue;
+      std::string rules;
+      for (const auto& r : a.rules) rules += (rules.empty() ? "" : ", ") + r;
+      out << "  " << a.topic << "\t" << a.item->entry.link << "\t"
+          << cmdutil::Quoted(a.item->entry.title) << "\t[" << rules << "] " << a.item->source
+          << "\n";
+    }
+  }
   int below = 0;
   for (const auto& t : report->topics) {
     if (t.precision() < cmd.min_precision) {
       err << "topic " << t.topic << ": precision " << Fixed(t.precision())
           << " is below --min-precision " << Fixed(cmd.min_precision) << "\n";
+      ++below;
+    }
+    if (cmd.max_false_alarms_per_10k >= 0 &&
+        t.false_alarms_per_10k() > cmd.max_false_alarms_per_10k) {
+      err << "topic " << t.topic << ": " << Fixed2(t.false_alarms_per_10k())
+          << " false alarms per 10,000 items, above --max-false-alarms-per-10k "
+          << Fixed2(cmd.max_false_alarms_per_10k) << "\n";
       ++below;
     }
     if (t.recall() < cmd.min_recall) {

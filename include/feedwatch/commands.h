@@ -128,7 +128,13 @@ struct EvalCommand {
   std::vector<std::string> topics;      // "LABEL=PACK"
   std::string fields = "all";           // "all" (title, summary, content, link) or "title"
   double min_precision = 0, min_recall = 0;
-  std::string format = "text";  // "text" or "json"
+  double max_false_alarms_per_10k = -1;  // < 0: no limit
+  std::string format = "text";           // "text" or "json"
+  // A stream: every feed file in this folder is parsed, each entry is an
+  // item, and `labels` rows (with a `link` column) label them by link;
+  // entries no row names count as neither.
+  std::string feeds_dir;
+  bool unlabelled = false;  // list the stream's alerts on items no row labels
 };
 // Scores rule packs on a labelled TSV file (docs/rules.md, "Measuring a
 // pack"). Exit 0; 1 when a topic is below --min-precision or --min-recall;

@@ -17,9 +17,13 @@
 namespace feedwatch {
 
 struct LabeledItem {
-  int line = 0;                     // 1-based line in the labels file
+  int line = 0;                     // 1-based line in the labels file; 0: no row (a stream item)
   std::vector<std::string> labels;  // topics; empty for `neither`
   Entry entry;
+  // A stream's item that no labels row names: counted as `neither`, listed
+  // by `eval --unlabelled` so that it can be read and labelled next.
+  bool unlabelled = false;
+  std::string source;  // the feed file a stream item came from
 };
 
 // Reads a labels file. Errors name the file and line: a missing required
@@ -39,6 +43,12 @@ struct EvalOptions {
 struct TopicScore {
   std::string topic, pack;
   int tp = 0, fp = 0, fn = 0, tn = 0;
+  // False alarms per 10,000 items scored: what a person receiving everything
+  // a stream carries gets, whatever the base rate.
+  double false_alarms_per_10k() const {
+    int n = tp + fp + fn + tn;
+    return n == 0 ? 0.0 : fp * 10000.0 / n;
+  }
   double precision() const { return tp + fp == 0 ? 1.0 : double(tp) / (tp + fp); }
   double recall() const { return tp + fn == 0 ? 1.0 : double(tp) / (tp + fn); }
   double f1() const {
@@ -66,8 +76,17 @@ struct EvalFalseAlarm {
   std::vector<Highlight> highlights;  // their spans, as `scan --explain` shows them
 };
 
+// An item a topic's pack fired on, right or wrong.
+struct EvalAlert {
+  std::string topic;
+  const LabeledItem* item = nullptr;
+  bool positive = false;  // labelled with the topic
+  std::vector<std::string> rules;
+};
+
 struct EvalReport {
   std::vector<TopicScore> topics;  // in order of first appearance in the file
+  std::vector<EvalAlert> alerts;   // every item each topic fired on, in item order
   std::vector<RuleScore> rules;    // rules of the scored packs, in load order
   std::vector<EvalMiss> misses;
   std::vector<EvalFalseAlarm> false_alarms;
