@@ -3,6 +3,7 @@
 // regex, rules that cannot fire.
 #include <re2/re2.h>
 
+#include <cctype>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,21 @@ std::optional<std::string> BoundaryBesideNonWord(const std::string& src) {
   for (std::size_t i = 0; i + 1 < s.size(); ++i) {
     if (s[i] != '\\') continue;
     if (s[i + 1] == 'b') {
+      // "(?:\bfoo\b)" and "(?-i:\bUS\b)": that ':' closes a group's flags,
+      // it is not text.
+      if (i >= 1 && s[i - 1] == ':') {
+        std::size_t open = s.rfind("(?", i - 1);
+        bool group = open != std::string_view::npos;
+        for (std::size_t k = open + 2; group && k < i - 1; ++k)
+          group = std::isalpha(static_cast<unsigned char>(s[k])) || s[k] == '-';
+        if (group && (open == 0 || s[open - 1] != '\\')) {
+          std::string_view after =
+              i + 2 < s.size() && s[i + 2] == '\\' ? s.substr(i + 2, 2) : s.substr(i + 2, 1);
+          if (nonword_literal(after)) return std::string(after);
+          ++i;
+          continue;
+        }
+      }
       std::string_view before = i >= 2 && s[i - 2] == '\\' ? s.substr(i - 2, 2)
                                 : i >= 1                   ? s.substr(i - 1, 1)
                                                            : "";
@@ -109,6 +125,10 @@ std::vector<std::string> LintRules(const std::vector<RuleSpec>& rules) {
     for (const Pattern& p : r.none) written(p, "none");
     for (const auto& n : r.near) {
       for (const Pattern& p : n.terms) written(p, "near");
+      if (!n.within_given)
+        warn(n.line, "'near' has no 'within': its terms must be within the default of " +
+                         std::to_string(n.within) + " words; say so with within = " +
+                         std::to_string(n.within) + " or choose another distance");
     }
     for (const Pattern& p : r.any) {
       if (matches_empty(p))

@@ -147,6 +147,23 @@ class RuleReader {
                            std::to_string(kMaxPatternBytes) + " bytes");
       return std::nullopt;
     }
+    // "\bAI Act\b" in a double-quoted TOML string is a backspace, "AI Act"
+    // and another backspace: a pattern that can never match, silently.
+    for (unsigned char c : source) {
+      if (c < 0x20 || c == 0x7F) {
+        std::string shown;
+        for (unsigned char d : source)
+          shown += d == '\b'                 ? std::string("\\b")
+                   : d == '\t'               ? std::string("\\t")
+                   : (d < 0x20 || d == 0x7F) ? std::string("?")
+                                             : std::string(1, static_cast<char>(d));
+        errors_.Add(&at, "rule '" + rule.id + "': the pattern '" + shown +
+                             "' holds a control character: in a double-quoted TOML string \\b "
+                             "is a backspace, not a word boundary. Write patterns in single "
+                             "quotes ('\\bAI Act\\b'), which keep backslashes as they are");
+        return std::nullopt;
+      }
+    }
     // A term is plain text, or a lone group reference such as "{chinese_labs}".
     bool group_ref = source.size() > 2 && source.front() == '{' && source.back() == '}';
     // Patterns are matched against NFKC text, so they are normalised too.
@@ -209,7 +226,10 @@ class RuleReader {
       if (nc.terms.size() < 2) {
         errors_.Add(&node, "rule '" + rule.id + "': near needs at least two terms or patterns");
       }
-      if (auto w = tomlutil::GetIntInRange(*t, "within", 0, 1000, errors_)) nc.within = *w;
+      if (auto w = tomlutil::GetIntInRange(*t, "within", 0, 1000, errors_)) {
+        nc.within = *w;
+        nc.within_given = true;
+      }
       rule.near.push_back(std::move(nc));
     };
     if (const toml::array* arr = n.as_array()) {
@@ -317,10 +337,9 @@ class RuleReader {
     if (!t->get("any") && !t->get("all") && !t->get("words") && !t->get("phrases") &&
         !t->get("near")) {
       errors_.Add(
-          &n,
-          "rule '" + r.id +
-              "': needs 'any', 'all', 'words', 'phrases' or 'near' (a rule with only 'none' would "
-              "match everything)");
+          &n, "rule '" + r.id + "': needs a condition: 'any', 'all', 'words', 'phrases' or 'near'" +
+                  (t->get("none") ? " ('none' only excludes: alone it would match everything)"
+                                  : std::string()));
     }
     return r;
   }

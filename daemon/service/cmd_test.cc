@@ -2,6 +2,8 @@
 #include "feedwatch/commands.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
 
 #include "feedwatch/match.h"
 
@@ -11,6 +13,26 @@ namespace feedwatch {
 
 using namespace cmdutil;
 
+namespace {
+
+// Text for a terminal: a control character (a backspace from "\b" in a
+// double-quoted TOML string) is shown as \xNN, never sent as is.
+std::string Printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int CmdTest(const std::vector<std::string>& rule_paths, const std::string& config_path,
             std::ostream& out, std::ostream& err) {
   auto matcher = LoadMatcher(rule_paths, config_path);
@@ -19,6 +41,17 @@ int CmdTest(const std::vector<std::string>& rule_paths, const std::string& confi
     return kExitBadSetup;
   }
   const Matcher& m = **matcher;
+  // The same checks as `feedwatch check`, and packs that test nothing.
+  for (const auto& w : LintRules(m.rules())) err << "warning: " << Printable(w) << "\n";
+  std::map<std::string, int> examples_per_file;
+  for (const RuleSpec& rule : m.rules())
+    examples_per_file[rule.file] += static_cast<int>(rule.examples.size());
+  for (const auto& [file, n] : examples_per_file) {
+    if (n == 0)
+      err << "warning: " << file
+          << ": no [[rule.test]] examples, so nothing in it was tested (add real headlines that "
+             "should and should not match)\n";
+  }
   int passed = 0, failed = 0;
   for (std::size_t r = 0; r < m.rules().size(); ++r) {
     const RuleSpec& rule = m.rules()[r];
@@ -39,8 +72,8 @@ int CmdTest(const std::vector<std::string>& rule_paths, const std::string& confi
       if (!ex.entry.title.empty()) out << "    title:   " << Quoted(ex.entry.title) << "\n";
       if (!ex.entry.summary.empty()) out << "    summary: " << Quoted(ex.entry.summary) << "\n";
       if (!ex.entry.content.empty()) out << "    content: " << Quoted(ex.entry.content) << "\n";
-      for (const auto& h : why.held) out << "    held:    " << h << "\n";
-      for (const auto& f : why.failed) out << "    failed:  " << f << "\n";
+      for (const auto& h : why.held) out << "    held:    " << Printable(h) << "\n";
+      for (const auto& f : why.failed) out << "    failed:  " << Printable(f) << "\n";
       if (why.matched != got)
         out << "    internal: the RE2::Set and per-pattern evaluation disagree\n";
     }

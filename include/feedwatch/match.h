@@ -40,6 +40,7 @@ struct Pattern {
 struct NearCondition {
   std::vector<Pattern> terms;
   int within = 10;
+  bool within_given = false;  // false: the rule left it at the default
   int line = 0;
 };
 

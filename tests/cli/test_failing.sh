@@ -10,4 +10,10 @@ printf "%s\n" "$out" | grep -q "failing-examples.toml:11: rule 'chips': expected
 printf "%s\n" "$out" | grep -q "failed:  all: '\\\\bchips?\\\\b' did not match" || { echo "FAIL: failed condition"; exit 1; }
 printf "%s\n" "$out" | grep -q "failing-examples.toml:15: rule 'chips': expected no match, got a match" || { echo "FAIL: second failure"; exit 1; }
 [ "$(printf "%s\n" "$out" | tail -n 1)" = "1 passed, 2 failed" ] || { echo "FAIL: closing line"; exit 1; }
+# A pack without examples is a warning, and the lint runs too.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+printf '[[rule]]\nid = "untested"\nnear = { terms = ["chip", "ban"] }\n' > "$tmp/untested.toml"
+"$feedwatch" test "$tmp/untested.toml" > "$tmp/out" 2> "$tmp/err"
+grep -q "untested.toml: no \[\[rule.test\]\] examples, so nothing in it was tested" "$tmp/err" || { echo "FAIL: no warning for a pack without examples"; cat "$tmp/err"; exit 1; }
+grep -q "'near' has no 'within'" "$tmp/err" || { echo "FAIL: test does not run the lint"; cat "$tmp/err"; exit 1; }
 echo ok

@@ -126,7 +126,7 @@ none = ['z']
   const std::string& msg = r.status().message();
   EXPECT_NE(msg.find(path + ":4: unknown key 'colour'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("duplicate rule id 'a'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("rule 'only-none': needs 'any', 'all'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("rule 'only-none': needs a condition: 'any', 'all'"), std::string::npos) << msg;
 }
 
 TEST(Rules, TomlSyntaxErrorNamesTheLine) {
@@ -371,6 +371,53 @@ any = ['chips']
   EXPECT_NE(warnings[1].find(":8: rule 'nothing'"), std::string::npos) << warnings[1];
 }
 
+// Traps a new user met writing a first pack.
+TEST(Rules, AuthoringTrapsFailLoudly) {
+  TempDir dir;
+  // "\b" in a double-quoted TOML string is a backspace: never a match.
+  auto bs =
+      LoadRuleFile(dir.Write("bs.toml", "[[rule]]\nid = \"act\"\nany = [\"\\bAI Act\\b\"]\n"));
+  ASSERT_FALSE(bs.ok());
+  const std::string& msg = bs.status().message();
+  EXPECT_NE(msg.find("bs.toml:3: rule 'act': the pattern '\\bAI Act\\b' holds a control character"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("single quotes"), std::string::npos);
+  EXPECT_EQ(msg.find('\b'), std::string::npos) << "no raw control character is printed";
+
+  // The ':' of "(?:" and "(?-i:" is group syntax, not text; "\bU\.S\.\b" still warns.
+  auto groups = LoadRuleFile(dir.Write("groups.toml", R"([[rule]]
+id = "g"
+any = ['(?:\bfoo\b)', '(?-i:\bUS\b) chips', '(?i:\bbar\b)']
+
+[[rule]]
+id = "dots"
+any = ['\bU\.S\.\b']
+
+[[rule]]
+id = "near-default"
+near = { terms = ["chip", "ban"] }
+)"));
+  ASSERT_TRUE(groups.ok()) << groups.status().message();
+  auto warnings = LintRules(*groups);
+  ASSERT_EQ(warnings.size(), 2u) << (warnings.empty() ? "" : warnings[0]);
+  EXPECT_NE(warnings[0].find("rule 'dots'"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find(":11: rule 'near-default': 'near' has no 'within': its terms must "
+                             "be within the default of 10 words"),
+            std::string::npos)
+      << warnings[1];
+
+  // A rule without conditions says what it needs, and mentions 'none' only
+  // when it has one.
+  auto bare = LoadRuleFile(dir.Write("bare.toml", "[[rule]]\nid = \"bare\"\ntitle = \"x\"\n"));
+  ASSERT_FALSE(bare.ok());
+  EXPECT_NE(bare.status().message().find("needs a condition"), std::string::npos);
+  EXPECT_EQ(bare.status().message().find("none"), std::string::npos) << bare.status().message();
+  auto only_none = LoadRuleFile(dir.Write("none.toml", "[[rule]]\nid = \"n\"\nnone = ['x']\n"));
+  ASSERT_FALSE(only_none.ok());
+  EXPECT_NE(only_none.status().message().find("'none' only excludes"), std::string::npos);
+}
+
 TEST(Rules, TooLargeForTheMemoryBudgetIsAnErrorNotASilentMiss) {
   TempDir dir;
   auto r = LoadRuleFile(dir.Write("big.toml", "[[rule]]\nid = \"big\"\nany = ['\\pL{1000}']\n"));
@@ -454,6 +501,11 @@ class ShippedPacks : public ::testing::Test {
   }
   std::shared_ptr<const Matcher> matcher_;
 };
+
+TEST_F(ShippedPacks, PassTheLint) {
+  // A fresh `feedwatch check` of the shipped packs prints no warning.
+  for (const auto& w : LintRules(matcher_->rules())) ADD_FAILURE() << w;
+}
 
 TEST_F(ShippedPacks, MatchStoriesOnTopic) {
   EXPECT_TRUE(Any("US tightens export controls on Nvidia H20 chips bound for China"));
