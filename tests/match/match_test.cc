@@ -126,7 +126,8 @@ none = ['z']
   const std::string& msg = r.status().message();
   EXPECT_NE(msg.find(path + ":4: unknown key 'colour'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("duplicate rule id 'a'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("rule 'only-none': needs a condition: 'any', 'all'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("rule 'only-none': needs a condition: 'any', 'all'"), std::string::npos)
+      << msg;
 }
 
 TEST(Rules, TomlSyntaxErrorNamesTheLine) {
