@@ -240,7 +240,28 @@ std::string Flash(const AdminRequest& req) {
 }
 
 // The entry title of an alert payload with its title highlights marked.
-std::string MarkedTitle(const nlohmann::json& payload) {
+// Calls `collect` with the highlights an alert's payload carries: every
+// rule's when `only_rule` is empty (the alert as a whole), else that rule's
+// own (a rule's last match shows what that rule matched, not what the
+// others did).
+template <typename Collect>
+void ForEachHighlights(const nlohmann::json& payload, const std::string& only_rule,
+                       Collect collect) {
+  bool found = false;
+  if (payload.contains("rules") && payload["rules"].is_array()) {
+    for (const auto& r : payload["rules"]) {
+      if (!r.is_object() || !r.contains("highlights")) continue;
+      if (!only_rule.empty() && r.value("id", "") != only_rule) continue;
+      collect(r["highlights"]);
+      found = true;
+    }
+  }
+  // Payloads from before per-rule highlights: the leading rule's.
+  if (payload.contains("highlights") && (only_rule.empty() || !found))
+    collect(payload["highlights"]);
+}
+
+std::string MarkedTitle(const nlohmann::json& payload, const std::string& only_rule = "") {
   const nlohmann::json* entry =
       payload.is_object() && payload.contains("entry") ? &payload["entry"] : nullptr;
   std::string title = entry && entry->is_object() && (*entry)["title"].is_string()
@@ -261,10 +282,7 @@ std::string MarkedTitle(const nlohmann::json& payload) {
       if (b < e && e <= title.size() && boundary(b) && boundary(e)) spans.emplace_back(b, e);
     }
   };
-  if (payload.contains("rules") && payload["rules"].is_array())
-    for (const auto& r : payload["rules"])
-      if (r.is_object() && r.contains("highlights")) collect(r["highlights"]);
-  if (payload.contains("highlights")) collect(payload["highlights"]);
+  ForEachHighlights(payload, only_rule, collect);
   std::sort(spans.begin(), spans.end());
   std::string out;
   std::size_t at = 0;
@@ -283,7 +301,7 @@ std::string MarkedTitle(const nlohmann::json& payload) {
 }
 
 // The other fields' highlights: "summary: “text”".
-std::string OtherHighlights(const nlohmann::json& payload) {
+std::string OtherHighlights(const nlohmann::json& payload, const std::string& only_rule = "") {
   std::vector<std::string> parts;
   auto collect = [&](const nlohmann::json& hl) {
     if (!hl.is_array()) return;
@@ -293,9 +311,7 @@ std::string OtherHighlights(const nlohmann::json& payload) {
       if (std::find(parts.begin(), parts.end(), part) == parts.end()) parts.push_back(part);
     }
   };
-  if (payload.contains("rules") && payload["rules"].is_array())
-    for (const auto& r : payload["rules"])
-      if (r.is_object() && r.contains("highlights")) collect(r["highlights"]);
+  ForEachHighlights(payload, only_rule, collect);
   std::string out;
   for (std::size_t i = 0; i < parts.size() && i < 3; ++i) out += (i ? " · " : "") + parts[i];
   return out.empty() ? "" : "<div class=\"small muted\">" + out + "</div>";
@@ -740,7 +756,7 @@ Page Rules(const LiveView& live, const LoadedConfig& gen, Store& store) {
       auto payload = nlohmann::json::parse(m.payload, nullptr, false);
       auto feed = names.find(m.feed_url);
       std::string feed_name = feed != names.end() ? feed->second : DisplayUrl(m.feed_url);
-      p.body += MarkedTitle(payload) + OtherHighlights(payload) +
+      p.body += MarkedTitle(payload, r.id) + OtherHighlights(payload, r.id) +
                 "<div class=\"small muted\"><a href=\"/feed?name=" + H(UrlEncode(feed_name)) +
                 "\">" + H(feed_name) + "</a> · " + Time(m.at_ms, live.now_ms) + "</div>";
     } else {

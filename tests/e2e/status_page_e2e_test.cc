@@ -185,6 +185,13 @@ TEST(StatusPages, ShowFeedsRulesAndAlertsWithFeedTextEscaped) {
   EXPECT_NE(rules.find("rules.toml:"), std::string::npos) << "the pack a rule came from";
   EXPECT_NE(rules.find("/rules/export-controls/backtest"), std::string::npos);
   EXPECT_NE(rules.find("<mark>Nvidia</mark>"), std::string::npos) << "last match, highlighted";
+  // A rule's row marks what that rule matched, not what the others did on
+  // the same entry ("export controls" is the other rule's).
+  std::size_t row = rules.find("id=\"rule-nvidia\"");
+  ASSERT_NE(row, std::string::npos);
+  std::string nvidia_row = rules.substr(row, rules.find("<tr", row) - row);
+  EXPECT_NE(nvidia_row.find("<mark>Nvidia</mark>"), std::string::npos) << nvidia_row;
+  EXPECT_EQ(nvidia_row.find("<mark>export controls</mark>"), std::string::npos) << nvidia_row;
   EXPECT_NE(rules.find("action=\"/search\""), std::string::npos);
 
   auto [as, alerts] = s.Page("/alerts");
