@@ -284,11 +284,12 @@ class RuleReader {
     }
     r.id = *id;
     tomlutil::CheckKeys(*t,
-                        {"id", "title", "severity", "sinks", "any", "all", "none", "words",
+                        {"id", "title", "description", "severity", "sinks", "any", "all", "none", "words",
                          "phrases", "near", "fields", "case_sensitive", "feeds", "tags",
                          "exclude_feeds", "max_age", "max_alerts", "test"},
                         "rule '" + r.id + "'", errors_);
     r.title = tomlutil::GetString(*t, "title", errors_).value_or(r.id);
+    r.description = tomlutil::GetString(*t, "description", errors_).value_or("");
     if (auto s = tomlutil::GetString(*t, "severity", errors_)) {
       if (*s != "low" && *s != "medium" && *s != "high" && *s != "critical") {
         errors_.Add(t->get("severity"),

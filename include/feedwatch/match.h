@@ -55,6 +55,9 @@ struct RuleExample {
 struct RuleSpec {
   std::string id;
   std::string title;
+  // One line for people: what the rule catches and what it leaves out on
+  // purpose (docs/packs.md lists them with their figures).
+  std::string description;
   std::string severity = "medium";  // "low" | "medium" | "high" | "critical"
   std::vector<std::string> sinks;   // empty: every configured sink
   std::vector<Pattern> any;   // at least one must match (when non-empty); includes words/phrases
