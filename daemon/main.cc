@@ -166,6 +166,10 @@ int main(int argc, char** argv) {
       ->add_option("--feeds", eval.feeds_dir,
                    "score a stream: every feed file in this folder, labelled by link from LABELS")
       ->check(CLI::ExistingDirectory);
+  eval_cmd
+      ->add_option("--archive", eval.archive_dir,
+                   "score what a daemon read: the entries archived in this state directory")
+      ->check(CLI::ExistingDirectory);
   eval_cmd->add_flag("--unlabelled", eval.unlabelled,
                      "with --feeds: list alerts on items no row labels (to read and label next)");
   eval_cmd

@@ -284,8 +284,8 @@ class RuleReader {
     }
     r.id = *id;
     tomlutil::CheckKeys(*t,
-                        {"id", "title", "description", "severity", "sinks", "any", "all", "none", "words",
-                         "phrases", "near", "fields", "case_sensitive", "feeds", "tags",
+                        {"id", "title", "description", "severity", "sinks", "any", "all", "none",
+                         "words", "phrases", "near", "fields", "case_sensitive", "feeds", "tags",
                          "exclude_feeds", "max_age", "max_alerts", "test"},
                         "rule '" + r.id + "'", errors_);
     r.title = tomlutil::GetString(*t, "title", errors_).value_or(r.id);

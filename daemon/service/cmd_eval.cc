@@ -14,7 +14,9 @@
 #include "feedwatch/commands.h"
 #include "feedwatch/evaluate.h"
 #include "feedwatch/feed.h"
+#include "feedwatch/store.h"
 #include "feedwatch/story.h"
+#include "feedwatch/util.h"
 
 namespace feedwatch {
 
@@ -31,22 +33,50 @@ std::string Where(const std::string& labels, const LabeledItem& item) {
   return labels + ":" + std::to_string(item.line);
 }
 
-// A stream: every feed file of `dir` parsed, each entry an item, labelled by
-// the `rows` whose link is the entry's (exactly, or as the same page once
-// tracking parameters and the like are dropped). Rows that name no entry are
-// reported, so that a labels file and a stream that drifted apart are seen.
-Result<std::vector<LabeledItem>> StreamItems(const std::string& dir,
+// Labels stream items by the `rows` whose link is theirs (exactly, or as the
+// same page once tracking parameters and the like are dropped); items no row
+// names are unlabelled. Rows that name no item are reported, so that a labels
+// file and a stream that drifted apart are seen.
+Result<std::vector<LabeledItem>> LabelByLink(std::vector<LabeledItem> items,
                                              const std::vector<LabeledItem>& rows,
-                                             std::ostream& err) {
+                                             const std::string& where, std::ostream& err) {
   std::map<std::string, const LabeledItem*> by_link;
   for (const auto& row : rows) {
     if (row.entry.link.empty()) {
       return Status::Invalid("labels row " + std::to_string(row.line) +
-                             " has no link: with --feeds, rows are matched to items by link");
+                             " has no link: with --feeds or --archive, rows are matched to items "
+                             "by link");
     }
     by_link.emplace(row.entry.link, &row);
     by_link.emplace(story::CanonicalLink(row.entry.link), &row);
   }
+  std::set<const LabeledItem*> used;
+  for (auto& item : items) {
+    auto it = by_link.find(item.entry.link);
+    if (it == by_link.end()) it = by_link.find(story::CanonicalLink(item.entry.link));
+    if (it != by_link.end()) {
+      item.line = it->second->line;
+      item.labels = it->second->labels;
+      used.insert(it->second);
+    } else {
+      item.unlabelled = true;
+    }
+  }
+  std::size_t unmatched = 0;
+  const LabeledItem* first = nullptr;
+  for (const auto& row : rows) {
+    if (used.count(&row)) continue;
+    if (!first) first = &row;
+    ++unmatched;
+  }
+  if (unmatched > 0)
+    err << "warning: " << unmatched << " labelled row(s) name no item of " << where
+        << " (the first: line " << first->line << ", " << first->entry.link << ")\n";
+  return items;
+}
+
+// A stream of feed files: each entry of each file in `dir` (sorted) an item.
+Result<std::vector<LabeledItem>> FeedItems(const std::string& dir, std::ostream& err) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   for (const auto& de : std::filesystem::directory_iterator(dir, ec))
@@ -54,7 +84,6 @@ Result<std::vector<LabeledItem>> StreamItems(const std::string& dir,
   if (ec) return Status::Io(dir + ": " + ec.message());
   std::sort(files.begin(), files.end());
   std::vector<LabeledItem> items;
-  std::set<const LabeledItem*> used;
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     std::ostringstream body;
@@ -69,29 +98,26 @@ Result<std::vector<LabeledItem>> StreamItems(const std::string& dir,
     for (auto& e : feed->entries) {
       LabeledItem item;
       item.source = file.filename().string();
-      auto it = by_link.find(e.link);
-      if (it == by_link.end()) it = by_link.find(story::CanonicalLink(e.link));
-      if (it != by_link.end()) {
-        item.line = it->second->line;
-        item.labels = it->second->labels;
-        used.insert(it->second);
-      } else {
-        item.unlabelled = true;
-      }
       item.entry = std::move(e);
       items.push_back(std::move(item));
     }
   }
-  std::size_t unmatched = 0;
-  const LabeledItem* first = nullptr;
-  for (const auto& row : rows) {
-    if (used.count(&row)) continue;
-    if (!first) first = &row;
-    ++unmatched;
-  }
-  if (unmatched > 0)
-    err << "warning: " << unmatched << " labelled row(s) name no item of " << dir
-        << " (the first: line " << first->line << ", " << first->entry.link << ")\n";
+  return items;
+}
+
+// What a daemon read: every entry its archive kept, oldest first.
+Result<std::vector<LabeledItem>> ArchiveItems(const std::string& state_dir) {
+  auto store = Store::OpenReadOnly(state_dir);
+  if (!store.ok()) return store.status();
+  std::vector<LabeledItem> items;
+  Status st = (*store)->ForEachArchived({}, [&](ArchivedEntry&& a) {
+    LabeledItem item;
+    item.source = DisplayUrl(a.feed_url);
+    item.entry = std::move(a.entry);
+    items.push_back(std::move(item));
+    return true;
+  });
+  if (!st.ok()) return st;
   return items;
 }
 
@@ -250,13 +276,23 @@ int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
     err << items.status().message() << "\n";
     return kExitBadSetup;
   }
-  if (!cmd.feeds_dir.empty()) {
-    auto stream = StreamItems(cmd.feeds_dir, *items, err);
-    if (!stream.ok()) {
-      err << cmd.labels << ": " << stream.status().message() << "\n";
+  if (!cmd.feeds_dir.empty() || !cmd.archive_dir.empty()) {
+    if (!cmd.feeds_dir.empty() && !cmd.archive_dir.empty()) {
+      err << "--feeds and --archive: score one stream at a time\n";
       return kExitBadSetup;
     }
-    items = std::move(*stream);
+    const std::string& where = cmd.feeds_dir.empty() ? cmd.archive_dir : cmd.feeds_dir;
+    auto stream = cmd.feeds_dir.empty() ? ArchiveItems(cmd.archive_dir) : FeedItems(where, err);
+    if (!stream.ok()) {
+      err << where << ": " << stream.status().message() << "\n";
+      return kExitBadSetup;
+    }
+    auto labelled = LabelByLink(std::move(*stream), *items, where, err);
+    if (!labelled.ok()) {
+      err << cmd.labels << ": " << labelled.status().message() << "\n";
+      return kExitBadSetup;
+    }
+    items = std::move(*labelled);
   }
   auto matcher = cmdutil::LoadMatcher(cmd.rule_paths, cmd.config_path);
   if (!matcher.ok()) {

@@ -134,6 +134,8 @@ struct EvalCommand {
   // item, and `labels` rows (with a `link` column) label them by link;
   // entries no row names count as neither.
   std::string feeds_dir;
+  // Or a daemon's state directory: the entries its archive kept are the items.
+  std::string archive_dir;
   bool unlabelled = false;  // list the stream's alerts on items no row labels
 };
 // Scores rule packs on a labelled TSV file (docs/rules.md, "Measuring a

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "feedwatch/commands.h"
+#include "feedwatch/store.h"
 #include "test_util.h"
 
 namespace feedwatch {
@@ -99,6 +100,51 @@ TEST(EvalStream, CountsAgreeWithAnIndependentScorer) {
   EXPECT_NE(e3.str().find("above --max-false-alarms-per-10k"), std::string::npos) << e3.str();
 }
 
+// What a running daemon read is a stream too: the entries its archive kept.
+// The small stream recorded into a state file gives the same counts.
+TEST(EvalStream, AStateArchiveIsScoredLikeTheFeedsItRead) {
+  testing::TempDir state;
+  {
+    auto store = Store::Open(state.path());
+    ASSERT_TRUE(store.ok());
+    std::regex item("<item><title>([^<]*)</title><link>([^<]*)</link>");
+    for (const char* name : {"a.xml", "b.xml"}) {
+      std::ifstream in(kDir + "/feeds/" + name);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string text = ss.str();
+      std::vector<PolledEntry> entries;
+      for (std::sregex_iterator it(text.begin(), text.end(), item), end; it != end; ++it) {
+        auto e = std::make_shared<Entry>();
+        e->title = (*it)[1];
+        e->link = e->key = (*it)[2];
+        PolledEntry pe;
+        pe.key = e->key;
+        pe.entry = e;
+        entries.push_back(std::move(pe));
+      }
+      ASSERT_TRUE(
+          (*store)
+              ->RecordPoll(std::string("https://feeds.example/") + name, false, entries, 1000)
+              .ok());
+    }
+  }
+  EvalCommand cmd;
+  cmd.labels = kDir + "/labels.tsv";
+  cmd.archive_dir = state.path();
+  cmd.rule_paths = {kDir + "/export.toml"};
+  cmd.format = "json";
+  std::ostringstream out, err;
+  ASSERT_EQ(CmdEval(cmd, out, err), 0) << err.str();
+  Count want = IndependentCount();
+  nlohmann::json t = nlohmann::json::parse(out.str())["topics"]["export"];
+  EXPECT_EQ(t["tp"], want.tp);
+  EXPECT_EQ(t["fp"], want.fp);
+  EXPECT_EQ(t["fn"], want.fn);
+  EXPECT_EQ(t["tn"], want.tn);
+  EXPECT_EQ(err.str(), "");
+}
+
 TEST(EvalStream, RowsWithoutALinkOrNamingNoItemAreSaid) {
   testing::TempDir dir;
   std::string labels = dir.Write("l.tsv", "label\ttitle\nexport\tNo link here\n");
@@ -108,8 +154,9 @@ TEST(EvalStream, RowsWithoutALinkOrNamingNoItemAreSaid) {
   cmd.rule_paths = {kDir + "/export.toml"};
   std::ostringstream out, err;
   EXPECT_EQ(CmdEval(cmd, out, err), 2);
-  EXPECT_NE(err.str().find("has no link: with --feeds, rows are matched to items by link"),
-            std::string::npos)
+  EXPECT_NE(
+      err.str().find("has no link: with --feeds or --archive, rows are matched to items by link"),
+      std::string::npos)
       << err.str();
   cmd.labels = dir.Write("m.tsv",
                          "label\tlink\ttitle\nexport\thttps://gone.example/x\tGone\n"

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feed_builders.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/state_file.h"
 #include "fixture_server.h"
@@ -24,19 +25,16 @@ namespace feedwatch {
 namespace {
 
 using nlohmann::json;
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-using testing::FixtureServer;
-using testing::RunningDaemon;
-using testing::TempDir;
+using std::chrono::milliseconds, std::chrono::seconds;
+using testing::FixtureServer, testing::RunningDaemon, testing::TempDir;
 namespace fs = std::filesystem;
 
+// One feed's document: guid and title per item.
 std::string Rss(const std::vector<std::pair<std::string, std::string>>& items) {
-  std::string s = "<rss version=\"2.0\"><channel><title>Wire</title>";
+  std::vector<testing::RssItem> rss;
   for (const auto& [guid, title] : items)
-    s += "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://w.example/" +
-         guid + "</link></item>";
-  return s + "</channel></rss>";
+    rss.push_back({guid, title, "https://w.example/" + guid, ""});
+  return testing::RssDocument("Wire", rss);
 }
 
 std::string Config(FixtureServer& server, const std::string& hook) {
