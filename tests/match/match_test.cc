@@ -526,6 +526,20 @@ TEST_F(ShippedPacks, IgnoreNearMisses) {
   EXPECT_FALSE(Any("How to build an entity list view in Django"));
   EXPECT_FALSE(Any("MiniMax releases a new video generation model"));
   EXPECT_FALSE(Any("Wheat exports to China rise"));
+  // The kinds of false alarm seen on a real multi-publisher stream: India's
+  // standards bureau, chip firms in corruption cases, trade figures,
+  // sanctions on Russia, trade remedies, trade-secret suits, misuse of a
+  // chatbot that is not model copying.
+  EXPECT_FALSE(Any("Samsung Galaxy S24 gets BIS certification ahead of India launch"));
+  EXPECT_FALSE(
+      Any("Former chairman of Chinese chipmaker Tsinghua Unigroup charged with corruption"));
+  EXPECT_FALSE(Any("South Korea's chip exports to China jump 20% in March"));
+  EXPECT_FALSE(Any("EU sanctions on Russia target chip components used in drones"));
+  EXPECT_FALSE(Any("US launches anti-dumping probe into Chinese chips"));
+  EXPECT_FALSE(Any("Former Apple engineer charged with stealing trade secrets for Chinese firm"));
+  EXPECT_FALSE(Any(
+      "OpenAI bans accounts linked to Chinese groups suspected of using ChatGPT for surveillance"));
+  EXPECT_FALSE(Any("Anthropic says Chinese state hackers used Claude in cyber espionage campaign"));
 }
 
 }  // namespace
