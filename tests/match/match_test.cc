@@ -508,6 +508,17 @@ TEST_F(ShippedPacks, PassTheLint) {
   for (const auto& w : LintRules(matcher_->rules())) ADD_FAILURE() << w;
 }
 
+TEST_F(ShippedPacks, MatchWhatTheStreamMissed) {
+  // The kinds of story the packs missed on a real stream: coverage in other
+  // languages, deals that put AI chips in the Gulf, opinion on the policy.
+  EXPECT_TRUE(Any("Chinesische Tech-Konzerne bestellen Nvidias H200-Chips"));
+  EXPECT_TRUE(Any("Chiny zamawiają chipy Nvidia H200 po decyzji Trumpa"));
+  EXPECT_TRUE(Any("USA lockern Exportkontrollen: Nvidia darf H200 nach China liefern"));
+  EXPECT_TRUE(Any("Nvidia to sell 18,000 AI chips to Saudi Arabia's Humain"));
+  EXPECT_TRUE(Any("US and UAE sign deal for massive AI data center using Nvidia chips"));
+  EXPECT_TRUE(Any("Why export controls on AI chips will backfire"));
+}
+
 TEST_F(ShippedPacks, MatchStoriesOnTopic) {
   EXPECT_TRUE(Any("US tightens export controls on Nvidia H20 chips bound for China"));
   EXPECT_TRUE(Any("Commerce adds 12 Chinese firms to Entity List"));
