@@ -232,9 +232,14 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
   } else if (req.path == "/metrics" && req.method == "GET") {
     reply({200, "text/plain; version=0.0.4; charset=utf-8", state.PrometheusText()});
   } else if (req.path == "/status" && req.method == "GET") {
-    state.StatusJson([reply](std::string body) {
-      reply({200, "application/json", std::move(body)});
-    });
+    // Like a page: the loop only copies what it knows; the document is built
+    // on a query thread with its own read-only connection.
+    state.PageQuery(
+        [live = state.Live()](Store& store, const LoadedConfig&) {
+          return AdminResponse{200, "application/json",
+                               RenderStatusJson(live, store.FeedStatuses(), store.CountOutbox())};
+        },
+        std::move(reply));
   } else if (req.path == "/reload" && req.method == "POST") {
     state.Reload([&state, reply](Status st) {
       if (st.ok()) {
@@ -269,10 +274,8 @@ void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, Admin
   }
 }
 
-std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed>>& feeds,
-                             const Result<std::vector<FeedStatus>>& states,
-                             const Result<OutboxCounts>& counts, const std::string& status_line,
-                             std::uint64_t generation) {
+std::string RenderStatusJson(const LiveView& live, const Result<std::vector<FeedStatus>>& states,
+                             const Result<OutboxCounts>& counts) {
   using nlohmann::json;
   std::map<std::string, const FeedStatus*> by_url;
   if (states.ok()) {
@@ -282,13 +285,9 @@ std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed
     return ms > 0 ? json(FormatRfc3339(ms / 1000)) : json(nullptr);
   };
   json list = json::array();
-  for (const auto& fp : feeds) {
-    const fetch::PolledFeed& f = *fp;
-    if (f.removed) continue;
-    json j = {{"name", f.spec->name},
-              {"url", DisplayUrl(f.spec->url)},
-              {"consecutive_failures", f.state.consecutive_failures}};
-    auto it = by_url.find(f.spec->url);
+  for (const FeedLive& f : live.feeds) {
+    json j = {{"name", f.name}, {"url", DisplayUrl(f.url)}, {"consecutive_failures", f.failures}};
+    auto it = by_url.find(f.url);
     if (it != by_url.end()) {
       const FeedStatus& s = *it->second;
       j["last_poll"] = time_or_null(s.last_poll_ms);
@@ -303,7 +302,8 @@ std::string RenderStatusJson(const std::vector<std::unique_ptr<fetch::PolledFeed
     }
     list.push_back(std::move(j));
   }
-  json out = {{"status", status_line}, {"generation", generation}, {"feeds", std::move(list)}};
+  json out = {
+      {"status", live.status_line}, {"generation", live.generation}, {"feeds", std::move(list)}};
   if (counts.ok()) {
     out["outbox"] = {
         {"pending", counts->pending}, {"delivered", counts->delivered}, {"dead", counts->dead}};

@@ -205,15 +205,6 @@ class Daemon::Impl final : public service::AdminState {
     for (const auto& [sink, o] : dispatcher_.counters().by_sink) metrics_.alerts_by_sink[sink] = o;
     return RenderPrometheus(metrics_);
   }
-  void StatusJson(std::function<void(std::string)> reply) override {
-    store_.Run(
-        io_, [](Store& s) { return std::make_pair(s.FeedStatuses(), s.CountOutbox()); },
-        [this, reply](std::pair<Result<std::vector<FeedStatus>>, Result<OutboxCounts>> r) {
-          reply(service::RenderStatusJson(scheduler_.feeds(), r.first, r.second, StatusLine(),
-                                          generation()));
-        });
-  }
-
   void ArchiveQuery(ArchiveJob job, AdminServer::Reply reply) override {
     if (archive_query_running_) return reply(Busy("another archive query is running"));
     archive_query_running_ = true;
