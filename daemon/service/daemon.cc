@@ -304,7 +304,10 @@ class Daemon::Impl final : public service::AdminState {
 
   fetch::Scheduler::Hooks SchedulerHooks() {
     return {
-        .body = [this](PolledFeed& f, HttpResponse resp) { pipeline_.Start(f, std::move(resp)); },
+        .body =
+            [this](PolledFeed& f, HttpResponse resp) {
+              pipeline_.Start(service::ScheduledPoll(scheduler_, f), std::move(resp));
+            },
         .not_modified =
             [this](PolledFeed& f, const FeedState& state) {
               ++stats_.feeds_polled;
@@ -504,7 +507,7 @@ class Daemon::Impl final : public service::AdminState {
   Dispatcher dispatcher_;
   fetch::Scheduler scheduler_;
   service::PollRecorder recorder_;
-  service::PollPipeline pipeline_{{io_, workers_, scheduler_, recorder_, clock_, metrics_, stats_},
+  service::PollPipeline pipeline_{{io_, workers_, recorder_, clock_, metrics_, stats_},
                                   [this] { return gen_; },
                                   [this] { dispatcher_.Kick(); }};
   service::StoryFollowUps follow_ups_{

@@ -1,8 +1,10 @@
-// The poll pipeline (service module): what happens to a fetched body between
-// the scheduler and the dispatcher. The body goes to a worker with the config
+// The poll pipeline (service module): what happens to a document between
+// its source and the dispatcher. The body goes to a worker with the config
 // generation of this moment (RunPollJob), the result comes back to the loop,
-// the scheduler learns what the document said, the recorder writes the
+// the source learns what the document said, the recorder writes the
 // invariant transaction, and the dispatcher is woken when alerts were queued.
+// The source is the scheduler for a poll (ScheduledPoll); a push (WebSub) or
+// a test is another DocumentSource: the pipeline knows no scheduler.
 //
 // Loop thread only (the job itself runs on `workers`). Everything passed in
 // must outlive it.
@@ -12,6 +14,9 @@
 #include <asio/thread_pool.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "feedwatch/clock.h"
 #include "feedwatch/daemon.h"
@@ -23,12 +28,42 @@
 
 namespace feedwatch::service {
 
+// Where a document came from, and what learns how it went. Each call comes
+// once, on the loop, in this order: ReleaseBody, then Failed (the end), or
+// Parsed, Recorded and Done.
+class DocumentSource {
+ public:
+  virtual ~DocumentSource() = default;
+  // The feed the document belongs to, and what is known of it (the keys of
+  // its last document; whether it was ever primed). Both stay valid until
+  // Done or Failed.
+  virtual const FeedSpec& spec() const = 0;
+  virtual const FeedState& state() const = 0;
+  // The body was parsed: whatever it held (a fetch slot) is free.
+  virtual void ReleaseBody() = 0;
+  // The document could not be read: the end.
+  virtual void Failed(const std::string& reason) = 0;
+  // What the document said; returns when the next one is wanted. The state
+  // to record is state() as it is after this call.
+  virtual std::chrono::milliseconds Parsed(const std::string& etag,
+                                           const std::string& last_modified,
+                                           std::optional<std::int64_t> update_hint_seconds,
+                                           std::uint64_t keys_hash) = 0;
+  // The invariant transaction committed (its entries are now seen, with
+  // `keys` the document's) or failed (they are new again next time).
+  virtual void Recorded(bool ok, std::shared_ptr<const std::vector<std::uint64_t>> keys) = 0;
+  // The end: the next document is wanted after `next`.
+  virtual void Done(std::chrono::milliseconds next) = 0;
+};
+
+// A poll's document: the scheduler's feed, which it keeps until Done.
+std::shared_ptr<DocumentSource> ScheduledPoll(fetch::Scheduler& scheduler, fetch::PolledFeed& f);
+
 class PollPipeline {
  public:
   struct Rooms {
     asio::io_context& io;
     asio::thread_pool& workers;
-    fetch::Scheduler& scheduler;
     PollRecorder& recorder;
     const Clock& clock;
     Metrics& metrics;
@@ -42,15 +77,15 @@ class PollPipeline {
   // Once mode: no retention passes.
   void SetOnce(bool once) { once_ = once; }
 
-  // The scheduler's body hook: a 2xx response for `f`.
-  void Start(fetch::PolledFeed& f, HttpResponse resp);
+  // A document (a 2xx response: its body, content type, URL and validators)
+  // from `source`, which the pipeline keeps until it is Done or Failed.
+  void Start(std::shared_ptr<DocumentSource> source, HttpResponse resp);
 
  private:
-  // `release_slot`: the fetch slot is still held, to be released once the
-  // poll is recorded.
-  void OnJobDone(fetch::PolledFeed& f, PollJobResult p, const std::string& etag,
-                 const std::string& last_modified, bool release_slot);
-  void Count(const fetch::PolledFeed& f, const PollOutcome& out, std::size_t entries,
+  // `release_body`: the body is still held, to be released once recorded.
+  void OnJobDone(std::shared_ptr<DocumentSource> source, PollJobResult p, const std::string& etag,
+                 const std::string& last_modified, bool release_body);
+  void Count(const FeedSpec& spec, const PollOutcome& out, std::size_t entries,
              std::size_t matches);
 
   Rooms r_;
