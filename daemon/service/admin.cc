@@ -368,14 +368,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       AdminResponse resp{401, "text/plain; charset=utf-8",
                          "unauthorized: send Authorization: Bearer <token>\n"};
       resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"feedwatch\"");
-      return Write(std::move(resp));
+      return Write(resp);
     }
-    if (auto refused = CrossSiteRefusal(req_)) return Write(std::move(*refused));
+    if (auto refused = CrossSiteRefusal(req_)) return Write(*refused);
     auto self = this->shared_from_this();
-    shared_->handler(req_, [self](AdminResponse resp) { self->Write(std::move(resp)); });
+    shared_->handler(req_, [self](const AdminResponse& resp) { self->Write(resp); });
   }
 
-  void Write(AdminResponse resp) {
+  void Write(const AdminResponse& resp) {
     if (written_) return;
     written_ = true;
     Deadline(shared_->timeout);  // a client that does not read its answer is dropped
@@ -388,7 +388,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       std::string v = value;
       v.erase(std::remove_if(v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n'; }),
               v.end());
-      out_ += name + ": " + v + "\r\n";
+      out_.append(name).append(": ").append(v).append("\r\n");
     }
     out_ += "Connection: close\r\n\r\n";
     if (req_.method != "HEAD") out_ += resp.body;
