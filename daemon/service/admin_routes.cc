@@ -221,57 +221,110 @@ void Action(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
 
 }  // namespace
 
-void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
-  if (req.path == "/healthz") {
-    // Answered by the event loop itself: an answer means the loop turns; ok
-    // means polls also finish and the state file takes writes.
-    if (state.stopping()) return reply({503, kText, "stopping\n"});
-    Health h = state.health();
-    reply(h.ok ? AdminResponse{200, kText, "ok\n"}
-               : AdminResponse{503, kText, "unhealthy: " + h.reason + "\n"});
-  } else if (req.path == "/metrics" && req.method == "GET") {
-    reply({200, "text/plain; version=0.0.4; charset=utf-8", state.PrometheusText()});
-  } else if (req.path == "/status" && req.method == "GET") {
-    // Like a page: the loop only copies what it knows; the document is built
-    // on a query thread with its own read-only connection.
-    state.PageQuery(
-        [live = state.Live()](Store& store, const LoadedConfig&) {
-          return AdminResponse{200, "application/json",
-                               RenderStatusJson(live, store.FeedStatuses(), store.CountOutbox())};
-        },
-        std::move(reply));
-  } else if (req.path == "/reload" && req.method == "POST") {
-    state.Reload([&state, reply](Status st) {
-      if (st.ok()) {
-        reply({200, "application/json",
-               Dump(nlohmann::json{{"result", "reloaded"}, {"generation", state.generation()}})});
-      } else {
-        reply({422, "application/json",
-               Dump(nlohmann::json{{"result", "failed"}, {"errors", st.message()}})});
-      }
-    });
-  } else if (IsStatusPage(req.path) && (req.method == "GET" || req.method == "HEAD")) {
-    Page(req, std::move(reply), state);
-  } else if (req.path == "/search" && req.method == "GET" && WantsHtml(req)) {
-    Page(req, std::move(reply), state);
-  } else if (req.path.rfind("/actions/", 0) == 0 && req.method == "POST") {
-    Action(req, std::move(reply), state);
-  } else if (req.path == "/search" && req.method == "GET") {
-    Search(req, std::move(reply), state);
-  } else if (req.path == "/stories" && req.method == "GET") {
-    Stories(req, std::move(reply), state);
-  } else if (req.path.rfind("/rules/", 0) == 0 && req.path.size() > 16 &&
-             req.path.compare(req.path.size() - 9, 9, "/backtest") == 0 && req.method == "GET") {
-    Backtest(req, req.path.substr(7, req.path.size() - 16), std::move(reply), state);
-  } else if (req.path == "/reload" || req.path == "/metrics" || req.path == "/status" ||
-             req.path == "/search" || req.path == "/stories" || IsStatusPage(req.path) ||
-             req.path.rfind("/actions/", 0) == 0) {
-    reply({405, kText, "method not allowed\n"});
-  } else {
-    reply({404, kText,
-           "not found: try / (the status pages), /healthz, /metrics, /status, POST /reload, "
-           "/search?q=, /rules/<id>/backtest, /stories\n"});
+namespace {
+
+void Healthz(const AdminRequest&, AdminServer::Reply reply, AdminState& state) {
+  // Answered by the event loop itself: an answer means the loop turns; ok
+  // means polls also finish and the state file takes writes.
+  if (state.stopping()) return reply({503, kText, "stopping\n"});
+  Health h = state.health();
+  reply(h.ok ? AdminResponse{200, kText, "ok\n"}
+             : AdminResponse{503, kText, "unhealthy: " + h.reason + "\n"});
+}
+
+void Metrics(const AdminRequest&, AdminServer::Reply reply, AdminState& state) {
+  reply({200, "text/plain; version=0.0.4; charset=utf-8", state.PrometheusText()});
+}
+
+void StatusDocument(const AdminRequest&, AdminServer::Reply reply, AdminState& state) {
+  // Like a page: the loop only copies what it knows; the document is built
+  // on a query thread with its own read-only connection.
+  state.PageQuery(
+      [live = state.Live()](Store& store, const LoadedConfig&) {
+        return AdminResponse{200, "application/json",
+                             RenderStatusJson(live, store.FeedStatuses(), store.CountOutbox())};
+      },
+      std::move(reply));
+}
+
+void ReloadNow(const AdminRequest&, AdminServer::Reply reply, AdminState& state) {
+  state.Reload([&state, reply](Status st) {
+    if (st.ok()) {
+      reply({200, "application/json",
+             Dump(nlohmann::json{{"result", "reloaded"}, {"generation", state.generation()}})});
+    } else {
+      reply({422, "application/json",
+             Dump(nlohmann::json{{"result", "failed"}, {"errors", st.message()}})});
+    }
+  });
+}
+
+bool IsBacktestPath(const std::string& path) {
+  return path.rfind("/rules/", 0) == 0 && path.size() > 16 &&
+         path.compare(path.size() - 9, 9, "/backtest") == 0;
+}
+
+void RuleBacktest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
+  Backtest(req, req.path.substr(7, req.path.size() - 16), std::move(reply), state);
+}
+
+// Every route, in the order they are tried: its methods (space-separated),
+// which requests it takes, what answers them, and how the 404 names it (""
+// for one that another entry names already). A path some route takes with
+// another method is a 405 with Allow; any other path is a 404.
+struct Route {
+  std::string_view methods;
+  bool (*takes)(const AdminRequest&);
+  void (*answer)(const AdminRequest&, AdminServer::Reply, AdminState&);
+  const char* shown;
+};
+
+const Route kRoutes[] = {
+    {"GET HEAD", [](const AdminRequest& r) { return r.path == "/healthz"; }, Healthz, "/healthz"},
+    {"GET", [](const AdminRequest& r) { return r.path == "/metrics"; }, Metrics, "/metrics"},
+    {"GET", [](const AdminRequest& r) { return r.path == "/status"; }, StatusDocument, "/status"},
+    {"POST", [](const AdminRequest& r) { return r.path == "/reload"; }, ReloadNow, "POST /reload"},
+    {"GET HEAD", [](const AdminRequest& r) { return IsStatusPage(r.path); }, Page,
+     "/ (the status pages)"},
+    {"GET", [](const AdminRequest& r) { return r.path == "/search" && WantsHtml(r); }, Page, ""},
+    {"GET", [](const AdminRequest& r) { return r.path == "/search"; }, Search, "/search?q="},
+    {"GET", [](const AdminRequest& r) { return r.path == "/stories"; }, Stories, "/stories"},
+    {"GET", [](const AdminRequest& r) { return IsBacktestPath(r.path); }, RuleBacktest,
+     "/rules/<id>/backtest"},
+    {"POST", [](const AdminRequest& r) { return r.path.rfind("/actions/", 0) == 0; }, Action, ""},
+};
+
+bool HasMethod(std::string_view methods, const std::string& method) {
+  while (!methods.empty()) {
+    std::string_view one = methods.substr(0, methods.find(' '));
+    if (one == method) return true;
+    methods.remove_prefix(std::min(methods.size(), one.size() + 1));
   }
+  return false;
+}
+
+}  // namespace
+
+void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
+  std::string allow;
+  for (const Route& route : kRoutes) {
+    if (!route.takes(req)) continue;
+    if (HasMethod(route.methods, req.method)) return route.answer(req, std::move(reply), state);
+    for (std::string_view m = route.methods; !m.empty();) {
+      std::string one(m.substr(0, m.find(' ')));
+      if (allow.find(one) == std::string::npos) allow += (allow.empty() ? "" : ", ") + one;
+      m.remove_prefix(std::min(m.size(), one.size() + 1));
+    }
+  }
+  if (!allow.empty()) {
+    AdminResponse resp{405, kText, "method not allowed: " + allow + "\n"};
+    resp.headers.emplace_back("Allow", allow);
+    return reply(std::move(resp));
+  }
+  std::string shown;
+  for (const Route& route : kRoutes)
+    if (*route.shown) shown += (shown.empty() ? "" : ", ") + std::string(route.shown);
+  reply({404, kText, "not found: try " + shown + "\n"});
 }
 
 std::string RenderStatusJson(const LiveView& live, const Result<std::vector<FeedStatus>>& states,

@@ -429,6 +429,35 @@ TEST(Admin, AHugeTitleIsCappedWhereItIsSentAndShown) {
   EXPECT_EQ(kept, huge.size()) << "the archive keeps the whole title";
 }
 
+// One table routes the admin endpoint: a known path asked with another
+// method is a 405 that says which methods it takes; an unknown one a 404
+// that names the routes.
+TEST(Admin, OneRouteTableAnswers405WithAllowAnd404WithTheRoutes) {
+  TempDir dir;
+  FixtureServer server;
+  RunningDaemon d(testing::LoadConfigText(dir, AdminFixture(dir, server)));
+  httplib::Client c("127.0.0.1", d.admin_port());
+  auto get = c.Get("/reload");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  EXPECT_EQ(get->get_header_value("Allow"), "POST");
+  auto del = c.Delete("/status");
+  ASSERT_TRUE(del);
+  EXPECT_EQ(del->status, 405);
+  EXPECT_EQ(del->get_header_value("Allow"), "GET");
+  auto post = c.Post("/rules/chips/backtest", "", "text/plain");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(c.Post("/feeds", "", "text/plain")->get_header_value("Allow"), "GET, HEAD");
+  auto none = c.Get("/nope");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  for (const char* route : {"/healthz", "/metrics", "/status", "POST /reload",
+                            "/search?q=", "/stories", "/rules/<id>/backtest"})
+    EXPECT_NE(none->body.find(route), std::string::npos) << route << " in " << none->body;
+  EXPECT_EQ(c.Head("/")->status, 200);
+}
+
 // Retention runs in the daemon: entries first seen longer ago than
 // archive_retention go (the clock is set 40 days ahead), a counter says so.
 TEST(Admin, ArchiveRetentionForgetsOldEntries) {
