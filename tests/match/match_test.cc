@@ -517,6 +517,13 @@ TEST_F(ShippedPacks, MatchWhatTheStreamMissed) {
   EXPECT_TRUE(Any("Nvidia to sell 18,000 AI chips to Saudi Arabia's Humain"));
   EXPECT_TRUE(Any("US and UAE sign deal for massive AI data center using Nvidia chips"));
   EXPECT_TRUE(Any("Why export controls on AI chips will backfire"));
+  EXPECT_TRUE(Any("OpenAI says Chinese rivals using its work for their AI apps"));
+  // "Distilled" in its everyday sense, a lab's own distillation, and misuse
+  // reports that are not model copying stay out.
+  EXPECT_FALSE(Any("The week's tech news, distilled"));
+  EXPECT_FALSE(Any("Researchers distill large language models into small ones that run on phones"));
+  EXPECT_FALSE(Any("Microsoft and OpenAI disrupt state-backed hackers using ChatGPT"));
+  EXPECT_FALSE(Any("China's Moonshot AI releases Kimi K2, rivalling Claude on coding benchmarks"));
 }
 
 TEST_F(ShippedPacks, MatchStoriesOnTopic) {
