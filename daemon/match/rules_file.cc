@@ -43,6 +43,7 @@ void CheckTermCounts(const toml::table& root, Errors& errors) {
     }
   };
   if (const toml::table* g = root.get_as<toml::table>("groups")) lists(*g, true);
+  if (const toml::table* p = root.get_as<toml::table>("patterns")) lists(*p, true);
   if (const toml::array* rules = root.get_as<toml::array>("rule"))
     for (const toml::node& n : *rules)
       if (const toml::table* t = n.as_table()) lists(*t, false);
@@ -112,23 +113,67 @@ class RuleReader {
  public:
   RuleReader(const std::string& path, Errors& errors) : path_(path), errors_(errors) {}
 
+  // [groups]: name = [terms], each a plain term.
   void ReadGroups(const toml::table& t) {
+    ReadNamedLists(t, "group", "terms",
+                   [](const toml::node&, const std::string& term, const std::string&) {
+                     return std::optional<std::string>(TermToRegex(term));
+                   });
+  }
+
+  // [patterns]: named lists of regexes, used as {name} like a group of terms
+  // but not escaped, so that several rules can share one list (the stories
+  // a pack's words also appear in) instead of each copying it. They may use
+  // the term groups, which are read first.
+  void ReadPatternGroups(const toml::table& t) {
+    ReadNamedLists(
+        t, "pattern list", "regexes",
+        [&](const toml::node& at, const std::string& source,
+            const std::string& where) -> std::optional<std::string> {
+          auto expanded = ExpandGroups(textnorm::NfkcRegex(source), groups_);
+          if (!expanded.ok()) {
+            errors_.Add(&at, where + expanded.status().message() + " in '" + source + "'");
+            return std::nullopt;
+          }
+          RE2::Options o;
+          o.set_log_errors(false);
+          if (RE2 re(*expanded, o); !re.ok()) {
+            errors_.Add(&at,
+                        where + "invalid regex '" + source + "': " + re.error() + Hint(source));
+            return std::nullopt;
+          }
+          return "(?:" + *expanded + ")";
+        });
+  }
+
+  // name = [entries]: {name} becomes the alternation of what `one` makes of
+  // each entry (nullopt: it reported why, after the prefix it is given, and
+  // the entry is left out).
+  template <typename One>
+  void ReadNamedLists(const toml::table& t, const std::string& kind, const char* entries, One one) {
     for (const auto& [k, v] : t) {
       std::string name(k.str());
       const toml::array* arr = v.as_array();
+      if (groups_.count(name)) {
+        errors_.Add(&v, kind + " '" + name + "' has the name of a group already defined");
+        continue;
+      }
       if (!arr || arr->empty()) {
-        errors_.Add(&v, "group '" + name + "' must be a non-empty list of terms");
+        errors_.Add(&v, kind + " '" + name + "' must be a non-empty list of " + entries);
         continue;
       }
       std::string alt = "(?:";
       bool first = true;
       for (const toml::node& el : *arr) {
-        if (!el.is_string() || el.value<std::string>()->empty()) {
-          errors_.Add(&el, "group '" + name + "': terms must be non-empty strings");
+        const std::string* entry = el.is_string() ? &el.as_string()->get() : nullptr;
+        if (!entry || entry->empty()) {
+          errors_.Add(&el, kind + " '" + name + "': " + entries + " must be non-empty strings");
           continue;
         }
+        auto regex = one(el, *entry, kind + " '" + name + "': ");
+        if (!regex) continue;
         if (!first) alt += '|';
-        alt += TermToRegex(*el.value<std::string>());
+        alt += *regex;
         first = false;
       }
       groups_[name] = alt + ")";
@@ -438,7 +483,7 @@ Result<std::vector<RuleSpec>> LoadRuleFile(const std::string& path) {
   if (!parsed.ok()) return parsed.status();
   const toml::table& root = *parsed;
   Errors errors(path);
-  tomlutil::CheckKeys(root, {"rule", "groups"}, "the top level of a rule file", errors);
+  tomlutil::CheckKeys(root, {"rule", "groups", "patterns"}, "the top level of a rule file", errors);
   CheckTermCounts(root, errors);
   if (!errors.empty()) return errors.ToStatus();  // refused before anything is compiled
   RuleReader reader(path, errors);
@@ -447,6 +492,12 @@ Result<std::vector<RuleSpec>> LoadRuleFile(const std::string& path) {
       reader.ReadGroups(*gt);
     else
       errors.Add(g, "[groups] must be a table of name = [terms]");
+  }
+  if (const toml::node* pg = root.get("patterns")) {
+    if (const toml::table* pt = pg->as_table())
+      reader.ReadPatternGroups(*pt);
+    else
+      errors.Add(pg, "[patterns] must be a table of name = [regexes]");
   }
   std::vector<RuleSpec> rules;
   const toml::node* rn = root.get("rule");

@@ -419,6 +419,54 @@ near = { terms = ["chip", "ban"] }
   EXPECT_NE(only_none.status().message().find("'none' only excludes"), std::string::npos);
 }
 
+// [patterns]: named regex lists several rules share as {name}; they may
+// use term groups, and their errors name the file and line.
+TEST(Rules, PatternListsAreSharedByRulesAndCheckedWhereWritten) {
+  TempDir dir;
+  auto rules = LoadRuleFile(dir.Write("shared.toml", R"([groups]
+measures = ["sanctions", "curbs"]
+
+[patterns]
+backdrop = ['\b(amid|despite)\W+(\w+\W+){0,2}{measures}', '\bexports? (jump|fell)\b']
+
+[[rule]]
+id = "a"
+any = ['\bchips?\b']
+none = ['{backdrop}']
+
+[[rule]]
+id = "b"
+any = ['\bNvidia\b']
+none = ['{backdrop}']
+)"));
+  ASSERT_TRUE(rules.ok()) << rules.status().message();
+  auto m = Matcher::Build(std::move(*rules));
+  ASSERT_TRUE(m.ok());
+  auto fired = [&](const std::string& title) { return (*m)->Match(Headline(title, "")).size(); };
+  EXPECT_EQ(fired("Nvidia chips for China"), 2u);
+  EXPECT_EQ(fired("Nvidia chip output grows despite US sanctions"), 0u) << "both rules exclude it";
+  EXPECT_EQ(fired("Chip exports jump in March"), 0u);
+
+  auto bad = LoadRuleFile(dir.Write("bad.toml", R"([patterns]
+broken = ['(unclosed']
+twice = ['x']
+
+[groups]
+twice = ["y"]
+
+[[rule]]
+id = "c"
+any = ['{broken}']
+)"));
+  ASSERT_FALSE(bad.ok());
+  const std::string& msg = bad.status().message();
+  EXPECT_NE(msg.find("bad.toml:2: pattern list 'broken': invalid regex '(unclosed'"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("bad.toml:3: pattern list 'twice' has the name of a group"), std::string::npos)
+      << msg;
+}
+
 TEST(Rules, TooLargeForTheMemoryBudgetIsAnErrorNotASilentMiss) {
   TempDir dir;
   auto r = LoadRuleFile(dir.Write("big.toml", "[[rule]]\nid = \"big\"\nany = ['\\pL{1000}']\n"));
