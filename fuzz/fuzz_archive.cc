@@ -6,8 +6,6 @@
 // only as an Invalid (bad syntax) status; the index must always agree with
 // the rows, including after deletions (the tokenizer must give the same
 // tokens at delete time as at insert time).
-#include <stdlib.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,18 +13,12 @@
 #include <string_view>
 
 #include "feedwatch/store.h"
+#include "temp_store.h"
 
 namespace {
 
 feedwatch::Store* TheStore() {
-  static std::unique_ptr<feedwatch::Store> store = [] {
-    char tmpl[] = "/tmp/fw-fuzz-archive-XXXXXX";
-    const char* dir = mkdtemp(tmpl);
-    if (!dir) __builtin_trap();
-    auto s = feedwatch::Store::Open(dir);
-    if (!s.ok()) __builtin_trap();
-    return std::move(*s);
-  }();
+  static std::unique_ptr<feedwatch::Store> store = OpenTempStore("archive");
   return store.get();
 }
 

@@ -4,8 +4,6 @@
 // budget and may end only as results, a bad-query error (Invalid) or a
 // stopped query (Unavailable): never a crash, never an I/O error.
 //   FUZZ_TARGET=search scripts/fuzz [SECONDS]
-#include <stdlib.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,16 +13,13 @@
 
 #include "feedwatch/search_query.h"
 #include "feedwatch/store.h"
+#include "temp_store.h"
 
 namespace {
 
 feedwatch::Store* TheArchive() {
   static std::unique_ptr<feedwatch::Store> store = [] {
-    char tmpl[] = "/tmp/fw-fuzz-search-XXXXXX";
-    const char* dir = mkdtemp(tmpl);
-    if (!dir) __builtin_trap();
-    auto s = feedwatch::Store::Open(dir);
-    if (!s.ok()) __builtin_trap();
+    auto s = OpenTempStore("search");
     const char* titles[] = {"US tightens export controls on AI chips",
                             "Commerce adds Chinese firms to the Entity List",
                             "美国扩大对华芯片出口管制",
@@ -44,8 +39,8 @@ feedwatch::Store* TheArchive() {
       pe.entry = e;
       entries.push_back(std::move(pe));
     }
-    if (!(*s)->RecordPoll("https://fuzz.example/", false, entries, 1).ok()) __builtin_trap();
-    return std::move(*s);
+    if (!s->RecordPoll("https://fuzz.example/", false, entries, 1).ok()) __builtin_trap();
+    return s;
   }();
   return store.get();
 }

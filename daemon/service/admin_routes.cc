@@ -28,18 +28,7 @@ AdminResponse JsonError(int status, const std::string& message) {
   return resp;
 }
 
-// A failed archive query's answer: a bad query is the asker's (400); one
-// stopped by its time budget or by shutdown is 503; anything else is ours.
-AdminResponse QueryError(const Status& st) {
-  switch (st.kind()) {
-    case Status::Kind::kInvalidArgument:
-      return JsonError(400, st.message());
-    case Status::Kind::kUnavailable:
-      return JsonError(503, st.message());
-    default:
-      return JsonError(500, st.message());
-  }
-}
+AdminResponse QueryError(const Status& st) { return JsonError(QueryErrorStatus(st), st.message()); }
 
 // ?since=7d (the default given) or "all"; nullopt when it is not a duration.
 std::optional<std::int64_t> Since(const AdminRequest& req, const char* fallback) {
@@ -304,6 +293,17 @@ bool HasMethod(std::string_view methods, const std::string& method) {
 }
 
 }  // namespace
+
+int QueryErrorStatus(const Status& st) {
+  switch (st.kind()) {
+    case Status::Kind::kInvalidArgument:
+      return 400;
+    case Status::Kind::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
 
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
   std::string allow;

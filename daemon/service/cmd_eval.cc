@@ -22,9 +22,9 @@ namespace feedwatch {
 
 namespace {
 
-std::string Fixed(double v) {
+std::string Fixed(double v, int digits = 3) {
   std::ostringstream s;
-  s << std::fixed << std::setprecision(3) << v;
+  s << std::fixed << std::setprecision(digits) << v;
   return s.str();
 }
 
@@ -138,12 +138,6 @@ StoryCounts CountStories(const EvalReport& report, const std::string& topic) {
   return {static_cast<int>(all.size()), static_cast<int>(wrong.size())};
 }
 
-std::string Fixed2(double v) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(2) << v;
-  return s.str();
-}
-
 // Prints `items` (misses or false alarms) grouped by topic, in the report's
 // topic order, each group under "<what> (<topic>):".
 template <typename Item, typename Print>
@@ -171,7 +165,7 @@ void PrintText(const EvalCommand& cmd, const EvalReport& report, std::ostream& o
         << Fixed(t.f1()) << "  (tp " << t.tp << ", fp " << t.fp << ", fn " << t.fn << ", tn "
         << t.tn << ")\n";
     StoryCounts s = CountStories(report, t.topic);
-    out << "  false alarms per 10,000 items " << Fixed2(t.false_alarms_per_10k()) << "  ("
+    out << "  false alarms per 10,000 items " << Fixed(t.false_alarms_per_10k(), 2) << "  ("
         << (t.tp + t.fp) << " alerts; as stories: " << s.stories << ", of them "
         << s.false_alarm_stories << " false)\n";
   }
@@ -328,9 +322,9 @@ int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
     }
     if (cmd.max_false_alarms_per_10k >= 0 &&
         t.false_alarms_per_10k() > cmd.max_false_alarms_per_10k) {
-      err << "topic " << t.topic << ": " << Fixed2(t.false_alarms_per_10k())
+      err << "topic " << t.topic << ": " << Fixed(t.false_alarms_per_10k(), 2)
           << " false alarms per 10,000 items, above --max-false-alarms-per-10k "
-          << Fixed2(cmd.max_false_alarms_per_10k) << "\n";
+          << Fixed(cmd.max_false_alarms_per_10k, 2) << "\n";
       ++below;
     }
     if (t.recall() < cmd.min_recall) {

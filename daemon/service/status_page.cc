@@ -830,9 +830,7 @@ Page SearchPage(const AdminRequest& req, const LiveView& live, const LoadedConfi
   sq.mark_close = kMarkClose;
   auto hits = store.Search(sq);
   if (!hits.ok()) {
-    status = hits.status().kind() == Status::Kind::kInvalidArgument ? 400
-             : hits.status().kind() == Status::Kind::kUnavailable   ? 503
-                                                                    : 500;
+    status = QueryErrorStatus(hits.status());
     p.body += "<p class=\"bad\">" + H(hits.status().message()) + "</p>";
     return p;
   }

@@ -49,6 +49,10 @@ class AdminState {
 // Answers one request; `reply` is called exactly once (maybe later, on the loop).
 void HandleAdminRequest(const AdminRequest& req, AdminServer::Reply reply, AdminState& state);
 
+// The HTTP status of a failed archive query: a bad query is the asker's
+// (400); one stopped by its time budget or by shutdown 503; anything else 500.
+int QueryErrorStatus(const Status& st);
+
 // In /search answers, matched terms are wrapped in these (control characters
 // never occur in feed text): escape the text, then replace them with markup.
 inline constexpr const char* kMarkOpen = "\x02";

@@ -11,6 +11,8 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "feedwatch/commands.h"
 #include "feedwatch/store.h"
@@ -26,6 +28,23 @@ struct Count {
   std::set<std::string> stories, false_stories;
 };
 
+// The small stream read without feedwatch: per feed file, its items' titles
+// and links, from the <item> blocks.
+std::map<std::string, std::vector<std::pair<std::string, std::string>>> SmallStream() {
+  std::regex item("<item><title>([^<]*)</title><link>([^<]*)</link>");
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> feeds;
+  for (const auto& f : std::filesystem::directory_iterator(kDir + "/feeds")) {
+    std::ifstream in(f.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    auto& items = feeds[f.path().filename().string()];
+    for (std::sregex_iterator it(text.begin(), text.end(), item), end; it != end; ++it)
+      items.emplace_back((*it)[1], (*it)[2]);
+  }
+  return feeds;
+}
+
 // The independent scorer: items by <item> blocks, labels by link, the
 // rule's phrase by std::regex; unlabelled items count as neither.
 Count IndependentCount() {
@@ -40,16 +59,10 @@ Count IndependentCount() {
     std::getline(fields, link, '\t');
     label_of[link] = label;
   }
-  std::regex item("<item><title>([^<]*)</title><link>([^<]*)</link>");
   std::regex phrase("\\bexport controls?\\b", std::regex::icase);
   Count c;
-  for (const auto& f : std::filesystem::directory_iterator(kDir + "/feeds")) {
-    std::ifstream in(f.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    for (std::sregex_iterator it(text.begin(), text.end(), item), end; it != end; ++it) {
-      std::string title = (*it)[1], link = (*it)[2];
+  for (const auto& [feed, items] : SmallStream()) {
+    for (const auto& [title, link] : items) {
       bool positive = label_of.count(link) && label_of[link] == "export";
       bool alert = std::regex_search(title, phrase);
       if (alert) c.stories.insert(title);
@@ -107,17 +120,12 @@ TEST(EvalStream, AStateArchiveIsScoredLikeTheFeedsItRead) {
   {
     auto store = Store::Open(state.path());
     ASSERT_TRUE(store.ok());
-    std::regex item("<item><title>([^<]*)</title><link>([^<]*)</link>");
-    for (const char* name : {"a.xml", "b.xml"}) {
-      std::ifstream in(kDir + "/feeds/" + name);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string text = ss.str();
+    for (const auto& [name, items] : SmallStream()) {
       std::vector<PolledEntry> entries;
-      for (std::sregex_iterator it(text.begin(), text.end(), item), end; it != end; ++it) {
+      for (const auto& [title, link] : items) {
         auto e = std::make_shared<Entry>();
-        e->title = (*it)[1];
-        e->link = e->key = (*it)[2];
+        e->title = title;
+        e->link = e->key = link;
         PolledEntry pe;
         pe.key = e->key;
         pe.entry = e;
