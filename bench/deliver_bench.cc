@@ -165,7 +165,7 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
   auto opened = Store::Open(dir);
   if (!opened.ok()) std::exit(1);
   StoreThread store(std::move(*opened));
-  Dispatcher d(io, store, http, cfg);
+  Dispatcher d(io, store.As<OutboxQueue>(), http, cfg);
   long before = rx.received;
   auto t0 = BenchClock::now();
   double secs = 0;

@@ -53,13 +53,14 @@ struct Dispatcher::Message {
   std::string id;               // alert id, or digest id
 };
 
-Dispatcher::Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
+Dispatcher::Dispatcher(asio::io_context& io, On<OutboxQueue> outbox, HttpClient& http,
                        std::shared_ptr<const Config> config, const Clock& clock)
     : io_(io),
-      store_(store),
+      store_(outbox),
       clock_(clock),
       transports_(std::make_unique<deliver::Transports>(
-          io, store, http, [this]() -> const DaemonSettings& { return config_->daemon; })),
+          io, outbox.thread(), http,
+          [this]() -> const DaemonSettings& { return config_->daemon; })),
       wake_(io) {
   Reconfigure(std::move(config));  // nothing is sent before the first Kick() or Flush()
 }
@@ -146,7 +147,7 @@ void Dispatcher::WarnUnknownSinks() {
   std::set<std::string> known;
   for (const auto& s : config_->sinks) known.insert(s.name);
   store_.Run(
-      io_, [](Store& s) { return s.PendingBySink(); },
+      io_, [](OutboxQueue& s) { return s.PendingBySink(); },
       [known = std::move(known)](Result<std::vector<std::pair<std::string, std::int64_t>>> r) {
         if (!r.ok()) return;
         for (const auto& [sink, n] : *r) {
@@ -183,7 +184,7 @@ void Dispatcher::Query() {
   std::int64_t now = clock_.WallMs();
   store_.Run(
       io_,
-      [queries = std::move(queries), now, flushing, exclude = std::move(exclude)](Store& s) {
+      [queries = std::move(queries), now, flushing, exclude = std::move(exclude)](OutboxQueue& s) {
         return s.PendingForSinks(queries, now, flushing, exclude);
       },
       [this](Result<std::vector<SinkPending>> r) {
@@ -397,7 +398,8 @@ void Dispatcher::Launch(SinkState& s, std::vector<OutboxRow> rows, bool assign_g
   std::vector<std::int64_t> ids;
   for (const OutboxRow& r : msg->rows) ids.push_back(r.id);
   store_.Run(
-      io_, [ids = std::move(ids), gid = msg->id](Store& st) { return st.AssignGroup(ids, gid); },
+      io_,
+      [ids = std::move(ids), gid = msg->id](OutboxQueue& st) { return st.AssignGroup(ids, gid); },
       [this, msg](Status st) mutable {
         if (!st.ok()) {
           OnResult(std::move(msg), {DeliveryOutcome::kRetry, st.message(), std::nullopt});
@@ -469,14 +471,14 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   }
   ++attempts;  // this one
   auto n = static_cast<std::int64_t>(msg->rows.size());
-  std::function<Status(Store&)> record;
+  std::function<Status(OutboxQueue&)> record;
   bool too_old = now - oldest > config_->daemon.max_alert_age.count();
   SinkOutcomes& by_sink = counters_.by_sink[spec.name];
   if (result.outcome == DeliveryOutcome::kDelivered) {
     by_sink.delivered += static_cast<std::uint64_t>(n);
     counters_.delivered += n;
     spdlog::debug("delivered {} to {}", what, where);
-    record = [ids, now](Store& s) { return s.MarkDelivered(ids, now); };
+    record = [ids, now](OutboxQueue& s) { return s.MarkDelivered(ids, now); };
   } else if (result.gone) {
     counters_.retried += n;
     by_sink.retried += static_cast<std::uint64_t>(n);
@@ -488,7 +490,9 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
     sink.gone = true;
     // The alert waits (not dead-lettered: it was never refused); the sink is
     // skipped from now on, so no other alert tries the removed endpoint.
-    record = [ids, err = result.error, at = now](Store& s) { return s.MarkRetry(ids, err, at); };
+    record = [ids, err = result.error, at = now](OutboxQueue& s) {
+      return s.MarkRetry(ids, err, at);
+    };
   } else if (result.outcome == DeliveryOutcome::kPermanent ||
              attempts >= config_->daemon.max_attempts || too_old) {
     counters_.dead += n;
@@ -499,7 +503,7 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
                                 : "gave up after " + std::to_string(attempts) + " attempts";
     spdlog::error("{} to {} {}: {}; kept as dead (feedwatch outbox retry --dead)", what, where, why,
                   result.error);
-    record = [ids, err = result.error](Store& s) { return s.MarkDead(ids, err); };
+    record = [ids, err = result.error](OutboxQueue& s) { return s.MarkDead(ids, err); };
     if (flush_done_ && spec.ordered) sink.flush_blocked = true;
   } else {
     counters_.retried += n;
@@ -511,7 +515,7 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
     }
     spdlog::warn("{} to {} failed (attempt {}): {}; retrying in {}", what, where, attempts,
                  result.error, FormatDuration(delay));
-    record = [ids, err = result.error, at = now + delay.count()](Store& s) {
+    record = [ids, err = result.error, at = now + delay.count()](OutboxQueue& s) {
       return s.MarkRetry(ids, err, at);
     };
     if (flush_done_) {

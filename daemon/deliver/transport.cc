@@ -152,17 +152,16 @@ class LogTransport final : public Transport {
 // Appends on the blocking-I/O thread (the store's), never on the loop.
 class FileAppendTransport final : public Transport {
  public:
-  FileAppendTransport(asio::io_context& io, StoreThread& files) : io_(io), files_(files) {}
+  FileAppendTransport(asio::io_context& io, SerialThread& files) : io_(io), files_(files) {}
   void Send(const SinkSpec& sink, SinkMessage m, Done done) override {
     files_.Run(
-        io_,
-        [path = sink.path, body = std::move(m.body)](Store&) { return AppendJsonl(path, body); },
+        io_, [path = sink.path, body = std::move(m.body)] { return AppendJsonl(path, body); },
         std::move(done));
   }
 
  private:
   asio::io_context& io_;
-  StoreThread& files_;
+  SerialThread& files_;
 };
 
 // HTTP POST, or SMTP, through the curl engine, with the daemon's network
@@ -206,7 +205,7 @@ class CurlTransport final : public Transport {
 
 }  // namespace
 
-Transports::Transports(asio::io_context& io, StoreThread& files, HttpClient& http,
+Transports::Transports(asio::io_context& io, SerialThread& files, HttpClient& http,
                        std::function<const DaemonSettings&()> settings) {
   by_kind_[static_cast<std::size_t>(TransportKind::kLog)] = std::make_unique<LogTransport>(io);
   by_kind_[static_cast<std::size_t>(TransportKind::kFileAppend)] =

@@ -52,7 +52,7 @@ class Daemon::Impl final : public service::AdminState {
         http_(io_),
         store_(std::move(store)),
         workers_(std::max(1u, std::thread::hardware_concurrency())),
-        dispatcher_(io_, store_, http_, ConfigOf(gen_), clock_),
+        dispatcher_(io_, store_.As<OutboxQueue>(), http_, ConfigOf(gen_), clock_),
         scheduler_(io_, http_, clock_, metrics_, SchedulerHooks()),
         recorder_(io_, store_, clock_, metrics_),
         reloader_(io_, workers_, ReloadHooks()),
@@ -251,7 +251,7 @@ class Daemon::Impl final : public service::AdminState {
     return v;
   }
 
-  void OutboxAction(std::function<Result<int>(Store&)> job,
+  void OutboxAction(std::function<Result<int>(StateEditor&)> job,
                     std::function<void(Result<int>)> done) override {
     store_.Run(io_, std::move(job), [this, done = std::move(done)](Result<int> n) {
       if (n.ok() && *n > 0) dispatcher_.Kick();

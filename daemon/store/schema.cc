@@ -374,3 +374,19 @@ void Store::SetBudget(const QueryBudget& budget) {
 }
 
 }  // namespace feedwatch
+
+namespace feedwatch {
+
+Result<std::unique_ptr<StateView>> OpenStateView(const std::string& state_dir) {
+  auto store = Store::OpenReadOnly(state_dir);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<StateView>(std::move(*store));
+}
+
+Result<std::unique_ptr<StateEditor>> OpenStateEditor(const std::string& state_dir) {
+  auto store = Store::Open(state_dir);
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<StateEditor>(std::move(*store));
+}
+
+}  // namespace feedwatch

@@ -306,7 +306,7 @@ Result<std::vector<StorySummary>> Store::RecentStories(std::int64_t since_ms, st
   return out;
 }
 
-Result<Store::StoryCounts> Store::CountStories(std::int64_t since_ms) {
+Result<StoryCounts> Store::CountStories(std::int64_t since_ms) {
   Stmt q(db_,
          "SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM story_members m "
          "WHERE m.story_id = s.id) - 1), 0) FROM stories s WHERE s.first_seen_ms >= ?",

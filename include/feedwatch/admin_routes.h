@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "feedwatch/admin.h"
-#include "feedwatch/daemon.h"
 #include "feedwatch/health.h"
+#include "feedwatch/loaded_config.h"
 #include "feedwatch/scheduler.h"
+#include "feedwatch/state_view.h"
 #include "feedwatch/status.h"
 #include "feedwatch/status_page.h"
-#include "feedwatch/store.h"
 
 namespace feedwatch::service {
 
@@ -34,7 +34,7 @@ class AdminState {
   // state file and the generation in force (never on the loop or the store
   // thread); the answer goes to `reply` on the loop. One at a time: another
   // while one runs is answered 503.
-  using ArchiveJob = std::function<AdminResponse(Store&, const LoadedConfig&)>;
+  using ArchiveJob = std::function<AdminResponse(StateView&, const LoadedConfig&)>;
   virtual void ArchiveQuery(ArchiveJob job, AdminServer::Reply reply) = 0;
   // The same for a status page: a few may run at once (503 past that).
   virtual void PageQuery(ArchiveJob job, AdminServer::Reply reply) = 0;
@@ -42,7 +42,7 @@ class AdminState {
   virtual LiveView Live() = 0;
   // A page's action on the outbox (retry, drop), on the store thread; the
   // dispatcher is woken afterwards.
-  virtual void OutboxAction(std::function<Result<int>(Store&)> job,
+  virtual void OutboxAction(std::function<Result<int>(StateEditor&)> job,
                             std::function<void(Result<int>)> done) = 0;
 };
 

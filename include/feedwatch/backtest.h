@@ -14,7 +14,7 @@
 
 #include "feedwatch/config.h"
 #include "feedwatch/match.h"
-#include "feedwatch/store.h"
+#include "feedwatch/state_view.h"
 
 namespace feedwatch::service {
 
@@ -63,7 +63,7 @@ struct BacktestReport {
   std::vector<RuleBacktest> rules;  // in the rules' order
 };
 
-Result<BacktestReport> RunBacktest(Store& store, const BacktestSpec& spec,
+Result<BacktestReport> RunBacktest(StateView& store, const BacktestSpec& spec,
                                    const std::function<void(const BacktestHit&)>& on_hit = {});
 
 // The text report: coverage, then per rule a per-day histogram, the recent

@@ -10,21 +10,11 @@
 #include <string>
 
 #include "feedwatch/clock.h"
-#include "feedwatch/config.h"
-#include "feedwatch/match.h"
+#include "feedwatch/loaded_config.h"
+#include "feedwatch/metrics.h"
 #include "feedwatch/status.h"
 
 namespace feedwatch {
-
-// Config and compiled rules, validated against each other.
-struct LoadedConfig {
-  Config config;
-  std::shared_ptr<const Matcher> matcher;
-};
-
-// Loads the config file and every rule file it names; checks that each rule's
-// sinks exist. Errors name file:line, all of them at once.
-Result<LoadedConfig> LoadAll(const std::string& config_path);
 
 struct RunOptions {
   bool once = false;  // poll every feed once, try delivering every pending alert once, return
@@ -37,21 +27,6 @@ struct RunOptions {
   const Clock* clock = nullptr;
   // How often story follow-ups that have come due are looked for.
   std::chrono::milliseconds story_tick{30000};
-};
-
-struct DaemonStats {
-  std::int64_t feeds_polled = 0;        // fetched successfully (parsed, or 304)
-  std::int64_t feeds_not_modified = 0;  // of which 304 Not Modified
-  std::int64_t feeds_failed = 0;        // fetch or parse failed
-  std::int64_t feeds_primed = 0;        // first poll, entries recorded without alerting
-  std::int64_t entries = 0;             // parsed in total
-  std::int64_t new_entries = 0;
-  std::int64_t matched_entries = 0;  // entries run through the matcher (known ones are skipped)
-  std::int64_t matches = 0;          // (new entry, rule) pairs
-  std::int64_t alerts_queued = 0;    // outbox rows created
-  std::int64_t alerts_delivered = 0;
-  std::int64_t alerts_failed = 0;   // attempts that failed (retried or dead)
-  std::int64_t alerts_pending = 0;  // still in the outbox when Run returned
 };
 
 class Daemon {

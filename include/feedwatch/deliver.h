@@ -22,10 +22,10 @@
 #include "feedwatch/http_client.h"
 #include "feedwatch/match.h"
 #include "feedwatch/metrics.h"
+#include "feedwatch/outbox.h"
 #include "feedwatch/payload.h"
+#include "feedwatch/serial_thread.h"
 #include "feedwatch/status.h"
-#include "feedwatch/store.h"
-#include "feedwatch/store_thread.h"
 
 namespace feedwatch {
 
@@ -58,12 +58,12 @@ struct DeliveryCounters {
 
 // Sends due outbox rows to their sinks: per sink a concurrency limit, order
 // (a failing alert holds back later ones), a token-bucket rate limit and
-// digests (group_window). Lives on the event loop; SQLite work and file
-// appends go through the StoreThread.
+// digests (group_window). Lives on the event loop; outbox reads and marks
+// and file appends run on the outbox's thread.
 class Dispatcher {
  public:
-  // io, store, http and clock must outlive the dispatcher.
-  Dispatcher(asio::io_context& io, StoreThread& store, HttpClient& http,
+  // io, the outbox's thread, http and clock must outlive the dispatcher.
+  Dispatcher(asio::io_context& io, On<OutboxQueue> outbox, HttpClient& http,
              std::shared_ptr<const Config> config, const Clock& clock = SystemClock::Get());
   ~Dispatcher();
 
@@ -115,7 +115,7 @@ class Dispatcher {
   std::int64_t LongestWaitMs() const;
 
   asio::io_context& io_;
-  StoreThread& store_;
+  On<OutboxQueue> store_;
   const Clock& clock_;
   std::shared_ptr<const Config> config_;
   std::unique_ptr<deliver::Transports> transports_;

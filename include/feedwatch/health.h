@@ -1,5 +1,5 @@
 // Whether the daemon is doing its job, for /healthz and systemd's status line
-// (service module). An answer from the event loop alone says the loop turns;
+// (util module). An answer from the event loop alone says the loop turns;
 // it does not say that feeds are polled or that what they bring is kept. Pure.
 #pragma once
 

@@ -45,6 +45,22 @@ struct Metrics {
   double start_time_seconds = 0;
 };
 
+// What one run did, for `run --once`'s summary and the tests.
+struct DaemonStats {
+  std::int64_t feeds_polled = 0;        // fetched successfully (parsed, or 304)
+  std::int64_t feeds_not_modified = 0;  // of which 304 Not Modified
+  std::int64_t feeds_failed = 0;        // fetch or parse failed
+  std::int64_t feeds_primed = 0;        // first poll, entries recorded without alerting
+  std::int64_t entries = 0;             // parsed in total
+  std::int64_t new_entries = 0;
+  std::int64_t matched_entries = 0;  // entries run through the matcher (known ones are skipped)
+  std::int64_t matches = 0;          // (new entry, rule) pairs
+  std::int64_t alerts_queued = 0;    // outbox rows created
+  std::int64_t alerts_delivered = 0;
+  std::int64_t alerts_failed = 0;   // attempts that failed (retried or dead)
+  std::int64_t alerts_pending = 0;  // still in the outbox when Run returned
+};
+
 // Metric names follow Prometheus conventions: feedwatch_ prefix, _total for
 // counters, base units (seconds, bytes).
 std::string RenderPrometheus(const Metrics& m);

@@ -11,7 +11,7 @@
 #include "feedwatch/feed.h"
 #include "feedwatch/match.h"
 #include "feedwatch/status.h"
-#include "feedwatch/store.h"
+#include "feedwatch/story.h"
 
 namespace feedwatch {
 

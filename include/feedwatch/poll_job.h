@@ -13,8 +13,8 @@
 #include "feedwatch/config.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/match.h"
+#include "feedwatch/poll_record.h"
 #include "feedwatch/status.h"
-#include "feedwatch/store.h"
 
 namespace feedwatch::service {
 

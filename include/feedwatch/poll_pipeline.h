@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "feedwatch/clock.h"
-#include "feedwatch/daemon.h"
 #include "feedwatch/http_client.h"
+#include "feedwatch/loaded_config.h"
 #include "feedwatch/metrics.h"
 #include "feedwatch/poll_job.h"
-#include "feedwatch/poll_recorder.h"
+#include "feedwatch/poll_record.h"
 #include "feedwatch/scheduler.h"
 
 namespace feedwatch::service {
@@ -64,7 +64,7 @@ class PollPipeline {
   struct Rooms {
     asio::io_context& io;
     asio::thread_pool& workers;
-    PollRecorder& recorder;
+    PollSink& recorder;
     const Clock& clock;
     Metrics& metrics;
     DaemonStats& stats;

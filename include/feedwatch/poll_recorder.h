@@ -30,10 +30,8 @@
 
 namespace feedwatch::service {
 
-class PollRecorder {
+class PollRecorder final : public PollSink {
  public:
-  using Recorded = std::function<void(Result<PollOutcome>)>;
-
   PollRecorder(asio::io_context& io, StoreThread& store, const Clock& clock, Metrics& metrics);
   PollRecorder(const PollRecorder&) = delete;
   PollRecorder& operator=(const PollRecorder&) = delete;
@@ -41,7 +39,7 @@ class PollRecorder {
   // A poll with a body: `done` gets the outcome once its transaction commits
   // (or fails: then nothing of it was recorded, and its entries are new again
   // next poll).
-  void RecordPoll(PollRecord record, Recorded done);
+  void RecordPoll(PollRecord record, Recorded done) override;
   void RecordNotModified(const std::string& feed_url, const FeedState& state);
   void RecordFailure(const std::string& feed_url, const std::string& reason, const FeedState& state,
                      std::function<void()> done);
@@ -50,7 +48,7 @@ class PollRecorder {
   // daily per feed (spread over the first day after start).
   void PruneSeenIfDue(const std::string& feed_url, const std::string& feed_name,
                       std::shared_ptr<const std::vector<std::uint64_t>> current,
-                      std::chrono::milliseconds keep);
+                      std::chrono::milliseconds keep) override;
   // Outbox retention: delivered rows older than `keep()`, hourly, in chunks.
   void StartOutboxRetention(std::function<std::chrono::milliseconds()> keep);
   // Archive retention, hourly: entries first seen longer ago than the

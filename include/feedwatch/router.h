@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "feedwatch/alert.h"
 #include "feedwatch/config.h"
 #include "feedwatch/feed.h"
 #include "feedwatch/match.h"
-#include "feedwatch/store.h"
+#include "feedwatch/story.h"
 
 namespace feedwatch::deliver {
 

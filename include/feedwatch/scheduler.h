@@ -24,9 +24,9 @@
 
 #include "feedwatch/clock.h"
 #include "feedwatch/config.h"
+#include "feedwatch/feed_state.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/metrics.h"
-#include "feedwatch/store.h"
 
 namespace feedwatch::fetch {
 

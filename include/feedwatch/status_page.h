@@ -2,7 +2,7 @@
 // Feeds, one feed, Rules, Alerts, search results. Server-rendered HTML with no
 // external asset; every string that came from a feed or a receiver is escaped,
 // and only http(s) links are clickable. Rendering runs on a worker with a
-// read-only Store, never on the loop.
+// read-only StateView, never on the loop.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "feedwatch/admin.h"
-#include "feedwatch/daemon.h"
-#include "feedwatch/store.h"
+#include "feedwatch/loaded_config.h"
+#include "feedwatch/state_view.h"
 
 namespace feedwatch::service {
 
@@ -41,7 +41,7 @@ struct LiveView {
 // A page: its path ("/", "/feeds", "/feed", "/rules", "/alerts", "/search")
 // and query. `nonce`: the CSP nonce of this answer's inline style and script.
 AdminResponse RenderStatusPage(const AdminRequest& req, const LiveView& live,
-                               const LoadedConfig& gen, Store& store);
+                               const LoadedConfig& gen, StateView& store);
 
 // The Content-Security-Policy of a page whose inline style and script carry `nonce`.
 std::string PageCsp(const std::string& nonce);

@@ -77,3 +77,35 @@ StoryKeys KeysFor(const Entry& e);
 std::string StoryId(std::string_view feed_url, std::string_view entry_key);
 
 }  // namespace feedwatch::story
+
+namespace feedwatch {
+
+// ---- Stories (store/stories.cc): the copies of one story across feeds. ----
+
+// One copy of a story that a follow-up reports.
+struct StoryMember {
+  std::int64_t id = 0;
+  std::string feed_url, feed_title;
+  std::string title, link;
+  std::int64_t seen_ms = 0;
+  std::string how;                 // what joined it: "first", "link", "title" or "text"
+  std::vector<std::string> rules;  // the rules it matched (for a follow-up: routed to that sink)
+};
+
+struct StorySummary {
+  std::string id;
+  std::string title, link;
+  std::int64_t first_seen_ms = 0, last_seen_ms = 0;
+  int sources = 0;  // feeds that carried it
+  std::vector<StoryMember> members;
+};
+
+// A follow-up due for one story and sink (`stories = "updates"`).
+struct StoryUpdate {
+  StorySummary story;  // members: the copies not reported to this sink yet
+  std::string sink;
+  std::string first_alert_id;
+  int updates_sent = 0;
+};
+
+}  // namespace feedwatch

@@ -17,7 +17,7 @@
 #include <memory>
 
 #include "feedwatch/clock.h"
-#include "feedwatch/daemon.h"
+#include "feedwatch/loaded_config.h"
 #include "feedwatch/metrics.h"
 #include "feedwatch/store_thread.h"
 

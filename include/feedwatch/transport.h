@@ -13,8 +13,8 @@
 #include "feedwatch/config.h"
 #include "feedwatch/deliver.h"
 #include "feedwatch/http_client.h"
+#include "feedwatch/serial_thread.h"
 #include "feedwatch/sink_kind.h"
-#include "feedwatch/store_thread.h"
 
 namespace feedwatch::deliver {
 
@@ -35,7 +35,7 @@ DeliveryResult AppendJsonl(const std::string& path, const std::string& lines);
 // `settings` is read at each send (a reload may replace it).
 class Transports {
  public:
-  Transports(asio::io_context& io, StoreThread& files, HttpClient& http,
+  Transports(asio::io_context& io, SerialThread& files, HttpClient& http,
              std::function<const DaemonSettings&()> settings);
   Transport& For(TransportKind kind) { return *by_kind_[static_cast<std::size_t>(kind)]; }
   // Tests: a fake in place of the real one.

@@ -109,7 +109,7 @@ void RunUntil(Bench& b, Dispatcher& d, const std::function<bool()>& done) {
 TEST(Dispatcher, FailingAlertHoldsBackLaterOnesAndIsRetriedFirst) {
   Bench b;
   b.Queue({"one", "two", "three"});
-  Dispatcher d(b.io, *b.store, *b.http, b.config);
+  Dispatcher d(b.io, b.store->As<OutboxQueue>(), *b.http, b.config);
   auto fake = std::make_unique<FakeTransport>(b.io);
   FakeTransport& t = *fake;
   t.script = {DeliveryOutcome::kRetry, DeliveryOutcome::kRetry};
@@ -127,7 +127,7 @@ TEST(Dispatcher, FailingAlertHoldsBackLaterOnesAndIsRetriedFirst) {
 TEST(Dispatcher, PermanentFailureDeadLettersOnlyThatAlert) {
   Bench b;
   b.Queue({"one", "two"});
-  Dispatcher d(b.io, *b.store, *b.http, b.config);
+  Dispatcher d(b.io, b.store->As<OutboxQueue>(), *b.http, b.config);
   auto fake = std::make_unique<FakeTransport>(b.io);
   FakeTransport& t = *fake;
   t.script = {DeliveryOutcome::kPermanent};
@@ -157,7 +157,7 @@ TEST(Dispatcher, PastTheBudgetAlertsWaitForOneDigestAtTheWindowsEnd) {
   b.config->sinks[0].max_alerts_window = std::chrono::minutes(10);
   b.Queue({"one", "two", "three", "four", "five"});
   MovableClock clock;
-  Dispatcher d(b.io, *b.store, *b.http, b.config, clock);
+  Dispatcher d(b.io, b.store->As<OutboxQueue>(), *b.http, b.config, clock);
   auto fake = std::make_unique<FakeTransport>(b.io);
   FakeTransport& t = *fake;
   d.transports().Replace(TransportKind::kHttp, std::move(fake));
@@ -191,7 +191,7 @@ TEST(Dispatcher, ARulesBudgetHoldsOnlyThatRulesAlerts) {
   Bench b;
   b.Queue({"r1", "q1:q", "r2", "q2:q", "r3"});  // rule r: 1 per window; rule q: no budget
   MovableClock clock;
-  Dispatcher d(b.io, *b.store, *b.http, b.config, clock);
+  Dispatcher d(b.io, b.store->As<OutboxQueue>(), *b.http, b.config, clock);
   RuleSpec r;
   r.id = "r";
   r.max_alerts = 1;

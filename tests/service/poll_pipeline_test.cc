@@ -13,6 +13,7 @@
 #include "daemon_util.h"
 #include "feed_builders.h"
 #include "feedwatch/poll_pipeline.h"
+#include "feedwatch/poll_recorder.h"
 #include "feedwatch/store_thread.h"
 #include "test_util.h"
 

@@ -40,7 +40,7 @@ std::string_view ChangeName(Change c) {
   return "same";
 }
 
-Result<BacktestReport> RunBacktest(Store& store, const BacktestSpec& spec,
+Result<BacktestReport> RunBacktest(StateView& store, const BacktestSpec& spec,
                                    const std::function<void(const BacktestHit&)>& on_hit) {
   BacktestReport report;
   report.since_ms = spec.since_ms;

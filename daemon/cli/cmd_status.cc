@@ -6,7 +6,7 @@
 #include <map>
 
 #include "feedwatch/config.h"
-#include "feedwatch/store.h"
+#include "feedwatch/state_view.h"
 #include "feedwatch/util.h"
 
 #include "command_util.h"

@@ -66,7 +66,7 @@ void Search(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
   auto limit = Limit(req, 20, 200);
   if (!limit) return reply(JsonError(400, "limit: a number from 1 to 200"));
   state.ArchiveQuery(
-      [req, query = *q, since = *since, limit = *limit](Store& store, const LoadedConfig& gen) {
+      [req, query = *q, since = *since, limit = *limit](StateView& store, const LoadedConfig& gen) {
         auto feeds = Feeds(req, gen.config);
         if (!feeds) return JsonError(404, "no feed named '" + *req.Param("feed") + "'");
         SearchQuery sq;
@@ -97,7 +97,7 @@ void Backtest(const AdminRequest& req, const std::string& rule_id, AdminServer::
   auto since = Since(req, "7d");
   if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
   state.ArchiveQuery(
-      [req, rule_id, since = *since](Store& store, const LoadedConfig& gen) {
+      [req, rule_id, since = *since](StateView& store, const LoadedConfig& gen) {
         const auto& rules = gen.matcher->rules();
         if (std::none_of(rules.begin(), rules.end(),
                          [&](const RuleSpec& r) { return r.id == rule_id; }))
@@ -123,7 +123,7 @@ void Stories(const AdminRequest& req, AdminServer::Reply reply, AdminState& stat
   auto since = Since(req, "48h");
   if (!since) return reply(JsonError(400, "since: not a duration like 7d or 36h"));
   state.ArchiveQuery(
-      [since = *since, limit = *limit](Store& store, const LoadedConfig& gen) {
+      [since = *since, limit = *limit](StateView& store, const LoadedConfig& gen) {
         auto stories = store.RecentStories(since, limit);
         if (!stories.ok()) return QueryError(stories.status());
         std::map<std::string, std::string> names;
@@ -163,7 +163,7 @@ bool WantsHtml(const AdminRequest& req) {
 
 void Page(const AdminRequest& req, AdminServer::Reply reply, AdminState& state) {
   state.PageQuery(
-      [req, live = state.Live()](Store& store, const LoadedConfig& gen) {
+      [req, live = state.Live()](StateView& store, const LoadedConfig& gen) {
         return RenderStatusPage(req, live, gen, store);
       },
       std::move(reply));
@@ -199,7 +199,7 @@ void Action(const AdminRequest& req, AdminServer::Reply reply, AdminState& state
   if (id.empty() || (what != "retry" && what != "drop"))
     return reply(MessagePage(400, "Bad request", "Name an alert to retry or drop."));
   state.OutboxAction(
-      [what, id](Store& s) {
+      [what, id](StateEditor& s) {
         return what == "retry" ? s.RetryAlert(id, UnixNowMs()) : s.DropAlert(id);
       },
       [reply, back, what](Result<int> n) {
@@ -229,7 +229,7 @@ void StatusDocument(const AdminRequest&, AdminServer::Reply reply, AdminState& s
   // Like a page: the loop only copies what it knows; the document is built
   // on a query thread with its own read-only connection.
   state.PageQuery(
-      [live = state.Live()](Store& store, const LoadedConfig&) {
+      [live = state.Live()](StateView& store, const LoadedConfig&) {
         return AdminResponse{200, "application/json",
                              RenderStatusJson(live, store.FeedStatuses(), store.CountOutbox())};
       },

@@ -33,8 +33,8 @@ std::optional<Config> LoadConfigOr(const std::string& path, std::ostream& err) {
   return std::move(*cfg);
 }
 
-std::unique_ptr<Store> OpenStoreOr(const std::string& state_dir, std::ostream& err) {
-  auto store = Store::Open(state_dir);
+std::unique_ptr<StateEditor> OpenStoreOr(const std::string& state_dir, std::ostream& err) {
+  auto store = OpenStateEditor(state_dir);
   if (!store.ok()) {
     err << store.status().message() << "\n";
     return nullptr;
@@ -130,8 +130,8 @@ std::optional<std::vector<std::string>> FeedUrlsOr(const Config& cfg,
   return urls;
 }
 
-std::unique_ptr<Store> OpenArchiveOr(const Config& cfg, std::ostream& err) {
-  auto store = Store::OpenReadOnly(cfg.daemon.state_dir);
+std::unique_ptr<StateView> OpenArchiveOr(const Config& cfg, std::ostream& err) {
+  auto store = OpenStateView(cfg.daemon.state_dir);
   if (!store.ok()) {
     err << store.status().message() << "\n";
     return nullptr;

@@ -12,8 +12,8 @@
 #include "feedwatch/config.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/match.h"
+#include "feedwatch/state_view.h"
 #include "feedwatch/status.h"
-#include "feedwatch/store.h"
 
 namespace feedwatch::cmdutil {
 
@@ -33,7 +33,7 @@ Result<std::string> ReadFile(const std::string& path);
 HttpResponse FetchOnce(const HttpRequest& req);
 std::optional<Config> LoadConfigOr(const std::string& path, std::ostream& err);
 // The state file, or null after printing why to `err`.
-std::unique_ptr<Store> OpenStoreOr(const std::string& state_dir, std::ostream& err);
+std::unique_ptr<StateEditor> OpenStoreOr(const std::string& state_dir, std::ostream& err);
 
 // Rules from explicit paths (files, directories, globs) and/or a config's
 // rule list, compiled.
@@ -57,7 +57,7 @@ std::optional<std::vector<std::string>> FeedUrlsOr(const Config& cfg,
 
 // The archive for reading, or null after saying why on `err` (archive off,
 // no state yet).
-std::unique_ptr<Store> OpenArchiveOr(const Config& cfg, std::ostream& err);
+std::unique_ptr<StateView> OpenArchiveOr(const Config& cfg, std::ostream& err);
 
 // --since: "7d", "36h"… before `now_ms`; "" or "all": 0 (the whole archive).
 // nullopt after saying what is wrong on `err`.

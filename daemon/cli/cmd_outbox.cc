@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "feedwatch/config.h"
-#include "feedwatch/store.h"
+#include "feedwatch/state_view.h"
 #include "feedwatch/util.h"
 
 #include "command_util.h"
@@ -18,7 +18,7 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
   if (!cfg) return kExitBadSetup;
   auto store = OpenStoreOr(cfg->daemon.state_dir, err);
   if (!store) return kExitBadSetup;
-  Store& st = *store;
+  StateEditor& st = *store;
   if (cmd.action == "retry" || cmd.action == "drop") {
     if (cmd.action == "retry" && cmd.dead == !cmd.ref.empty()) {
       err << "outbox retry: give an alert id (or row id), or --dead\n";

@@ -14,7 +14,7 @@
 #include "feedwatch/commands.h"
 #include "feedwatch/evaluate.h"
 #include "feedwatch/feed.h"
-#include "feedwatch/store.h"
+#include "feedwatch/state_view.h"
 #include "feedwatch/story.h"
 #include "feedwatch/util.h"
 
@@ -107,7 +107,7 @@ Result<std::vector<LabeledItem>> FeedItems(const std::string& dir, std::ostream&
 
 // What a daemon read: every entry its archive kept, oldest first.
 Result<std::vector<LabeledItem>> ArchiveItems(const std::string& state_dir) {
-  auto store = Store::OpenReadOnly(state_dir);
+  auto store = OpenStateView(state_dir);
   if (!store.ok()) return store.status();
   std::vector<LabeledItem> items;
   Status st = (*store)->ForEachArchived({}, [&](ArchivedEntry&& a) {

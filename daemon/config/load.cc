@@ -2,7 +2,7 @@
 // names, and the cross-checks between them (a rule's sinks must exist).
 #include <set>
 
-#include "feedwatch/daemon.h"
+#include "feedwatch/loaded_config.h"
 
 namespace feedwatch {
 

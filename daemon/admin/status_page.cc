@@ -408,7 +408,7 @@ std::map<std::string, std::string> FeedNames(const LoadedConfig& gen) {
 }
 
 Page Overview(const AdminRequest& req, const LiveView& live, const LoadedConfig& gen,
-              Store& store) {
+              StateView& store) {
   auto states = store.FeedStatuses();
   std::map<std::string, FeedStatus> by_url;
   if (states.ok())
@@ -490,7 +490,7 @@ Page Overview(const AdminRequest& req, const LiveView& live, const LoadedConfig&
   return p;
 }
 
-Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
+Page Feeds(const AdminRequest& req, const LiveView& live, StateView& store) {
   auto states = store.FeedStatuses();
   std::map<std::string, FeedStatus> by_url;
   if (states.ok())
@@ -628,8 +628,8 @@ Page Feeds(const AdminRequest& req, const LiveView& live, Store& store) {
   return p;
 }
 
-Page OneFeed(const AdminRequest& req, const LiveView& live, const LoadedConfig& gen, Store& store,
-             int& status) {
+Page OneFeed(const AdminRequest& req, const LiveView& live, const LoadedConfig& gen,
+             StateView& store, int& status) {
   std::string name = req.Param("name").value_or("");
   const FeedLive* f = nullptr;
   for (const FeedLive& x : live.feeds)
@@ -716,7 +716,7 @@ Page OneFeed(const AdminRequest& req, const LiveView& live, const LoadedConfig& 
   return p;
 }
 
-Page Rules(const LiveView& live, const LoadedConfig& gen, Store& store) {
+Page Rules(const LiveView& live, const LoadedConfig& gen, StateView& store) {
   std::int64_t today = live.now_ms / kDayMs;
   auto days = store.DailyCounts("rule", today - kChartDays + 1);
   auto per_rule = days.ok() ? ByKey(*days, today) : decltype(ByKey({}, 0)){};
@@ -770,7 +770,8 @@ Page Rules(const LiveView& live, const LoadedConfig& gen, Store& store) {
   return p;
 }
 
-Page Alerts(const AdminRequest& req, const LiveView& live, const LoadedConfig& gen, Store& store) {
+Page Alerts(const AdminRequest& req, const LiveView& live, const LoadedConfig& gen,
+            StateView& store) {
   auto names = FeedNames(gen);
   OutboxFilter recent;
   recent.limit = 100;
@@ -815,7 +816,7 @@ std::string Marked(const std::string& full) {
 }
 
 Page SearchPage(const AdminRequest& req, const LiveView& live, const LoadedConfig& gen,
-                Store& store, int& status) {
+                StateView& store, int& status) {
   std::string q = req.Param("q").value_or("");
   Page p{"Search: " + q, "/rules", ""};
   p.body =
@@ -883,7 +884,7 @@ AdminResponse MessagePage(int status, const std::string& title, const std::strin
 }
 
 AdminResponse RenderStatusPage(const AdminRequest& req, const LiveView& live,
-                               const LoadedConfig& gen, Store& store) {
+                               const LoadedConfig& gen, StateView& store) {
   int status = 200;
   Page page;
   if (req.path == "/feeds")
