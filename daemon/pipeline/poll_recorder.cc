@@ -292,4 +292,51 @@ Status PollRecorder::FlushAtExit() {
   return st;
 }
 
+namespace {
+PollRecorder::StoredFeeds ByUrl(Result<std::vector<FeedStatus>> states) {
+  PollRecorder::StoredFeeds known;
+  if (!states.ok()) {
+    spdlog::error(
+        "reading the feed states: {}; feeds start as if new (validators and schedules "
+        "lost)",
+        states.status().message());
+    return known;
+  }
+  for (auto& fs : *states) known[fs.url] = std::move(fs);
+  return known;
+}
+}  // namespace
+
+PollRecorder::StoredFeeds PollRecorder::LoadStoredFeeds() {
+  return ByUrl(store_.RunSync([](Store& s) { return s.FeedStatuses(); }));
+}
+
+void PollRecorder::LoadStoredFeeds(std::function<void(StoredFeeds)> done) {
+  store_.Run(
+      io_, [](Store& s) { return s.FeedStatuses(); },
+      [done = std::move(done)](Result<std::vector<FeedStatus>> states) {
+        done(ByUrl(std::move(states)));
+      });
+}
+
+std::int64_t PollRecorder::RefreshOutboxGauges() {
+  auto c = store_.RunSync([](Store& s) { return s.CountOutbox(); });
+  if (!c.ok()) return 0;
+  metrics_.outbox_pending = c->pending;
+  metrics_.outbox_dead = c->dead;
+  return c->pending;
+}
+
+void PollRecorder::RefreshOutboxGauges(std::function<void()> done) {
+  store_.Run(
+      io_, [](Store& s) { return s.CountOutbox(); },
+      [this, done = std::move(done)](Result<OutboxCounts> c) {
+        if (c.ok()) {
+          metrics_.outbox_pending = c->pending;
+          metrics_.outbox_dead = c->dead;
+        }
+        done();
+      });
+}
+
 }  // namespace feedwatch::service

@@ -60,6 +60,18 @@ class PollRecorder final : public PollSink {
   };
   void StartArchiveRetention(std::function<ArchiveLimits()> limits);
 
+  // What the state file remembers of each feed (validators, failures, next
+  // due), by URL, to resume schedules: at start, before the loop runs
+  // (waits for the store thread), and after a reload. A failed read is
+  // logged and resumes nothing.
+  using StoredFeeds = std::map<std::string, FeedStatus>;
+  StoredFeeds LoadStoredFeeds();
+  void LoadStoredFeeds(std::function<void(StoredFeeds)> done);
+  // Reads the outbox's pending and dead counts into the metrics' gauges
+  // (synchronously before the loop runs, or then `done`); returns pending.
+  std::int64_t RefreshOutboxGauges();
+  void RefreshOutboxGauges(std::function<void()> done);
+
   void Stop();
   // After the loop stopped: writes the batched 304s synchronously. Polls
   // still batched are not written (their entries are new again next time).
