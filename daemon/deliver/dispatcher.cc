@@ -421,21 +421,9 @@ void Dispatcher::Send(std::shared_ptr<Message> msg) {
   const SinkSpec& spec = *msg->sink->spec;
   std::vector<json> alerts;
   alerts.reserve(msg->rows.size());
-  for (const OutboxRow& r : msg->rows) {
-    auto j = json::parse(r.payload, nullptr, false);
-    if (j.is_discarded()) j = json{{"alert_id", r.alert_id}, {"rule", {{"id", r.rule_id}}}};
-    // The story as it stands now: how many feeds have carried it by this attempt.
-    // (A story forgotten by retention, for a very old alert retried by hand,
-    // is left out.)
-    if (!r.story_id.empty() && r.story_first_seen_ms > 0 && j.is_object()) {
-      json& story = j["story"];
-      if (!story.is_object()) story = json::object();
-      story["id"] = r.story_id;
-      story["first_seen"] = FormatRfc3339(r.story_first_seen_ms / 1000);
-      story["sources"] = r.story_sources;
-    }
-    alerts.push_back(std::move(j));
-  }
+  for (const OutboxRow& r : msg->rows)
+    alerts.push_back(PayloadAtSend(r.payload, r.alert_id, r.rule_id,
+                                   {r.story_id, r.story_first_seen_ms, r.story_sources}));
   SinkMessage m = msg->sink->fmt->Format(alerts, msg->id, clock_.WallSeconds());
   transports_->For(msg->sink->fmt->kind().transport)
       .Send(spec, std::move(m), [this, msg](DeliveryResult r) { OnResult(msg, std::move(r)); });

@@ -200,4 +200,19 @@ std::string SignWebhook(const std::vector<std::string>& secrets, const std::stri
   return header;
 }
 
+nlohmann::json PayloadAtSend(const std::string& stored, const std::string& alert_id,
+                             const std::string& rule_id, const StoryNow& story) {
+  using nlohmann::json;
+  auto j = json::parse(stored, nullptr, false);
+  if (j.is_discarded()) j = json{{"alert_id", alert_id}, {"rule", {{"id", rule_id}}}};
+  if (!story.id.empty() && story.first_seen_ms > 0 && j.is_object()) {
+    json& s = j["story"];
+    if (!s.is_object()) s = json::object();
+    s["id"] = story.id;
+    s["first_seen"] = FormatRfc3339(story.first_seen_ms / 1000);
+    s["sources"] = story.sources;
+  }
+  return j;
+}
+
 }  // namespace feedwatch

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "feedwatch/store.h"
+#include "feedwatch/story_policy.h"
 #include "feedwatch/util.h"
 #include "store_internal.h"
 
@@ -20,60 +21,42 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
                                           const PolledEntry& e, std::int64_t now_ms,
                                           std::int64_t window_ms) {
   const StoryCandidate& c = *e.story;
-  std::vector<std::int64_t> lookups = c.keys.Lookups();
-  Placed placed;
-  std::string how = "first";
-  // Link and title keys decide at once; a shared LSH band is a candidate
-  // that the signatures confirm. The best-scoring candidate wins.
+  // The policy decides (story/policy.cc); this only answers its lookups.
   Stmt find(db_,
             "SELECT m.id, m.story_id, m.signature FROM story_keys k "
             "JOIN story_members m ON m.id = k.member_id "
             "JOIN stories s ON s.id = m.story_id "
             "WHERE k.key = ? AND s.first_seen_ms >= ? ORDER BY m.id LIMIT 64",
             cache_.get());
-  // A feed does not carry one story twice under two links: a story that has
-  // a copy from this feed already is a different story with a similar
-  // headline or text (two "Additions to the Entity List" of one day).
   Stmt same_feed(db_, "SELECT 1 FROM story_members WHERE story_id = ? AND feed_id = ? LIMIT 1",
                  cache_.get());
-  auto has_copy_here = [&](const std::string& story_id) -> Result<bool> {
-    same_feed.Reset();
-    same_feed.Bind(1, story_id).Bind(2, feed_id);
-    bool here = same_feed.Step();
-    if (!same_feed.ok()) return same_feed.status("looking up stories");
-    return here;
-  };
-  std::set<std::int64_t> checked;
-  double best = 0;
-  for (std::int64_t key : lookups) {
-    story::KeyKind kind = story::KindOf(key);
-    find.Reset();
-    find.Bind(1, key).Bind(2, now_ms - window_ms);
-    std::vector<std::pair<std::string, double>> candidates;  // story, similarity
-    while (find.Step()) {
-      if (!checked.insert(find.Int(0)).second) continue;
-      double sim = 1;
-      if (kind == story::KeyKind::kBand) {
-        sim = story::Similarity(c.keys.signature, story::Signature::FromBlob(find.Blob(2)));
-        if (sim < story::kNearDuplicate || sim <= best) continue;
-      }
-      candidates.emplace_back(find.Text(1), sim);
-    }
-    if (!find.ok()) return find.status("looking up stories");
-    for (const auto& [story_id, sim] : candidates) {
-      if (kind != story::KeyKind::kLink) {
-        auto here = has_copy_here(story_id);
-        if (!here.ok()) return here.status();
-        if (*here) continue;
-      }
-      if (kind == story::KeyKind::kBand && sim <= best) continue;
-      placed.story_id = story_id;
-      how = std::string(story::KindName(kind));
-      best = sim;
-      if (kind != story::KeyKind::kBand) break;
-    }
-    if (!placed.story_id.empty() && how != "text") break;
-  }
+  story::PlacementLookups lookups{
+      .find = [&](std::int64_t key) -> Result<std::vector<story::KeyHit>> {
+        find.Reset();
+        find.Bind(1, key).Bind(2, now_ms - window_ms);
+        std::vector<story::KeyHit> hits;
+        while (find.Step()) {
+          story::KeyHit& hit = hits.emplace_back();
+          hit.member_id = find.Int(0);
+          hit.story_id = find.Text(1);
+          if (story::KindOf(key) == story::KeyKind::kBand) hit.signature_blob = find.Blob(2);
+        }
+        if (!find.ok()) return find.status("looking up stories");
+        return hits;
+      },
+      .has_copy_from_feed = [&](const std::string& story_id) -> Result<bool> {
+        same_feed.Reset();
+        same_feed.Bind(1, story_id).Bind(2, feed_id);
+        bool here = same_feed.Step();
+        if (!same_feed.ok()) return same_feed.status("looking up stories");
+        return here;
+      }};
+  auto decided = story::PlaceEntry(c.keys, lookups);
+  if (!decided.ok()) return decided.status();
+  Placed placed;
+  placed.story_id = decided->story_id;
+  const std::string& how = decided->how;
+  std::vector<std::int64_t> lookup_keys = c.keys.Lookups();
   if (placed.story_id.empty()) {
     placed.story_id = story::StoryId(feed_url, e.key);
     placed.founded = true;
@@ -106,7 +89,7 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
   placed.member_id = member.Int(0);
   member.Reset();
   Stmt key(db_, "INSERT OR IGNORE INTO story_keys(key, member_id) VALUES (?, ?)", cache_.get());
-  for (std::int64_t k : lookups) {
+  for (std::int64_t k : lookup_keys) {
     key.Reset();
     if (Status st = key.Bind(1, k).Bind(2, placed.member_id).Run("indexing story copy"); !st.ok())
       return st;
@@ -139,24 +122,28 @@ Status Store::QueueEntryAlerts(std::int64_t feed_id, const std::string& feed_url
              "INSERT OR IGNORE INTO story_pending(story_id, sink, member_id, rules) "
              "VALUES (?, ?, ?, ?)",
              cache_.get());
+  bool in_story = !placed.story_id.empty();
   for (const NewAlert& a : e.alerts) {
-    if (!placed.story_id.empty() && a.mode != StoryMode::kAll) {
+    bool told = false;
+    if (story::NeedsSinkHistory(a.mode, in_story)) {
       had.Reset();
       had.Bind(1, placed.story_id).Bind(2, a.sink);
-      bool told = had.Step();
+      told = had.Step();
       if (!had.ok()) return had.status("looking up story");
-      if (told) {
-        // The sink has the story: this copy is news for its next follow-up,
-        // or (stories = "first") only recorded.
-        ++out.alerts_grouped;
-        if (a.mode == StoryMode::kUpdates) {
-          later.Reset();
-          later.Bind(1, placed.story_id).Bind(2, a.sink).Bind(3, placed.member_id);
-          if (Status st = later.Bind(4, JoinLines(a.rules)).Run("saving story copy"); !st.ok())
-            return st;
-        }
-        continue;
+    }
+    story::SinkVerdict verdict = story::VerdictFor(a.mode, in_story, told);
+    if (verdict == story::SinkVerdict::kSaveForUpdate ||
+        verdict == story::SinkVerdict::kRecordOnly) {
+      ++out.alerts_grouped;
+      if (verdict == story::SinkVerdict::kSaveForUpdate) {
+        later.Reset();
+        later.Bind(1, placed.story_id).Bind(2, a.sink).Bind(3, placed.member_id);
+        if (Status st = later.Bind(4, JoinLines(a.rules)).Run("saving story copy"); !st.ok())
+          return st;
       }
+      continue;
+    }
+    if (verdict == story::SinkVerdict::kSendFirst) {
       sent.Reset();
       sent.Bind(1, placed.story_id).Bind(2, a.sink).Bind(3, a.alert_id).Bind(4, now_ms);
       if (Status st = sent.Run("recording story alert"); !st.ok()) return st;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,19 @@ std::string BuildAlertPayload(const RuleSpec& rule, const FeedSpec& feed,
 std::string BuildAlertPayload(const std::vector<const RuleHit*>& hits, const FeedSpec& feed,
                               const std::string& feed_title, const Entry& entry,
                               const std::string& alert_id, std::int64_t now);
+
+// The story an alert belongs to, as it stands when the alert is sent.
+struct StoryNow {
+  std::string id;  // "": none
+  std::int64_t first_seen_ms = 0;
+  int sources = 0;  // feeds that have carried it by this attempt
+};
+// An alert as its sink formats it: the payload stored when it was queued,
+// with `story` set to the story as it stands now (a story forgotten by
+// retention, for a very old alert retried by hand, is left out). A stored
+// payload that is not JSON becomes {alert_id, rule: {id}}.
+nlohmann::json PayloadAtSend(const std::string& stored, const std::string& alert_id,
+                             const std::string& rule_id, const StoryNow& story);
 
 // "critical" 3, "high" 2, "medium" 1, "low" 0.
 int SeverityRank(const std::string& severity);

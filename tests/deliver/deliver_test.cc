@@ -114,6 +114,22 @@ TEST(BuildAlertPayload, DocumentedFieldsAndExcerpt) {
 // the whole record after the fragment, and one line no longer parsed. A file
 // size limit (RLIMIT_FSIZE, in a child process) cuts a write short the same
 // way a full disk does.
+TEST(PayloadAtSend, TheStoryAsItStandsNowAndAFallbackForABrokenPayload) {
+  std::string stored = R"({"alert_id":"a1","rule":{"id":"r"},"story":{"id":"old","sources":1}})";
+  auto j = PayloadAtSend(stored, "a1", "r", {"fws_1", 1'700'000'000'000, 4});
+  EXPECT_EQ(j["story"]["id"], "fws_1");
+  EXPECT_EQ(j["story"]["sources"], 4);
+  EXPECT_EQ(j["story"]["first_seen"], "2023-11-14T22:13:20Z");
+  // A story forgotten by retention is left as it was stored.
+  j = PayloadAtSend(stored, "a1", "r", {"fws_1", 0, 0});
+  EXPECT_EQ(j["story"]["id"], "old");
+  // Bytes that are not JSON still name the alert and its rule.
+  j = PayloadAtSend("{not json", "a2", "r2", {});
+  EXPECT_EQ(j["alert_id"], "a2");
+  EXPECT_EQ(j["rule"]["id"], "r2");
+  EXPECT_FALSE(j.contains("story"));
+}
+
 TEST(AppendJsonl, AFailedWriteLeavesNoFragmentAndTheRetryIsOneWholeLine) {
   testing::TempDir dir;
   std::string path = dir.File("alerts.jsonl");
