@@ -81,7 +81,8 @@ double OutboxInsertRate(int n, const std::string& dir) {
   for (int i = 0; i < n; i += 100) polls.push_back(MakeEntries(std::min(100, n - i), i));
   auto t0 = BenchClock::now();
   for (const auto& p : polls) {
-    auto r = (*store)->RecordPoll("https://policy-wire.example/feed.xml", false, p, UnixNowMs());
+    auto r =
+        (*store)->polls().RecordPoll("https://policy-wire.example/feed.xml", false, p, UnixNowMs());
     if (!r.ok()) std::exit(1);
   }
   return n / Seconds(t0);
@@ -143,8 +144,9 @@ double DispatcherRate(int n, int connections, const std::string& dir, Receiver& 
     auto store = Store::Open(dir);
     for (int i = 0; i < n; i += 100) {
       if (!(*store)
-               ->RecordPoll("https://policy-wire.example/feed.xml", false,
-                            MakeEntries(std::min(100, n - i), i), UnixNowMs())
+               ->polls()
+               .RecordPoll("https://policy-wire.example/feed.xml", false,
+                           MakeEntries(std::min(100, n - i), i), UnixNowMs())
                .ok()) {
         std::exit(1);
       }

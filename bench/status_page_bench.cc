@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
         }
         batch.push_back(std::move(rec));
         if (batch.size() == 32 || f == feeds - 1) {
-          for (auto& r : (*store)->RecordPolls(batch, start + d * kDayMs))
+          for (auto& r : (*store)->polls().RecordPolls(batch, start + d * kDayMs))
             if (!r.ok()) return std::fprintf(stderr, "%s\n", r.status().message().c_str()), 2;
           batch.clear();
         }

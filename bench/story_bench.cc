@@ -157,7 +157,7 @@ Recorded Record(const std::vector<PollRecord>& records) {
     std::vector<PollRecord> batch(
         records.begin() + static_cast<std::ptrdiff_t>(i),
         records.begin() + static_cast<std::ptrdiff_t>(std::min(records.size(), i + 32)));
-    for (auto& out : (*store)->RecordPolls(batch, now)) {
+    for (auto& out : (*store)->polls().RecordPolls(batch, now)) {
       if (!out.ok()) {
         std::fprintf(stderr, "%s\n", out.status().message().c_str());
         std::exit(2);

@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   feedwatch::PolledEntry pe;
   pe.key = e->key;
   pe.entry = e;
-  if (!store->RecordPoll("https://fuzz.example/", false, {pe}, n).ok()) __builtin_trap();
+  if (!store->polls().RecordPoll("https://fuzz.example/", false, {pe}, n).ok()) __builtin_trap();
 
   feedwatch::SearchQuery q;
   q.query = std::string(query);
@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
 
   if (n % 64 == 0) {
-    if (!store->PruneArchiveOldest(48).ok()) __builtin_trap();
-    if (!store->CheckArchive().ok()) __builtin_trap();
+    if (!store->archive().PruneOldest(48).ok()) __builtin_trap();
+    if (!store->archive().Check().ok()) __builtin_trap();
   }
   return 0;
 }

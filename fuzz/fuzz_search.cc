@@ -39,7 +39,7 @@ feedwatch::Store* TheArchive() {
       pe.entry = e;
       entries.push_back(std::move(pe));
     }
-    if (!s->RecordPoll("https://fuzz.example/", false, entries, 1).ok()) __builtin_trap();
+    if (!s->polls().RecordPoll("https://fuzz.example/", false, entries, 1).ok()) __builtin_trap();
     return s;
   }();
   return store.get();

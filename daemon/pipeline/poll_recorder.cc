@@ -74,7 +74,7 @@ void PollRecorder::WritePolls(std::vector<Pending> pending, std::function<void()
   store_.Run(
       io_,
       [batch = std::move(batch), &clock = clock_](Store& s) {
-        return s.RecordPolls(batch, clock.WallMs());
+        return s.polls().RecordPolls(batch, clock.WallMs());
       },
       [this, done = std::move(done),
        after = std::move(after)](std::vector<Result<PollOutcome>> results) {
@@ -89,7 +89,7 @@ void PollRecorder::WriteNotModified(std::vector<std::pair<std::string, FeedState
   store_.Run(
       io_,
       [batch = std::move(batch), &clock = clock_](Store& s) {
-        return s.RecordNotModifiedBatch(batch, clock.WallMs());
+        return s.feeds().RecordNotModifiedBatch(batch, clock.WallMs());
       },
       [this](Status st) {
         Wrote(st);
@@ -102,7 +102,7 @@ void PollRecorder::RecordFailure(const std::string& feed_url, const std::string&
   store_.Run(
       io_,
       [url = feed_url, reason, state, &clock = clock_](Store& s) {
-        return s.RecordFetchError(url, reason, clock.WallMs(), state);
+        return s.feeds().RecordFetchError(url, reason, clock.WallMs(), state);
       },
       [this, url = feed_url, done = std::move(done)](Status st) {
         Wrote(st);
@@ -142,7 +142,7 @@ void PollRecorder::PruneSeenIfDue(const std::string& feed_url, const std::string
   store_.Run(
       io_,
       [url = feed_url, keys = std::move(current), now, keep = keep.count()](Store& s) {
-        return s.PruneSeen(url, *keys, now, keep);
+        return s.seen().Prune(url, *keys, now, keep);
       },
       [this, name = feed_name](Result<int> n) {
         if (!n.ok()) {
@@ -169,9 +169,9 @@ void PollRecorder::PruneOutbox() {
       io_,
       [cutoff, today = clock_.WallMs() / (24LL * 3600 * 1000)](Store& s) {
         // The status pages chart 14 days; 90 are kept.
-        if (auto d = s.PruneDailyCounts(today - 90); !d.ok())
+        if (auto d = s.dashboard().Prune(today - 90); !d.ok())
           spdlog::error("retention: {}", d.status().message());
-        return s.PruneDelivered(cutoff, kOutboxPruneChunk);
+        return s.outbox().PruneDelivered(cutoff, kOutboxPruneChunk);
       },
       [this, keep](Result<int> n) {
         if (!n.ok()) {
@@ -208,7 +208,7 @@ void PollRecorder::ArchiveRetentionLater(std::chrono::milliseconds after) {
 void PollRecorder::PruneArchive() {
   std::int64_t cutoff = clock_.WallMs() - archive_limits_().retention.count();
   store_.Run(
-      io_, [cutoff](Store& s) { return s.PruneArchive(cutoff, kArchivePruneChunk); },
+      io_, [cutoff](Store& s) { return s.archive().Prune(cutoff, kArchivePruneChunk); },
       [this](Result<int> n) {
         if (!n.ok()) spdlog::error("archive retention: {}", n.status().message());
         if (n.ok()) CountArchivePruned(*n, "archive_retention");
@@ -255,7 +255,7 @@ void PollRecorder::MeasureArchive() {
 void PollRecorder::PruneArchiveOldest(int remaining) {
   int chunk = std::min(remaining, kArchivePruneChunk);
   store_.Run(
-      io_, [chunk](Store& s) { return s.PruneArchiveOldest(chunk); },
+      io_, [chunk](Store& s) { return s.archive().PruneOldest(chunk); },
       [this, remaining](Result<int> n) {
         if (!n.ok()) spdlog::error("archive size: {}", n.status().message());
         if (n.ok()) CountArchivePruned(*n, "archive_max_size");
@@ -286,8 +286,8 @@ void PollRecorder::Stop() {
 Status PollRecorder::FlushAtExit() {
   auto batch = not_modified_.Take();
   if (batch.empty()) return Status::Ok();
-  Status st =
-      store_.RunSync([&](Store& s) { return s.RecordNotModifiedBatch(batch, clock_.WallMs()); });
+  Status st = store_.RunSync(
+      [&](Store& s) { return s.feeds().RecordNotModifiedBatch(batch, clock_.WallMs()); });
   if (!st.ok()) spdlog::error("recording 304s at exit: {}", st.message());
   return st;
 }

@@ -61,7 +61,7 @@ void StoryFollowUps::Pass() {
   if (every.empty()) return Later();
   std::int64_t now = clock_.WallMs();
   store_.Run(
-      io_, [every = std::move(every), now](Store& s) { return s.DueStoryUpdates(every, now); },
+      io_, [every = std::move(every), now](Store& s) { return s.stories().DueUpdates(every, now); },
       [this, gen, now](Result<std::vector<StoryUpdate>> due) {
         if (!due.ok()) {
           spdlog::error("story follow-ups: {}", due.status().message());
@@ -86,7 +86,9 @@ void StoryFollowUps::Pass() {
         std::size_t n = batch.size();
         store_.Run(
             io_,
-            [batch = std::move(batch), now](Store& s) { return s.QueueStoryUpdates(batch, now); },
+            [batch = std::move(batch), now](Store& s) {
+              return s.stories().QueueUpdates(batch, now);
+            },
             [this, n](Status st) {
               if (!st.ok()) {
                 spdlog::error("story follow-ups: {}", st.message());
@@ -105,7 +107,7 @@ void StoryFollowUps::Prune() {
   std::int64_t keep = std::max(kStoryKeepMs, 2 * gen->config.daemon.story_window.count());
   std::int64_t cutoff = clock_.WallMs() - keep;
   store_.Run(
-      io_, [cutoff](Store& s) { return s.PruneStories(cutoff, kStoryPruneChunk); },
+      io_, [cutoff](Store& s) { return s.stories().Prune(cutoff, kStoryPruneChunk); },
       [this](Result<int> n) {
         if (!n.ok()) {
           spdlog::error("story retention: {}", n.status().message());

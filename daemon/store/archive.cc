@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "feedwatch/search_query.h"
-#include "feedwatch/store.h"
+#include "feedwatch/store/archive_table.h"
 #include "feedwatch/util.h"
 #include "store_internal.h"
 
@@ -51,13 +51,16 @@ ArchivedEntry ReadArchived(const Stmt& q) {
 
 }  // namespace
 
-Status Store::ArchiveEntry(std::int64_t feed_id, const PolledEntry& pe, std::int64_t now_ms) {
+Status ArchiveTable::NewEntry(PollTx& poll, NewEntryTx& entry) {
+  const PolledEntry& pe = entry.entry;
+  if (!pe.entry) return Status::Ok();
+  std::int64_t feed_id = poll.feed_id, now_ms = poll.now_ms;
   const Entry& e = *pe.entry;
   Stmt ins(db_,
            "INSERT OR IGNORE INTO archive(feed_id, key_hash, entry_key, guid, first_seen_ms, "
            "published, updated, title, link, authors, categories, summary, content, rules) "
            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-           cache_.get());
+           cache_);
   std::string authors = JoinLines(e.authors), categories = JoinLines(e.categories),
               rules = JoinLines(pe.matched_rules);
   ins.Bind(1, feed_id).Bind(2, StoredKeyHash(pe)).BindRef(3, e.key).BindRef(4, e.id);
@@ -70,8 +73,8 @@ Status Store::ArchiveEntry(std::int64_t feed_id, const PolledEntry& pe, std::int
   return ins.BindRef(14, rules).Run("archiving entry");
 }
 
-Status Store::ForEachArchived(const ArchiveFilter& filter,
-                              const std::function<bool(ArchivedEntry&&)>& row) {
+Status ArchiveTable::ForEach(const ArchiveFilter& filter,
+                             const std::function<bool(ArchivedEntry&&)>& row) {
   std::string sql = std::string("SELECT ") + kArchiveColumns +
                     (filter.limit ? "ORDER BY a.id DESC LIMIT ?3" : "ORDER BY a.id");
   Stmt q(db_, sql.c_str());
@@ -84,18 +87,18 @@ Status Store::ForEachArchived(const ArchiveFilter& filter,
   return q.status(path_ + ": reading the archive");
 }
 
-Result<ArchiveStats> Store::ArchiveStatsFor(const std::vector<std::string>& feed_urls) {
+Result<ArchiveStats> ArchiveTable::Stats(const std::vector<std::string>& feed_urls) {
   Stmt q(db_,
          "SELECT COUNT(*), COALESCE(MIN(a.first_seen_ms), 0), COALESCE(MAX(a.first_seen_ms), 0) "
          "FROM archive a JOIN feeds f ON f.id = a.feed_id "
          "WHERE ?1 IS NULL OR f.url IN (SELECT value FROM json_each(?1))",
-         cache_.get());
+         cache_);
   BindFeeds(q, 1, feed_urls);
   if (!q.Step()) return q.status(path_ + ": counting the archive");
   return ArchiveStats{q.Int(0), q.Int(1), q.Int(2)};
 }
 
-Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
+Result<std::vector<SearchHit>> ArchiveTable::Search(const SearchQuery& sq) {
   if (Status st = CheckSearchQuery(sq.query); !st.ok()) return st;
   // bm25 weighs a title hit 4x a summary hit, 8x a content hit; the score is
   // divided by (1 + age in weeks), so a week-old entry needs twice the
@@ -110,7 +113,7 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
          "WHERE archive_fts MATCH ?3 AND a.first_seen_ms >= ?1 "
          "AND (?2 IS NULL OR f.url IN (SELECT value FROM json_each(?2))) "
          "ORDER BY score LIMIT ?7",
-         cache_.get());
+         cache_);
   q.Bind(1, sq.since_ms);
   BindFeeds(q, 2, sq.feed_urls);
   q.Bind(3, sq.query)
@@ -144,7 +147,7 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
   if (!q.ok()) {
     if (q.code() == SQLITE_INTERRUPT)
       return Status::Unavailable("search '" + sq.query + "' stopped: " +
-                                 (interrupted_.empty() ? "interrupted" : interrupted_));
+                                 (d_.interrupted().empty() ? "interrupted" : d_.interrupted()));
     std::string msg = sqlite3_errmsg(db_);
     // The query is the statement's only input from the user: a plain
     // SQLITE_ERROR is FTS5 rejecting it ("fts5: syntax error near …",
@@ -163,13 +166,13 @@ Result<std::vector<SearchHit>> Store::Search(const SearchQuery& sq) {
   return hits;
 }
 
-Result<int> Store::PruneArchive(std::int64_t cutoff_ms, int limit) {
-  Transaction tx(db_);
-  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+Result<int> ArchiveTable::Prune(std::int64_t cutoff_ms, int limit) {
+  Transaction tx = d_.Begin();
+  if (!tx.ok()) return d_.BeginFailed();
   Stmt del(db_,
            "DELETE FROM archive WHERE id IN (SELECT id FROM archive WHERE first_seen_ms < ? "
            "ORDER BY first_seen_ms LIMIT ?)",
-           cache_.get());
+           cache_);
   if (Status st = del.Bind(1, cutoff_ms).Bind(2, limit).Run("pruning the archive"); !st.ok())
     return st;
   int n = sqlite3_changes(db_);
@@ -177,48 +180,30 @@ Result<int> Store::PruneArchive(std::int64_t cutoff_ms, int limit) {
   return n;
 }
 
-Result<int> Store::PruneArchiveOldest(int count) {
-  Transaction tx(db_);
-  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+Result<int> ArchiveTable::PruneOldest(int count) {
+  Transaction tx = d_.Begin();
+  if (!tx.ok()) return d_.BeginFailed();
   Stmt del(db_, "DELETE FROM archive WHERE id IN (SELECT id FROM archive ORDER BY id LIMIT ?)",
-           cache_.get());
+           cache_);
   if (Status st = del.Bind(1, count).Run("pruning the archive"); !st.ok()) return st;
   int n = sqlite3_changes(db_);
   if (Status st = tx.Commit(); !st.ok()) return st;
   return n;
 }
 
-Result<std::int64_t> Store::ArchiveBytes() {
+Result<std::int64_t> ArchiveTable::Bytes() {
   Stmt q(db_,
          "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE aggregate = TRUE AND name IN "
          "('archive', 'archive_first_seen', 'sqlite_autoindex_archive_1', 'archive_fts_data', "
          "'archive_fts_idx', 'archive_fts_docsize', 'archive_fts_config')",
-         cache_.get());
+         cache_);
   if (!q.Step()) return q.status(path_ + ": measuring the archive");
   return q.Int(0);
 }
 
-Status Store::CheckArchive() {
+Status ArchiveTable::Check() {
   Stmt q(db_, "INSERT INTO archive_fts(archive_fts) VALUES ('integrity-check')");
   return q.Run(path_ + ": the archive's full-text index");
-}
-
-Result<int> Store::QueueAlerts(const std::string& feed_url, const std::vector<NewAlert>& alerts,
-                               std::int64_t now_ms) {
-  Transaction tx(db_);
-  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
-  auto id = FeedId(feed_url, nullptr);
-  if (!id.ok()) return id.status();
-  Stmt ins(db_, kInsertAlertSql, cache_.get());
-  int queued = 0;
-  for (const NewAlert& a : alerts) {
-    ins.Reset();
-    ins.Bind(1, a.alert_id).Bind(2, a.sink).Bind(3, a.rule_id).Bind(4, *id).Bind(5, a.payload);
-    if (Status st = ins.Bind(6, now_ms).Bind(7, now_ms).Run("queueing alert"); !st.ok()) return st;
-    queued += sqlite3_changes(db_);
-  }
-  if (Status st = tx.Commit(); !st.ok()) return st;
-  return queued;
 }
 
 }  // namespace feedwatch

@@ -1,6 +1,6 @@
 // The outbox as `feedwatch outbox` and `status` use it: listing, retrying, dropping,
 // counting.
-#include "feedwatch/store.h"
+#include "feedwatch/store/outbox_table.h"
 
 #include <sqlite3.h>
 
@@ -11,7 +11,7 @@ namespace feedwatch {
 
 using namespace storeimpl;
 
-Result<std::vector<OutboxRow>> Store::ListOutbox(const OutboxFilter& filter) {
+Result<std::vector<OutboxRow>> OutboxTable::List(const OutboxFilter& filter) {
   Stmt q(db_, (std::string("SELECT ") + kOutboxColumns +
                " WHERE (?1 = '' OR o.state = ?1) AND (?3 = '' OR f.url = ?3) ORDER BY o.id DESC "
                "LIMIT ?2")
@@ -23,7 +23,7 @@ Result<std::vector<OutboxRow>> Store::ListOutbox(const OutboxFilter& filter) {
   return rows;
 }
 
-Result<int> Store::RetryAlert(const std::string& ref, std::int64_t now_ms) {
+Result<int> OutboxTable::Retry(const std::string& ref, std::int64_t now_ms) {
   Stmt u(db_,
          "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?1, group_id = NULL "
          "WHERE (alert_id = ?2 OR CAST(id AS TEXT) = ?2) AND state != 'pending'");
@@ -31,7 +31,7 @@ Result<int> Store::RetryAlert(const std::string& ref, std::int64_t now_ms) {
   return sqlite3_changes(db_);
 }
 
-Result<int> Store::RetryDead(std::int64_t now_ms) {
+Result<int> OutboxTable::RetryDead(std::int64_t now_ms) {
   Stmt u(db_,
          "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?, group_id = NULL "
          "WHERE state = 'dead'");
@@ -39,14 +39,14 @@ Result<int> Store::RetryDead(std::int64_t now_ms) {
   return sqlite3_changes(db_);
 }
 
-Result<int> Store::DropAlert(const std::string& ref) {
+Result<int> OutboxTable::Drop(const std::string& ref) {
   Stmt u(db_, "DELETE FROM outbox WHERE alert_id = ?1 OR CAST(id AS TEXT) = ?1");
   if (Status st = u.Bind(1, ref).Run("dropping alert"); !st.ok()) return st;
   return sqlite3_changes(db_);
 }
 
-Result<OutboxCounts> Store::CountOutbox() {
-  Stmt q(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state", cache_.get());
+Result<OutboxCounts> OutboxTable::Count() {
+  Stmt q(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state", cache_);
   OutboxCounts c;
   while (q.Step()) {
     std::string state = q.Text(0);

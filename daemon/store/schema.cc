@@ -243,30 +243,36 @@ void SqlKeyHash(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 }  // namespace
 
-Store::~Store() {
+void Db::Close::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+
+Db::Db() : cache_(std::make_unique<sql::StmtCache>()) {}
+
+Db::~Db() {
   cache_.reset();  // finalize cached statements before closing
-  if (db_) {
-    if (!read_only_) sqlite3_exec(db_, "PRAGMA optimize", nullptr, nullptr, nullptr);
-    sqlite3_close_v2(db_);
-  }
+  if (db_ && !read_only_) sqlite3_exec(db_.get(), "PRAGMA optimize", nullptr, nullptr, nullptr);
 }
 
-Status Store::Exec(const char* sql_text) {
+sql::Transaction Db::Begin() { return sql::Transaction(db_.get()); }
+
+Status Db::BeginFailed() const {
+  return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_.get()));
+}
+
+Status Db::Exec(const char* sql_text) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql_text, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errmsg(db_);
+  if (sqlite3_exec(db_.get(), sql_text, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errmsg(db_.get());
     sqlite3_free(err);
     return Status::Io(path_ + ": " + msg);
   }
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& state_dir) {
   std::error_code ec;
   fs::create_directories(state_dir, ec);
   if (ec) return Status::Io("cannot create state directory " + state_dir + ": " + ec.message());
-  std::unique_ptr<Store> s(new Store());
-  s->cache_ = std::make_unique<sql::StmtCache>();
+  std::unique_ptr<Db> s(new Db());
   s->path_ = (fs::path(state_dir) / "feedwatch.db").string();
   // Create the file ourselves so it is private from the first byte.
   int fd = ::open(s->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -277,12 +283,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   // mutex per allocation) only cost time.
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
-  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(s->path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  s->db_.reset(raw);
+  if (rc != SQLITE_OK) {
     return Status::Io("cannot open " + s->path_ + ": " +
-                      (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+                      (raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
-  sqlite3_busy_timeout(s->db_, 5000);
+  sqlite3_busy_timeout(s->db_.get(), 5000);
   for (const char* pragma :
        {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
         // 32 MiB of page cache (the default is 2): the seen table's, the
@@ -296,7 +305,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   }
   std::int64_t version = 0;
   {  // finalized before the migrations: an open statement blocks DROP TABLE
-    Stmt v(s->db_, "PRAGMA user_version");
+    Stmt v(s->db_.get(), "PRAGMA user_version");
     if (!v.Step()) return v.status(s->path_ + ": reading schema version");
     version = v.Int(0);
   }
@@ -305,18 +314,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
                            " is newer than this feedwatch understands (" +
                            std::to_string(kSchemaVersion) + ")");
   }
-  if (Status st = RegisterFtsTokenizer(s->db_); !st.ok())
+  if (Status st = RegisterFtsTokenizer(s->db_.get()); !st.ok())
     return Status::Io(s->path_ + ": " + st.message());
   // Each migration runs in its own transaction, in order.
-  if (sqlite3_create_function(s->db_, "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                              &SqlKeyHash, nullptr, nullptr) != SQLITE_OK) {
-    return Status::Io(s->path_ + ": registering fw_key_hash: " + sqlite3_errmsg(s->db_));
+  if (sqlite3_create_function(s->db_.get(), "fw_key_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                              nullptr, &SqlKeyHash, nullptr, nullptr) != SQLITE_OK) {
+    return Status::Io(s->path_ + ": registering fw_key_hash: " + sqlite3_errmsg(s->db_.get()));
   }
   const char* migrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
                               kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
   for (int v = static_cast<int>(version); v < kSchemaVersion; ++v) {
-    Transaction tx(s->db_);
-    if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_));
+    Transaction tx(s->db_.get());
+    if (!tx.ok()) return Status::Io(s->path_ + ": " + sqlite3_errmsg(s->db_.get()));
     if (Status st = s->Exec(migrations[v]); !st.ok()) return st;
     if (Status st = s->Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str()); !st.ok())
       return st;
@@ -325,23 +334,25 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
   return s;
 }
 
-Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& state_dir) {
-  std::unique_ptr<Store> s(new Store());
-  s->cache_ = std::make_unique<sql::StmtCache>();
+Result<std::unique_ptr<Db>> Db::OpenReadOnly(const std::string& state_dir) {
+  std::unique_ptr<Db> s(new Db());
   s->path_ = (fs::path(state_dir) / "feedwatch.db").string();
   std::error_code ec;
   if (!fs::exists(s->path_, ec))
     return Status::NotFound(s->path_ + ": no state yet (has the daemon run with this state_dir?)");
-  if (sqlite3_open_v2(s->path_.c_str(), &s->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(s->path_.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  s->db_.reset(raw);
+  if (rc != SQLITE_OK) {
     return Status::Io("cannot open " + s->path_ + ": " +
-                      (s->db_ ? sqlite3_errmsg(s->db_) : "out of memory"));
+                      (raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
   s->read_only_ = true;
-  sqlite3_busy_timeout(s->db_, 5000);
-  if (Status st = RegisterFtsTokenizer(s->db_); !st.ok())
+  sqlite3_busy_timeout(s->db_.get(), 5000);
+  if (Status st = RegisterFtsTokenizer(s->db_.get()); !st.ok())
     return Status::Io(s->path_ + ": " + st.message());
-  Stmt v(s->db_, "PRAGMA user_version");
+  Stmt v(s->db_.get(), "PRAGMA user_version");
   if (!v.Step()) return v.status(s->path_ + ": reading schema version");
   if (v.Int(0) != kSchemaVersion) {
     return Status::Invalid(s->path_ + ": schema version " + std::to_string(v.Int(0)) +
@@ -351,8 +362,8 @@ Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& state_dir)
   return s;
 }
 
-int Store::OnProgress(void* p) {
-  auto* s = static_cast<Store*>(p);
+int Db::OnProgress(void* p) {
+  auto* s = static_cast<Db*>(p);
   if (s->budget_.cancel && s->budget_.cancel->load(std::memory_order_relaxed)) {
     s->interrupted_ = "the daemon is stopping";
     return 1;
@@ -365,17 +376,32 @@ int Store::OnProgress(void* p) {
   return 0;
 }
 
-void Store::SetBudget(const QueryBudget& budget) {
+void Db::SetBudget(const QueryBudget& budget) {
   budget_ = budget;
   interrupted_.clear();
   // Every 1000 virtual-machine steps: well under a millisecond apart, and
   // FTS5's prefix expansion runs statements of its own that count too.
-  sqlite3_progress_handler(db_, 1000, &Store::OnProgress, this);
+  sqlite3_progress_handler(db_.get(), 1000, &Db::OnProgress, this);
 }
 
 }  // namespace feedwatch
 
 namespace feedwatch {
+
+Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& state_dir) {
+  auto db = Db::Open(state_dir);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<Store>(new Store(std::move(*db)));
+}
+
+Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::string& state_dir) {
+  auto db = Db::OpenReadOnly(state_dir);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<Store>(new Store(std::move(*db)));
+}
 
 Result<std::unique_ptr<StateView>> OpenStateView(const std::string& state_dir) {
   auto store = Store::OpenReadOnly(state_dir);

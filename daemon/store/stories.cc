@@ -8,7 +8,8 @@
 #include <algorithm>
 #include <set>
 
-#include "feedwatch/store.h"
+#include "feedwatch/store/feeds_table.h"
+#include "feedwatch/store/stories_table.h"
 #include "feedwatch/story_policy.h"
 #include "feedwatch/util.h"
 #include "store_internal.h"
@@ -17,9 +18,9 @@ namespace feedwatch {
 
 using namespace storeimpl;
 
-Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::string& feed_url,
-                                          const PolledEntry& e, std::int64_t now_ms,
-                                          std::int64_t window_ms) {
+Result<StoriesTable::Placed> StoriesTable::Place(const PollTx& poll, const PolledEntry& e) {
+  std::int64_t feed_id = poll.feed_id, now_ms = poll.now_ms, window_ms = poll.story_window_ms;
+  const std::string& feed_url = poll.feed_url;
   const StoryCandidate& c = *e.story;
   // The policy decides (story/policy.cc); this only answers its lookups.
   Stmt find(db_,
@@ -27,9 +28,9 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
             "JOIN story_members m ON m.id = k.member_id "
             "JOIN stories s ON s.id = m.story_id "
             "WHERE k.key = ? AND s.first_seen_ms >= ? ORDER BY m.id LIMIT 64",
-            cache_.get());
+            cache_);
   Stmt same_feed(db_, "SELECT 1 FROM story_members WHERE story_id = ? AND feed_id = ? LIMIT 1",
-                 cache_.get());
+                 cache_);
   story::PlacementLookups lookups{
       .find = [&](std::int64_t key) -> Result<std::vector<story::KeyHit>> {
         find.Reset();
@@ -63,11 +64,11 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
     Stmt ins(db_,
              "INSERT OR IGNORE INTO stories(id, first_seen_ms, last_seen_ms, title, link) "
              "VALUES (?, ?, ?2, ?, ?)",
-             cache_.get());
+             cache_);
     ins.Bind(1, placed.story_id).Bind(2, now_ms).Bind(3, c.title).Bind(4, c.link);
     if (Status st = ins.Run("beginning story"); !st.ok()) return st;
   } else {
-    Stmt touch(db_, "UPDATE stories SET last_seen_ms = ? WHERE id = ?", cache_.get());
+    Stmt touch(db_, "UPDATE stories SET last_seen_ms = ? WHERE id = ?", cache_);
     if (Status st = touch.Bind(1, now_ms).Bind(2, placed.story_id).Run("adding to story"); !st.ok())
       return st;
   }
@@ -81,14 +82,14 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
               // to the story it is placed in now.
               "ON CONFLICT(feed_id, key_hash) DO UPDATE SET story_id = excluded.story_id, "
               "seen_ms = excluded.seen_ms, how = excluded.how RETURNING id",
-              cache_.get());
+              cache_);
   member.Bind(1, placed.story_id).Bind(2, feed_id).Bind(3, StoredKeyHash(e)).Bind(4, now_ms);
   member.Bind(5, how).Bind(6, c.title).Bind(7, c.link).Bind(8, JoinLines(ordered));
   if (!c.keys.signature.empty) member.BindBlob(9, c.keys.signature.ToBlob());
   if (!member.Step()) return member.status("recording story copy");
   placed.member_id = member.Int(0);
   member.Reset();
-  Stmt key(db_, "INSERT OR IGNORE INTO story_keys(key, member_id) VALUES (?, ?)", cache_.get());
+  Stmt key(db_, "INSERT OR IGNORE INTO story_keys(key, member_id) VALUES (?, ?)", cache_);
   for (std::int64_t k : lookup_keys) {
     key.Reset();
     if (Status st = key.Bind(1, k).Bind(2, placed.member_id).Run("indexing story copy"); !st.ok())
@@ -97,67 +98,55 @@ Result<Store::Placed> Store::PlaceInStory(std::int64_t feed_id, const std::strin
   return placed;
 }
 
-Status Store::QueueEntryAlerts(std::int64_t feed_id, const std::string& feed_url,
-                               const PolledEntry& e, std::int64_t now_ms, std::int64_t window_ms,
-                               PollOutcome& out) {
-  std::vector<std::string> matched;  // each rule once, whatever sinks it went to
-  for (const NewAlert& a : e.alerts)
-    for (const std::string& r : a.rules) AppendUnique(matched, r);
-  out.matched_rules.insert(out.matched_rules.end(), matched.begin(), matched.end());
-  if (Status st = RecordLastMatches(feed_id, e, matched, now_ms); !st.ok()) return st;
-  Placed placed;
-  if (e.story && window_ms > 0) {
-    auto p = PlaceInStory(feed_id, feed_url, e, now_ms, window_ms);
-    if (!p.ok()) return p.status();
-    placed = std::move(*p);
-    ++(placed.founded ? out.stories_new : out.stories_joined);
-  }
-  Stmt alert(db_, kInsertAlertSql, cache_.get());
-  Stmt had(db_, "SELECT 1 FROM story_sinks WHERE story_id = ? AND sink = ?", cache_.get());
+Status StoriesTable::NewEntry(PollTx& poll, NewEntryTx& entry) {
+  const PolledEntry& e = entry.entry;
+  if (!entry.alerting || !e.story || poll.story_window_ms <= 0) return Status::Ok();
+  auto placed = Place(poll, e);
+  if (!placed.ok()) return placed.status();
+  ++(placed->founded ? poll.out.stories_new : poll.out.stories_joined);
+  entry.story_id = placed->story_id;
+  entry.member_id = placed->member_id;
+  Stmt had(db_, "SELECT 1 FROM story_sinks WHERE story_id = ? AND sink = ?", cache_);
   Stmt sent(db_,
             "INSERT OR IGNORE INTO story_sinks(story_id, sink, first_alert_id, last_update_ms) "
             "VALUES (?, ?, ?, ?)",
-            cache_.get());
+            cache_);
   Stmt later(db_,
              "INSERT OR IGNORE INTO story_pending(story_id, sink, member_id, rules) "
              "VALUES (?, ?, ?, ?)",
-             cache_.get());
-  bool in_story = !placed.story_id.empty();
-  for (const NewAlert& a : e.alerts) {
+             cache_);
+  for (std::size_t i = 0; i < e.alerts.size(); ++i) {
+    const NewAlert& a = e.alerts[i];
     bool told = false;
-    if (story::NeedsSinkHistory(a.mode, in_story)) {
+    if (story::NeedsSinkHistory(a.mode, true)) {
       had.Reset();
-      had.Bind(1, placed.story_id).Bind(2, a.sink);
+      had.Bind(1, entry.story_id).Bind(2, a.sink);
       told = had.Step();
       if (!had.ok()) return had.status("looking up story");
     }
-    story::SinkVerdict verdict = story::VerdictFor(a.mode, in_story, told);
-    if (verdict == story::SinkVerdict::kSaveForUpdate ||
-        verdict == story::SinkVerdict::kRecordOnly) {
-      ++out.alerts_grouped;
-      if (verdict == story::SinkVerdict::kSaveForUpdate) {
+    switch (story::VerdictFor(a.mode, true, told)) {
+      case story::SinkVerdict::kSend:
+        break;
+      case story::SinkVerdict::kSendFirst: {
+        sent.Reset();
+        sent.Bind(1, entry.story_id).Bind(2, a.sink).Bind(3, a.alert_id).Bind(4, poll.now_ms);
+        if (Status st = sent.Run("recording story alert"); !st.ok()) return st;
+        break;
+      }
+      case story::SinkVerdict::kSaveForUpdate: {
         later.Reset();
-        later.Bind(1, placed.story_id).Bind(2, a.sink).Bind(3, placed.member_id);
+        later.Bind(1, entry.story_id).Bind(2, a.sink).Bind(3, entry.member_id);
         if (Status st = later.Bind(4, JoinLines(a.rules)).Run("saving story copy"); !st.ok())
           return st;
+        [[fallthrough]];
       }
-      continue;
+      case story::SinkVerdict::kRecordOnly:
+        // The sink has the story: this copy is news for its next follow-up,
+        // or (stories = "first") only recorded.
+        ++poll.out.alerts_grouped;
+        entry.send[i] = false;
+        break;
     }
-    if (verdict == story::SinkVerdict::kSendFirst) {
-      sent.Reset();
-      sent.Bind(1, placed.story_id).Bind(2, a.sink).Bind(3, a.alert_id).Bind(4, now_ms);
-      if (Status st = sent.Run("recording story alert"); !st.ok()) return st;
-    }
-    alert.Reset();
-    alert.Bind(1, a.alert_id)
-        .Bind(2, a.sink)
-        .Bind(3, a.rule_id)
-        .Bind(4, feed_id)
-        .Bind(5, a.payload);
-    alert.Bind(6, now_ms).Bind(7, now_ms);
-    if (!placed.story_id.empty()) alert.Bind(8, placed.story_id);
-    if (Status st = alert.Run("queueing alert"); !st.ok()) return st;
-    out.alerts_queued += sqlite3_changes(db_);
   }
   return Status::Ok();
 }
@@ -200,7 +189,7 @@ StoryMember ReadMember(const Stmt& q) {
 
 }  // namespace
 
-Result<std::vector<StoryUpdate>> Store::DueStoryUpdates(
+Result<std::vector<StoryUpdate>> StoriesTable::DueUpdates(
     const std::map<std::string, std::int64_t>& every_ms, std::int64_t now_ms, std::size_t limit) {
   std::vector<StoryUpdate> out;
   if (every_ms.empty()) return out;
@@ -208,7 +197,7 @@ Result<std::vector<StoryUpdate>> Store::DueStoryUpdates(
          "SELECT ss.story_id, ss.sink, ss.first_alert_id, ss.last_update_ms, ss.updates "
          "FROM story_sinks ss WHERE EXISTS (SELECT 1 FROM story_pending p "
          "WHERE p.story_id = ss.story_id AND p.sink = ss.sink) ORDER BY ss.last_update_ms",
-         cache_.get());
+         cache_);
   while (q.Step() && out.size() < limit) {
     auto every = every_ms.find(q.Text(1));
     if (every == every_ms.end() || q.Int(3) + every->second > now_ms) continue;
@@ -225,8 +214,8 @@ Result<std::vector<StoryUpdate>> Store::DueStoryUpdates(
   static const std::string kPending = std::string("SELECT ") + kMemberColumns +
                                       " JOIN story_pending p ON p.member_id = m.id "
                                       "WHERE p.story_id = ? AND p.sink = ? ORDER BY m.id";
-  Stmt story(db_, kStory.c_str(), cache_.get());
-  Stmt members(db_, kPending.c_str(), cache_.get());
+  Stmt story(db_, kStory.c_str(), cache_);
+  Stmt members(db_, kPending.c_str(), cache_);
   for (StoryUpdate& u : out) {
     story.Reset();
     story.Bind(1, u.story.id);
@@ -240,20 +229,20 @@ Result<std::vector<StoryUpdate>> Store::DueStoryUpdates(
   return out;
 }
 
-Status Store::QueueStoryUpdates(const std::vector<std::pair<StoryUpdate, NewAlert>>& updates,
-                                std::int64_t now_ms) {
-  Transaction tx(db_);
-  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
-  Stmt alert(db_, kInsertAlertSql, cache_.get());
+Status StoriesTable::QueueUpdates(const std::vector<std::pair<StoryUpdate, NewAlert>>& updates,
+                                  std::int64_t now_ms) {
+  Transaction tx = d_.Begin();
+  if (!tx.ok()) return d_.BeginFailed();
+  Stmt alert(db_, kInsertAlertSql, cache_);
   Stmt done(db_, "DELETE FROM story_pending WHERE story_id = ? AND sink = ? AND member_id = ?",
-            cache_.get());
+            cache_);
   Stmt told(db_,
             "UPDATE story_sinks SET last_update_ms = ?, updates = updates + 1 "
             "WHERE story_id = ? AND sink = ?",
-            cache_.get());
+            cache_);
   for (const auto& [u, a] : updates) {
     if (u.story.members.empty()) continue;
-    auto feed = FeedId(u.story.members.front().feed_url, nullptr);
+    auto feed = feeds_.Id(u.story.members.front().feed_url, nullptr);
     if (!feed.ok()) return feed.status();
     alert.Reset();
     alert.Bind(1, a.alert_id).Bind(2, a.sink).Bind(3, a.rule_id).Bind(4, *feed).Bind(5, a.payload);
@@ -272,18 +261,18 @@ Status Store::QueueStoryUpdates(const std::vector<std::pair<StoryUpdate, NewAler
   return tx.Commit();
 }
 
-Result<std::vector<StorySummary>> Store::RecentStories(std::int64_t since_ms, std::size_t limit) {
+Result<std::vector<StorySummary>> StoriesTable::Recent(std::int64_t since_ms, std::size_t limit) {
   std::vector<StorySummary> out;
   static const std::string kRecent =
       std::string("SELECT ") + kStoryColumns +
       " WHERE s.first_seen_ms >= ? ORDER BY s.first_seen_ms DESC, s.id LIMIT ?";
   static const std::string kMembers =
       std::string("SELECT ") + kMemberColumns + " WHERE m.story_id = ? ORDER BY m.id";
-  Stmt q(db_, kRecent.c_str(), cache_.get());
+  Stmt q(db_, kRecent.c_str(), cache_);
   q.Bind(1, since_ms).Bind(2, static_cast<std::int64_t>(limit));
   while (q.Step()) out.push_back(ReadStory(q));
   if (!q.ok()) return q.status("listing stories");
-  Stmt members(db_, kMembers.c_str(), cache_.get());
+  Stmt members(db_, kMembers.c_str(), cache_);
   for (StorySummary& s : out) {
     members.Reset();
     members.Bind(1, s.id);
@@ -293,24 +282,24 @@ Result<std::vector<StorySummary>> Store::RecentStories(std::int64_t since_ms, st
   return out;
 }
 
-Result<StoryCounts> Store::CountStories(std::int64_t since_ms) {
+Result<StoryCounts> StoriesTable::Count(std::int64_t since_ms) {
   Stmt q(db_,
          "SELECT COUNT(*), COALESCE(SUM((SELECT COUNT(*) FROM story_members m "
          "WHERE m.story_id = s.id) - 1), 0) FROM stories s WHERE s.first_seen_ms >= ?",
-         cache_.get());
+         cache_);
   q.Bind(1, since_ms);
   if (!q.Step()) return q.status("counting stories");
   return StoryCounts{q.Int(0), q.Int(1)};
 }
 
-Result<int> Store::PruneStories(std::int64_t cutoff_ms, int limit) {
-  Transaction tx(db_);
-  if (!tx.ok()) return Status::Io(path_ + ": begin: " + sqlite3_errmsg(db_));
+Result<int> StoriesTable::Prune(std::int64_t cutoff_ms, int limit) {
+  Transaction tx = d_.Begin();
+  if (!tx.ok()) return d_.BeginFailed();
   // Copies, their keys and the sinks' records go with the story (ON DELETE CASCADE).
   Stmt del(db_,
            "DELETE FROM stories WHERE id IN (SELECT id FROM stories WHERE last_seen_ms < ? "
            "ORDER BY last_seen_ms LIMIT ?)",
-           cache_.get());
+           cache_);
   if (Status st = del.Bind(1, cutoff_ms).Bind(2, limit).Run("pruning stories"); !st.ok()) return st;
   int n = sqlite3_changes(db_);
   if (Status st = tx.Commit(); !st.ok()) return st;

@@ -79,7 +79,8 @@ struct Bench {
       entries.push_back(std::move(e));
     }
     auto out = store->RunSync([&](Store& s) {
-      return s.RecordPoll("https://wire.example/f", false, entries, SystemClock::Get().WallMs());
+      return s.polls().RecordPoll("https://wire.example/f", false, entries,
+                                  SystemClock::Get().WallMs());
     });
     ASSERT_TRUE(out.ok());
     ASSERT_EQ(out->alerts_queued, static_cast<int>(keys.size()));

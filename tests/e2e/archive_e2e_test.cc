@@ -219,7 +219,7 @@ TEST(ArchiveE2E, SigkillMidCycleNeverSplitsArchiveFromSeen) {
   EXPECT_EQ(Count(db, "SELECT COUNT(*) FROM seen"), 40 * 60);
   auto store = Store::Open(dir.path() + "/state");
   ASSERT_TRUE(store.ok());
-  EXPECT_TRUE((*store)->CheckArchive().ok());
+  EXPECT_TRUE((*store)->archive().Check().ok());
   if (!killed_mid_cycle)
     GTEST_SKIP() << "no kill landed mid-cycle on this machine (too fast or slow)";
 }

@@ -133,7 +133,8 @@ TEST(EvalStream, AStateArchiveIsScoredLikeTheFeedsItRead) {
       }
       ASSERT_TRUE(
           (*store)
-              ->RecordPoll(std::string("https://feeds.example/") + name, false, entries, 1000)
+              ->polls()
+              .RecordPoll(std::string("https://feeds.example/") + name, false, entries, 1000)
               .ok());
     }
   }

@@ -685,7 +685,7 @@ TEST(Retention, SeenEntriesThatLeftTheFeedAreForgottenAfterTheWindow) {
     }
     return out;
   };
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, polled({"old", "kept"}), 0).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", false, polled({"old", "kept"}), 0).ok());
   // 100 days later, "old" has left the feed; "kept" is still there.
   auto hashes = [](std::vector<std::string> keys) {
     std::vector<std::uint64_t> h;
@@ -694,14 +694,15 @@ TEST(Retention, SeenEntriesThatLeftTheFeedAreForgottenAfterTheWindow) {
     return h;
   };
   auto current = hashes({"kept", "new"});
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, polled({"kept", "new"}), 100 * day).ok());
-  EXPECT_EQ(*(*store)->PruneSeen("https://f/", {}, 100 * day, 90 * day),
+  ASSERT_TRUE(
+      (*store)->polls().RecordPoll("https://f/", false, polled({"kept", "new"}), 100 * day).ok());
+  EXPECT_EQ(*(*store)->seen().Prune("https://f/", {}, 100 * day, 90 * day),
             0);  // an empty document prunes nothing
-  EXPECT_EQ(*(*store)->PruneSeen("https://f/", current, 100 * day, 90 * day), 1);
+  EXPECT_EQ(*(*store)->seen().Prune("https://f/", current, 100 * day, 90 * day), 1);
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 2);
   // "kept" was refreshed: it survives another 89 days out of the feed.
-  EXPECT_EQ(*(*store)->PruneSeen("https://f/", hashes({"new"}), 189 * day, 90 * day), 0);
-  EXPECT_EQ(*(*store)->PruneSeen("https://f/", hashes({"new"}), 191 * day, 90 * day), 1);
+  EXPECT_EQ(*(*store)->seen().Prune("https://f/", hashes({"new"}), 189 * day, 90 * day), 0);
+  EXPECT_EQ(*(*store)->seen().Prune("https://f/", hashes({"new"}), 191 * day, 90 * day), 1);
 }
 
 TEST(Retention, DeliveredAlertsArePrunedDeadOnesKept) {
@@ -714,13 +715,13 @@ TEST(Retention, DeliveredAlertsArePrunedDeadOnesKept) {
     e.alerts = {NewAlert{"fw_" + std::to_string(i), "hook", "r", "{}", {"r"}, StoryMode::kAll}};
     entries.push_back(std::move(e));
   }
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", false, entries, 1000).ok());
   auto rows = (*store)->PendingForSinks({{"hook", true, 10}}, 1000, false, {});
   ASSERT_EQ((*rows)[0].rows.size(), 3u);
   ASSERT_TRUE((*store)->MarkDelivered({(*rows)[0].rows[0].id}, 2000).ok());
   ASSERT_TRUE((*store)->MarkDelivered({(*rows)[0].rows[1].id}, 9000).ok());
   ASSERT_TRUE((*store)->MarkDead({(*rows)[0].rows[2].id}, "HTTP 400").ok());
-  EXPECT_EQ(*(*store)->PruneDelivered(5000, 100), 1);
+  EXPECT_EQ(*(*store)->outbox().PruneDelivered(5000, 100), 1);
   auto c = (*store)->CountOutbox();
   EXPECT_EQ(c->delivered, 1);
   EXPECT_EQ(c->dead, 1);

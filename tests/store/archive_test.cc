@@ -77,12 +77,12 @@ TEST(Archive, EachNewEntryIsArchivedOnceWithWhatTheMatcherReads) {
       Archived("a", "Export controls widen", "Chips <b>and</b> tools", {"export"}),
       Archived("b", "Bakery wins award")};
   PollRecord rec{"https://f/", false, first, {}, "Policy Wire"};
-  auto out = (*store)->RecordPolls({rec}, 1000);
+  auto out = (*store)->polls().RecordPolls({rec}, 1000);
   ASSERT_TRUE(out[0].ok()) << out[0].status().message();
   EXPECT_EQ(out[0]->new_entries, 2);
   // The same entries again, and one new: only the new one is added.
   rec.entries.push_back(Archived("c", "Gallium curbs"));
-  ASSERT_TRUE((*store)->RecordPolls({rec}, 2000)[0].ok());
+  ASSERT_TRUE((*store)->polls().RecordPolls({rec}, 2000)[0].ok());
   auto rows = All(**store);
   ASSERT_EQ(Keys(rows), (std::vector<std::string>{"a", "b", "c"}));
   const ArchivedEntry& a = rows[0];
@@ -113,13 +113,13 @@ TEST(Archive, PrimingPollOfManyEntriesArchivesEachOnce) {
   ASSERT_TRUE(store.ok());
   // More than one multi-row chunk, with a key that occurs twice and one the
   // seen table has already (from before the archive was on).
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, {Archived("k7", "old")}, 500).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", false, {Archived("k7", "old")}, 500).ok());
   PollRecord rec{"https://f/", true, {}, {}, ""};
   for (int i = 0; i < 70; ++i) rec.entries.push_back(Archived("k" + std::to_string(i), "t"));
   rec.entries.push_back(Archived("k3", "t again"));
   PollRecord other{"https://g/", true, {}, {}, ""};
   for (int i = 0; i < 40; ++i) other.entries.push_back(Archived("k" + std::to_string(i), "g"));
-  auto out = (*store)->RecordPolls({rec, other}, 1000);
+  auto out = (*store)->polls().RecordPolls({rec, other}, 1000);
   ASSERT_TRUE(out[0].ok() && out[1].ok());
   EXPECT_EQ(out[0]->new_entries, 69);
   EXPECT_EQ(out[1]->new_entries, 40);
@@ -144,7 +144,7 @@ TEST(Archive, SearchRanksTitlesFirstMarksTermsAndExplainsBadSyntax) {
   auto deep = std::make_shared<Entry>(*entries.back().entry);
   deep->content = "Prices were mixed. Later: new gallium licences from Beijing.";
   entries.back().entry = deep;
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", false, entries, 1000).ok());
   EXPECT_EQ(HitKeys(**store, "\"export controls\""), (std::vector<std::string>{"title", "body"}));
   EXPECT_EQ(HitKeys(**store, "export NOT controls"), (std::vector<std::string>{"other"}));
   EXPECT_EQ(HitKeys(**store, "NEAR(export chips, 3)"), (std::vector<std::string>{"title", "body"}));
@@ -191,11 +191,13 @@ TEST(Archive, RecentEntriesRankAboveOlderOnesOfEqualRelevance) {
   ASSERT_TRUE(store.ok());
   const std::int64_t day = 24LL * 3600 * 1000;
   ASSERT_TRUE((*store)
-                  ->RecordPoll("https://f/", false, {Archived("old", "Gallium export curbs")}, day)
+                  ->polls()
+                  .RecordPoll("https://f/", false, {Archived("old", "Gallium export curbs")}, day)
                   .ok());
   ASSERT_TRUE(
       (*store)
-          ->RecordPoll("https://f/", false, {Archived("new", "Gallium export curbs")}, 20 * day)
+          ->polls()
+          .RecordPoll("https://f/", false, {Archived("new", "Gallium export curbs")}, 20 * day)
           .ok());
   SearchQuery sq;
   sq.query = "gallium";
@@ -214,26 +216,27 @@ TEST(Archive, PruningRemovesRowsAndTheirIndexTerms) {
   ASSERT_TRUE(store.ok());
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE((*store)
-                    ->RecordPoll("https://f/", false,
-                                 {Archived("k" + std::to_string(i), "Entity List additions")},
-                                 1000 * (i + 1))
+                    ->polls()
+                    .RecordPoll("https://f/", false,
+                                {Archived("k" + std::to_string(i), "Entity List additions")},
+                                1000 * (i + 1))
                     .ok());
   }
-  auto n = (*store)->PruneArchive(3000, 1);  // a chunk of one
+  auto n = (*store)->archive().Prune(3000, 1);  // a chunk of one
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 1);
-  n = (*store)->PruneArchive(3000, 100);
+  n = (*store)->archive().Prune(3000, 100);
   EXPECT_EQ(*n, 1);
   EXPECT_EQ(Keys(All(**store)), (std::vector<std::string>{"k2", "k3", "k4"}));
   EXPECT_EQ(HitKeys(**store, "entity").size(), 3u);
   auto bytes = (*store)->ArchiveBytes();
   ASSERT_TRUE(bytes.ok());
   EXPECT_GT(*bytes, 0);
-  n = (*store)->PruneArchiveOldest(2);
+  n = (*store)->archive().PruneOldest(2);
   EXPECT_EQ(*n, 2);
   EXPECT_EQ(HitKeys(**store, "entity"), (std::vector<std::string>{"k4"}));
   // The index and the table agree (FTS5's own check).
-  Status check = (*store)->CheckArchive();
+  Status check = (*store)->archive().Check();
   EXPECT_TRUE(check.ok()) << check.message();
 }
 
@@ -241,15 +244,18 @@ TEST(Archive, ReadOnlyConnectionReadsWhileTheWriterWrites) {
   TempDir dir;
   auto writer = Store::Open(dir.path());
   ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->RecordPoll("https://f/", false, {Archived("a", "Chip curbs")}, 1000).ok());
+  ASSERT_TRUE(
+      (*writer)->polls().RecordPoll("https://f/", false, {Archived("a", "Chip curbs")}, 1000).ok());
   auto reader = Store::OpenReadOnly(dir.path());
   ASSERT_TRUE(reader.ok()) << reader.status().message();
   EXPECT_EQ(All(**reader).size(), 1u);
-  ASSERT_TRUE(
-      (*writer)->RecordPoll("https://f/", false, {Archived("b", "Chip curbs 2")}, 2000).ok());
+  ASSERT_TRUE((*writer)
+                  ->polls()
+                  .RecordPoll("https://f/", false, {Archived("b", "Chip curbs 2")}, 2000)
+                  .ok());
   EXPECT_EQ(All(**reader).size(), 2u);
   EXPECT_EQ(HitKeys(**reader, "curbs").size(), 2u);
-  EXPECT_FALSE((*reader)->PruneArchive(5000, 10).ok()) << "a read-only connection cannot write";
+  EXPECT_FALSE((*reader)->archive().Prune(5000, 10).ok()) << "a read-only connection cannot write";
   TempDir empty;
   auto none = Store::OpenReadOnly(empty.path());
   ASSERT_FALSE(none.ok());
@@ -319,7 +325,7 @@ TEST(Archive, ACostlyQueryIsRefusedAndABudgetStopsASlowOne) {
   for (int i = 0; i < 3000; ++i)
     many.push_back(Archived("k" + std::to_string(i), "Chip curbs widen, day " + std::to_string(i),
                             "Export controls on accelerators and tools " + std::to_string(i)));
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, many, 1000).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", false, many, 1000).ok());
   auto reader = Store::OpenReadOnly(dir.path());
   ASSERT_TRUE(reader.ok());
   SearchQuery q;

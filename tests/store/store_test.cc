@@ -44,14 +44,15 @@ TEST(Store, FirstPollPrimesWithoutAlerting) {
   TempDir dir;
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().message();
-  auto out = (*store)->RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("b", {})}, 1000);
+  auto out = (*store)->polls().RecordPoll("https://f/", true,
+                                          {Polled("a", {"r1"}), Polled("b", {})}, 1000);
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_TRUE(out->primed_now);
   EXPECT_EQ(out->new_entries, 2);
   EXPECT_EQ(out->alerts_queued, 0);
   // The next poll alerts only what is new.
-  out = (*store)->RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("c", {"r1", "r2"})},
-                             2000);
+  out = (*store)->polls().RecordPoll("https://f/", true,
+                                     {Polled("a", {"r1"}), Polled("c", {"r1", "r2"})}, 2000);
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->primed_now);
   EXPECT_EQ(out->new_entries, 1);
@@ -61,7 +62,7 @@ TEST(Store, FirstPollPrimesWithoutAlerting) {
 TEST(Store, WithoutPrimingTheFirstPollAlerts) {
   TempDir dir;
   auto store = Store::Open(dir.path());
-  auto out = (*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000);
+  auto out = (*store)->polls().RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->alerts_queued, 1);
 }
@@ -75,14 +76,17 @@ TEST(Store, DailyCountsAndLastMatchesForThePages) {
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok());
   const std::int64_t day = 24LL * 3600 * 1000, d0 = 20000 * day;
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("old", {"r1"})}, d0).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", true, {Polled("old", {"r1"})}, d0).ok());
   ASSERT_TRUE((*store)
-                  ->RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("b", {})}, d0 + 5)
+                  ->polls()
+                  .RecordPoll("https://f/", true, {Polled("a", {"r1"}), Polled("b", {})}, d0 + 5)
                   .ok());
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("c", {"r1", "r2"})}, d0 + day).ok());
+  ASSERT_TRUE(
+      (*store)->polls().RecordPoll("https://f/", true, {Polled("c", {"r1", "r2"})}, d0 + day).ok());
   ASSERT_TRUE(
       (*store)
-          ->RecordPoll("https://g/", false, {Polled("x", {"r2"}, "https://g/")}, d0 + day + 9)
+          ->polls()
+          .RecordPoll("https://g/", false, {Polled("x", {"r2"}, "https://g/")}, d0 + day + 9)
           .ok());
   auto feeds = (*store)->DailyCounts("feed", 20000);
   ASSERT_TRUE(feeds.ok());
@@ -114,7 +118,7 @@ TEST(Store, DailyCountsAndLastMatchesForThePages) {
   EXPECT_EQ((*last)[1].feed_url, "https://g/");
   EXPECT_EQ((*last)[1].at_ms, d0 + day + 9);
   EXPECT_EQ((*store)->CountAlertsSince(0).value(), 0);
-  EXPECT_EQ((*store)->PruneDailyCounts(20001).value(), 2);  // day 20000: f and r1
+  EXPECT_EQ((*store)->dashboard().Prune(20001).value(), 2);  // day 20000: f and r1
 }
 
 // A statement SQLite cannot prepare (here: its table dropped behind the
@@ -128,7 +132,7 @@ TEST(Store, AStatementThatCannotBePreparedIsAnError) {
   ASSERT_EQ(sqlite3_open((dir.path() + "/feedwatch.db").c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "DROP TABLE rule_last", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
-  auto out = (*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000);
+  auto out = (*store)->polls().RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000);
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("recording a rule's last match"), std::string::npos)
       << out.status().message();
@@ -141,11 +145,12 @@ TEST(Store, SeenStateAndOutboxSurviveReopen) {
   TempDir dir;
   {
     auto store = Store::Open(dir.path());
-    ASSERT_TRUE((*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000).ok());
+    ASSERT_TRUE(
+        (*store)->polls().RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 1000).ok());
   }
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok());
-  auto out = (*store)->RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 2000);
+  auto out = (*store)->polls().RecordPoll("https://f/", false, {Polled("a", {"r1"})}, 2000);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->new_entries, 0);
   EXPECT_EQ(out->alerts_queued, 0);
@@ -192,7 +197,7 @@ TEST(Store, UpgradesAVersion5DatabaseWithoutForgettingWhatWasSeen) {
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_EQ(*(*store)->CountSeen("https://f/"), 2);
-  auto out = (*store)->RecordPoll(
+  auto out = (*store)->polls().RecordPoll(
       "https://f/", true,
       {Polled("urn:a", {"r1"}), Polled("https://f/b", {"r1"}), Polled("urn:c", {"r1"})}, 2000);
   ASSERT_TRUE(out.ok()) << out.status().message();
@@ -213,8 +218,8 @@ TEST(Store, AKeyHashFromTheCallerIsTheStoresOwn) {
   ASSERT_TRUE(store.ok());
   PolledEntry hashed = Polled("urn:x", {});
   hashed.key_hash = KeyHash("urn:x");
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {hashed}, 1000).ok());
-  auto out = (*store)->RecordPoll("https://f/", true, {Polled("urn:x", {"r1"})}, 2000);
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", true, {hashed}, 1000).ok());
+  auto out = (*store)->polls().RecordPoll("https://f/", true, {Polled("urn:x", {"r1"})}, 2000);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->new_entries, 0);
   EXPECT_EQ(out->alerts_queued, 0);
@@ -232,12 +237,13 @@ TEST(Store, LastDocumentKeysSurviveReopen) {
     FeedState fs;
     fs.last_http_status = 200;
     fs.last_keys = keys;
-    ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("a", {})}, 1000, fs).ok());
+    ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", true, {Polled("a", {})}, 1000, fs).ok());
     FeedState without;
     without.last_http_status = 200;
-    ASSERT_TRUE((*store)->RecordPoll("https://f/", true, {Polled("a", {})}, 2000, without).ok());
-    ASSERT_TRUE((*store)->RecordNotModified("https://f/", 3000, without).ok());
-    ASSERT_TRUE((*store)->RecordPoll("https://g/", true, {}, 1000).ok());
+    ASSERT_TRUE(
+        (*store)->polls().RecordPoll("https://f/", true, {Polled("a", {})}, 2000, without).ok());
+    ASSERT_TRUE((*store)->feeds().RecordNotModified("https://f/", 3000, without).ok());
+    ASSERT_TRUE((*store)->polls().RecordPoll("https://g/", true, {}, 1000).ok());
   }
   auto store = Store::Open(dir.path());
   ASSERT_TRUE(store.ok());
@@ -252,10 +258,10 @@ TEST(Store, LastDocumentKeysSurviveReopen) {
 TEST(Store, OutboxLifecycle) {
   TempDir dir;
   auto store = Store::Open(dir.path());
-  ASSERT_TRUE(
-      (*store)
-          ->RecordPoll("https://f/", false, {Polled("a", {"r1"}), Polled("b", {"r1"})}, 1000)
-          .ok());
+  ASSERT_TRUE((*store)
+                  ->polls()
+                  .RecordPoll("https://f/", false, {Polled("a", {"r1"}), Polled("b", {"r1"})}, 1000)
+                  .ok());
   auto due = Pending(**store, 1000, false);
   ASSERT_EQ(due.size(), 2u);
   std::int64_t first = due[0].id, second = due[1].id;
@@ -302,7 +308,7 @@ TEST(Store, PollsRecordedTogetherKeepTheirOwnOutcomes) {
                              {Polled("b1", {"r1"}, "https://b/"), Polled("b2", {}, "https://b/")},
                              {},
                              ""});
-  auto results = (*store)->RecordPolls(batch, 1000);
+  auto results = (*store)->polls().RecordPolls(batch, 1000);
   ASSERT_EQ(results.size(), 2u);
   ASSERT_TRUE(results[0].ok() && results[1].ok());
   EXPECT_TRUE(results[0]->primed_now);
@@ -319,7 +325,7 @@ TEST(Store, DigestMembershipIsFixedAndTravelsWhole) {
   auto store = Store::Open(dir.path());
   std::vector<PolledEntry> entries;
   for (int i = 0; i < 5; ++i) entries.push_back(Polled("e" + std::to_string(i), {"r1"}));
-  ASSERT_TRUE((*store)->RecordPoll("https://f/", false, entries, 1000).ok());
+  ASSERT_TRUE((*store)->polls().RecordPoll("https://f/", false, entries, 1000).ok());
   auto rows = Pending(**store, 1000, true);
   ASSERT_EQ(rows.size(), 5u);
   ASSERT_TRUE((*store)->AssignGroup({rows[0].id, rows[1].id, rows[2].id}, "fwd_x").ok());
@@ -353,8 +359,8 @@ TEST(Store, AlertIdsAreDeterministicAndInsertedOnce) {
   PolledEntry e1 = Polled("a", {"r1"});
   PolledEntry e2 = e1;
   e2.key = "a-renamed";
-  ASSERT_EQ((*store)->RecordPoll("https://f/", false, {e1}, 1)->alerts_queued, 1);
-  ASSERT_EQ((*store)->RecordPoll("https://f/", false, {e2}, 2)->alerts_queued, 0);
+  ASSERT_EQ((*store)->polls().RecordPoll("https://f/", false, {e1}, 1)->alerts_queued, 1);
+  ASSERT_EQ((*store)->polls().RecordPoll("https://f/", false, {e2}, 2)->alerts_queued, 0);
 }
 
 TEST(Store, DatabaseFileIsPrivate) {

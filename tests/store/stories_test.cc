@@ -63,7 +63,7 @@ PollOutcome Record(Store& s, const Copy& c, std::int64_t now, std::int64_t windo
   r.prime = false;
   r.entries.push_back(Polled(c));
   r.story_window_ms = window;
-  auto out = s.RecordPolls({r}, now);
+  auto out = s.polls().RecordPolls({r}, now);
   EXPECT_TRUE(out[0].ok()) << out[0].status().message();
   return out[0].ok() ? *out[0] : PollOutcome{};
 }
@@ -230,7 +230,7 @@ TEST(Stories, UpdatesModeReportsNewOutletsAtMostOncePerInterval) {
   Record(**store, updates(Reuters()), 1000);
   std::map<std::string, std::int64_t> every = {{"hook", kHour}};
   // Nothing new yet.
-  auto due = (*store)->DueStoryUpdates(every, 1000 + 2 * kHour);
+  auto due = (*store)->stories().DueUpdates(every, 1000 + 2 * kHour);
   ASSERT_TRUE(due.ok()) << due.status().message();
   EXPECT_TRUE(due->empty());
   for (int i = 0; i < 3; ++i) {
@@ -241,10 +241,10 @@ TEST(Stories, UpdatesModeReportsNewOutletsAtMostOncePerInterval) {
     EXPECT_EQ(out.alerts_queued, 0);
   }
   // Within the interval of the first alert: held.
-  due = (*store)->DueStoryUpdates(every, 1000 + kHour - 1);
+  due = (*store)->stories().DueUpdates(every, 1000 + kHour - 1);
   ASSERT_TRUE(due.ok());
   EXPECT_TRUE(due->empty());
-  due = (*store)->DueStoryUpdates(every, 1000 + kHour);
+  due = (*store)->stories().DueUpdates(every, 1000 + kHour);
   ASSERT_TRUE(due.ok());
   ASSERT_EQ(due->size(), 1u);
   const StoryUpdate& u = (*due)[0];
@@ -254,7 +254,7 @@ TEST(Stories, UpdatesModeReportsNewOutletsAtMostOncePerInterval) {
   EXPECT_EQ(u.story.members[0].feed_url, "https://outlet0.example/feed");
   EXPECT_EQ(u.story.sources, 4);
   // A sink not in "updates" mode (any more) gets none.
-  auto none = (*store)->DueStoryUpdates({{"other", kHour}}, 1000 + kHour);
+  auto none = (*store)->stories().DueUpdates({{"other", kHour}}, 1000 + kHour);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
 
@@ -264,23 +264,23 @@ TEST(Stories, UpdatesModeReportsNewOutletsAtMostOncePerInterval) {
   a.rule_id = "export";
   a.payload = "{}";
   std::int64_t sent_at = 1000 + kHour;
-  ASSERT_TRUE((*store)->QueueStoryUpdates({{u, a}}, sent_at).ok());
+  ASSERT_TRUE((*store)->stories().QueueUpdates({{u, a}}, sent_at).ok());
   // Queueing the same follow-up again changes nothing.
-  ASSERT_TRUE((*store)->QueueStoryUpdates({{u, a}}, sent_at).ok());
+  ASSERT_TRUE((*store)->stories().QueueUpdates({{u, a}}, sent_at).ok());
   auto rows = Pending(**store, "hook");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[1].alert_id, a.alert_id);
   EXPECT_EQ(rows[1].story_id, u.story.id);
   // Reported: nothing due until another copy arrives, and then not before
   // an interval after this follow-up.
-  due = (*store)->DueStoryUpdates(every, sent_at + 5 * kHour);
+  due = (*store)->stories().DueUpdates(every, sent_at + 5 * kHour);
   EXPECT_TRUE(due->empty());
   Copy late = updates(Reuters());
   late.feed = "https://outlet9.example/feed";
   late.key = "k9";
   Record(**store, late, sent_at + 10);
-  EXPECT_TRUE((*store)->DueStoryUpdates(every, sent_at + kHour - 1)->empty());
-  due = (*store)->DueStoryUpdates(every, sent_at + kHour);
+  EXPECT_TRUE((*store)->stories().DueUpdates(every, sent_at + kHour - 1)->empty());
+  due = (*store)->stories().DueUpdates(every, sent_at + kHour);
   ASSERT_EQ(due->size(), 1u);
   ASSERT_EQ((*due)[0].story.members.size(), 1u);
   EXPECT_EQ((*due)[0].story.members[0].feed_url, "https://outlet9.example/feed");
@@ -312,7 +312,7 @@ TEST(Stories, AFailedBatchPlacesNothing) {
     batch[i].entries.push_back(Polled(c));
     batch[i].story_window_ms = kWindow;
   }
-  auto out = (*store)->RecordPolls(batch, 2000);
+  auto out = (*store)->polls().RecordPolls(batch, 2000);
   EXPECT_FALSE(out[0].ok());
   EXPECT_FALSE(out[1].ok());
   auto stories = (*store)->RecentStories(0, 10);
@@ -330,10 +330,10 @@ TEST(Stories, RetentionForgetsOldStoriesWithTheirCopies) {
   Copy c = Reuters();
   c.feed = "https://mirror.example/feed";
   Record(**store, c, 2000);
-  auto n = (*store)->PruneStories(1500, 100);
+  auto n = (*store)->stories().Prune(1500, 100);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 0);  // last added to at 2000
-  n = (*store)->PruneStories(3000, 100);
+  n = (*store)->stories().Prune(3000, 100);
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(*n, 1);
   EXPECT_TRUE((*store)->RecentStories(0, 10)->empty());

@@ -162,7 +162,7 @@ TEST(StoryEval, TheStoreGroupsAsMeasured) {
     c->link = r.entry.link;
     e.story = std::move(c);
     rec.entries.push_back(std::move(e));
-    auto out = (*store)->RecordPolls({rec}, t++);
+    auto out = (*store)->polls().RecordPolls({rec}, t++);
     ASSERT_TRUE(out[0].ok()) << out[0].status().message();
   }
   auto stories = (*store)->RecentStories(0, 100000);
