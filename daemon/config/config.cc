@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "../util/toml_util.h"
+#include "config_parts.h"
 #include "feedwatch/payload.h"
 #include "feedwatch/sink_kind.h"
 #include "feedwatch/template.h"
@@ -19,7 +20,7 @@ namespace feedwatch {
 namespace fs = std::filesystem;
 using tomlutil::Errors;
 
-namespace {
+namespace configimpl {
 
 std::string ResolvePath(const std::string& p, const std::string& base_dir) {
   if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
@@ -64,6 +65,12 @@ void ReadHeaders(const toml::table& t, std::map<std::string, std::string>& out, 
     out[std::string(k.str())] = value;
   }
 }
+
+}  // namespace configimpl
+
+using namespace configimpl;
+
+namespace {
 
 void LoadDaemon(const toml::table& t, const std::string& base_dir, DaemonSettings& d,
                 Errors& errors) {
@@ -258,222 +265,6 @@ void LoadFeeds(const toml::array& arr, const std::string& base_dir, const Daemon
     if (!names.insert(f.name).second) errors.Add(&n, "duplicate feed name '" + f.name + "'");
     if (!urls.insert(f.url).second) errors.Add(&n, "duplicate feed url " + f.url);
     feeds.push_back(std::move(f));
-  }
-}
-
-// "1/s", "30/min", "600/h" -> messages per second.
-std::optional<double> ParseRate(const std::string& text) {
-  auto slash = text.find('/');
-  if (slash == std::string::npos || slash == 0) return std::nullopt;
-  char* end = nullptr;
-  std::string num = text.substr(0, slash);
-  double n = std::strtod(num.c_str(), &end);
-  if (end != num.c_str() + num.size() || !(n > 0) || n > 1e6) return std::nullopt;
-  std::string unit = text.substr(slash + 1);
-  if (unit == "s" || unit == "sec" || unit == "second") return n;
-  if (unit == "m" || unit == "min" || unit == "minute") return n / 60;
-  if (unit == "h" || unit == "hour") return n / 3600;
-  return std::nullopt;
-}
-
-// A sink type's problems, placed at the line of the setting they are about.
-class ProblemsAt final : public SinkProblems {
- public:
-  ProblemsAt(const toml::table& t, const toml::node& sink, std::string where, Errors& errors)
-      : t_(t), sink_(sink), where_(std::move(where)), errors_(errors) {}
-  void Add(std::string_view key, const std::string& message) override {
-    const toml::node* at = key.empty() ? nullptr : t_.get(key);
-    errors_.Add(at ? at : &sink_, where_ + message);
-  }
-
- private:
-  const toml::table& t_;
-  const toml::node& sink_;
-  std::string where_;
-  Errors& errors_;
-};
-
-void LoadSinks(const toml::array& arr, const std::string& base_dir, const DaemonSettings& d,
-               std::vector<SinkSpec>& sinks, Errors& errors) {
-  std::set<std::string> names;
-  for (const toml::node& n : arr) {
-    const toml::table* t = n.as_table();
-    if (!t) {
-      errors.Add(&n, "[[sink]] entries must be tables");
-      continue;
-    }
-    tomlutil::CheckKeys(*t,
-                        {"name",
-                         "type",
-                         "url",
-                         "url_file",
-                         "secret",
-                         "secret_file",
-                         "headers",
-                         "timeout",
-                         "allow_private_addresses",
-                         "token",
-                         "token_file",
-                         "chat_id",
-                         "topic",
-                         "from",
-                         "to",
-                         "username",
-                         "password_file",
-                         "starttls",
-                         "path",
-                         "template",
-                         "template_file",
-                         "title_template",
-                         "content_type",
-                         "concurrency",
-                         "ordered",
-                         "rate_limit",
-                         "burst",
-                         "group_window",
-                         "group_max",
-                         "group_by",
-                         "stories",
-                         "story_update_every",
-                         "max_alerts"},
-                        "[[sink]]", errors);
-    SinkSpec s;
-    s.line = tomlutil::LineOf(&n);
-    s.allow_private_addresses = d.allow_private_addresses;
-    if (auto v = tomlutil::GetBool(*t, "allow_private_addresses", errors))
-      s.allow_private_addresses = *v;
-    s.type = tomlutil::GetString(*t, "type", errors).value_or("");
-    s.name = tomlutil::GetString(*t, "name", errors).value_or(s.type);
-    s.kind = FindSinkKind(s.type);
-    if (!s.kind) {
-      errors.Add(t->get("type") ? t->get("type") : &n,
-                 "sink '" + s.name + "': type must be one of " + SinkKindNames());
-      continue;
-    }
-    const SinkKind& kind = *s.kind;
-    const std::string where = "sink '" + s.name + "': ";
-    if (kind.defaults) kind.defaults(s);
-    auto secret_or_file = [&](const char* key, const char* file_key) -> std::optional<std::string> {
-      std::optional<std::string> out = tomlutil::GetString(*t, key, errors);
-      if (auto f = tomlutil::GetString(*t, file_key, errors)) {
-        auto r = ReadSecretFile(ResolvePath(*f, base_dir));
-        if (r.ok())
-          out = *r;
-        else
-          errors.Add(t->get(file_key), r.status().message());
-      }
-      return out;
-    };
-    if (auto v = secret_or_file("url", "url_file")) s.url = *v;
-    if (kind.transport == TransportKind::kHttp) {
-      if (s.url.empty())
-        errors.Add(&n, where + "a " + s.type + " sink needs 'url' or 'url_file'");
-      else if (!IsHttpUrl(s.url))
-        errors.Add(&n, where + "url must start with http:// or https://");
-    } else if (t->get("url") && kind.transport != TransportKind::kSmtp) {
-      errors.Add(t->get("url"), where + "a " + s.type + " sink has no url");
-    }
-    std::vector<std::string> secrets;
-    if (auto v = tomlutil::GetStringList(*t, "secret", errors)) secrets = *v;
-    if (auto v = tomlutil::GetString(*t, "secret_file", errors)) {
-      auto r = ReadSecretFile(ResolvePath(*v, base_dir));
-      if (r.ok())
-        secrets.push_back(*r);
-      else
-        errors.Add(t->get("secret_file"), r.status().message());
-    }
-    for (const auto& sec : secrets) {
-      if (sec.empty())
-        errors.Add(&n, where + "empty signing secret");
-      else if (!DecodeWebhookSecret(sec).ok())
-        errors.Add(&n, where + "signing secret is not whsec_<base64>");
-    }
-    if (!secrets.empty() && !kind.signs) errors.Add(&n, where + "only webhook sinks are signed");
-    s.secrets = std::move(secrets);
-    ReadHeaders(*t, s.headers, errors);
-    if (auto v = tomlutil::GetDuration(*t, "timeout", errors)) s.timeout = *v;
-    if (auto v = secret_or_file("token", "token_file")) s.token = *v;
-    if (auto v = tomlutil::GetString(*t, "chat_id", errors)) s.chat_id = *v;
-    if (auto v = tomlutil::GetString(*t, "topic", errors)) s.topic = *v;
-    if (auto v = tomlutil::GetString(*t, "from", errors)) s.from = *v;
-    if (auto v = tomlutil::GetStringList(*t, "to", errors)) s.to = *v;
-    if (auto v = tomlutil::GetString(*t, "username", errors)) s.username = *v;
-    if (auto v = secret_or_file("password", "password_file")) s.password = *v;
-    if (auto v = tomlutil::GetString(*t, "starttls", errors)) s.starttls = *v;
-    if (auto v = tomlutil::GetString(*t, "path", errors)) s.path = ResolvePath(*v, base_dir);
-    if (auto v = tomlutil::GetString(*t, "content_type", errors)) s.content_type = *v;
-    auto load_template = [&](const char* key, const char* file_key, std::string& out) {
-      if (auto v = tomlutil::GetString(*t, key, errors)) {
-        auto parsed = Template::Parse(*v);
-        if (!parsed.ok()) errors.Add(t->get(key), where + key + ": " + parsed.status().message());
-        out = *v;
-      }
-      if (!file_key) return;
-      if (auto f = tomlutil::GetString(*t, file_key, errors)) {
-        std::string file = ResolvePath(*f, base_dir);
-        std::ifstream in(file);
-        if (!in) {
-          errors.Add(t->get(file_key), where + "cannot read template file " + file);
-          return;
-        }
-        std::stringstream ss;
-        ss << in.rdbuf();
-        auto parsed = Template::Parse(ss.str());
-        if (!parsed.ok()) errors.Add(t->get(file_key), file + ": " + parsed.status().message());
-        out = ss.str();
-      }
-    };
-    load_template("template", "template_file", s.template_text);
-    load_template("title_template", nullptr, s.title_template);
-    ProblemsAt problems(*t, n, where, errors);
-    if (kind.validate) kind.validate(s, problems);
-    if (auto v = tomlutil::GetIntInRange(*t, "concurrency", 1, 256, errors)) s.concurrency = *v;
-    if (auto v = tomlutil::GetBool(*t, "ordered", errors)) s.ordered = *v;
-    if (auto v = tomlutil::GetString(*t, "rate_limit", errors)) {
-      if (*v == "none")
-        s.rate_per_second = 0;
-      else if (auto r = ParseRate(*v))
-        s.rate_per_second = *r;
-      else
-        errors.Add(t->get("rate_limit"),
-                   where + "rate_limit must look like \"1/s\", \"30/min\", \"600/h\" or \"none\"");
-    }
-    if (auto v = tomlutil::GetIntInRange(*t, "burst", 1, 10000, errors)) s.burst = *v;
-    if (auto v = tomlutil::GetDuration(*t, "group_window", errors)) s.group_window = *v;
-    if (auto v = tomlutil::GetIntInRange(*t, "group_max", 1, 1000, errors)) s.group_max = *v;
-    if (auto v = tomlutil::GetString(*t, "group_by", errors)) {
-      if (*v != "sink" && *v != "rule")
-        errors.Add(t->get("group_by"), where + "group_by must be \"sink\" or \"rule\"");
-      else
-        s.group_by = *v;
-    }
-    if (auto v = tomlutil::GetString(*t, "max_alerts", errors)) {
-      auto budget = ParseBudget(*v);
-      if (budget) {
-        s.max_alerts = budget->first;
-        s.max_alerts_window = budget->second;
-      } else {
-        errors.Add(t->get("max_alerts"),
-                   where + "max_alerts must look like \"10/1h\" (alerts per window, 1m to 7d)");
-      }
-    }
-    if (auto v = tomlutil::GetString(*t, "stories", errors)) {
-      if (*v == "first")
-        s.stories = StoryMode::kFirst;
-      else if (*v == "updates")
-        s.stories = StoryMode::kUpdates;
-      else if (*v == "all")
-        s.stories = StoryMode::kAll;
-      else
-        errors.Add(t->get("stories"), where + "stories must be \"first\", \"updates\" or \"all\"");
-    }
-    if (auto v = tomlutil::GetDuration(*t, "story_update_every", errors)) {
-      s.story_update_every = *v;
-      if (*v < std::chrono::minutes(1))
-        errors.Add(t->get("story_update_every"), where + "story_update_every must be at least 1m");
-    }
-    if (!names.insert(s.name).second) errors.Add(&n, "duplicate sink name '" + s.name + "'");
-    sinks.push_back(std::move(s));
   }
 }
 

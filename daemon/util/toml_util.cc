@@ -166,13 +166,18 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string_view
 
 void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed,
                std::string_view context, Errors& errors) {
+  CheckKeys(t, std::vector<std::string_view>(allowed), context, errors);
+}
+
+void CheckKeys(const toml::table& t, const std::vector<std::string_view>& allowed,
+               std::string_view context, Errors& errors) {
   for (const auto& [k, v] : t) {
     bool ok = false;
     for (auto a : allowed) ok = ok || k.str() == a;
     if (!ok) {
       std::string list;
       for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      std::string near = DidYouMean(k.str(), std::vector<std::string_view>(allowed));
+      std::string near = DidYouMean(k.str(), allowed);
       errors.Add(&v, "unknown key '" + std::string(k.str()) + "' in " + std::string(context) +
                          (near.empty() ? "" : ": did you mean '" + near + "'?") +
                          " (known keys: " + list + ")");

@@ -54,6 +54,8 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string_view
 // key when the unknown one looks like a typo.
 void CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed,
                std::string_view context, Errors& errors);
+void CheckKeys(const toml::table& t, const std::vector<std::string_view>& allowed,
+               std::string_view context, Errors& errors);
 
 // Typed getters: absent -> nullopt without error; wrong type -> error, nullopt.
 std::optional<std::string> GetString(const toml::table& t, std::string_view key, Errors& errors);

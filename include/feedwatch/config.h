@@ -65,6 +65,8 @@ struct SinkSpec {
   // (email subject, ntfy title). Empty: the built-in format.
   std::string template_text, title_template;
   std::string content_type;  // webhook with a template; default application/json
+  // Settings a type declares without a field of its own (SinkSetting).
+  std::map<std::string, std::string> extra;
   // Flow control.
   int concurrency = 1;  // messages in flight at once
   bool ordered = true;  // a failing alert holds back later ones (strict order at concurrency 1)

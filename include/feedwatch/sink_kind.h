@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,10 +54,30 @@ struct FormatInput {
   std::string Title() const;
 };
 
+// A setting a sink type takes beyond the ones every sink has, declared once
+// by the type (its file in deliver/sinks/); the loader accepts and reads
+// exactly the declared ones, so another type's setting is an error at its
+// line. The value goes to `text` or `list` (a field of SinkSpec), or, when
+// both are null, to SinkSpec::extra under the setting's name.
+struct SinkSetting {
+  enum class Kind {
+    kText,        // a string
+    kList,        // a string or a list of strings
+    kPath,        // a file, relative to the config's directory
+    kSecret,      // `name` or `name_file` (the file's content, trimmed)
+    kSecretFile,  // `name_file` only: never inline in the config
+    kSecretList,  // `name` (a string or a list) and/or `name_file`, in that order
+  };
+  std::string_view name;
+  Kind kind = Kind::kText;
+  std::string SinkSpec::*text = nullptr;
+  std::vector<std::string> SinkSpec::*list = nullptr;
+};
+
 struct SinkKind {
   std::string_view name;
   TransportKind transport;
-  bool signs = false;  // takes `secret` (Standard Webhooks signing)
+  std::span<const SinkSetting> settings = {};  // its own settings
   // Service defaults (rate limits the service documents, a default server),
   // applied before the sink's own settings. May be null.
   void (*defaults)(SinkSpec& spec) = nullptr;

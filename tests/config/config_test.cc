@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "../daemon/config/config_parts.h"
 #include "feedwatch/config.h"
 #include "feedwatch/daemon.h"
 #include "test_util.h"
@@ -200,6 +201,53 @@ template = """
                ":25: sink 'discord': template: template line 2: '{{entry.title}' is not closed"),
       std::string::npos)
       << msg;
+}
+
+TEST(Config, EachSinkTypeTakesOnlyItsOwnSettings) {
+  TempDir dir;
+  dir.Write("r.toml", "[[rule]]\nid = \"a\"\nany = ['x']\n");
+  std::string path = dir.Write("c.toml", R"([daemon]
+rules = ["r.toml"]
+
+[[sink]]
+type = "slack"
+url = "https://hooks.slack.com/x"
+chat_id = "42"
+secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+[[sink]]
+type = "webhook"
+url = "https://example.com/hook"
+secret = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "not-base64!"]
+topc = "x"
+)");
+  auto cfg = LoadConfig(path);
+  ASSERT_FALSE(cfg.ok());
+  const std::string& msg = cfg.status().message();
+  // Another type's settings are refused at their line, naming the type.
+  EXPECT_NE(msg.find(path + ":7: unknown key 'chat_id' in a slack sink"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":8: unknown key 'secret' in a slack sink"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + ":14: unknown key 'topc' in a webhook sink"), std::string::npos) << msg;
+  // A declared setting is read and checked by its type.
+  EXPECT_NE(msg.find(path + ":13: sink 'webhook': signing secret is not whsec_<base64>"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(Config, ADeclaredSettingWithoutAFieldIsKeptByName) {
+  // A type may declare a setting SinkSpec has no field for: it is read by
+  // its declaration into `extra`, a secret from its file like any other.
+  TempDir dir;
+  std::string token = dir.Write("token", "s3cret\n");
+  auto table = toml::parse("region = \"eu\"\napi_key_file = \"" + token + "\"\n");
+  tomlutil::Errors errors("c.toml");
+  SinkSpec s;
+  configimpl::ReadSinkSetting(table, {.name = "region"}, dir.path(), s, errors);
+  configimpl::ReadSinkSetting(table, {.name = "api_key", .kind = SinkSetting::Kind::kSecret},
+                              dir.path(), s, errors);
+  EXPECT_TRUE(errors.empty()) << errors.ToStatus().message();
+  EXPECT_EQ(s.extra["region"], "eu");
+  EXPECT_EQ(s.extra["api_key"], "s3cret");
 }
 
 TEST(Config, StoriesAndBudgetsAreReadAndCheckedAtTheirLine) {

@@ -91,7 +91,19 @@ void Format(const FormatInput& in, SinkMessage& m) {
 
 }  // namespace
 
-extern const SinkKind kEmailSink{
-    .name = "email", .transport = TransportKind::kSmtp, .validate = Validate, .format = Format};
+// The settings a email sink takes beyond every sink's (docs/sinks.md).
+constexpr SinkSetting kSettings[] = {
+    {.name = "from", .text = &SinkSpec::from},
+    {.name = "to", .kind = SinkSetting::Kind::kList, .list = &SinkSpec::to},
+    {.name = "username", .text = &SinkSpec::username},
+    {.name = "password", .kind = SinkSetting::Kind::kSecretFile, .text = &SinkSpec::password},
+    {.name = "starttls", .text = &SinkSpec::starttls},
+};
+
+extern const SinkKind kEmailSink{.name = "email",
+                                 .transport = TransportKind::kSmtp,
+                                 .settings = kSettings,
+                                 .validate = Validate,
+                                 .format = Format};
 
 }  // namespace feedwatch

@@ -18,8 +18,14 @@ void Format(const FormatInput& in, SinkMessage& m) {
 
 }  // namespace
 
+// The settings a jsonl sink takes beyond every sink's (docs/sinks.md).
+constexpr SinkSetting kSettings[] = {
+    {.name = "path", .kind = SinkSetting::Kind::kPath, .text = &SinkSpec::path},
+};
+
 extern const SinkKind kJsonlSink{.name = "jsonl",
                                  .transport = TransportKind::kFileAppend,
+                                 .settings = kSettings,
                                  .validate = Validate,
                                  .format = Format};
 

@@ -53,8 +53,15 @@ void Format(const FormatInput& in, SinkMessage& m) {
 
 }  // namespace
 
+// The settings a ntfy sink takes beyond every sink's (docs/sinks.md).
+constexpr SinkSetting kSettings[] = {
+    {.name = "token", .kind = SinkSetting::Kind::kSecret, .text = &SinkSpec::token},
+    {.name = "topic", .text = &SinkSpec::topic},
+};
+
 extern const SinkKind kNtfySink{.name = "ntfy",
                                 .transport = TransportKind::kHttp,
+                                .settings = kSettings,
                                 .defaults = Defaults,
                                 .validate = Validate,
                                 .format = Format};

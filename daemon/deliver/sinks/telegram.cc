@@ -55,8 +55,15 @@ void Format(const FormatInput& in, SinkMessage& m) {
 
 }  // namespace
 
+// The settings a telegram sink takes beyond every sink's (docs/sinks.md).
+constexpr SinkSetting kSettings[] = {
+    {.name = "token", .kind = SinkSetting::Kind::kSecret, .text = &SinkSpec::token},
+    {.name = "chat_id", .text = &SinkSpec::chat_id},
+};
+
 extern const SinkKind kTelegramSink{.name = "telegram",
                                     .transport = TransportKind::kHttp,
+                                    .settings = kSettings,
                                     .defaults = Defaults,
                                     .validate = Validate,
                                     .format = Format};

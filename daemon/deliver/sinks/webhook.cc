@@ -35,9 +35,28 @@ void Format(const FormatInput& in, SinkMessage& m) {
   }
 }
 
+// Signing secrets must decode (Standard Webhooks: whsec_<base64>).
+void Validate(const SinkSpec& s, SinkProblems& p) {
+  for (const auto& sec : s.secrets) {
+    if (sec.empty())
+      p.Add("secret", "empty signing secret");
+    else if (!DecodeWebhookSecret(sec).ok())
+      p.Add("secret", "signing secret is not whsec_<base64>");
+  }
+}
+
 }  // namespace
 
-extern const SinkKind kWebhookSink{
-    .name = "webhook", .transport = TransportKind::kHttp, .signs = true, .format = Format};
+// The settings a webhook sink takes beyond every sink's (docs/sinks.md).
+constexpr SinkSetting kSettings[] = {
+    {.name = "secret", .kind = SinkSetting::Kind::kSecretList, .list = &SinkSpec::secrets},
+    {.name = "content_type", .text = &SinkSpec::content_type},
+};
+
+extern const SinkKind kWebhookSink{.name = "webhook",
+                                   .transport = TransportKind::kHttp,
+                                   .settings = kSettings,
+                                   .validate = Validate,
+                                   .format = Format};
 
 }  // namespace feedwatch
