@@ -3,7 +3,11 @@
 #include <map>
 #include <ostream>
 
+#include <iostream>
+#include <memory>
+
 #include "feedwatch/backtest.h"
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/router.h"
 #include "feedwatch/util.h"
@@ -100,6 +104,37 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
         << " were queued before); the daemon sends them within seconds\n";
   }
   return kExitOk;
+}
+
+void RegisterBacktestCommand(CLI::App& app, CliContext& ctx) {
+  auto backtest = std::make_shared<BacktestCommand>();
+  backtest->config_path = ctx.default_config;
+  auto* backtest_cmd = app.add_subcommand(
+      "backtest", "what rules would have caught over the archived entries (read-only)");
+  backtest_cmd->add_option("-c,--config", backtest->config_path, "config file")
+      ->capture_default_str();
+  backtest_cmd
+      ->add_option("-r,--rules", backtest->rule_paths,
+                   "new or changed rule file, directory or glob (repeatable); compared with the "
+                   "rules in force")
+      ->allow_extra_args(false);
+  backtest_cmd->add_option("--since", backtest->since, "how far back: 7d, 36h, 2w or all")
+      ->capture_default_str();
+  backtest_cmd->add_option("--feed", backtest->feeds, "only this feed (repeatable)")
+      ->allow_extra_args(false);
+  backtest_cmd->add_option("--tag", backtest->tags, "only feeds with this tag (repeatable)")
+      ->allow_extra_args(false);
+  backtest_cmd->add_option("--format", backtest->format, "text or jsonl (scan's lines)")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->capture_default_str();
+  backtest_cmd->add_option("--examples", backtest->examples, "recent matches shown per rule")
+      ->capture_default_str();
+  backtest_cmd->add_option("--send", backtest->send_sink,
+                           "queue the alerts --rules would add to this sink (sent once)");
+
+  backtest_cmd->callback([&ctx, backtest] {
+    ctx.Choose([=] { return CmdBacktest(*backtest, std::cout, std::cerr); });
+  });
 }
 
 }  // namespace feedwatch

@@ -10,7 +10,11 @@
 #include <set>
 #include <sstream>
 
+#include <iostream>
+#include <memory>
+
 #include "command_util.h"
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/evaluate.h"
 #include "feedwatch/feed.h"
@@ -334,6 +338,58 @@ int CmdEval(const EvalCommand& cmd, std::ostream& out, std::ostream& err) {
     }
   }
   return below ? 1 : 0;
+}
+
+void RegisterEvalCommand(CLI::App& app, CliContext& ctx) {
+  auto eval = std::make_shared<EvalCommand>();
+  auto* eval_cmd =
+      app.add_subcommand("eval",
+                         "measure rule packs on labelled examples (TSV): precision, recall, "
+                         "misses and false alarms");
+  eval_cmd
+      ->add_option("labels", eval->labels,
+                   "TSV file with a header row; columns label and title required")
+      ->required();
+  eval_cmd->add_option("-r,--rules", eval->rule_paths, "rule file, directory or glob (repeatable)")
+      ->allow_extra_args(false);
+  eval_cmd->add_option("-c,--config", eval->config_path, "take the rule files from this config");
+  eval_cmd
+      ->add_option("--topic", eval->topics,
+                   "LABEL=PACK: score topic LABEL with the pack PACK (file stem); "
+                   "default: the pack named like the label")
+      ->allow_extra_args(false);
+  eval_cmd
+      ->add_option("--fields", eval->fields,
+                   "title (titles alone) or all (title, summary, content, link)")
+      ->check(CLI::IsMember({"title", "all"}))
+      ->capture_default_str();
+  eval_cmd
+      ->add_option("--min-precision", eval->min_precision,
+                   "exit 1 when a topic's precision is below this")
+      ->check(CLI::Range(0.0, 1.0));
+  eval_cmd
+      ->add_option("--min-recall", eval->min_recall, "exit 1 when a topic's recall is below this")
+      ->check(CLI::Range(0.0, 1.0));
+  eval_cmd->add_option("--format", eval->format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  eval_cmd
+      ->add_option("--feeds", eval->feeds_dir,
+                   "score a stream: every feed file in this folder, labelled by link from LABELS")
+      ->check(CLI::ExistingDirectory);
+  eval_cmd
+      ->add_option("--archive", eval->archive_dir,
+                   "score what a daemon read: the entries archived in this state directory")
+      ->check(CLI::ExistingDirectory);
+  eval_cmd->add_flag("--unlabelled", eval->unlabelled,
+                     "with --feeds: list alerts on items no row labels (to read and label next)");
+  eval_cmd
+      ->add_option("--max-false-alarms-per-10k", eval->max_false_alarms_per_10k,
+                   "exit 1 when a topic raises more false alarms per 10,000 items")
+      ->check(CLI::Range(0.0, 10000.0));
+
+  eval_cmd->callback(
+      [&ctx, eval] { ctx.Choose([=] { return CmdEval(*eval, std::cout, std::cerr); }); });
 }
 
 }  // namespace feedwatch

@@ -7,7 +7,11 @@
 #include <set>
 #include <sstream>
 
+#include <iostream>
+#include <memory>
+
 #include "command_util.h"
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/config.h"
 #include "feedwatch/feed.h"
@@ -303,6 +307,41 @@ int CmdFeeds(const FeedsCommand& cmd, std::ostream& out, std::ostream& err) {
   if (cmd.action == "import") return Import(cmd, out, err);
   if (cmd.action == "export") return Export(cmd, out, err);
   return Discover(cmd, out, err);
+}
+
+void RegisterFeedsCommand(CLI::App& app, CliContext& ctx) {
+  auto feeds = std::make_shared<FeedsCommand>();
+  auto* feeds_cmd =
+      app.add_subcommand("feeds", "import feeds from OPML, export them, discover a site's feeds");
+  feeds_cmd->require_subcommand(1);
+  auto* feeds_import = feeds_cmd->add_subcommand(
+      "import", "print [[feed]] blocks for an OPML file's feeds not yet configured");
+  feeds_import->add_option("file", feeds->file, "OPML file (from a feed reader)")->required();
+  feeds_import->add_option("-c,--config", feeds->config_path,
+                           "skip feeds this config has; names stay unique against it");
+  feeds_import->add_option("--tag", feeds->tags, "add this tag to every feed (repeatable)");
+  feeds_import->add_option("--write", feeds->write,
+                           "append to this config file (a backup is kept) instead of printing");
+  auto* feeds_export =
+      feeds_cmd->add_subcommand("export", "write the configured feeds as OPML 2.0");
+  auto export_config = std::make_shared<std::string>(ctx.default_config);
+  feeds_export->add_option("-c,--config", *export_config, "config file")->capture_default_str();
+  feeds_export->add_option("-o,--output", feeds->output, "write here instead of stdout");
+  auto* feeds_discover = feeds_cmd->add_subcommand(
+      "discover", "list the feeds a web page advertises, each fetched and parsed");
+  feeds_discover->add_option("url", feeds->url, "a site or page address")->required();
+  feeds_discover->add_option("-c,--config", feeds->config_path,
+                             "take the HTTP policy from this config");
+  feeds_discover->add_flag("--allow-private", feeds->allow_private,
+                           "allow loopback/private addresses");
+
+  feeds_cmd->callback([&ctx, feeds, export_config, feeds_import, feeds_export] {
+    ctx.Choose([=] {
+      feeds->action = *feeds_import ? "import" : *feeds_export ? "export" : "discover";
+      if (*feeds_export) feeds->config_path = *export_config;
+      return CmdFeeds(*feeds, std::cout, std::cerr);
+    });
+  });
 }
 
 }  // namespace feedwatch

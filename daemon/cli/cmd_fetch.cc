@@ -1,4 +1,8 @@
 // `feedwatch fetch`: one request as the daemon sends it, and what came back.
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <cstdio>
@@ -65,6 +69,19 @@ int CmdFetch(const FetchCommand& cmd, std::ostream& out, std::ostream& err) {
     }
   }
   return (resp.status >= 200 && resp.status < 300) || resp.status == 304 ? kExitOk : kExitFailed;
+}
+
+void RegisterFetchCommand(CLI::App& app, CliContext& ctx) {
+  auto fetch = std::make_shared<FetchCommand>();
+  auto* fetch_cmd =
+      app.add_subcommand("fetch", "fetch one URL with the daemon's HTTP policy and report");
+  fetch_cmd->add_option("url", fetch->url, "feed URL")->required();
+  fetch_cmd->add_option("-c,--config", fetch->config_path, "take the HTTP policy from this config");
+  fetch_cmd->add_flag("--allow-private", fetch->allow_private,
+                      "allow loopback/private addresses for this fetch");
+
+  fetch_cmd->callback(
+      [&ctx, fetch] { ctx.Choose([=] { return CmdFetch(*fetch, std::cout, std::cerr); }); });
 }
 
 }  // namespace feedwatch

@@ -1,4 +1,8 @@
 // `feedwatch outbox list|retry|drop`: inspecting and replaying the outbox.
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <nlohmann/json.hpp>
@@ -87,6 +91,34 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
         << counts->dead << " dead\n";
   }
   return kExitOk;
+}
+
+void RegisterOutboxCommand(CLI::App& app, CliContext& ctx) {
+  auto outbox = std::make_shared<OutboxCommand>();
+  outbox->config_path = ctx.default_config;
+  auto* outbox_cmd =
+      app.add_subcommand("outbox", "inspect and replay queued, delivered and dead alerts");
+  outbox_cmd->require_subcommand(1);
+  outbox_cmd->add_option("-c,--config", outbox->config_path, "config file")->capture_default_str();
+  auto* outbox_list = outbox_cmd->add_subcommand("list", "newest alerts first");
+  outbox_list->add_option("--state", outbox->state, "only this state")
+      ->check(CLI::IsMember({"pending", "delivered", "dead"}));
+  outbox_list->add_option("-n,--limit", outbox->limit, "at most this many")->capture_default_str();
+  outbox_list->add_flag("--json", outbox->json, "one JSON object per line");
+  auto* outbox_retry =
+      outbox_cmd->add_subcommand("retry", "send a delivered or dead alert again, now");
+  outbox_retry->add_option("id", outbox->ref, "alert id (fw_…) or row id");
+  outbox_retry->add_flag("--dead", outbox->dead, "every dead alert");
+  auto* outbox_drop =
+      outbox_cmd->add_subcommand("drop", "delete an alert from the outbox (it is not sent)");
+  outbox_drop->add_option("id", outbox->ref, "alert id (fw_…) or row id")->required();
+
+  outbox_cmd->callback([&ctx, outbox, outbox_list, outbox_retry, outbox_drop] {
+    ctx.Choose([=] {
+      outbox->action = *outbox_list ? "list" : *outbox_retry ? "retry" : "drop";
+      return CmdOutbox(*outbox, std::cout, std::cerr);
+    });
+  });
 }
 
 }  // namespace feedwatch

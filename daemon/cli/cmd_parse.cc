@@ -1,4 +1,5 @@
 // `feedwatch parse`: one feed document as JSON (docs/parsing.md).
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <iostream>
@@ -64,6 +65,23 @@ int CmdParse(const ParseCommand& cmd, std::ostream& out, std::ostream& err) {
             {"entries", entries}};
   out << doc.dump(2, ' ', false, oj::error_handler_t::replace) << "\n";
   return kExitOk;
+}
+
+void RegisterParseCommand(CLI::App& app, CliContext& ctx) {
+  auto parse = std::make_shared<ParseCommand>();
+  auto parse_format = std::make_shared<std::string>("json");
+  auto* parse_cmd = app.add_subcommand("parse", "print a feed file as the parser reads it (JSON)");
+  parse_cmd->add_option("input", parse->input, "feed file, or - for standard input")->required();
+  parse_cmd->add_option("--url", parse->url, "the feed's URL: base for relative links");
+  parse_cmd->add_option("--content-type", parse->content_type,
+                        "as the server sent it, e.g. \"text/xml; charset=koi8-r\"");
+  parse_cmd->add_option("--format", *parse_format, "output format")
+      ->check(CLI::IsMember({"json"}))
+      ->capture_default_str();
+
+  parse_cmd->callback([&ctx, parse, parse_format] {
+    ctx.Choose([=] { return CmdParse(*parse, std::cout, std::cerr); });
+  });
 }
 
 }  // namespace feedwatch

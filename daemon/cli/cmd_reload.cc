@@ -1,4 +1,8 @@
 // `feedwatch reload`: POST /reload to the running daemon's admin endpoint.
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <curl/curl.h>
@@ -76,6 +80,18 @@ int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& e
   err << "reload failed; the daemon keeps running the previous config:\n"
       << (j.is_object() ? j.value("errors", body) : body) << "\n";
   return kExitFailed;
+}
+
+void RegisterReloadCommand(CLI::App& app, CliContext& ctx) {
+  auto reload_config = std::make_shared<std::string>(ctx.default_config);
+  auto* reload_cmd = app.add_subcommand("reload",
+                                        "ask the running daemon to reload its config and rules "
+                                        "(through [admin] listen; or: systemctl reload feedwatch)");
+  reload_cmd->add_option("-c,--config", *reload_config, "config file")->capture_default_str();
+
+  reload_cmd->callback([&ctx, reload_config] {
+    ctx.Choose([=] { return CmdReload(*reload_config, std::cout, std::cerr); });
+  });
 }
 
 }  // namespace feedwatch

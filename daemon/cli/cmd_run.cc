@@ -1,5 +1,9 @@
 // `feedwatch run` and `feedwatch check`: the daemon, and the config checked as the
 // daemon would load it, with lint warnings.
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <set>
@@ -72,6 +76,30 @@ int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& er
       << " rules from " << c.rule_files.size() << " files, " << c.sinks.size() << " sinks"
       << (warnings.empty() ? "" : ", " + std::to_string(warnings.size()) + " warnings") << "\n";
   return kExitOk;
+}
+
+void RegisterRunCommand(CLI::App& app, CliContext& ctx) {
+  auto run = std::make_shared<RunCommand>();
+  run->config_path = ctx.default_config;
+  auto* run_cmd =
+      app.add_subcommand("run", "run the daemon in the foreground until SIGINT/SIGTERM");
+  run_cmd->add_option("-c,--config", run->config_path, "config file")->capture_default_str();
+  run_cmd->add_flag("--once", run->once,
+                    "poll every feed once, deliver what is due, print a summary and exit");
+
+  run_cmd->callback(
+      [&ctx, run] { ctx.Choose([=] { return CmdRun(*run, std::cout, std::cerr); }); });
+}
+
+void RegisterCheckCommand(CLI::App& app, CliContext& ctx) {
+  auto check_config = std::make_shared<std::string>(ctx.default_config);
+  auto* check_cmd =
+      app.add_subcommand("check", "validate the config and its rule files; non-zero on errors");
+  check_cmd->add_option("-c,--config", *check_config, "config file")->capture_default_str();
+
+  check_cmd->callback([&ctx, check_config] {
+    ctx.Choose([=] { return CmdCheck(*check_config, std::cout, std::cerr); });
+  });
 }
 
 }  // namespace feedwatch

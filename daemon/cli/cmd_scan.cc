@@ -1,4 +1,8 @@
 // `feedwatch scan`: rules over saved feed files, one JSON line per match.
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <condition_variable>
@@ -163,6 +167,23 @@ int CmdScan(const ScanCommand& cmd, std::ostream& out, std::ostream& err) {
   err << "scanned " << files_ok << " files (" << errors << " failed), " << entries << " entries, "
       << matches << " matches, " << m.rules().size() << " rules\n";
   return errors ? kExitFailed : kExitOk;
+}
+
+void RegisterScanCommand(CLI::App& app, CliContext& ctx) {
+  auto scan = std::make_shared<ScanCommand>();
+  auto* scan_cmd =
+      app.add_subcommand("scan", "match saved feed files offline; one JSON line per match");
+  // One value per --rules, so that `scan --rules rules/ a.xml b.xml` reads the feeds as inputs.
+  scan_cmd->add_option("-r,--rules", scan->rule_paths, "rule file, directory or glob (repeatable)")
+      ->allow_extra_args(false);
+  scan_cmd->add_option("-c,--config", scan->config_path, "take the rule files from this config");
+  scan_cmd->add_option("inputs", scan->inputs, "feed files or directories")->required();
+  scan_cmd->add_flag("--explain", scan->explain,
+                     "add the conditions that held and the matched spans");
+  scan_cmd->add_option("-j,--jobs", scan->jobs, "threads (default: one per core)");
+
+  scan_cmd->callback(
+      [&ctx, scan] { ctx.Choose([=] { return CmdScan(*scan, std::cout, std::cerr); }); });
 }
 
 }  // namespace feedwatch

@@ -2,7 +2,14 @@
 #include <map>
 #include <ostream>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
 #include "feedwatch/backtest.h"
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/util.h"
 
@@ -52,6 +59,32 @@ int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
   err << hits->size() << (hits->size() == 1 ? " entry" : " entries") << " found"
       << (hits->size() == cmd.limit ? " (the limit: --limit N for more)" : "") << "\n";
   return kExitOk;
+}
+
+void RegisterSearchCommand(CLI::App& app, CliContext& ctx) {
+  auto search = std::make_shared<SearchCommand>();
+  search->config_path = ctx.default_config;
+  auto* search_cmd =
+      app.add_subcommand("search", "full-text search over the archived entries (read-only)");
+  search_cmd->add_option("-c,--config", search->config_path, "config file")->capture_default_str();
+  search_cmd
+      ->add_option("query", search->query,
+                   "FTS5 query: words, \"a phrase\", OR, NOT, NEAR(a b, 10), prefix*")
+      ->required();
+  search_cmd->add_option("--since", search->since, "how far back: 7d, 36h, 2w (default: all)");
+  search_cmd->add_option("--feed", search->feeds, "only this feed (repeatable)")
+      ->allow_extra_args(false);
+  search_cmd->add_option("-n,--limit", search->limit, "at most this many")->capture_default_str();
+  search_cmd->add_option("--format", search->format, "text or jsonl")
+      ->check(CLI::IsMember({"text", "jsonl"}))
+      ->capture_default_str();
+
+  search_cmd->callback([&ctx, search] {
+    ctx.Choose([=] {
+      search->color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+      return CmdSearch(*search, std::cout, std::cerr);
+    });
+  });
 }
 
 }  // namespace feedwatch

@@ -1,5 +1,9 @@
 // `feedwatch status`: the config's feeds with their last result and next poll, and
 // the outbox counts, read from the state file (safe while the daemon runs).
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <algorithm>
@@ -83,6 +87,17 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
     }
   }
   return kExitOk;
+}
+
+void RegisterStatusCommand(CLI::App& app, CliContext& ctx) {
+  auto status_config = std::make_shared<std::string>(ctx.default_config);
+  auto* status_cmd =
+      app.add_subcommand("status", "list feeds with their last result and next due time");
+  status_cmd->add_option("-c,--config", *status_config, "config file")->capture_default_str();
+
+  status_cmd->callback([&ctx, status_config] {
+    ctx.Choose([=] { return CmdStatus(*status_config, std::cout, std::cerr); });
+  });
 }
 
 }  // namespace feedwatch

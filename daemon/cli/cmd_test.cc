@@ -1,4 +1,8 @@
 // `feedwatch test`: every rule's embedded examples.
+#include <iostream>
+#include <memory>
+
+#include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
 
 #include <algorithm>
@@ -80,6 +84,18 @@ int CmdTest(const std::vector<std::string>& rule_paths, const std::string& confi
   }
   out << passed << " passed, " << failed << " failed\n";
   return failed ? kExitFailed : kExitOk;
+}
+
+void RegisterTestCommand(CLI::App& app, CliContext& ctx) {
+  auto test_rules = std::make_shared<std::vector<std::string>>();
+  auto test_config = std::make_shared<std::string>();
+  auto* test_cmd = app.add_subcommand("test", "run the rules' embedded examples ([[rule.test]])");
+  test_cmd->add_option("rules", *test_rules, "rule files or directories");
+  test_cmd->add_option("-c,--config", *test_config, "take the rule files from this config");
+
+  test_cmd->callback([&ctx, test_rules, test_config] {
+    ctx.Choose([=] { return CmdTest(*test_rules, *test_config, std::cout, std::cerr); });
+  });
 }
 
 }  // namespace feedwatch
