@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feed_builders.h"
 #include "feedwatch/router.h"
 #include "feedwatch/store.h"
 #include "feedwatch/template.h"
@@ -54,16 +55,14 @@ Ran Feedwatch(const TempDir& dir, const std::string& args) {
 
 std::string Item(const std::string& guid, const std::string& title,
                  const std::string& description = "") {
-  return "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://wire.example/" +
-         guid + "</link><description>" + description + "</description><pubDate>" +
-         FormatRfc3339(UnixNowMs() / 1000 - 3600) + "</pubDate></item>";
+  return testing::RssItemXml({guid, title, "https://wire.example/" + guid, description,
+                              FormatRfc3339(UnixNowMs() / 1000 - 3600)});
 }
 
 std::string Rss(const std::string& title, const std::vector<std::string>& items) {
-  std::string s = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>" + title +
-                  "</title><link>https://wire.example/</link>";
-  for (const auto& i : items) s += i;
-  return s + "</channel></rss>";
+  std::string xml;
+  for (const auto& i : items) xml += i;
+  return testing::RssWrap(title, xml, "https://wire.example/");
 }
 
 constexpr const char* kRules = R"([[rule]]

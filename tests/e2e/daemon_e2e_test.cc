@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feed_builders.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/deliver.h"
 #include "fixture_server.h"
@@ -32,15 +33,13 @@ all = ['\bchips?\b']
 )";
 
 std::string Item(const std::string& guid, const std::string& title, const std::string& link) {
-  return "<item><guid>" + guid + "</guid><title>" + title + "</title><link>" + link +
-         "</link><pubDate>Thu, 26 Nov 2026 14:05:00 GMT</pubDate></item>";
+  return testing::RssItemXml({guid, title, link, "", "Thu, 26 Nov 2026 14:05:00 GMT"});
 }
 
 std::string Rss(const std::vector<std::string>& items) {
-  std::string s =
-      R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
-  for (const auto& i : items) s += i;
-  return s + "</channel></rss>";
+  std::string xml;
+  for (const auto& i : items) xml += i;
+  return testing::RssWrap("Wire", xml, "https://wire.example/");
 }
 
 struct FeedDecl {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feed_builders.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/deliver.h"
@@ -44,14 +45,14 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 std::string Rss(int n, const std::string& extra_title = "") {
-  std::string s =
-      R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>)";
+  // Raw: a test puts markup (CDATA) in the title on purpose.
+  std::string s;
   for (int i = 0; i < n; ++i) {
     s += "<item><guid>g" + std::to_string(i) + "</guid><title>Export controls on chips, part " +
          std::to_string(i) + extra_title + "</title><link>https://wire.example/" +
          std::to_string(i) + "</link><pubDate>Thu, 26 Nov 2026 14:05:00 GMT</pubDate></item>";
   }
-  return s + "</channel></rss>";
+  return testing::RssWrap("Wire", s, "https://wire.example/");
 }
 
 // A config polling `feed_url` (never primed, so every entry is new) with the

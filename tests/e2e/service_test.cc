@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feed_builders.h"
 #include "feedwatch/clock.h"
 #include "feedwatch/commands.h"
 #include "feedwatch/daemon.h"
@@ -48,13 +49,10 @@ constexpr const char* kChipRule =
     "[[rule]]\nid = \"chips\"\ntitle = \"Chip export controls\"\nany = ['\\bexport controls\\b']\n";
 
 std::string Rss(const std::vector<std::pair<std::string, std::string>>& items) {
-  std::string s =
-      R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://w.example/</link>)";
-  for (const auto& [guid, title] : items) {
-    s += "<item><guid>" + guid + "</guid><title>" + title + "</title><link>https://w.example/" +
-         guid + "</link></item>";
-  }
-  return s + "</channel></rss>";
+  std::vector<testing::RssItem> rss;
+  for (const auto& [guid, title] : items)
+    rss.push_back({guid, title, "https://w.example/" + guid, ""});
+  return testing::RssDocument("Wire", rss, "https://w.example/");
 }
 
 std::string ConfigText(const std::vector<std::pair<std::string, std::string>>& feeds,

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "daemon_util.h"
+#include "feed_builders.h"
 #include "feedwatch/daemon.h"
 #include "feedwatch/http_client.h"
 #include "feedwatch/net_policy.h"
@@ -226,8 +227,7 @@ TEST(HttpClient, BodyCapTimeoutsRedirectsAndRefusedConnections) {
 }
 
 std::string Rss(const std::string& guid) {
-  return "<rss version=\"2.0\"><channel><title>W</title><item><guid>" + guid +
-         "</guid><title>t</title></item></channel></rss>";
+  return testing::RssDocument("W", {{guid, "t", "", ""}});
 }
 
 LoadedConfig Config(const TempDir& dir, const std::string& url, const std::string& extra = "") {
