@@ -9,6 +9,11 @@
 
 namespace feedwatch::textnorm {
 
+// [A-Za-z0-9_]: where a term's \b boundaries apply.
+inline bool IsAsciiWordChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
 // The NFKC form of one field's text (full-width "ＤｅｅｐＳｅｅｋ" -> "DeepSeek",
 // "…" -> "...", no-break space -> space, composed accents). For ASCII text
 // and text already in NFKC, text() is a view of the original. Reusing one
