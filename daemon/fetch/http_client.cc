@@ -143,26 +143,26 @@ class HttpClient::Impl {
  public:
   explicit Impl(asio::io_context& io) : io_(io), timer_(io) {
     EnsureCurlGlobalInit();
-    multi_ = curl_multi_init();
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    share_ = curl_share_init();
-    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    multi_.reset(curl_multi_init());
+    curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &Impl::OnSocket);
+    curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &Impl::OnTimer);
+    curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
+    curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    share_.reset(curl_share_init());
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share_.get(), CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   }
 
   ~Impl() {
     alive_.reset();
     timer_.cancel();
-    for (auto& [easy, t] : transfers_) curl_multi_remove_handle(multi_, easy);
+    for (auto& [easy, t] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
     transfers_.clear();
     for (auto& [fd, s] : sockets_) s->descriptor.release();
     sockets_.clear();
-    curl_multi_cleanup(multi_);
-    curl_share_cleanup(share_);
+    // multi_, then share_, are cleaned up as members (declared in that
+    // order's reverse): every easy handle using them is gone by then.
   }
 
   void Start(HttpRequest req, Handler done) {
@@ -189,7 +189,7 @@ class HttpClient::Impl {
     };
     set(CURLOPT_URL, r.url.c_str());
     set(CURLOPT_PRIVATE, t.get());
-    set(CURLOPT_SHARE, share_);
+    set(CURLOPT_SHARE, share_.get());
     set(CURLOPT_ERRORBUFFER, t->error_buf);
     set(CURLOPT_NOSIGNAL, 1L);
     bool smtp = r.url.rfind("smtp://", 0) == 0 || r.url.rfind("smtps://", 0) == 0;
@@ -254,7 +254,7 @@ class HttpClient::Impl {
     if (t->headers && !smtp) set(CURLOPT_HTTPHEADER, t->headers);
     if (setup != CURLE_OK)
       return fail(std::string("cannot set up transfer: ") + curl_easy_strerror(setup));
-    CURLMcode mc = curl_multi_add_handle(multi_, e);
+    CURLMcode mc = curl_multi_add_handle(multi_.get(), e);
     if (mc != CURLM_OK) {
       HttpResponse resp;
       resp.error = std::string("cannot start transfer: ") + curl_multi_strerror(mc);
@@ -268,7 +268,7 @@ class HttpClient::Impl {
   void CancelAll() {
     std::vector<std::unique_ptr<Transfer>> cancelled;
     for (auto& [easy, t] : transfers_) {
-      curl_multi_remove_handle(multi_, easy);
+      curl_multi_remove_handle(multi_.get(), easy);
       cancelled.push_back(std::move(t));
     }
     transfers_.clear();
@@ -340,7 +340,7 @@ class HttpClient::Impl {
       s->write_armed = false;
     if (ec == asio::error::operation_aborted) return;
     int running = 0;
-    curl_multi_socket_action(multi_, fd, ec ? CURL_CSELECT_ERR : direction, &running);
+    curl_multi_socket_action(multi_.get(), fd, ec ? CURL_CSELECT_ERR : direction, &running);
     ReadDone();
     // Re-arm if libcurl still wants this direction on this (same) socket.
     auto it = sockets_.find(fd);
@@ -365,7 +365,7 @@ class HttpClient::Impl {
       if (ec || alive.expired()) return;
       self->timer_armed_ = false;
       int running = 0;
-      curl_multi_socket_action(self->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+      curl_multi_socket_action(self->multi_.get(), CURL_SOCKET_TIMEOUT, 0, &running);
       self->ReadDone();
     });
     return 0;
@@ -373,7 +373,7 @@ class HttpClient::Impl {
 
   void ReadDone() {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL* e = msg->easy_handle;
       CURLcode rc = msg->data.result;
@@ -381,7 +381,7 @@ class HttpClient::Impl {
       if (it == transfers_.end()) continue;
       std::unique_ptr<Transfer> t = std::move(it->second);
       transfers_.erase(it);
-      curl_multi_remove_handle(multi_, e);
+      curl_multi_remove_handle(multi_.get(), e);
       Finish(*t, rc);
       asio::post(io_, [d = std::move(t->done), resp = std::move(t->response)]() mutable {
         d(std::move(resp));
@@ -421,8 +421,14 @@ class HttpClient::Impl {
   asio::steady_timer timer_;
   bool timer_armed_ = false;
   std::chrono::steady_clock::time_point timer_deadline_;
-  CURLM* multi_ = nullptr;
-  CURLSH* share_ = nullptr;
+  struct ShareCleanup {
+    void operator()(CURLSH* s) const { curl_share_cleanup(s); }
+  };
+  struct MultiCleanup {
+    void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+  };
+  std::unique_ptr<CURLSH, ShareCleanup> share_;  // outlives multi_
+  std::unique_ptr<CURLM, MultiCleanup> multi_;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::map<curl_socket_t, std::shared_ptr<Socket>> sockets_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
