@@ -94,8 +94,7 @@ void PollPipeline::OnJobDone(std::shared_ptr<DocumentSource> source, PollJobResu
   }
   r_.metrics.entries_parsed += p.entries;
   for (const auto& w : p.warnings) spdlog::warn("feed {}: {}", DisplayUrl(spec.url), w);
-  r_.stats.entries += static_cast<std::int64_t>(p.entries);
-  r_.stats.matched_entries += static_cast<std::int64_t>(p.matched_entries);
+  r_.metrics.entries_matched += static_cast<std::uint64_t>(p.matched_entries);
   auto delay = source->Parsed(etag, last_modified, p.update_hint_seconds, p.keys_hash);
   std::shared_ptr<const std::vector<std::uint64_t>> keys = std::move(p.keys);
   FeedState persist = source->state();
@@ -114,7 +113,7 @@ void PollPipeline::OnJobDone(std::shared_ptr<DocumentSource> source, PollJobResu
       // Nothing was recorded: the same entries are new again next time.
       spdlog::error("feed {}: could not record poll: {}", DisplayUrl(fs.url),
                     out.status().message());
-      ++r_.stats.feeds_failed;
+      ++r_.metrics.polls_failed;
       source->Recorded(false, keys);
     } else {
       source->Recorded(true, keys);
@@ -130,9 +129,7 @@ void PollPipeline::OnJobDone(std::shared_ptr<DocumentSource> source, PollJobResu
 
 void PollPipeline::Count(const FeedSpec& spec, const PollOutcome& out, std::size_t entries,
                          std::size_t matches) {
-  ++r_.stats.feeds_polled;
-  r_.stats.new_entries += out.new_entries;
-  r_.stats.alerts_queued += out.alerts_queued;
+  ++r_.metrics.polls_recorded;
   r_.metrics.entries_new += static_cast<std::uint64_t>(out.new_entries);
   r_.metrics.alerts_queued += static_cast<std::uint64_t>(out.alerts_queued);
   for (const auto& rule : out.matched_rules) ++r_.metrics.matches_by_rule[rule];
@@ -140,12 +137,12 @@ void PollPipeline::Count(const FeedSpec& spec, const PollOutcome& out, std::size
   r_.metrics.stories_joined += static_cast<std::uint64_t>(out.stories_joined);
   r_.metrics.alerts_grouped += static_cast<std::uint64_t>(out.alerts_grouped);
   if (out.primed_now) {
-    ++r_.stats.feeds_primed;
+    ++r_.metrics.feeds_primed;
     spdlog::info("feed {}: first poll, {} entries recorded as seen without alerting (prime = true)",
                  spec.name, out.new_entries);
     return;
   }
-  if (out.new_entries > 0) r_.stats.matches += static_cast<std::int64_t>(matches);
+  if (out.new_entries > 0) r_.metrics.matches += static_cast<std::uint64_t>(matches);
   auto level = out.new_entries > 0 ? spdlog::level::info : spdlog::level::debug;
   if (out.alerts_grouped > 0) {
     spdlog::log(level,

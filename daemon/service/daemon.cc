@@ -101,7 +101,9 @@ class Daemon::Impl {
     // The loop has stopped: blocking calls to the store thread are fine now.
     recorder_.FlushAtExit()
         .IgnoreError();  // logged by the recorder; the 304s are a poll older next time
-    stats_.alerts_pending = recorder_.RefreshOutboxGauges();
+    recorder_.RefreshOutboxGauges();
+    for (const auto& [sink, o] : dispatcher_.counters().by_sink) metrics_.alerts_by_sink[sink] = o;
+    stats_ = SummaryOf(metrics_);
     state_.RestoreIfDeleted();  // last, with every write done
     return exit_status_;
   }
@@ -163,14 +165,13 @@ class Daemon::Impl {
             },
         .not_modified =
             [this](PolledFeed& f, const FeedState& state) {
-              ++stats_.feeds_polled;
-              ++stats_.feeds_not_modified;
+              ++metrics_.polls_not_modified;
               recorder_.RecordNotModified(f.spec->url, state);
             },
         .failed =
             [this](PolledFeed& f, const std::string& reason, const FeedState& state,
                    std::function<void()> done) {
-              ++stats_.feeds_failed;
+              ++metrics_.polls_failed;
               recorder_.RecordFailure(f.spec->url, reason, state, std::move(done));
             },
         .poll_ended =
@@ -253,9 +254,6 @@ class Daemon::Impl {
     finished_ = true;
     if (drain_timer_) drain_timer_->cancel();
     http_.CancelAll();
-    stats_.alerts_delivered = static_cast<std::int64_t>(dispatcher_.counters().delivered);
-    stats_.alerts_failed =
-        static_cast<std::int64_t>(dispatcher_.counters().retried + dispatcher_.counters().dead);
     guard_.reset();
     io_.stop();
   }
@@ -275,7 +273,7 @@ class Daemon::Impl {
   Dispatcher dispatcher_;
   fetch::Scheduler scheduler_;
   service::PollRecorder recorder_;
-  service::PollPipeline pipeline_{{io_, workers_, recorder_, clock_, metrics_, stats_},
+  service::PollPipeline pipeline_{{io_, workers_, recorder_, clock_, metrics_},
                                   [this] { return gen_; },
                                   [this] { dispatcher_.Kick(); }};
   service::StoryFollowUps follow_ups_{

@@ -87,6 +87,17 @@ std::string RenderPrometheus(const Metrics& m) {
            static_cast<double>(m.entries_parsed));
   w.Single("feedwatch_entries_new_total", "counter", "Entries seen for the first time.",
            static_cast<double>(m.entries_new));
+  w.Single("feedwatch_entries_matched_total", "counter",
+           "Entries run through the rules (entries of a feed's last document are skipped).",
+           static_cast<double>(m.entries_matched));
+  w.Single("feedwatch_polls_recorded_total", "counter",
+           "Polls whose document was recorded (a 304 included).",
+           static_cast<double>(m.polls_recorded + m.polls_not_modified));
+  w.Single("feedwatch_polls_failed_total", "counter",
+           "Polls that failed to fetch, parse or record.", static_cast<double>(m.polls_failed));
+  w.Single("feedwatch_feeds_primed_total", "counter",
+           "First polls of a feed, recorded without alerting.",
+           static_cast<double>(m.feeds_primed));
   w.Head("feedwatch_rule_matches_total", "counter", "New entries matched, per rule.");
   for (const auto& [rule, n] : m.matches_by_rule) {
     w.Sample("feedwatch_rule_matches_total", "rule=\"" + Label(rule) + "\"",
@@ -149,6 +160,26 @@ std::string RenderPrometheus(const Metrics& m) {
   w.Single("feedwatch_start_time_seconds", "gauge", "Unix time the daemon started.",
            m.start_time_seconds);
   return w.Take();
+}
+
+DaemonStats SummaryOf(const Metrics& m) {
+  auto n = [](std::uint64_t v) { return static_cast<std::int64_t>(v); };
+  DaemonStats s;
+  s.feeds_polled = n(m.polls_recorded + m.polls_not_modified);
+  s.feeds_not_modified = n(m.polls_not_modified);
+  s.feeds_failed = n(m.polls_failed);
+  s.feeds_primed = n(m.feeds_primed);
+  s.entries = n(m.entries_parsed);
+  s.new_entries = n(m.entries_new);
+  s.matched_entries = n(m.entries_matched);
+  s.matches = n(m.matches);
+  s.alerts_queued = n(m.alerts_queued);
+  for (const auto& [sink, o] : m.alerts_by_sink) {
+    s.alerts_delivered += n(o.delivered);
+    s.alerts_failed += n(o.retried + o.dead);
+  }
+  s.alerts_pending = m.outbox_pending;
+  return s;
 }
 
 }  // namespace feedwatch

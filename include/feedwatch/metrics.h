@@ -28,6 +28,12 @@ struct Metrics {
   Histogram fetch_seconds{{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
   std::uint64_t fetch_bytes = 0;
   std::uint64_t entries_parsed = 0, entries_new = 0, alerts_queued = 0;
+  // Polls: recorded (a body's transaction committed, or a 304), failed
+  // (fetch, parse or record), priming (the first poll of a feed).
+  std::uint64_t polls_recorded = 0, polls_not_modified = 0, polls_failed = 0, feeds_primed = 0;
+  // Entries run through the matcher (known ones are skipped), and (new
+  // entry, rule) pairs that matched.
+  std::uint64_t entries_matched = 0, matches = 0;
   std::map<std::string, std::uint64_t> matches_by_rule;  // new entries matched, per rule id
   std::map<std::string, SinkOutcomes> alerts_by_sink;
   std::uint64_t seen_pruned = 0, outbox_pruned = 0, archive_pruned = 0, stories_pruned = 0;
@@ -45,11 +51,12 @@ struct Metrics {
   double start_time_seconds = 0;
 };
 
-// What one run did, for `run --once`'s summary and the tests.
+// What one run did, for `run --once`'s summary and the tests: read from the
+// daemon's one counter set (Metrics) when Run returns.
 struct DaemonStats {
   std::int64_t feeds_polled = 0;        // fetched successfully (parsed, or 304)
   std::int64_t feeds_not_modified = 0;  // of which 304 Not Modified
-  std::int64_t feeds_failed = 0;        // fetch or parse failed
+  std::int64_t feeds_failed = 0;        // fetch, parse or record failed
   std::int64_t feeds_primed = 0;        // first poll, entries recorded without alerting
   std::int64_t entries = 0;             // parsed in total
   std::int64_t new_entries = 0;
@@ -60,6 +67,9 @@ struct DaemonStats {
   std::int64_t alerts_failed = 0;   // attempts that failed (retried or dead)
   std::int64_t alerts_pending = 0;  // still in the outbox when Run returned
 };
+// The run's summary from the counters; deliveries from the metrics' per-sink
+// outcomes.
+DaemonStats SummaryOf(const Metrics& m);
 
 // Metric names follow Prometheus conventions: feedwatch_ prefix, _total for
 // counters, base units (seconds, bytes).

@@ -67,7 +67,6 @@ class PollPipeline {
     PollSink& recorder;
     const Clock& clock;
     Metrics& metrics;
-    DaemonStats& stats;
   };
   // `generation()`: the config and rules in force; `alerts_queued()`: wake
   // the dispatcher.

@@ -74,12 +74,10 @@ TEST(PollPipeline, ADocumentFromAnotherSourceIsParsedMatchedRoutedAndRecorded) {
   ASSERT_TRUE(store.ok());
   StoreThread st(std::move(*store));
   Metrics metrics;
-  DaemonStats stats;
   PollRecorder recorder(io, st, SystemClock::Get(), metrics);
   int woken = 0;
   PollPipeline pipeline(
-      {io, workers, recorder, SystemClock::Get(), metrics, stats}, [&] { return gen; },
-      [&] { ++woken; });
+      {io, workers, recorder, SystemClock::Get(), metrics}, [&] { return gen; }, [&] { ++woken; });
   FeedState state;
   std::vector<std::string> calls;
   auto push = [&](const std::string& body) {
@@ -110,7 +108,8 @@ TEST(PollPipeline, ADocumentFromAnotherSourceIsParsedMatchedRoutedAndRecorded) {
        {"a2", "Weather: a mild week", "https://push.example/a2", ""}}));
   EXPECT_EQ(woken, 2);
   EXPECT_EQ(st.RunSync([](Store& s) { return s.CountOutbox(); })->pending, 2);
-  EXPECT_EQ(stats.new_entries, 3);
+  EXPECT_EQ(metrics.entries_new, 3u);
+  EXPECT_EQ(metrics.polls_recorded, 2u);  // two documents
 
   // A document that is not a feed ends with Failed, and records nothing.
   push("not a feed at all");
