@@ -108,11 +108,9 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
 
 void RegisterBacktestCommand(CLI::App& app, CliContext& ctx) {
   auto backtest = std::make_shared<BacktestCommand>();
-  backtest->config_path = ctx.default_config;
   auto* backtest_cmd = app.add_subcommand(
       "backtest", "what rules would have caught over the archived entries (read-only)");
-  backtest_cmd->add_option("-c,--config", backtest->config_path, "config file")
-      ->capture_default_str();
+  AddConfigOption(backtest_cmd, backtest->config_path, ctx);
   backtest_cmd
       ->add_option("-r,--rules", backtest->rule_paths,
                    "new or changed rule file, directory or glob (repeatable); compared with the "

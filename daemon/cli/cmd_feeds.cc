@@ -324,8 +324,8 @@ void RegisterFeedsCommand(CLI::App& app, CliContext& ctx) {
                            "append to this config file (a backup is kept) instead of printing");
   auto* feeds_export =
       feeds_cmd->add_subcommand("export", "write the configured feeds as OPML 2.0");
-  auto export_config = std::make_shared<std::string>(ctx.default_config);
-  feeds_export->add_option("-c,--config", *export_config, "config file")->capture_default_str();
+  auto export_config = std::make_shared<std::string>();
+  AddConfigOption(feeds_export, *export_config, ctx);
   feeds_export->add_option("-o,--output", feeds->output, "write here instead of stdout");
   auto* feeds_discover = feeds_cmd->add_subcommand(
       "discover", "list the feeds a web page advertises, each fetched and parsed");

@@ -95,11 +95,10 @@ int CmdOutbox(const OutboxCommand& cmd, std::ostream& out, std::ostream& err) {
 
 void RegisterOutboxCommand(CLI::App& app, CliContext& ctx) {
   auto outbox = std::make_shared<OutboxCommand>();
-  outbox->config_path = ctx.default_config;
   auto* outbox_cmd =
       app.add_subcommand("outbox", "inspect and replay queued, delivered and dead alerts");
   outbox_cmd->require_subcommand(1);
-  outbox_cmd->add_option("-c,--config", outbox->config_path, "config file")->capture_default_str();
+  AddConfigOption(outbox_cmd, outbox->config_path, ctx);
   auto* outbox_list = outbox_cmd->add_subcommand("list", "newest alerts first");
   outbox_list->add_option("--state", outbox->state, "only this state")
       ->check(CLI::IsMember({"pending", "delivered", "dead"}));

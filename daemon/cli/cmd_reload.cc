@@ -83,11 +83,11 @@ int CmdReload(const std::string& config_path, std::ostream& out, std::ostream& e
 }
 
 void RegisterReloadCommand(CLI::App& app, CliContext& ctx) {
-  auto reload_config = std::make_shared<std::string>(ctx.default_config);
+  auto reload_config = std::make_shared<std::string>();
   auto* reload_cmd = app.add_subcommand("reload",
                                         "ask the running daemon to reload its config and rules "
                                         "(through [admin] listen; or: systemctl reload feedwatch)");
-  reload_cmd->add_option("-c,--config", *reload_config, "config file")->capture_default_str();
+  AddConfigOption(reload_cmd, *reload_config, ctx);
 
   reload_cmd->callback([&ctx, reload_config] {
     ctx.Choose([=] { return CmdReload(*reload_config, std::cout, std::cerr); });

@@ -80,10 +80,9 @@ int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& er
 
 void RegisterRunCommand(CLI::App& app, CliContext& ctx) {
   auto run = std::make_shared<RunCommand>();
-  run->config_path = ctx.default_config;
   auto* run_cmd =
       app.add_subcommand("run", "run the daemon in the foreground until SIGINT/SIGTERM");
-  run_cmd->add_option("-c,--config", run->config_path, "config file")->capture_default_str();
+  AddConfigOption(run_cmd, run->config_path, ctx);
   run_cmd->add_flag("--once", run->once,
                     "poll every feed once, deliver what is due, print a summary and exit");
 
@@ -92,10 +91,10 @@ void RegisterRunCommand(CLI::App& app, CliContext& ctx) {
 }
 
 void RegisterCheckCommand(CLI::App& app, CliContext& ctx) {
-  auto check_config = std::make_shared<std::string>(ctx.default_config);
+  auto check_config = std::make_shared<std::string>();
   auto* check_cmd =
       app.add_subcommand("check", "validate the config and its rule files; non-zero on errors");
-  check_cmd->add_option("-c,--config", *check_config, "config file")->capture_default_str();
+  AddConfigOption(check_cmd, *check_config, ctx);
 
   check_cmd->callback([&ctx, check_config] {
     ctx.Choose([=] { return CmdCheck(*check_config, std::cout, std::cerr); });

@@ -63,10 +63,9 @@ int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
 
 void RegisterSearchCommand(CLI::App& app, CliContext& ctx) {
   auto search = std::make_shared<SearchCommand>();
-  search->config_path = ctx.default_config;
   auto* search_cmd =
       app.add_subcommand("search", "full-text search over the archived entries (read-only)");
-  search_cmd->add_option("-c,--config", search->config_path, "config file")->capture_default_str();
+  AddConfigOption(search_cmd, search->config_path, ctx);
   search_cmd
       ->add_option("query", search->query,
                    "FTS5 query: words, \"a phrase\", OR, NOT, NEAR(a b, 10), prefix*")

@@ -90,10 +90,10 @@ int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& e
 }
 
 void RegisterStatusCommand(CLI::App& app, CliContext& ctx) {
-  auto status_config = std::make_shared<std::string>(ctx.default_config);
+  auto status_config = std::make_shared<std::string>();
   auto* status_cmd =
       app.add_subcommand("status", "list feeds with their last result and next due time");
-  status_cmd->add_option("-c,--config", *status_config, "config file")->capture_default_str();
+  AddConfigOption(status_cmd, *status_config, ctx);
 
   status_cmd->callback([&ctx, status_config] {
     ctx.Choose([=] { return CmdStatus(*status_config, std::cout, std::cerr); });

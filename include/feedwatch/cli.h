@@ -16,6 +16,12 @@ struct CliContext {
   void Choose(std::function<int()> run) { chosen = std::move(run); }
 };
 
+// `-c,--config FILE`, defaulting to the packaged config's path.
+inline CLI::Option* AddConfigOption(CLI::App* sub, std::string& path, const CliContext& ctx) {
+  path = ctx.default_config;
+  return sub->add_option("-c,--config", path, "config file")->capture_default_str();
+}
+
 // Adds every subcommand to `app`.
 void RegisterCommands(CLI::App& app, CliContext& ctx);
 

@@ -8,10 +8,7 @@
 namespace feedwatch::service::pages {
 
 Page Alerts(const PageArgs& args) {
-  const AdminRequest& req = args.req;
-  const LiveView& live = args.live;
-  const LoadedConfig& gen = args.gen;
-  StateView& store = args.store;
+  [[maybe_unused]] auto& [req, live, gen, store, status] = args;
   auto names = FeedNames(gen);
   OutboxFilter recent;
   recent.limit = 100;

@@ -8,11 +8,7 @@
 namespace feedwatch::service::pages {
 
 Page OneFeed(const PageArgs& args) {
-  const AdminRequest& req = args.req;
-  const LiveView& live = args.live;
-  const LoadedConfig& gen = args.gen;
-  StateView& store = args.store;
-  int& status = args.status;
+  auto& [req, live, gen, store, status] = args;
   std::string name = req.Param("name").value_or("");
   const FeedLive* f = nullptr;
   for (const FeedLive& x : live.feeds)

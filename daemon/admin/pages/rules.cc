@@ -8,9 +8,7 @@
 namespace feedwatch::service::pages {
 
 Page Rules(const PageArgs& args) {
-  const LiveView& live = args.live;
-  const LoadedConfig& gen = args.gen;
-  StateView& store = args.store;
+  [[maybe_unused]] auto& [req, live, gen, store, status] = args;
   std::int64_t today = live.now_ms / kDayMs;
   auto days = store.DailyCounts("rule", today - kChartDays + 1);
   auto per_rule = days.ok() ? ByKey(*days, today) : decltype(ByKey({}, 0)){};

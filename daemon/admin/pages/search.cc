@@ -31,11 +31,7 @@ std::string Marked(const std::string& full) {
 }  // namespace
 
 Page SearchPage(const PageArgs& args) {
-  const AdminRequest& req = args.req;
-  const LiveView& live = args.live;
-  const LoadedConfig& gen = args.gen;
-  StateView& store = args.store;
-  int& status = args.status;
+  auto& [req, live, gen, store, status] = args;
   std::string q = req.Param("q").value_or("");
   Page p{"Search: " + q, "/rules", ""};
   p.body =
