@@ -34,13 +34,13 @@ done
 fw_cold_w=$(median3 "${fwc_w[@]}"); fw_cold_c=$(median3 "${fwc_c[@]}"); fw_cold_r=$(median3 "${fwc_r[@]}"); fw_cold_s=$(median3 "${fwc_s[@]}")
 c_cold_w=$(median3 "${cc_w[@]}"); c_cold_c=$(median3 "${cc_c[@]}"); c_cold_r=$(median3 "${cc_r[@]}"); c_cold_s=$(median3 "${cc_s[@]}")
 read -r fw_304_w fw_304_c fw_304_r fw_304_s < <(measure_srv "$build/feedwatch" --log-level warn run --once --config "$work/feedwatch.toml")
-"$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 1 | grep -q ", 0 failing;" \
+"$build/feedwatch" status --config "$work/feedwatch.toml" | grep -q " feeds, 0 failing;" \
   || { echo "daemon_bench: feeds failed:" >&2; "$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 3 >&2; exit 1; }
 # Every feed one story later: a new entry on top, the oldest gone (new mtime: 200s).
 "$build/gen_feeds" "$work/www" "$n" 1 > /dev/null
 chmod -R a+rX "$work/www"
 read -r fw_chg_w fw_chg_c fw_chg_r fw_chg_s < <(measure_srv "$build/feedwatch" --log-level warn run --once --config "$work/feedwatch.toml")
-"$build/feedwatch" status --config "$work/feedwatch.toml" | tail -n 1 | grep -q ", 0 failing;" \
+"$build/feedwatch" status --config "$work/feedwatch.toml" | grep -q " feeds, 0 failing;" \
   || { echo "daemon_bench: feeds failed in the changed cycle" >&2; exit 1; }
 future=$(date -u -d '+1 day' '+%a, %d %b %Y %H:%M:%S GMT')
 read -r c_304_w c_304_c c_304_r c_304_s < <(measure_srv curl -s -Z --parallel-max 32 -H "If-Modified-Since: $future" -K "$work/curl.cfg")
