@@ -143,8 +143,7 @@ TEST(Delivery, RetryAfterOnA429IsHonoured) {
   });
   RunningDaemon d(Config(dir, server.Url("/wire.xml"), WebhookSink(server.Url("/hook/r"))));
   ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
-  std::this_thread::sleep_for(milliseconds(300));  // the result is recorded
-  d.Stop();
+  d.Stop();  // waits for the delivery in flight and records its result
   std::lock_guard<std::mutex> lock(mu);
   // retry_base is 100 ms: only Retry-After explains a wait of two seconds.
   EXPECT_GE(at[1] - at[0], milliseconds(1900));

@@ -156,8 +156,7 @@ TEST(Reload, SinksChangeWhileADeliveryIsInFlight) {
   server.SetFeed("/a.xml",
                  Rss({{"a2", "Export controls widen"}, {"a1", "New export controls on chips"}}));
   ASSERT_GE(server.WaitForHooks(2, seconds(30)), 2u);
-  std::this_thread::sleep_for(milliseconds(300));
-  d.Stop();
+  d.Stop();  // waits for the deliveries in flight and records their results
   EXPECT_EQ(d.stats().alerts_delivered, 2);
   EXPECT_EQ(d.stats().alerts_pending, 0);
   auto hooks = server.Hooks();
@@ -484,7 +483,10 @@ TEST(Admin, MetricsStatusHealthAndReloadAfterAKnownCycle) {
   RunningDaemon d(testing::LoadConfigText(dir, AdminFixture(dir, server)));
   ASSERT_GT(d.admin_port(), 0);
   ASSERT_GE(server.WaitForHooks(1, seconds(30)), 1u);
-  std::this_thread::sleep_for(milliseconds(300));  // the delivery result is recorded
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    auto [code, body] = AdminGet(d.admin_port(), "/status");
+    return code == 200 && json::parse(body)["outbox"]["delivered"] == 1;
+  })) << "the delivery result is recorded";
 
   auto [hs, hbody] = AdminGet(d.admin_port(), "/healthz");
   EXPECT_EQ(hs, 200);
