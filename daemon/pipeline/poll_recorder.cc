@@ -319,22 +319,21 @@ void PollRecorder::LoadStoredFeeds(std::function<void(StoredFeeds)> done) {
       });
 }
 
-std::int64_t PollRecorder::RefreshOutboxGauges() {
-  auto c = store_.RunSync([](Store& s) { return s.CountOutbox(); });
-  if (!c.ok()) return 0;
+void PollRecorder::SetOutboxGauges(const Result<OutboxCounts>& c) {
+  if (!c.ok()) return;
   metrics_.outbox_pending = c->pending;
   metrics_.outbox_dead = c->dead;
-  return c->pending;
+}
+
+void PollRecorder::RefreshOutboxGauges() {
+  SetOutboxGauges(store_.RunSync([](Store& s) { return s.CountOutbox(); }));
 }
 
 void PollRecorder::RefreshOutboxGauges(std::function<void()> done) {
   store_.Run(
       io_, [](Store& s) { return s.CountOutbox(); },
       [this, done = std::move(done)](Result<OutboxCounts> c) {
-        if (c.ok()) {
-          metrics_.outbox_pending = c->pending;
-          metrics_.outbox_dead = c->dead;
-        }
+        SetOutboxGauges(c);
         done();
       });
 }

@@ -52,12 +52,12 @@ Result<StoriesTable::Placed> StoriesTable::Place(const PollTx& poll, const Polle
         if (!same_feed.ok()) return same_feed.status("looking up stories");
         return here;
       }};
-  auto decided = story::PlaceEntry(c.keys, lookups);
+  std::vector<std::int64_t> lookup_keys = c.keys.Lookups();
+  auto decided = story::PlaceEntry(c.keys, lookup_keys, lookups);
   if (!decided.ok()) return decided.status();
   Placed placed;
   placed.story_id = decided->story_id;
   const std::string& how = decided->how;
-  std::vector<std::int64_t> lookup_keys = c.keys.Lookups();
   if (placed.story_id.empty()) {
     placed.story_id = story::StoryId(feed_url, e.key);
     placed.founded = true;

@@ -4,11 +4,12 @@
 
 namespace feedwatch::story {
 
-Result<Placement> PlaceEntry(const StoryKeys& keys, const PlacementLookups& lookups) {
+Result<Placement> PlaceEntry(const StoryKeys& keys, const std::vector<std::int64_t>& lookup_keys,
+                             const PlacementLookups& lookups) {
   Placement placed;
   std::set<std::int64_t> checked;  // a copy found by several keys is weighed once
   double best = 0;
-  for (std::int64_t key : keys.Lookups()) {
+  for (std::int64_t key : lookup_keys) {
     KeyKind kind = KindOf(key);
     auto hits = lookups.find(key);
     if (!hits.ok()) return hits.status();

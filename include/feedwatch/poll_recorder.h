@@ -68,8 +68,8 @@ class PollRecorder final : public PollSink {
   StoredFeeds LoadStoredFeeds();
   void LoadStoredFeeds(std::function<void(StoredFeeds)> done);
   // Reads the outbox's pending and dead counts into the metrics' gauges
-  // (synchronously before the loop runs, or then `done`); returns pending.
-  std::int64_t RefreshOutboxGauges();
+  // (synchronously before or after the loop runs, or then `done`).
+  void RefreshOutboxGauges();
   void RefreshOutboxGauges(std::function<void()> done);
 
   void Stop();
@@ -87,6 +87,7 @@ class PollRecorder final : public PollSink {
   void WritePolls(std::vector<Pending> pending, std::function<void()> after);
   void WriteNextPriming();
   void Wrote(const Status& st);  // counts a write's outcome (loop thread)
+  void SetOutboxGauges(const Result<OutboxCounts>& c);
   void WriteNotModified(std::vector<std::pair<std::string, FeedState>> batch);
   void PruneOutbox();
   void PruneArchive();

@@ -41,9 +41,11 @@ struct PlacementLookups {
 // the signatures confirm (similarity >= kNearDuplicate), the best one wins.
 // A feed does not carry one story twice under two links: a story with a copy
 // from this feed already is another story with a similar headline or text,
-// unless the link itself is the same. Keys are tried in Lookups() order;
-// only the lookups needed are asked.
-Result<Placement> PlaceEntry(const StoryKeys& keys, const PlacementLookups& lookups);
+// unless the link itself is the same. `lookup_keys`: keys.Lookups(), which
+// the caller keeps to index the copy; tried in that order, and only the
+// lookups needed are asked.
+Result<Placement> PlaceEntry(const StoryKeys& keys, const std::vector<std::int64_t>& lookup_keys,
+                             const PlacementLookups& lookups);
 
 // What one sink gets of a new alerting entry.
 enum class SinkVerdict {

@@ -62,7 +62,7 @@ TEST(StoryPolicy, NothingFoundFoundsANewStoryAfterAskingEveryKey) {
                                      "to the Entity List in new export curbs",
                                      kSummary));
   Memory m;
-  auto p = PlaceEntry(keys, m.Lookups());
+  auto p = PlaceEntry(keys, keys.Lookups(), m.Lookups());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->story_id, "");
   EXPECT_EQ(p->how, "first");
@@ -77,7 +77,7 @@ TEST(StoryPolicy, TheSameLinkJoinsAtOnceEvenFromTheSameFeed) {
   Memory m;
   m.by_key[KeyOf(keys, KeyKind::kLink)] = {Hit(7, "fws_link")};
   m.stories_with_copy_here.insert("fws_link");
-  auto p = PlaceEntry(keys, m.Lookups());
+  auto p = PlaceEntry(keys, keys.Lookups(), m.Lookups());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->story_id, "fws_link");
   EXPECT_EQ(p->how, "link");
@@ -94,13 +94,13 @@ TEST(StoryPolicy, ATitleSharedWithAStoryThisFeedCarriedIsAnotherStory) {
   Memory m;
   m.by_key[KeyOf(keys, KeyKind::kTitle)] = {Hit(3, "fws_yesterday")};
   m.stories_with_copy_here.insert("fws_yesterday");
-  auto p = PlaceEntry(keys, m.Lookups());
+  auto p = PlaceEntry(keys, keys.Lookups(), m.Lookups());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->story_id, "");  // not joined: this feed had that story already
   EXPECT_EQ(m.copy_checks, 1);
 
   m.stories_with_copy_here.clear();  // from another feed it is the same story
-  p = PlaceEntry(keys, m.Lookups());
+  p = PlaceEntry(keys, keys.Lookups(), m.Lookups());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->story_id, "fws_yesterday");
   EXPECT_EQ(p->how, "title");
@@ -131,13 +131,13 @@ TEST(StoryPolicy, SimilarTextJoinsTheClosestStoryAndUnrelatedTextNone) {
   std::int64_t band = KeyOf(keys, KeyKind::kBand);
   m.by_key[band] = {Hit(1, "fws_unrelated", unrelated), Hit(2, "fws_near", near),
                     Hit(3, "fws_closer", closer)};
-  auto p = PlaceEntry(keys, m.Lookups());
+  auto p = PlaceEntry(keys, keys.Lookups(), m.Lookups());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->story_id, "fws_closer");
   EXPECT_EQ(p->how, "text");
 
   m.by_key[band] = {Hit(1, "fws_unrelated", unrelated)};
-  p = PlaceEntry(keys, m.Lookups());
+  p = PlaceEntry(keys, keys.Lookups(), m.Lookups());
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->story_id, "");
   EXPECT_EQ(m.copy_checks, 2);  // only the candidates above the threshold were checked
@@ -153,7 +153,7 @@ TEST(StoryPolicy, ALookupErrorIsTheAnswer) {
         return Status::Io("looking up stories: disk I/O error");
       },
       .has_copy_from_feed = [](const std::string&) -> Result<bool> { return false; }};
-  auto p = PlaceEntry(keys, failing);
+  auto p = PlaceEntry(keys, keys.Lookups(), failing);
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("disk I/O error"), std::string::npos);
 }
