@@ -49,6 +49,13 @@ void StoryFollowUps::Later() {
   });
 }
 
+// A pass is over (whatever it found): counted, so an operator (and a test)
+// can tell the follow-ups are being looked for, then the next one.
+void StoryFollowUps::Finished() {
+  ++metrics_.story_checks;
+  Later();
+}
+
 void StoryFollowUps::Pass() {
   if (std::chrono::steady_clock::now() >= next_prune_) {
     next_prune_ = std::chrono::steady_clock::now() + std::chrono::hours(1);
@@ -58,16 +65,16 @@ void StoryFollowUps::Pass() {
   std::map<std::string, std::int64_t> every;
   for (const SinkSpec& s : gen->config.sinks)
     if (s.stories == StoryMode::kUpdates) every[s.name] = s.story_update_every.count();
-  if (every.empty()) return Later();
+  if (every.empty()) return Finished();
   std::int64_t now = clock_.WallMs();
   store_.Run(
       io_, [every = std::move(every), now](Store& s) { return s.stories().DueUpdates(every, now); },
       [this, gen, now](Result<std::vector<StoryUpdate>> due) {
         if (!due.ok()) {
           spdlog::error("story follow-ups: {}", due.status().message());
-          return Later();
+          return Finished();
         }
-        if (due->empty()) return Later();
+        if (due->empty()) return Finished();
         std::map<std::string, std::string> names;
         for (const FeedSpec& f : gen->config.feeds) names[f.url] = f.name;
         std::vector<std::pair<StoryUpdate, NewAlert>> batch;
@@ -97,7 +104,7 @@ void StoryFollowUps::Pass() {
                 spdlog::info("stories: {} follow-up(s) queued", n);
                 queued_();
               }
-              Later();
+              Finished();
             });
       });
 }

@@ -115,6 +115,9 @@ std::string RenderPrometheus(const Metrics& m) {
            static_cast<double>(m.alerts_grouped));
   w.Single("feedwatch_story_updates_total", "counter", "Story follow-ups queued.",
            static_cast<double>(m.story_updates));
+  w.Single("feedwatch_story_checks_total", "counter",
+           "Passes that looked for story follow-ups come due.",
+           static_cast<double>(m.story_checks));
   w.Head("feedwatch_alerts_total", "counter",
          "Alert delivery attempts by sink and outcome (a digest counts each alert).");
   for (const auto& [sink, o] : m.alerts_by_sink) {

@@ -40,6 +40,7 @@ struct Metrics {
   // Alerting entries that began a story or joined one; alerts held back
   // because their sink had the story; story follow-ups queued.
   std::uint64_t stories_new = 0, stories_joined = 0, alerts_grouped = 0, story_updates = 0;
+  std::uint64_t story_checks = 0;  // passes that looked for due follow-ups
   // Gauges.
   std::int64_t feeds = 0, feeds_failing = 0;
   std::int64_t outbox_pending = 0, outbox_dead = 0;  // refreshed from the store

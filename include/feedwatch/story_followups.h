@@ -39,6 +39,7 @@ class StoryFollowUps {
  private:
   void Pass();
   void Later();
+  void Finished();
   void Prune();
 
   asio::io_context& io_;

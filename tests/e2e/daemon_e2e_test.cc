@@ -161,8 +161,9 @@ TEST(DaemonEndToEnd, RunningDaemonRetriesAFailingReceiverWithTheSameId) {
   server.SetHookStatus(200);
   std::size_t refused = server.Hooks().size();
   EXPECT_GE(server.WaitForHooks(refused + 1, std::chrono::seconds(30)), refused + 1);
-  // Give a wrongly repeated delivery the chance to show up before stopping.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The delivery recorded and nothing pending: only a wrongly repeated
+  // delivery could still be in flight, and Stop() lets it finish.
+  EXPECT_TRUE(testing::WaitForSettledOutbox(dir.File("state"), 1));
   daemon.Stop();
   runner.join();
   auto hooks = server.Hooks();

@@ -266,11 +266,16 @@ TEST(Hostile, DiskFullRecordsNothingThenRecovers) {
     }
   } reaper{pid};
   // Several polls under the limit: each fails to record.
-  for (int i = 0;
-       i < 60 && testing::ReadFile(log).find("could not record poll") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  std::this_thread::sleep_for(seconds(1));
+  auto failures = [&] {
+    std::string text = testing::ReadFile(log);
+    int count = 0;
+    for (std::size_t at = text.find("could not record poll"); at != std::string::npos;
+         at = text.find("could not record poll", at + 1))
+      ++count;
+    return count;
+  };
+  EXPECT_TRUE(testing::WaitUntil([&] { return failures() >= 3; }, seconds(60)))
+      << testing::ReadFile(log);
   ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the daemon died\n" << testing::ReadFile(log);
   std::string during = testing::ReadFile(log);
   EXPECT_NE(during.find("feed " + server.Url("/big.xml") + ": could not record poll"),

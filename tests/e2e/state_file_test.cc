@@ -158,7 +158,8 @@ TEST(StateFile, ADeletedFileIsPutBackWithTheAlertsQueuedInIt) {
     for (const auto& h : server.Hooks()) up += h.path == "/hook/up";
     return up >= 2;
   }));
-  std::this_thread::sleep_for(milliseconds(800));
+  EXPECT_TRUE(testing::WaitForSettledOutbox(dir.File("state"), 2));
+  again.Stop();
   std::size_t up = 0;
   for (const auto& h : server.Hooks()) up += h.path == "/hook/up";
   EXPECT_EQ(up, 2u);

@@ -125,7 +125,8 @@ TEST(StoriesE2E, OneAlertPerStoryAndSinkWithItsRulesThenAFollowUp) {
   testing::RunningDaemon d(std::move(cfg), &clock, std::chrono::milliseconds(100));
   // first: 2 stories; updates: 2 first alerts; all: 4 copies x 2 rules + 1.
   ASSERT_GE(server.WaitForHooks(13, std::chrono::seconds(30)), 13u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing more comes
+  // Each recorded delivered, nothing pending: nothing more comes.
+  ASSERT_TRUE(testing::WaitForSettledOutbox(dir.File("state"), 13));
 
   auto first = BodiesAt(server, "/hook/first");
   ASSERT_EQ(first.size(), 2u);
@@ -191,7 +192,7 @@ TEST(StoriesE2E, OneAlertPerStoryAndSinkWithItsRulesThenAFollowUp) {
   // the three other outlets, then nothing more.
   clock.Advance(std::chrono::minutes(61));
   ASSERT_GE(server.WaitForHooks(14, std::chrono::seconds(20)), 14u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(testing::WaitForSettledOutbox(dir.File("state"), 14));
   updates = BodiesAt(server, "/hook/updates");
   ASSERT_EQ(updates.size(), 3u);
   const json& u = updates.back();
@@ -208,8 +209,18 @@ TEST(StoriesE2E, OneAlertPerStoryAndSinkWithItsRulesThenAFollowUp) {
     if (h.path == "/hook/updates") hook_id = h.Header("webhook-id");
   EXPECT_EQ(hook_id, u["alert_id"]);
   EXPECT_EQ(hook_id.rfind("fwu_", 0), 0u);
+  // Two more passes of the follow-up timer once the clock has moved: the
+  // second began after it, and what it found would be in the outbox by now.
+  auto checks = [&] {
+    std::string m = admin.Get("/metrics")->body;
+    std::size_t at = m.find("\nfeedwatch_story_checks_total ");
+    return at == std::string::npos ? -1L : std::stol(m.substr(at + 30));
+  };
   clock.Advance(std::chrono::minutes(61));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  long before = checks();
+  ASSERT_GE(before, 0);
+  ASSERT_TRUE(testing::WaitUntil([&] { return checks() >= before + 2; }));
+  EXPECT_TRUE(testing::WaitForSettledOutbox(dir.File("state"), 14));
   EXPECT_EQ(BodiesAt(server, "/hook/updates").size(), 3u) << "no copies since: no follow-up";
   EXPECT_EQ(BodiesAt(server, "/hook/first").size(), 2u);
 }

@@ -449,14 +449,19 @@ TEST(Polling, ARestartResumesTheScheduleInsteadOfPollingAtOnce) {
   server.SetFeed("/f.xml", Rss("a"));
   Once(Config(dir, server.Url("/f.xml")));  // polled now; next due in a minute
   ASSERT_EQ(server.FeedRequests("/f.xml"), 1u);
-  Daemon daemon(Config(dir, server.Url("/f.xml")));
+  // A feed added since, never polled, is due at once: its poll shows that
+  // start-up scheduling has run (and with no jitter, a due f would have been
+  // fetched beside it).
+  server.SetFeed("/added.xml", Rss("b"));
+  Daemon daemon(Config(dir, server.Url("/f.xml"),
+                       "[[feed]]\nname = \"added\"\nurl = \"" + server.Url("/added.xml") + "\""));
   std::thread runner([&] {
     RunOptions opt;
     opt.handle_signals = false;
     Status st = daemon.Run(opt);
     EXPECT_TRUE(st.ok()) << st.message();
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_TRUE(testing::WaitUntil([&] { return server.FeedRequests("/added.xml") >= 1; }));
   daemon.Stop();
   runner.join();
   EXPECT_EQ(server.FeedRequests("/f.xml"), 1u);  // not due yet: no poll on start

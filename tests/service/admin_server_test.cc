@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "feedwatch/admin.h"
+#include "test_util.h"
 
 namespace feedwatch {
 namespace {
@@ -100,8 +101,9 @@ TEST(AdminServer, SlowClientsAreDroppedAndNeverStallOthers) {
   EXPECT_EQ(Exchange(s.port(), "GET /ok HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200 OK", 0), 0u);
   // At the limit (three open, all still sending their heads), a new client
   // takes the place of the oldest of them and is answered.
+  // The kernel hands connections over in the order they came: `third` is
+  // accepted before the next client.
   int third = Connect(s.port());
-  std::this_thread::sleep_for(50ms);
   EXPECT_EQ(Exchange(s.port(), "GET /ok HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200 OK", 0), 0u);
   EXPECT_TRUE(ClosedSilently(silent)) << "the oldest half-open connection made room";
   // The head deadline drops the others; then there is room again.
@@ -122,10 +124,12 @@ TEST(AdminServer, TricklingConnectionsCannotLockOthersOut) {
   ASSERT_GT(s.port(), 0);
   std::atomic<bool> stop{false};
   std::atomic<int> reopened{0};
+  std::atomic<bool> attacking{false};
   std::thread attacker([&] {
     std::vector<int> fds;
     for (int i = 0; i < 70; ++i) fds.push_back(Connect(s.port()));
     for (int fd : fds) ::send(fd, "GET / HTTP/1.1\r\nX-a: ", 22, MSG_NOSIGNAL);
+    attacking = true;
     auto until = std::chrono::steady_clock::now() + 4s;
     while (!stop && std::chrono::steady_clock::now() < until) {
       for (int& fd : fds) {
@@ -141,7 +145,7 @@ TEST(AdminServer, TricklingConnectionsCannotLockOthersOut) {
     for (int fd : fds)
       if (fd >= 0) ::close(fd);
   });
-  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(testing::WaitUntil([&] { return attacking.load(); }));
   int answered = 0, probes = 0;
   for (; probes < 20; ++probes) {
     if (Exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

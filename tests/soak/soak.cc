@@ -63,6 +63,7 @@ struct FeedScript {
   std::vector<ScriptEntry> entries;  // oldest first
   int version = 0;
   bool confirmed = false;  // a conditional request arrived: the daemon has recorded a poll
+  int requests = 0;        // requests served, whatever the answer
 };
 
 class FeedServer {
@@ -153,6 +154,7 @@ class FeedServer {
         return;
       }
       FeedScript& s = scripts_[f];
+      ++s.requests;
       std::string etag = "\"v" + std::to_string(s.version) + "\"";
       if (req.has_header("If-None-Match")) s.confirmed = true;
       if (Chance(0.05)) {
@@ -591,7 +593,16 @@ int main(int argc, char** argv) {
     }
     std::this_thread::sleep_for(milliseconds(100));
   }
-  std::this_thread::sleep_for(milliseconds(2500));  // polls after the drain must add nothing
+  // Polls after the drain must add nothing: every feed is asked once more.
+  std::vector<int> asked;
+  for (const auto& s : server.Scripts()) asked.push_back(s.requests);
+  for (auto until = Clock::now() + std::chrono::seconds(60); Clock::now() < until;) {
+    auto now = server.Scripts();
+    std::size_t again = 0;
+    for (std::size_t f = 0; f < now.size(); ++f) again += now[f].requests > asked[f];
+    if (again == now.size()) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
   if (pid > 0) {
     ::kill(pid, SIGTERM);
     int rc = WaitExit(pid, milliseconds(15000));
