@@ -28,12 +28,14 @@ class Scheduled final : public DocumentSource {
                                    std::uint64_t keys_hash) override {
     return scheduler_.Parsed(f_, etag, last_modified, update_hint_seconds, keys_hash);
   }
-  void Recorded(bool ok, std::shared_ptr<const std::vector<std::uint64_t>> keys) override {
-    if (!ok) return;
-    f_.state.primed = true;
-    f_.state.last_keys = std::move(keys);
+  void Finished(bool recorded, std::shared_ptr<const std::vector<std::uint64_t>> keys,
+                std::chrono::milliseconds next) override {
+    if (recorded) {
+      f_.state.primed = true;
+      f_.state.last_keys = std::move(keys);
+    }
+    scheduler_.Done(f_, next);
   }
-  void Done(std::chrono::milliseconds next) override { scheduler_.Done(f_, next); }
 
  private:
   fetch::Scheduler& scheduler_;
@@ -114,16 +116,14 @@ void PollPipeline::OnJobDone(std::shared_ptr<DocumentSource> source, PollJobResu
       spdlog::error("feed {}: could not record poll: {}", DisplayUrl(fs.url),
                     out.status().message());
       ++r_.metrics.polls_failed;
-      source->Recorded(false, keys);
     } else {
-      source->Recorded(true, keys);
       Count(fs, *out, entries, matches);
       if (!once_)
         r_.recorder.PruneSeenIfDue(fs.url, fs.name, keys,
                                    generation_()->config.daemon.seen_retention);
       if (out->alerts_queued > 0) alerts_queued_();
     }
-    source->Done(delay);
+    source->Finished(out.ok(), keys, delay);
   });
 }
 

@@ -28,15 +28,15 @@
 
 namespace feedwatch::service {
 
-// Where a document came from, and what learns how it went. Each call comes
-// once, on the loop, in this order: ReleaseBody, then Failed (the end), or
-// Parsed, Recorded and Done.
+// Where a document came from, and what learns how it went: twice, on the
+// loop. ReleaseBody, then either Failed (the end) or Parsed and, once the
+// invariant transaction is over, Finished (the end).
 class DocumentSource {
  public:
   virtual ~DocumentSource() = default;
   // The feed the document belongs to, and what is known of it (the keys of
   // its last document; whether it was ever primed). Both stay valid until
-  // Done or Failed.
+  // Finished or Failed.
   virtual const FeedSpec& spec() const = 0;
   virtual const FeedState& state() const = 0;
   // The body was parsed: whatever it held (a fetch slot) is free.
@@ -49,11 +49,11 @@ class DocumentSource {
                                            const std::string& last_modified,
                                            std::optional<std::int64_t> update_hint_seconds,
                                            std::uint64_t keys_hash) = 0;
-  // The invariant transaction committed (its entries are now seen, with
-  // `keys` the document's) or failed (they are new again next time).
-  virtual void Recorded(bool ok, std::shared_ptr<const std::vector<std::uint64_t>> keys) = 0;
-  // The end: the next document is wanted after `next`.
-  virtual void Done(std::chrono::milliseconds next) = 0;
+  // The end. `recorded`: the invariant transaction committed (the entries
+  // are seen now, `keys` the document's), or not (they are new again next
+  // time). The next document is wanted after `next`.
+  virtual void Finished(bool recorded, std::shared_ptr<const std::vector<std::uint64_t>> keys,
+                        std::chrono::milliseconds next) = 0;
 };
 
 // A poll's document: the scheduler's feed, which it keeps until Done.
@@ -77,7 +77,7 @@ class PollPipeline {
   void SetOnce(bool once) { once_ = once; }
 
   // A document (a 2xx response: its body, content type, URL and validators)
-  // from `source`, which the pipeline keeps until it is Done or Failed.
+  // from `source`, which the pipeline keeps until it is Finished or Failed.
   void Start(std::shared_ptr<DocumentSource> source, HttpResponse resp);
 
  private:

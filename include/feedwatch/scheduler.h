@@ -73,7 +73,7 @@ class Scheduler {
  public:
   struct Hooks {
     // A 2xx body. The hook runs the poll job and ends the poll with Parsed()
-    // + Done() or Failed(); it calls ReleaseBodySlot() once the body is
+    // then Done(), or Failed(); it calls ReleaseBodySlot() once the body is
     // consumed (the fetch slot is held until then: backpressure).
     std::function<void(PolledFeed&, HttpResponse)> body;
     // A 304 (state already updated); `state` is what to persist. The poll

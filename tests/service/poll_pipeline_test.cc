@@ -39,15 +39,14 @@ class Pushed final : public DocumentSource {
     calls_.push_back("parsed");
     return std::chrono::minutes(5);
   }
-  void Recorded(bool ok, std::shared_ptr<const std::vector<std::uint64_t>> keys) override {
-    calls_.push_back(ok ? "recorded" : "not recorded");
-    if (ok) {
+  void Finished(bool recorded, std::shared_ptr<const std::vector<std::uint64_t>> keys,
+                std::chrono::milliseconds next) override {
+    calls_.push_back(std::string(recorded ? "recorded" : "not recorded") + ", next in " +
+                     std::to_string(next.count() / 1000) + "s");
+    if (recorded) {
       state_.primed = true;
       state_.last_keys = std::move(keys);
     }
-  }
-  void Done(std::chrono::milliseconds next) override {
-    calls_.push_back("done in " + std::to_string(next.count() / 1000) + "s");
     io_.stop();
   }
 
@@ -95,7 +94,7 @@ TEST(PollPipeline, ADocumentFromAnotherSourceIsParsedMatchedRoutedAndRecorded) {
   push(testing::RssDocument(
       "Push", {{"a1", "US widens export controls on AI chips", "https://push.example/a1", ""},
                {"a2", "Weather: a mild week", "https://push.example/a2", ""}}));
-  EXPECT_EQ(calls, (std::vector<std::string>{"release", "parsed", "recorded", "done in 300s"}));
+  EXPECT_EQ(calls, (std::vector<std::string>{"release", "parsed", "recorded, next in 300s"}));
   EXPECT_EQ(woken, 1) << "the dispatcher is woken for the queued alert";
   EXPECT_EQ(st.RunSync([](Store& s) { return s.CountOutbox(); })->pending, 1);
   EXPECT_TRUE(state.primed);
