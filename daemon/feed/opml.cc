@@ -292,9 +292,11 @@ std::string WriteOpml(const std::string& title, const std::vector<OpmlFeed>& fee
       o.append_attribute("category") = rest.c_str();
     }
   }
+  // The declaration is the node appended above; pugixml adds none of its own
+  // when the document has one.
   std::ostringstream out;
-  d.save(out, "  ", pugi::format_default | pugi::format_no_declaration);
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + out.str();
+  d.save(out, "  ", pugi::format_default);
+  return out.str();
 }
 
 }  // namespace feedwatch
