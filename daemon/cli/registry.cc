@@ -13,6 +13,7 @@
   X(Status)                   \
   X(Reload)                   \
   X(Outbox)                   \
+  X(Sink)                     \
   X(Test)                     \
   X(Eval)                     \
   X(Backtest)                 \

@@ -14,6 +14,22 @@
 
 namespace feedwatch {
 
+namespace {
+
+// "HTTP 200: <the body's start>": one line of at most 200 bytes of valid UTF-8,
+// control characters shown as spaces (the receiver's text is untrusted).
+std::string HttpAnswer(const HttpResponse& r) {
+  std::string a = "HTTP " + std::to_string(r.status);
+  std::string body = SanitizeUtf8(std::string_view(r.body).substr(0, 200));
+  for (char& c : body)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  while (!body.empty() && body.back() == ' ') body.pop_back();
+  if (!body.empty()) a += ": " + body + (r.body.size() > 200 ? "…" : "");
+  return a;
+}
+
+}  // namespace
+
 DeliveryResult ClassifyHttp(const HttpResponse& r) {
   DeliveryResult d;
   if (!r.ok) {
@@ -21,6 +37,7 @@ DeliveryResult ClassifyHttp(const HttpResponse& r) {
     d.error = r.error;
     return d;
   }
+  d.answer = HttpAnswer(r);
   if (r.status >= 200 && r.status < 300) {
     d.outcome = DeliveryOutcome::kDelivered;
     return d;
@@ -49,6 +66,7 @@ DeliveryResult ClassifySmtp(const HttpResponse& r) {
   DeliveryResult d;
   if (r.ok) {
     d.outcome = DeliveryOutcome::kDelivered;
+    d.answer = "accepted by the mail server";
     return d;
   }
   d.error = r.error;
@@ -107,7 +125,9 @@ DeliveryResult AppendJsonl(const std::string& path, const std::string& lines) {
   }
   if (::fdatasync(fd) != 0) return fail("cannot sync");
   ::close(fd);
-  return {DeliveryOutcome::kDelivered, "", std::nullopt};
+  DeliveryResult d{DeliveryOutcome::kDelivered, "", std::nullopt};
+  d.answer = "appended to " + path + " and synced";
+  return d;
 }
 
 namespace {
@@ -141,7 +161,9 @@ class LogTransport final : public Transport {
     }
     // Posted: a result never arrives inside the dispatcher's own Send.
     asio::post(io_, [done = std::move(done)] {
-      done({DeliveryOutcome::kDelivered, "", std::nullopt});
+      DeliveryResult d{DeliveryOutcome::kDelivered, "", std::nullopt};
+      d.answer = "written to feedwatch's log";
+      done(std::move(d));
     });
   }
 

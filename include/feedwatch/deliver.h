@@ -40,6 +40,10 @@ struct DeliveryResult {
   std::string error;
   std::optional<std::chrono::seconds> retry_after;
   bool gone = false;  // 410 Gone: the endpoint itself was removed, not this alert refused
+  // What the receiver said, for people: "HTTP 200: ok", "accepted by the mail
+  // server", "appended to /var/lib/feedwatch/alerts.jsonl"; "" when nothing
+  // answered (the error says why).
+  std::string answer{};
 };
 
 // HTTP status -> outcome: 2xx delivered; 408, 429 and 5xx retried; 410 Gone

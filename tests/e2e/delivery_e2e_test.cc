@@ -2,8 +2,6 @@
 // HTTP receiver the test scripts, an SMTP server), a real SQLite outbox.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -82,22 +80,7 @@ std::string Title(const ReceivedRequest& r) {
 }
 
 // Standard Webhooks verification, computed here independently of SignWebhook.
-bool SignatureValid(const ReceivedRequest& r) {
-  std::string key_b64 = std::string(kSecret).substr(6);
-  std::string key(key_b64.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(key.data()),
-                          reinterpret_cast<const unsigned char*>(key_b64.data()),
-                          static_cast<int>(key_b64.size()));
-  key.resize(static_cast<std::size_t>(n) - (key_b64.size() - key_b64.find_last_not_of('=') - 1));
-  std::string content = r.Header("webhook-id") + "." + r.Header("webhook-timestamp") + "." + r.body;
-  unsigned char mac[64];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(content.data()), content.size(), mac, &len);
-  std::string b64(4 * ((len + 2) / 3), '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), mac, static_cast<int>(len));
-  return r.Header("webhook-signature") == "v1," + b64;
-}
+bool SignatureValid(const ReceivedRequest& r) { return testing::SignatureValid(r, kSecret); }
 
 TEST(Delivery, OutageThenRecoveryDeliversEveryAlertOnceInCreationOrder) {
   TempDir dir;
