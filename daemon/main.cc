@@ -23,10 +23,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  // Options go anywhere after their command: `outbox list -c FILE`,
+  // `run --log-format json` (an option a subcommand does not know is its
+  // parent's). Set before the subcommands, which inherit it.
+  app.fallthrough();
   feedwatch::CliContext ctx;
   feedwatch::RegisterCommands(app, ctx);
 
-  CLI11_PARSE(app, argc, argv);
+  if (auto code = feedwatch::ParseCommandLine(app, argc, argv)) return *code;
 
   // A file size limit (RLIMIT_FSIZE) or a full disk must be an error SQLite
   // reports, not a signal that kills the daemon mid-transaction.

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -24,5 +25,13 @@ inline CLI::Option* AddConfigOption(CLI::App* sub, std::string& path, const CliC
 
 // Adds every subcommand to `app`.
 void RegisterCommands(CLI::App& app, CliContext& ctx);
+
+// Wrong usage (feedwatch(1), EXIT STATUS).
+constexpr int kUsageError = 2;
+
+// Parses the arguments. nullopt: run the chosen subcommand. Otherwise the
+// exit status: 0 after --help or --version; kUsageError after printing what
+// was wrong (an unknown command or option names the nearest known one).
+std::optional<int> ParseCommandLine(CLI::App& app, int argc, char** argv);
 
 }  // namespace feedwatch

@@ -1,4 +1,5 @@
 #include "feedwatch/util.h"
+#include "../daemon/util/toml_util.h"
 
 #include <gtest/gtest.h>
 
@@ -90,6 +91,30 @@ TEST(FormatDuration, HumanUnits) {
 
 TEST(Sha256Hex, KnownVector) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace feedwatch
+
+namespace feedwatch {
+namespace {
+
+// "Did you mean" for commands, options, config keys and sink names: a swap of
+// two neighbouring letters is one typo, like a missing or a wrong letter.
+TEST(DidYouMean, NamesTheNearestKnownWordForATypo) {
+  using tomlutil::DidYouMean;
+  using tomlutil::EditDistance;
+  EXPECT_EQ(EditDistance("list", "list"), 0u);
+  EXPECT_EQ(EditDistance("lsit", "list"), 1u);
+  EXPECT_EQ(EditDistance("lst", "list"), 1u);
+  EXPECT_EQ(EditDistance("stauts", "status"), 1u);
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  std::vector<std::string_view> commands = {"run", "status", "search", "scan", "outbox"};
+  EXPECT_EQ(DidYouMean("stauts", commands), "status");
+  EXPECT_EQ(DidYouMean("--confg", {"--config", "--json"}), "--config");
+  EXPECT_EQ(DidYouMean("slak", {"slack", "log", "jsonl"}), "slack");
+  EXPECT_EQ(DidYouMean("deploy", commands), "") << "nothing close: no guess";
 }
 
 }  // namespace

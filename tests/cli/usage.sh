@@ -1,0 +1,45 @@
+#!/bin/sh
+# The command line as people type it: options after the command they belong
+# to, exit status 2 for every kind of wrong usage of every command (with a
+# did-you-mean for a typo), 0 for --help.
+set -u
+feedwatch=$1; root=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; [ -f "$tmp/err" ] && cat "$tmp/err"; exit 1; }
+cat > "$tmp/c.toml" <<CFG
+[daemon]
+state_dir = "$tmp/state"
+rules = ["$root/rules"]
+CFG
+
+# Every command `feedwatch --help` lists, and each one's commands.
+commands=$("$feedwatch" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { print $1 }')
+[ "$(echo "$commands" | wc -l)" -ge 14 ] || fail "commands listed: $commands"
+for c in $commands; do
+  subs=$("$feedwatch" $c --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && NF { print $1 }')
+  for full in "$c" $(for s in $subs; do echo "$c/$s"; done); do
+    words=$(echo "$full" | tr / ' ')
+    "$feedwatch" $words --help > /dev/null 2> "$tmp/err" || fail "$words --help exits $?"
+    "$feedwatch" $words --no-such-option > /dev/null 2> "$tmp/err"
+    [ $? -eq 2 ] || fail "$words --no-such-option should exit 2"
+    grep -q "unknown option '--no-such-option'" "$tmp/err" || fail "$words: no 'unknown option'"
+  done
+done
+
+# A typo names what was meant.
+"$feedwatch" stauts > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "unknown command should exit 2"
+grep -q "unknown command 'stauts' for feedwatch; did you mean 'status'?" "$tmp/err" || fail "command typo"
+"$feedwatch" status --confg "$tmp/c.toml" > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "option typo: exit"
+grep -q "unknown option '--confg'; did you mean '--config'?" "$tmp/err" || fail "option typo"
+"$feedwatch" outbox lsit -c "$tmp/c.toml" > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "outbox lsit: exit"
+grep -q "did you mean 'list'?" "$tmp/err" || fail "subcommand typo"
+"$feedwatch" outbox > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "outbox alone: exit"
+grep -q "'feedwatch outbox' needs a command: list, retry, drop" "$tmp/err" || fail "outbox alone"
+
+# Options after the command they belong to, as the README writes them.
+out=$("$feedwatch" outbox list -c "$tmp/c.toml" 2> "$tmp/err") || fail "outbox list -c FILE"
+[ "$out" = "outbox: 0 pending, 0 delivered, 0 dead" ] || fail "outbox list printed: $out"
+"$feedwatch" check -c "$tmp/c.toml" --log-format json > /dev/null 2> "$tmp/err" || fail "check --log-format json"
+"$feedwatch" check --log-format nope -c "$tmp/c.toml" > /dev/null 2> "$tmp/err"
+[ $? -eq 2 ] || fail "a bad --log-format value should exit 2"
+echo ok
