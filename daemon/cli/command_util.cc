@@ -34,6 +34,12 @@ std::optional<Config> LoadConfigOr(const std::string& path, std::ostream& err) {
 }
 
 std::unique_ptr<StateEditor> OpenStoreOr(const std::string& state_dir, std::ostream& err) {
+  // A wrong state_dir is an error, not a new empty state file that then
+  // reports "nothing" (and, run as root, a file the daemon cannot write).
+  if (auto view = OpenStateView(state_dir); !view.ok()) {
+    err << view.status().message() << "\n";
+    return nullptr;
+  }
   auto store = OpenStateEditor(state_dir);
   if (!store.ok()) {
     err << store.status().message() << "\n";
@@ -178,6 +184,47 @@ std::optional<ArchiveArgs> ArchiveArgsOr(const std::string& config_path, const s
 
 std::string Quoted(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+namespace {
+std::string Printable(std::string s) {
+  s = SanitizeUtf8(s);
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return s;
+}
+// Columns count characters, not bytes: UTF-8 continuation bytes take no room.
+std::size_t Width(const std::string& s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+}  // namespace
+
+void TextTable::Print(std::ostream& out) const {
+  if (rows_.size() < 2) return;
+  std::vector<std::size_t> widths;
+  for (const auto& [cells, note] : rows_)
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], Width(Printable(cells[i])));
+    }
+  for (const auto& [cells, note] : rows_) {
+    std::string line;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      std::string c = Printable(cells[i]);
+      line += c;
+      if (i + 1 < cells.size()) line += std::string(widths[i] - Width(c) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << "\n";
+    for (std::size_t start = 0; start < note.size();) {
+      std::size_t nl = note.find('\n', start);
+      if (nl == std::string::npos) nl = note.size();
+      out << Printable(note.substr(start, nl - start)) << "\n";
+      start = nl + 1;
+    }
+  }
 }
 
 HttpResponse FetchOnce(const HttpRequest& req) {

@@ -25,6 +25,23 @@ enum ExitCode : int {
   kExitBadSetup = 2,  // it could not start: the config, the rules, the state file or the arguments
 };
 
+// Columns aligned for a terminal: a header, rows, and notes (a line of its own
+// under the row before, e.g. an error). Cells are untrusted text: control
+// characters are shown as spaces.
+class TextTable {
+ public:
+  explicit TextTable(std::vector<std::string> header) { rows_.push_back({std::move(header), ""}); }
+  void Add(std::vector<std::string> cells) { rows_.push_back({std::move(cells), ""}); }
+  void Note(std::string note) {
+    rows_.back().second += (rows_.back().second.empty() ? "" : "\n") + note;
+  }
+  // Nothing when no row was added.
+  void Print(std::ostream& out) const;
+
+ private:
+  std::vector<std::pair<std::vector<std::string>, std::string>> rows_;
+};
+
 // The whole file; errors name the path.
 Result<std::string> ReadFile(const std::string& path);
 
@@ -32,7 +49,8 @@ Result<std::string> ReadFile(const std::string& path);
 // One request, waited for (commands only: `fetch`, `feeds discover`).
 HttpResponse FetchOnce(const HttpRequest& req);
 std::optional<Config> LoadConfigOr(const std::string& path, std::ostream& err);
-// The state file, or null after printing why to `err`.
+// The state file for changes, or null after printing why to `err` (also when
+// there is none yet: it is never created here).
 std::unique_ptr<StateEditor> OpenStoreOr(const std::string& state_dir, std::ostream& err);
 
 // Rules from explicit paths (files, directories, globs) and/or a config's

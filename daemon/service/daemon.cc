@@ -64,8 +64,9 @@ class Daemon::Impl {
     workers_.join();  // a poll job ends with its parse
   }
 
-  Status Run(const RunOptions& opt) {
+  Status Run(const RunOptions& opt, bool beside_a_daemon) {
     once_ = opt.once;
+    beside_ = beside_a_daemon;
     scheduler_.SetOnce(once_);
     pipeline_.SetOnce(once_);
     metrics_.start_time_seconds = static_cast<double>(clock_.WallSeconds());
@@ -172,6 +173,8 @@ class Daemon::Impl {
             [this](PolledFeed& f, const std::string& reason, const FeedState& state,
                    std::function<void()> done) {
               ++metrics_.polls_failed;
+              // Beside a running daemon, its feeds' backoff is its own.
+              if (beside_) return done();
               recorder_.RecordFailure(f.spec->url, reason, state, std::move(done));
             },
         .poll_ended =
@@ -242,6 +245,7 @@ class Daemon::Impl {
   }
 
   void FinishCycle() {
+    if (beside_) return BeginStop();  // the running daemon delivers
     dispatcher_.Flush([this] { BeginStop(); });
   }
 
@@ -303,22 +307,23 @@ class Daemon::Impl {
       {clock_, metrics_, scheduler_, recorder_, dispatcher_, state_, reloader_}};
   std::unique_ptr<asio::steady_timer> drain_timer_;
   bool once_ = false, stopping_ = false, finished_ = false;
+  bool beside_ = false;  // once mode while a daemon runs on the same state
 };
 
 Daemon::Daemon(LoadedConfig loaded) : loaded_(std::move(loaded)) {}
 Daemon::~Daemon() = default;
 
 Status Daemon::Run(const RunOptions& options) {
-  auto store = service::StateGuard::Open(loaded_.config.daemon.state_dir);
-  if (!store.ok()) return store.status();
+  auto state = service::StateGuard::Open(loaded_.config.daemon.state_dir, options.once);
+  if (!state.ok()) return state.status();
   const Clock& clock = options.clock ? *options.clock : SystemClock::Get();
-  Impl impl(std::make_shared<const LoadedConfig>(loaded_), stats_, std::move(*store), clock);
+  Impl impl(std::make_shared<const LoadedConfig>(loaded_), stats_, std::move(state->store), clock);
   {
     std::lock_guard<std::mutex> lock(mu_);
     impl_ = &impl;
     if (stop_requested_) asio::post(impl.io(), [&impl] { impl.BeginStop(); });
   }
-  Status st = impl.Run(options);
+  Status st = impl.Run(options, state->beside_a_daemon);
   std::lock_guard<std::mutex> lock(mu_);
   impl_ = nullptr;
   return st;

@@ -12,7 +12,26 @@ std::string FileIn(const std::string& state_dir) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Store>> StateGuard::Open(const std::string& state_dir) {
+Result<StateGuard::Opened> StateGuard::Open(const std::string& state_dir, bool once) {
+  Opened opened;
+  long holder = 0;
+  auto lock = StateLock::Take(state_dir, &holder);
+  if (!lock.ok()) return lock.status();
+  opened.lock = std::move(*lock);
+  opened.beside_a_daemon = !opened.lock;
+  std::string who = holder > 0 ? " (pid " + std::to_string(holder) + ")" : "";
+  if (opened.beside_a_daemon && !once) {
+    return Status::Invalid(
+        state_dir + ": another feedwatch daemon" + who +
+        " runs on this state_dir; stop it first (two daemons on one state would poll every "
+        "feed twice and race each other for the deliveries)");
+  }
+  if (opened.beside_a_daemon) {
+    spdlog::warn(
+        "a feedwatch daemon{} runs on {}: polling once beside it; failed polls are not counted "
+        "against its feeds, and the alerts queued are left for it to deliver",
+        who, state_dir);
+  }
   std::error_code ec;
   bool existed = std::filesystem::exists(FileIn(state_dir), ec);
   auto store = Store::Open(state_dir);
@@ -28,7 +47,8 @@ Result<std::unique_ptr<Store>> StateGuard::Open(const std::string& state_dir) {
         "is not in this one",
         (*store)->path());
   }
-  return store;
+  opened.store = std::move(*store);
+  return opened;
 }
 
 StateGuard::StateGuard(asio::io_context& io, StoreThread& store, const std::string& state_dir,

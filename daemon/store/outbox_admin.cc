@@ -45,6 +45,43 @@ Result<int> OutboxTable::Drop(const std::string& ref) {
   return sqlite3_changes(db_);
 }
 
+Result<std::vector<SinkHealth>> OutboxTable::Health() {
+  Stmt q(db_,
+         "SELECT sink, SUM(state = 'pending'), SUM(state = 'delivered'), SUM(state = 'dead'), "
+         "MAX(CASE WHEN state = 'delivered' THEN delivered_ms END), "
+         "MIN(CASE WHEN state = 'pending' AND attempts > 0 THEN created_ms END) "
+         "FROM outbox GROUP BY sink ORDER BY sink",
+         cache_);
+  std::vector<SinkHealth> out;
+  while (q.Step()) {
+    SinkHealth h;
+    h.sink = q.Text(0);
+    h.pending = q.Int(1);
+    h.delivered = q.Int(2);
+    h.dead = q.Int(3);
+    h.last_delivered_ms = q.Int(4);
+    h.failing_since_ms = q.Int(5);
+    out.push_back(std::move(h));
+  }
+  if (!q.ok()) return q.status("reading the sinks' outbox");
+  // The failing alert that has tried longest: the head of an ordered sink.
+  Stmt worst(db_,
+             "SELECT attempts, COALESCE(last_error, '') FROM outbox WHERE sink = ? AND "
+             "state = 'pending' AND attempts > 0 ORDER BY attempts DESC, id LIMIT 1",
+             cache_);
+  for (SinkHealth& h : out) {
+    if (!h.failing()) continue;
+    worst.Reset();
+    worst.Bind(1, h.sink);
+    if (worst.Step()) {
+      h.attempts = static_cast<int>(worst.Int(0));
+      h.last_error = worst.Text(1);
+    }
+    if (!worst.ok()) return worst.status("reading the sinks' outbox");
+  }
+  return out;
+}
+
 Result<OutboxCounts> OutboxTable::Count() {
   Stmt q(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state", cache_);
   OutboxCounts c;

@@ -110,9 +110,16 @@ struct SearchCommand {
 // Exit 0 (also with no hits), 2 on a bad query or setup.
 int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err);
 
-// Lists the config's feeds with their last result and next due time, and the
-// outbox counts, from the state file.
-int CmdStatus(const std::string& config_path, std::ostream& out, std::ostream& err);
+struct StatusCommand {
+  std::string config_path;
+  bool json = false;          // one JSON object
+  bool failing_only = false;  // only failing feeds and sinks
+};
+// A health check from the state file (never created; a missing one exits 2):
+// whether a daemon runs on it, the feeds (failing first), each sink's
+// deliveries, the outbox, the archive, recent stories. Exit 1 when a feed or
+// a sink is failing.
+int CmdStatus(const StatusCommand& cmd, std::ostream& out, std::ostream& err);
 
 // Runs every rule's embedded examples ([[rule.test]]). Prints each failure
 // with the rule, the example and the conditions that decided it; ends with

@@ -66,6 +66,20 @@ struct OutboxCounts {
   std::int64_t pending = 0, delivered = 0, dead = 0;
 };
 
+// One sink's deliveries as its outbox rows tell them (`feedwatch status`).
+struct SinkHealth {
+  std::string sink;
+  std::int64_t pending = 0, delivered = 0, dead = 0;
+  std::int64_t last_delivered_ms = 0;  // 0: none kept (never, or pruned)
+  // A pending alert has failed an attempt and waits for its retry: the sink
+  // is failing. Since when (the oldest such alert's queueing: the failures
+  // began no earlier), its attempts and its last error.
+  bool failing() const { return failing_since_ms > 0; }
+  std::int64_t failing_since_ms = 0;
+  int attempts = 0;
+  std::string last_error;
+};
+
 // The outbox as the dispatcher sees it (the store implements it; calls run
 // on the store thread).
 class OutboxQueue {

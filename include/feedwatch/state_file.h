@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 
 #include "feedwatch/status.h"
@@ -31,6 +32,25 @@ class StateFileWatch {
   std::string path_;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
+};
+
+// <state_dir>/feedwatch.lock, held by the running daemon for its life (an
+// flock: the kernel releases it when the process ends, SIGKILL included).
+// It holds the daemon's pid, so `feedwatch status` can say a daemon runs, and
+// a second daemon on the same state is refused instead of sending every
+// alert twice.
+class StateLock {
+ public:
+  // Null with `*holder` set to the holder's pid (-1 when unknown) when
+  // another process holds it; an error when the file cannot be used.
+  static Result<std::unique_ptr<StateLock>> Take(const std::string& state_dir, long* holder);
+  ~StateLock();
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
 };
 
 // Copies the state file this process still has open, though it was deleted,

@@ -23,9 +23,16 @@ namespace feedwatch::service {
 
 class StateGuard {
  public:
-  // <state_dir>/feedwatch.db, verified; a new file is announced (each feed's
-  // first poll will prime it).
-  static Result<std::unique_ptr<Store>> Open(const std::string& state_dir);
+  // <state_dir>/feedwatch.db, verified (a new file is announced: each feed's
+  // first poll will prime it), and its lock, held while `lock` lives. A
+  // daemon running on it already is an error, except for one cycle (`once`):
+  // that runs beside it without the lock, saying so.
+  struct Opened {
+    std::unique_ptr<Store> store;
+    std::unique_ptr<StateLock> lock;  // null beside a running daemon
+    bool beside_a_daemon = false;
+  };
+  static Result<Opened> Open(const std::string& state_dir, bool once);
 
   StateGuard(asio::io_context& io, StoreThread& store, const std::string& state_dir,
              std::function<void(const std::string& why)> lost);

@@ -118,6 +118,8 @@ class StateView {
   // `feedwatch outbox list`: newest first.
   virtual Result<std::vector<OutboxRow>> ListOutbox(const OutboxFilter& filter) = 0;
   virtual Result<OutboxCounts> CountOutbox() = 0;
+  // Each sink with outbox rows: counts, last delivery, whether it is failing.
+  virtual Result<std::vector<SinkHealth>> SinkHealths() = 0;
   virtual Result<std::vector<std::pair<std::string, std::int64_t>>> PendingBySink() = 0;
   // Alerts queued since `since_ms` (each sink's copy counts once per entry: by alert row).
   virtual Result<std::int64_t> CountAlertsSince(std::int64_t since_ms) = 0;
@@ -161,6 +163,10 @@ class StateEditor : public StateView {
   virtual Result<int> QueueAlerts(const std::string& feed_url, const std::vector<NewAlert>& alerts,
                                   std::int64_t now_ms) = 0;
 };
+
+// The pid of the daemon running on <state_dir> (holding its feedwatch.lock;
+// -1 when it wrote none), or 0 when none runs.
+long StateLockHolder(const std::string& state_dir);
 
 // <state_dir>/feedwatch.db: read-only (no migrations, no writes; while the
 // daemon writes), or for changes (created and migrated when missing).

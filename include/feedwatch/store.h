@@ -60,6 +60,7 @@ class Store final : public StateEditor, public OutboxQueue {
     return outbox_.List(filter);
   }
   Result<OutboxCounts> CountOutbox() override { return outbox_.Count(); }
+  Result<std::vector<SinkHealth>> SinkHealths() override { return outbox_.Health(); }
   Result<std::vector<std::pair<std::string, std::int64_t>>> PendingBySink() override {
     return outbox_.PendingBySink();
   }

@@ -37,6 +37,7 @@ grep -q "did you mean 'list'?" "$tmp/err" || fail "subcommand typo"
 grep -q "'feedwatch outbox' needs a command: list, retry, drop" "$tmp/err" || fail "outbox alone"
 
 # Options after the command they belong to, as the README writes them.
+"$feedwatch" run --once -c "$tmp/c.toml" > /dev/null 2>&1 || fail "run --once"
 out=$("$feedwatch" outbox list -c "$tmp/c.toml" 2> "$tmp/err") || fail "outbox list -c FILE"
 [ "$out" = "outbox: 0 pending, 0 delivered, 0 dead" ] || fail "outbox list printed: $out"
 "$feedwatch" check -c "$tmp/c.toml" --log-format json > /dev/null 2> "$tmp/err" || fail "check --log-format json"

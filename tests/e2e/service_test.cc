@@ -310,7 +310,7 @@ TEST(Admin, CredentialsInAFeedUrlAreNeverShown) {
                                       AdminGet(d.admin_port(), "/feed?name=d").second,
                                       AdminGet(d.admin_port(), "/").second};
     std::ostringstream out, err;
-    CmdStatus(config_path, out, err);
+    CmdStatus({.config_path = config_path}, out, err);
     shown.push_back(out.str() + err.str());
     std::ostringstream cout_, cerr_;
     EXPECT_EQ(CmdCheck(config_path, cout_, cerr_), 0);

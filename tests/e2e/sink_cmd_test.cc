@@ -2,13 +2,11 @@
 // file, a loopback receiver. The test alert goes through the sink's own
 // formatter, signer and transport, and the command says what came back.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fixture_server.h"
+#include "process_util.h"
 #include "test_util.h"
 
 namespace feedwatch {
@@ -19,24 +17,6 @@ using testing::FixtureServer;
 using testing::TempDir;
 
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-struct Ran {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-Ran Feedwatch(const std::string& args) {
-  Ran r;
-  std::string cmd = std::string(FEEDWATCH_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 std::string Config(const TempDir& dir, const std::string& sinks) {
   dir.Write("rules.toml", "[[rule]]\nid = \"chips\"\nany = ['\\bexport controls\\b']\n");
@@ -55,7 +35,7 @@ TEST(SinkTest, AWebhookGetsOneSignedTestAlertAndTheAnswerIsShown) {
   });
   std::string config = Config(dir, "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
                                        server.Url("/hook") + "\"\nsecret = \"" + kSecret + "\"\n");
-  Ran r = Feedwatch("sink test hook -c " + config);
+  testing::Ran r = testing::RunFeedwatch("sink test hook -c " + config);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("answer:    HTTP 200: thanks"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("delivered: yes"), std::string::npos) << r.output;
@@ -72,7 +52,7 @@ TEST(SinkTest, AWebhookGetsOneSignedTestAlertAndTheAnswerIsShown) {
   EXPECT_NE(r.output.find(j["alert_id"].get<std::string>()), std::string::npos);
 
   // Each run is a new alert: a receiver dropping repeated ids takes it too.
-  EXPECT_EQ(Feedwatch("sink test hook -c " + config).code, 0);
+  EXPECT_EQ(testing::RunFeedwatch("sink test hook -c " + config).code, 0);
   ASSERT_EQ(server.Hooks().size(), 2u);
   EXPECT_NE(server.Hooks()[1].Header("webhook-id"), hook.Header("webhook-id"));
 }
@@ -82,7 +62,7 @@ TEST(SinkTest, AChatSinkGetsItsOwnFormat) {
   FixtureServer server;
   std::string config = Config(dir, "[[sink]]\nname = \"team\"\ntype = \"slack\"\nurl = \"" +
                                        server.Url("/hook/slack") + "\"\n");
-  Ran r = Feedwatch("sink test team -c " + config + " --json");
+  testing::Ran r = testing::RunFeedwatch("sink test team -c " + config + " --json");
   EXPECT_EQ(r.code, 0) << r.output;
   json out = json::parse(r.output);
   EXPECT_EQ(out["sink"], "team");
@@ -99,7 +79,7 @@ TEST(SinkTest, AJsonlSinkAppendsAMarkedLine) {
   TempDir dir;
   std::string config = Config(dir, "[[sink]]\nname = \"file\"\ntype = \"jsonl\"\npath = \"" +
                                        dir.File("alerts.jsonl") + "\"\n");
-  Ran r = Feedwatch("sink test file -c " + config);
+  testing::Ran r = testing::RunFeedwatch("sink test file -c " + config);
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("appended to " + dir.File("alerts.jsonl")), std::string::npos)
       << r.output;
@@ -113,7 +93,7 @@ TEST(SinkTest, AFailingSinkSaysWhyAndExitsOne) {
   server.SetHookStatus(503);
   std::string config = Config(dir, "[[sink]]\nname = \"down\"\ntype = \"webhook\"\nurl = \"" +
                                        server.Url("/hook") + "\"\n");
-  Ran refused = Feedwatch("sink test down -c " + config);
+  testing::Ran refused = testing::RunFeedwatch("sink test down -c " + config);
   EXPECT_EQ(refused.code, 1) << refused.output;
   EXPECT_NE(refused.output.find("delivered: no: HTTP 503"), std::string::npos) << refused.output;
 
@@ -126,7 +106,7 @@ TEST(SinkTest, AFailingSinkSaysWhyAndExitsOne) {
                   "[[sink]]\nname = \"offline\"\ntype = \"webhook\"\nurl = "
                   "\"http://127.0.0.1:" +
                       std::to_string(closed) + "/hook\"\n");
-  Ran offline = Feedwatch("sink test offline -c " + config);
+  testing::Ran offline = testing::RunFeedwatch("sink test offline -c " + config);
   EXPECT_EQ(offline.code, 1) << offline.output;
   EXPECT_NE(offline.output.find("delivered: no: "), std::string::npos) << offline.output;
   EXPECT_NE(offline.output.find("onnect"), std::string::npos) << offline.output;
@@ -137,14 +117,14 @@ TEST(SinkTest, AnUnknownNameIsAUsageErrorWithTheSinksListed) {
   std::string config = Config(dir,
                               "[[sink]]\nname = \"alerts-log\"\ntype = \"log\"\n"
                               "[[sink]]\nname = \"team\"\ntype = \"log\"\n");
-  Ran r = Feedwatch("sink test alert-log -c " + config);
+  testing::Ran r = testing::RunFeedwatch("sink test alert-log -c " + config);
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("no sink named 'alert-log'; did you mean 'alerts-log'?"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("sinks: alerts-log, team"), std::string::npos) << r.output;
   // The log sink is a sink like the others.
-  Ran log = Feedwatch("sink test team -c " + config);
+  testing::Ran log = testing::RunFeedwatch("sink test team -c " + config);
   EXPECT_EQ(log.code, 0) << log.output;
   EXPECT_NE(log.output.find("written to feedwatch's log"), std::string::npos) << log.output;
 }

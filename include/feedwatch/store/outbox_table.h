@@ -38,6 +38,8 @@ class OutboxTable final : Table, public PollParticipant {
   Result<int> RetryDead(std::int64_t now_ms);
   Result<int> Drop(const std::string& ref);
   Result<OutboxCounts> Count();
+  // Every sink with rows, by name.
+  Result<std::vector<SinkHealth>> Health();
   // Alerts for entries already seen (`backtest --send`).
   Result<int> Queue(const std::string& feed_url, const std::vector<NewAlert>& alerts,
                     std::int64_t now_ms);
