@@ -26,6 +26,19 @@ void EnsureCurlGlobalInit() {
 
 namespace {
 
+// curl's detail ("Failed to connect to 127.0.0.1 port 1 after 0 ms: Couldn't
+// connect to server") often ends with its code's text already: say it once.
+std::string CurlError(CURLcode rc, const char* detail) {
+  std::string what = curl_easy_strerror(rc);
+  if (!detail || !*detail) return what;
+  std::string d = detail;
+  return d.find(what) != std::string::npos ? d : what + ": " + d;
+}
+
+}  // namespace
+
+namespace {
+
 struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
@@ -412,8 +425,7 @@ class HttpClient::Impl {
     else if (rc == CURLE_TOO_MANY_REDIRECTS)
       r.error = "too many redirects (limit " + std::to_string(t.request.max_redirects) + ")";
     else
-      r.error = std::string(curl_easy_strerror(rc)) +
-                (t.error_buf[0] ? std::string(": ") + t.error_buf : "");
+      r.error = CurlError(rc, t.error_buf);
     r.body.clear();
   }
 

@@ -105,6 +105,7 @@ class Daemon::Impl {
     recorder_.RefreshOutboxGauges();
     for (const auto& [sink, o] : dispatcher_.counters().by_sink) metrics_.alerts_by_sink[sink] = o;
     stats_ = SummaryOf(metrics_);
+    if (!once_) spdlog::info("stopped; {} alerts pending in the outbox", stats_.alerts_pending);
     state_.RestoreIfDeleted();  // last, with every write done
     return exit_status_;
   }

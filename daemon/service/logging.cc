@@ -84,7 +84,7 @@ Status ConfigureLogging(const std::string& level, const std::string& format) {
     f->add_flag<PriorityFlag>('*').set_pattern("<%*>%v");
     spdlog::set_formatter(std::move(f));
   } else {
-    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");  // local time with its offset
   }
   return Status::Ok();
 }

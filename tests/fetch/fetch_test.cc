@@ -224,6 +224,13 @@ TEST(HttpClient, BodyCapTimeoutsRedirectsAndRefusedConnections) {
   HttpResponse refused = Get(Req("http://127.0.0.1:" + std::to_string(dead_port) + "/x"));
   EXPECT_FALSE(refused.ok);
   EXPECT_NE(refused.error.find("onnect"), std::string::npos) << refused.error;
+  // curl's reason is said once, with its detail (the address and port).
+  std::size_t said = refused.error.find("Couldn't connect to server");
+  ASSERT_NE(said, std::string::npos) << refused.error;
+  EXPECT_EQ(refused.error.find("Couldn't connect to server", said + 1), std::string::npos)
+      << refused.error;
+  EXPECT_NE(refused.error.find("port " + std::to_string(dead_port)), std::string::npos)
+      << refused.error;
 }
 
 std::string Rss(const std::string& guid) {
