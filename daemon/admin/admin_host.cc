@@ -106,7 +106,8 @@ LiveView AdminHost::Live() {
          .url = f.spec->url,
          .tags = f.spec->tags,
          .failures = f.state.consecutive_failures,
-         .next_due_ms = f.state.next_due_ms,
+         // When the timer fires (jitter included), not the jitter-free due time.
+         .next_due_ms = f.timer_due_ms > 0 ? f.timer_due_ms : f.state.next_due_ms,
          .interval_ms = fetch::NextDelay(f, settings, like, "", v.now_ms / 1000).count(),
          .interval_why = fetch::DelayReason(f, settings),
          .configured_ms = f.spec->interval.count()});

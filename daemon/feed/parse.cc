@@ -161,6 +161,12 @@ bool ElementClosed(const std::string& buf, const pugi::xml_node& node) {
          std::string::npos;
 }
 
+// "<!DOCTYPE html" or "<html", in any case: a web page.
+bool LooksLikeHtml(std::string_view markup) {
+  std::string head = AsciiLower(markup.substr(0, 14));
+  return head.rfind("<!doctype html", 0) == 0 || head.rfind("<html", 0) == 0;
+}
+
 }  // namespace
 
 Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_type,
@@ -226,12 +232,19 @@ Result<ParsedFeed> ParseFeed(std::string_view body, std::string_view content_typ
         (res ? "repaired (" + std::to_string(fixes) + " fixes)" : "read what could be read"));
   }
   pugi::xml_node root = doc.document_element();
+  if (!root && LooksLikeHtml(text.substr(lt))) {
+    // HTML5 is not XML (a doctype without an identifier, void elements):
+    // say what it is rather than where the XML parser gave up.
+    return Status::Parse(where + ": not a feed (an HTML page)");
+  }
   if (!root) {
     return Status::Parse(where + ": not well-formed XML at byte " +
                          std::to_string(res.offset + lt) + ": " + res.description());
   }
   std::vector<pugi::xml_node> nodes;  // each entry's element: only needed after an XML error
   if (!ReadXmlFeed(doc, url, options, feed, res ? nullptr : &nodes)) {
+    if (AsciiLower(root.name()) == "html")
+      return Status::Parse(where + ": not a feed (an HTML page)");
     return Status::Parse(where + ": not a feed (root element <" + SanitizeUtf8(root.name()) + ">)");
   }
   if (!res) {

@@ -202,6 +202,7 @@ Scheduler::Changes Scheduler::Apply(const std::vector<FeedSpec>& feeds,
 }
 
 void Scheduler::Schedule(PolledFeed& f, milliseconds delay) {
+  f.timer_due_ms = clock_.WallMs() + delay.count();
   f.timer->expires_after(delay);
   f.timer->async_wait([this, &f](const asio::error_code& ec) {
     if (!ec && !stopping_) Enqueue(f);

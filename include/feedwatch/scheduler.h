@@ -43,6 +43,7 @@ struct PolledFeed {
   bool busy = false;            // queued, fetching, or its poll not yet Done()
   bool removed = false;         // dropped by a reload; erased when no longer busy
   std::unique_ptr<asio::steady_timer> timer;
+  std::int64_t timer_due_ms = 0;  // when the timer fires (wall clock, jitter included); 0: none
 };
 
 // Cache-Control: max-age=N, in milliseconds; 0 when absent or no-store/no-cache.

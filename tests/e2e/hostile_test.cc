@@ -139,7 +139,7 @@ TEST(Hostile, EveryAttackIsContainedAndTheControlFeedKeepsAlerting) {
       {"/100k-entries.xml", "more than 5000 entries: the rest were ignored"},
       {"/10mb-field.xml", "a text field longer than 262144 bytes was truncated"},
       {"/deep-nesting.xml", "not well-formed XML"},
-      {"/not-a-feed.xml", "not a feed (root element <html>)"},
+      {"/not-a-feed.xml", "not a feed (an HTML page)"},
   };
   std::string cfg = "[daemon]\nstate_dir = \"" + dir.path() + "/state\"\nrules = [\"" + dir.path() +
                     "/rules.toml\"]\ninterval = \"1s\"\nmin_interval = \"100ms\"\njitter = "

@@ -84,6 +84,8 @@ struct PagesDaemon {
         RssDocument("Quiet", {{"q1", "Gardening tips", "https://q.example/1", "Nothing to see."}}));
     server.SetFeed("/broken.xml", "oops", 500, "text/plain");
     server.SetFeed("/gone.xml", "not here", 404, "text/plain");
+    server.SetFeed("/site.xml", "<!doctype html><html><body>A site</body></html>", 200,
+                   "text/html");
     server.SetHookResponder([](const testing::ReceivedRequest& r, httplib::Response& resp) {
       resp.status = r.path == "/hook/broken" ? 500 : 200;
     });
@@ -91,7 +93,7 @@ struct PagesDaemon {
         "[daemon]\nstate_dir = \"state\"\nrules = [\"rules.toml\"]\ninterval = \"1h\"\n"
         "jitter = \"0s\"\nallow_private_addresses = true\nretry_base = \"100ms\"\n"
         "max_attempts = 1\narchive = true\nprime = false\n";
-    for (const char* f : {"policy", "hostile", "quiet", "broken", "gone"})
+    for (const char* f : {"policy", "hostile", "quiet", "broken", "gone", "site"})
       cfg += std::string("[[feed]]\nname = \"") + f + "\"\nurl = \"" +
              server.Url(std::string("/") + f + ".xml") + "\"\ntags = [\"test\"]\n";
     cfg += "[[sink]]\nname = \"team\"\ntype = \"webhook\"\nurl = \"" + server.Url("/hook/team") +
@@ -129,7 +131,7 @@ struct PagesDaemon {
         int polled = 0;
         for (const auto& f : s["feeds"])
           if (!f["last_poll"].is_null()) ++polled;
-        if (polled == 5 && s.contains("outbox") && s["outbox"]["dead"] == 3 &&
+        if (polled == 6 && s.contains("outbox") && s["outbox"]["dead"] == 3 &&
             s["outbox"]["delivered"] == 3)
           return;
       }
@@ -152,7 +154,7 @@ TEST(StatusPages, ShowFeedsRulesAndAlertsWithFeedTextEscaped) {
   auto [os, overview] = s.Page("/");
   ASSERT_EQ(os, 200) << overview;
   EXPECT_NE(overview.find("<title>Overview · feedwatch</title>"), std::string::npos);
-  EXPECT_NE(overview.find(">2</div><div class=\"l\">failing"), std::string::npos) << overview;
+  EXPECT_NE(overview.find(">3</div><div class=\"l\">failing"), std::string::npos) << overview;
   EXPECT_NE(overview.find(">3</div><div class=\"l\">dead letters"), std::string::npos);
   EXPECT_NE(overview.find(">6</div><div class=\"l\">queued today"), std::string::npos);
   EXPECT_NE(overview.find("HTTP 500"), std::string::npos) << "the failing feed's reason";
@@ -177,6 +179,15 @@ TEST(StatusPages, ShowFeedsRulesAndAlertsWithFeedTextEscaped) {
       std::string::npos)
       << "which rules an entry matched";
   EXPECT_EQ(s.Page("/feed?name=nope").first, 404);
+  // The chart's scale in words.
+  EXPECT_NE(policy.find("tallest bar 3 on "), std::string::npos) << policy;
+  EXPECT_NE(policy.find("3 in all"), std::string::npos);
+  // A web page where a feed was expected: the way to its feeds.
+  auto [site_status, site] = s.Page("/feed?name=site");
+  ASSERT_EQ(site_status, 200);
+  EXPECT_NE(site.find("not a feed"), std::string::npos) << site;
+  EXPECT_NE(site.find("feedwatch feeds discover " + s.server.Url("/site.xml")), std::string::npos)
+      << site;
 
   auto [rs, rules] = s.Page("/rules");
   ASSERT_EQ(rs, 200);
@@ -243,16 +254,18 @@ TEST(StatusPages, ManyFeedsArePagedAndFiltered) {
   LoadedConfig gen;
   service::LiveView live;
   live.now_ms = UnixNowMs();
-  for (int i = 0; i < 250; ++i) {
+  // Configured in reverse name order; three failing, one of them backing off
+  // (its wait grew past the interval; its next poll is already due).
+  for (int i = 249; i >= 0; --i) {
     char name[16];
     std::snprintf(name, sizeof name, "feed-%03d", i);
     live.feeds.push_back({.name = name,
                           .url = "https://f" + std::to_string(i) + ".example/rss",
                           .tags = {i % 50 == 0 ? "chips" : "general"},
                           .failures = i % 100 == 7 ? 2 : 0,
-                          .next_due_ms = live.now_ms,
-                          .interval_ms = 600000,
-                          .interval_why = "configured",
+                          .next_due_ms = live.now_ms - 5000,
+                          .interval_ms = i == 107 ? 2400000 : 600000,
+                          .interval_why = i == 107 ? "backoff after 2 failures" : "configured",
                           .configured_ms = 600000});
   }
   auto page = [&](const std::string& query) {
@@ -269,10 +282,19 @@ TEST(StatusPages, ManyFeedsArePagedAndFiltered) {
       ++n;
     return n;
   };
+  auto first_row = [](const std::string& html) {
+    std::size_t at = html.find("href=\"/feed?name=");
+    return at == std::string::npos ? "" : html.substr(at + 17, 8);
+  };
   std::string first = page("");
   EXPECT_EQ(rows(first), 100u);
   EXPECT_NE(first.find("1–100 of 250"), std::string::npos);
-  EXPECT_NE(first.find("href=\"/feeds?sort=name&amp;page=2\" rel=\"next\""), std::string::npos);
+  // By default failing feeds come first (by name among them).
+  EXPECT_EQ(first_row(first), "feed-107") << "backing off ranks first";
+  EXPECT_LT(first.find("feed-007"), first.find("feed-000"));
+  EXPECT_NE(first.find("backing off"), std::string::npos);
+  EXPECT_NE(first.find("href=\"/feeds?sort=health&amp;page=2\" rel=\"next\""), std::string::npos);
+  EXPECT_EQ(first_row(page("sort=name")), "feed-000") << "by name, whatever the config order";
   std::string third = page("sort=name&page=3");
   EXPECT_EQ(rows(third), 50u);
   EXPECT_NE(third.find("feed-249"), std::string::npos);

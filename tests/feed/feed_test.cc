@@ -197,6 +197,11 @@ TEST(ParseFeed, ClearErrorsForWhatIsNotAFeed) {
   auto html = ParseFeed("<html><body>Oops</body></html>", "", "https://x/h");
   ASSERT_FALSE(html.ok());
   EXPECT_NE(html.status().message().find("not a feed"), std::string::npos);
+  // An HTML5 page is not XML at all: said as what it is, not where XML broke.
+  auto page = ParseFeed("\n<!DOCTYPE html><html><head><meta charset=utf-8><br></head></html>",
+                        "text/html", "https://x/p");
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().message(), "https://x/p: not a feed (an HTML page)");
   auto junk = ParseFeed("<rss><channel><title>x</title></chan", "", "https://x/j");
   ASSERT_FALSE(junk.ok());
   EXPECT_NE(junk.status().message().find("not well-formed XML"), std::string::npos);

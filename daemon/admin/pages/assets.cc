@@ -31,7 +31,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:var(--muted)}.small{font-size:13px}
 .ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}
 .badge{display:inline-block;border:1px solid currentColor;border-radius:10px;padding:0 7px;font-size:12px;white-space:nowrap}
-.bars rect{fill:var(--bar)}.bars rect.zero{fill:var(--line)}
+.bars rect{fill:var(--bar)}.bars rect.zero{fill:var(--line)}figure.chart{margin:0}
 mark{background:var(--mark);color:inherit;padding:0 1px}
 .err{word-break:break-word}
 .url{word-break:break-all}

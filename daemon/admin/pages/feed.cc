@@ -28,7 +28,7 @@ Page OneFeed(const PageArgs& args) {
     auto m = ByKey(*days, today);
     if (auto it = m.find(f->url); it != m.end()) series = it->second;
   }
-  FeedHealth h = HealthOf(*f, s, live.now_ms);
+  FeedHealth h = HealthOf(*f, s);
   Page p{f->name, "/feeds", ""};
   p.body = "<h1>" + H(f->name) + "</h1><p class=\"url\">" +
            (UrlHasSecrets(f->url) ? H(DisplayUrl(f->url)) : Link(f->url, f->url)) + "</p>";
@@ -48,8 +48,17 @@ Page OneFeed(const PageArgs& args) {
             Ago(f->next_due_ms, live.now_ms) + "</div></div><div class=\"card\"><div class=\"n\">" +
             std::to_string(s ? s->seen_entries : 0) +
             "</div><div class=\"l\">entries remembered</div></div></div>";
-  if (s && !s->last_error.empty())
+  if (s && !s->last_error.empty()) {
     p.body += "<h2>Last error</h2><p class=\"err bad\">" + H(s->last_error) + "</p>";
+    // A page where a feed was expected: the site may advertise its feeds.
+    if (s->last_error.find("not a feed") != std::string::npos)
+      p.body +=
+          "<p>This address answers with something that is not a feed (often the site's web "
+          "page). <code>feedwatch feeds discover " +
+          H(DisplayUrl(f->url)) +
+          "</code> lists the feeds the site advertises, each fetched and parsed, with a "
+          "<code>[[feed]]</code> block to paste.</p>";
+  }
   p.body += "<h2>New entries per day</h2>" + Bars(series, today, "new entries", true);
   if (gen.config.daemon.archive) {
     ArchiveFilter filter;

@@ -40,13 +40,16 @@ Page Feeds(const PageArgs& args) {
     auto it = by_url.find(f.url);
     const FeedStatus* s = it == by_url.end() ? nullptr : &it->second;
     auto d = per_feed.find(f.url);
-    rows.push_back({&f, s, HealthOf(f, s, live.now_ms), d == per_feed.end() ? 0 : Sum(d->second)});
+    rows.push_back({&f, s, HealthOf(f, s), d == per_feed.end() ? 0 : Sum(d->second)});
   }
-  std::string sort = req.Param("sort").value_or("name");
+  // Failing feeds first unless another order is asked for; by name (any
+  // case) within every order.
+  std::string sort = req.Param("sort").value_or("health");
   auto by = [&](auto key) {
     std::stable_sort(rows.begin(), rows.end(),
                      [&](const Row& a, const Row& b) { return key(a) < key(b); });
   };
+  by([](const Row& r) { return AsciiLower(r.f->name); });
   if (sort == "health")
     by([](const Row& r) { return r.h.rank; });
   else if (sort == "last")

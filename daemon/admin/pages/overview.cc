@@ -19,7 +19,7 @@ Page Overview(const PageArgs& args) {
     auto it = by_url.find(f.url);
     const FeedStatus* s = it == by_url.end() ? nullptr : &it->second;
     if (s && s->last_poll_ms > 0) ++polled;
-    FeedHealth h = HealthOf(f, s, live.now_ms);
+    FeedHealth h = HealthOf(f, s);
     if (f.failures > 0) {
       ++failing;
       if (h.rank == 0) ++backing_off;

@@ -89,7 +89,20 @@ std::string Bars(const std::vector<std::int64_t>& days, std::int64_t today, cons
            std::to_string(bh) + "\"" + (n == 0 ? " class=\"zero\"" : "") + "><title>" + date +
            ": " + std::to_string(n) + " " + what + "</title></rect>";
   }
-  return svg + "</svg>";
+  svg += "</svg>";
+  if (!large || days.empty()) return svg;
+  // The scale in words: the tallest bar's count and day, the total, the span.
+  auto date = [&](std::size_t i) {
+    return FormatRfc3339((today - static_cast<std::int64_t>(days.size() - 1 - i)) * 86400)
+        .substr(0, 10);
+  };
+  std::size_t peak =
+      static_cast<std::size_t>(std::max_element(days.begin(), days.end()) - days.begin());
+  return "<figure class=\"chart\">" + svg + "<figcaption class=\"small muted\">" +
+         (total == 0 ? std::string("none")
+                     : "tallest bar " + std::to_string(days[peak]) + " on " + date(peak) + " · " +
+                           std::to_string(total) + " in all") +
+         " · " + date(0) + " to " + date(days.size() - 1) + "</figcaption></figure>";
 }
 
 // Per key, the last kChartDays days of counts, oldest first.
@@ -282,9 +295,12 @@ std::string StateBadge(AlertState s) {
 }
 
 // Health of a feed, as a word and a class.
-FeedHealth HealthOf(const FeedLive& f, const FeedStatus* s, std::int64_t now_ms) {
+FeedHealth HealthOf(const FeedLive& f, const FeedStatus* s) {
   if (f.failures > 0) {
-    bool backing_off = f.next_due_ms - now_ms > f.configured_ms;
+    // Waiting longer than configured because of the failures. Decided from
+    // the wait itself, not from how much of it is left, so the label does not
+    // flip as the next poll comes near.
+    bool backing_off = f.interval_ms > f.configured_ms;
     return backing_off ? FeedHealth{"backing off", "bad", 0} : FeedHealth{"failing", "bad", 1};
   }
   if (!s || s->last_poll_ms == 0) return {"not polled yet", "muted", 2};

@@ -99,7 +99,7 @@ struct FeedHealth {
   const char* cls;
   int rank;  // for sorting: worst first
 };
-FeedHealth HealthOf(const FeedLive& f, const FeedStatus* s, std::int64_t now_ms);
+FeedHealth HealthOf(const FeedLive& f, const FeedStatus* s);
 std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live,
                         const std::map<std::string, std::string>& names, bool with_actions,
                         const std::string& back);
