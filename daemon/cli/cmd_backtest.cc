@@ -38,11 +38,11 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
     tested = *given;
   }
   const SinkSpec* send_to = nullptr;
+  if (cmd.last > 0 && cmd.send_sink.empty()) {
+    err << "--last chooses what --send queues: give --send SINK\n";
+    return kExitBadSetup;
+  }
   if (!cmd.send_sink.empty()) {
-    if (cmd.rule_paths.empty()) {
-      err << "--send queues what new or changed rules would add: give them with --rules\n";
-      return kExitBadSetup;
-    }
     for (const SinkSpec& s : cfg->sinks)
       if (s.name == cmd.send_sink) send_to = &s;
     if (!send_to) {
@@ -58,7 +58,12 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
   spec.since_ms = args->since_ms;
   spec.feed_urls = args->feed_urls;
   spec.examples = cmd.examples;
-  std::map<std::string, std::vector<NewAlert>> to_send;  // per feed URL
+  struct ToSend {
+    std::int64_t when_ms;  // published, else first seen
+    std::string feed_url;
+    NewAlert alert;
+  };
+  std::vector<ToSend> to_send;
   std::string lines;
   auto on_hit = [&](const service::BacktestHit& hit) {
     const Entry& e = hit.archived.entry;
@@ -71,13 +76,16 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
         lines.clear();
       }
     }
-    if (send_to && hit.change == service::Change::kAdded) {
+    // With --rules, what they add; without, what the rules in force raise.
+    if (send_to && (cmd.rule_paths.empty() || hit.change == service::Change::kAdded)) {
       MatchContext ctx{hit.feed.name, hit.archived.feed_title, &hit.feed.tags,
                        hit.archived.first_seen_ms / 1000};
       std::vector<Highlight> highlights = tested->Explain(e, ctx, hit.rule_index).highlights;
-      to_send[hit.archived.feed_url].push_back(deliver::AlertFor(
-          {hit.rule, hit.feed, hit.archived.feed_title, e, highlights, now_ms / 1000},
-          send_to->name));
+      to_send.push_back(
+          {e.published ? *e.published * 1000 : hit.archived.first_seen_ms, hit.archived.feed_url,
+           deliver::AlertFor(
+               {hit.rule, hit.feed, hit.archived.feed_title, e, highlights, now_ms / 1000},
+               send_to->name)});
     }
   };
   auto report = service::RunBacktest(*store, spec, on_hit);
@@ -90,8 +98,15 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
   if (send_to) {
     auto writer = OpenStoreOr(cfg->daemon.state_dir, err);
     if (!writer) return kExitBadSetup;
+    if (cmd.last > 0 && to_send.size() > cmd.last) {
+      std::stable_sort(to_send.begin(), to_send.end(),
+                       [](const ToSend& a, const ToSend& b) { return a.when_ms > b.when_ms; });
+      to_send.resize(cmd.last);
+    }
+    std::map<std::string, std::vector<NewAlert>> by_feed;
+    for (ToSend& t : to_send) by_feed[t.feed_url].push_back(std::move(t.alert));
     int queued = 0, would = 0;
-    for (const auto& [feed_url, alerts] : to_send) {
+    for (const auto& [feed_url, alerts] : by_feed) {
       auto n = writer->QueueAlerts(feed_url, alerts, UnixNowMs());
       if (!n.ok()) {
         err << n.status().message() << "\n";
@@ -101,7 +116,10 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
       would += static_cast<int>(alerts.size());
     }
     err << "queued " << queued << " alerts to sink " << send_to->name << " (" << (would - queued)
-        << " were queued before); the daemon sends them within seconds\n";
+        << " were queued before); "
+        << (StateLockHolder(cfg->daemon.state_dir) != 0
+                ? "the running daemon sends them within seconds\n"
+                : "no daemon runs on this state: `feedwatch run` (or run --once) sends them\n");
   }
   return kExitOk;
 }
@@ -128,7 +146,10 @@ void RegisterBacktestCommand(CLI::App& app, CliContext& ctx) {
   backtest_cmd->add_option("--examples", backtest->examples, "recent matches shown per rule")
       ->capture_default_str();
   backtest_cmd->add_option("--send", backtest->send_sink,
-                           "queue the alerts --rules would add to this sink (sent once)");
+                           "queue to this sink the alerts --rules would add, or without --rules "
+                           "those the rules in force raise (each sent once)");
+  backtest_cmd->add_option("--last", backtest->last,
+                           "with --send: only the N latest (by publication date)");
 
   backtest_cmd->callback([&ctx, backtest] {
     ctx.Choose([=] { return CmdBacktest(*backtest, std::cout, std::cerr); });

@@ -23,6 +23,7 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
     err << loaded.status().message() << "\n";
     return kExitBadSetup;
   }
+  std::size_t configured = loaded->config.feeds.size();
   Daemon daemon(std::move(*loaded));
   RunOptions opt;
   opt.once = cmd.once;
@@ -33,13 +34,22 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
   }
   if (cmd.once) {
     const DaemonStats& s = daemon.stats();
-    out << "feeds polled:     " << s.feeds_polled << " (" << s.feeds_primed
-        << " primed on first sight, " << s.feeds_failed << " failed)\n"
+    out << "feeds:            " << configured << " configured: " << s.feeds_polled << " polled ("
+        << s.feeds_primed << " of them primed on first sight), " << s.feeds_failed << " failed\n"
         << "entries:          " << s.entries << " (" << s.new_entries << " new)\n"
         << "matches:          " << s.matches << "\n"
         << "alerts queued:    " << s.alerts_queued << " (one per new match and sink)\n"
         << "alerts delivered: " << s.alerts_delivered << "\n"
         << "alerts pending:   " << s.alerts_pending << " (retried later)\n";
+    if (s.feeds_primed > 0 && s.alerts_queued == 0) {
+      // The first run of a new install: nothing was sent, on purpose.
+      out << "\nThe " << s.feeds_primed
+          << " primed feeds' entries were recorded as seen without alerting (prime = true):\n"
+          << "alerts begin with the next new entry that matches. Meanwhile:\n"
+          << "  feedwatch backtest --since 7d             what your rules would have sent\n"
+          << "  feedwatch backtest --send SINK --last 3   send the 3 latest of those, once\n"
+          << "  feedwatch sink test SINK                  check that a sink works\n";
+    }
   }
   return kExitOk;
 }

@@ -258,6 +258,10 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   std::function<Status(OutboxQueue&)> record;
   bool too_old = now - oldest > config_->daemon.max_alert_age.count();
   SinkOutcomes& by_sink = counters_.by_sink[spec.name];
+  if (result.outcome == DeliveryOutcome::kDelivered)
+    sink.failing_since_ms = 0;
+  else if (sink.failing_since_ms == 0)
+    sink.failing_since_ms = now;
   if (result.outcome == DeliveryOutcome::kDelivered) {
     by_sink.delivered += static_cast<std::uint64_t>(n);
     counters_.delivered += n;
@@ -319,6 +323,12 @@ void Dispatcher::OnResult(std::shared_ptr<Message> msg, DeliveryResult result) {
   if (stopped_) return MaybeIdle();
   Kick();
   MaybeFinishFlush();
+}
+
+std::map<std::string, std::int64_t> Dispatcher::sink_failing_since() const {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& s : sinks_) out[s->spec->name] = s->failing_since_ms;
+  return out;
 }
 
 std::vector<std::string> Dispatcher::gone_sinks() const {

@@ -34,6 +34,8 @@ struct Dispatcher::SinkState {
   std::int64_t refilled_ms = 0;
   bool flush_blocked = false;  // ordered sink whose head failed during Flush()
   bool gone = false;           // answered 410 Gone: nothing is sent until a reload
+  // Since the first failed attempt after the last success (0: not failing).
+  std::int64_t failing_since_ms = 0;
   // max_alerts budgets: "" the sink's own, else a rule's (per sink).
   std::map<std::string, Budget> budgets;
   bool Holding() const {

@@ -30,6 +30,7 @@ std::string Vitals::PrometheusText() {
 
 void Vitals::RefreshGauges() {
   r_.metrics.sinks_gone = r_.dispatcher.gone_sinks();
+  r_.metrics.sinks_failing_since_ms = r_.dispatcher.sink_failing_since();
   r_.metrics.feeds = static_cast<std::int64_t>(r_.scheduler.size());
   r_.metrics.feeds_failing = r_.scheduler.failing();
 }

@@ -154,6 +154,16 @@ std::string RenderPrometheus(const Metrics& m) {
          "1 for a sink whose endpoint answered 410 Gone: nothing is sent to it until a reload.");
   for (const auto& sink : m.sinks_gone)
     w.Sample("feedwatch_sink_gone", "sink=\"" + Label(sink) + "\"", 1);
+  w.Head("feedwatch_sink_failing", "gauge",
+         "1 while a sink's deliveries fail (since its last success), 0 while they succeed.");
+  for (const auto& [sink, since] : m.sinks_failing_since_ms)
+    w.Sample("feedwatch_sink_failing", "sink=\"" + Label(sink) + "\"", since > 0 ? 1 : 0);
+  w.Head("feedwatch_sink_failing_since_timestamp_seconds", "gauge",
+         "When a failing sink's first failed attempt after its last success was (Unix time).");
+  for (const auto& [sink, since] : m.sinks_failing_since_ms)
+    if (since > 0)
+      w.Sample("feedwatch_sink_failing_since_timestamp_seconds", "sink=\"" + Label(sink) + "\"",
+               static_cast<double>(since) / 1000.0);
   w.Single("feedwatch_store_errors_total", "counter",
            "Writes of the state file that failed (polls not recorded, alerts not queued).",
            static_cast<double>(m.store_errors));

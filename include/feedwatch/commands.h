@@ -86,15 +86,17 @@ struct BacktestCommand {
   std::string since = "7d";              // "" or "all": the whole archive
   std::vector<std::string> feeds, tags;  // only these feeds (by name) / tags
   std::string format = "text";           // "text" or "jsonl"
-  std::string send_sink;                 // queue the added alerts to this sink
+  std::string send_sink;                 // queue the alerts to this sink
+  std::size_t last = 0;                  // with send_sink: only the N latest; 0: all
   std::size_t examples = 3;
 };
 // Evaluates rules over the entries archive (read-only, safe while the daemon
 // runs). Text: per rule a per-day histogram, recent examples, and with
 // --rules the difference against the rules in force. jsonl: one line per
 // would-be match in `scan`'s shape (plus "change" with --rules). --send
-// queues the alerts --rules would add to one sink, under the alert ids the
-// daemon would have used (running it twice queues nothing twice).
+// queues to one sink the alerts --rules would add, or without --rules those
+// the rules in force would have raised (--last N: the N latest), under the
+// alert ids the daemon would have used (running it twice queues nothing twice).
 int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err);
 
 struct SearchCommand {

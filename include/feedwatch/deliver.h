@@ -93,6 +93,9 @@ class Dispatcher {
   // Sinks whose endpoint answered 410 Gone: nothing is sent to them until a
   // reload (their alerts wait in the outbox).
   std::vector<std::string> gone_sinks() const;
+  // Every configured sink: since when its attempts fail (the first failure
+  // after its last delivery, wall-clock ms), 0 while they succeed.
+  std::map<std::string, std::int64_t> sink_failing_since() const;
   // Tests: swap a transport for a fake.
   deliver::Transports& transports() { return *transports_; }
 

@@ -48,7 +48,8 @@ struct Metrics {
   std::uint64_t reloads_ok = 0, reloads_failed = 0;
   std::uint64_t store_errors = 0;       // failed writes of the state file
   std::vector<std::string> sinks_gone;  // answered 410 Gone; refreshed from the dispatcher
-  bool healthy = true;                  // what /healthz last judged (service/health.h)
+  std::map<std::string, std::int64_t> sinks_failing_since_ms;  // every sink; 0: not failing
+  bool healthy = true;  // what /healthz last judged (service/health.h)
   double start_time_seconds = 0;
 };
 

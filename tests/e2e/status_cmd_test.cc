@@ -2,6 +2,7 @@
 // binary against a state file a real daemon writes, feeds and receivers on
 // 127.0.0.1.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -36,7 +37,7 @@ std::string Config(const TempDir& dir, const FixtureServer& server, int closed_p
          server.Url("/hook") +
          "\"\n"
          "[[sink]]\nname = \"offline\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:" +
-         std::to_string(closed_port) + "/hook\"\n";
+         std::to_string(closed_port) + "/hook\"\n[admin]\nlisten = \"127.0.0.1:0\"\n";
 }
 
 int ClosedPort() {
@@ -105,6 +106,22 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   EXPECT_EQ(j["sinks"][1]["name"], "hook");
   EXPECT_EQ(j["sinks"][1]["state"], "ok");
   EXPECT_GT(j["sinks"][1]["last_delivered_ms"], 0);
+
+  // Where people look in a browser and a monitoring system: the same.
+  httplib::Client admin("127.0.0.1", d.admin_port());
+  auto overview = admin.Get("/", {{"Accept", "text/html"}});
+  ASSERT_TRUE(overview);
+  std::size_t section = overview->body.find("<h2>Failing sinks</h2>");
+  ASSERT_NE(section, std::string::npos) << overview->body;
+  EXPECT_NE(overview->body.find(">offline</a>", section), std::string::npos);
+  EXPECT_NE(overview->body.find(">1</div><div class=\"l\">failing sinks"), std::string::npos);
+  auto metrics = admin.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("feedwatch_sink_failing{sink=\"offline\"} 1"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("feedwatch_sink_failing{sink=\"hook\"} 0"), std::string::npos);
+  EXPECT_NE(metrics->body.find("feedwatch_sink_failing_since_timestamp_seconds{sink=\"offline\"}"),
+            std::string::npos);
 
   json failing = json::parse(RunFeedwatch("status --json --failing -c " + config).output);
   EXPECT_EQ(failing["feeds"].size(), 1u);

@@ -30,6 +30,11 @@ Page Overview(const PageArgs& args) {
   auto today = store.CountAlertsSince(today_start);
   auto week = store.CountAlertsSince(live.now_ms - 7 * kDayMs);
   auto counts = store.CountOutbox();
+  auto sinks = store.SinkHealths();
+  std::vector<const SinkHealth*> failing_sinks;
+  if (sinks.ok())
+    for (const SinkHealth& h : *sinks)
+      if (h.failing()) failing_sinks.push_back(&h);
   auto card = [](const std::string& n, const std::string& label, const char* cls = "") {
     return std::string("<div class=\"card\"><div class=\"n ") + cls + "\">" + n +
            "</div><div class=\"l\">" + label + "</div></div>";
@@ -50,6 +55,8 @@ Page Overview(const PageArgs& args) {
                 counts.ok() && counts->pending > 0 ? "warn" : "") +
            card(counts.ok() ? std::to_string(counts->dead) : "?", "dead letters",
                 counts.ok() && counts->dead > 0 ? "bad" : "ok") +
+           card(sinks.ok() ? std::to_string(failing_sinks.size()) : "?", "failing sinks",
+                failing_sinks.empty() ? "ok" : "bad") +
            "</div><h2>Daemon</h2><div class=\"cards\">" +
            card(FormatDuration(std::chrono::milliseconds(
                     std::max<std::int64_t>(0, live.now_ms - live.started_ms) / 1000 * 1000)),
@@ -72,6 +79,26 @@ Page Overview(const PageArgs& args) {
         "type=\"hidden\" name=\"csrf\" value=\"" +
         H(live.csrf) +
         "\"><button type=\"submit\">Reload configuration and rules</button></form></p>";
+  // Right after the first polls: nothing alerted, and why.
+  if (polled > 0 && counts.ok() && counts->pending + counts->delivered + counts->dead == 0)
+    p.body +=
+        "<h2>No alerts yet</h2><p>A feed's first poll records what it already shows without "
+        "alerting (<code>prime = true</code>), so alerts begin with the next new entry that "
+        "matches your rules. <code>feedwatch backtest --since 7d</code> shows what they would "
+        "have sent from what was read; <code>feedwatch backtest --send SINK --last 3</code> "
+        "sends that; <code>feedwatch sink test SINK</code> checks that a sink works.</p>";
+  if (!failing_sinks.empty()) {
+    p.body += "<h2>Failing sinks</h2><ul>";
+    for (const SinkHealth* h : failing_sinks)
+      p.body +=
+          "<li><a href=\"/alerts\">" + H(h->sink) + "</a>: <span class=\"err bad\">" +
+          H(h->last_error) + "</span> (failing for up to " +
+          FormatDuration(std::chrono::milliseconds(
+              std::max<std::int64_t>(1000, live.now_ms - h->failing_since_ms) / 1000 * 1000)) +
+          ", " + std::to_string(h->attempts) + " attempts at its oldest alert, " +
+          std::to_string(h->pending) + " waiting)</li>";
+    p.body += "</ul>";
+  }
   if (!bad.empty()) {
     p.body += "<h2>Failing feeds</h2><ul>";
     for (std::size_t i = 0; i < bad.size() && i < 10; ++i) {
