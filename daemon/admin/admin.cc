@@ -28,6 +28,41 @@ using adminhttp::Reason;
 
 namespace {
 
+// What a browser sees without the token: how to get in (docs/admin.md).
+// Static: nothing from the request is echoed.
+constexpr const char* kTokenNeededPage = R"html(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Token needed · feedwatch</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:44em;margin:2em auto;padding:0 1em}
+pre{background:#f4f4f4;padding:.6em;overflow-x:auto}
+@media (prefers-color-scheme:dark){body{background:#111;color:#ddd}pre{background:#222}}</style>
+</head><body><main>
+<h1>This feedwatch endpoint needs a token</h1>
+<p>Every request must carry <code>Authorization: Bearer &lt;token&gt;</code>, the first line
+of the file named by <code>[admin] token_file</code>. A browser cannot send that header by
+itself; two ways in:</p>
+<h2>A reverse proxy that adds it</h2>
+<p>Put a proxy with its own login (and TLS) in front, and let it add the header:</p>
+<pre>location / {
+    auth_basic "feedwatch";
+    auth_basic_user_file /etc/nginx/feedwatch.htpasswd;
+    proxy_pass http://127.0.0.1:9321;
+    proxy_set_header Authorization "Bearer &lt;the token&gt;";
+}</pre>
+<h2>An SSH tunnel to a loopback listen</h2>
+<p>Let feedwatch listen on loopback only (<code>listen = "127.0.0.1:9321"</code>, no token
+needed there), then from your machine:</p>
+<pre>ssh -L 9321:127.0.0.1:9321 your-server</pre>
+<p>and open <code>http://127.0.0.1:9321/</code>.</p>
+<p>Tools (<code>curl</code>, Prometheus, <code>feedwatch reload</code>) send the header
+themselves. More in <code>docs/admin.md</code> ("Facing a network").</p>
+</main></body></html>
+)html";
+
+}  // namespace
+
+namespace {
+
 class SessionBase;
 
 // What every admin session shares with the server; sessions keep it alive.
@@ -169,9 +204,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     bool exempt = auth.metrics_public && req_.path == "/metrics" && req_.method == "GET";
     if (!auth.token.empty() && !exempt &&
         !BearerMatches(req_.Header("authorization"), auth.token)) {
-      AdminResponse resp{401, "text/plain; charset=utf-8",
-                         "unauthorized: send Authorization: Bearer <token>\n"};
+      // A browser cannot send a bearer token by itself: it gets a page that
+      // says how people get in; tools get one line.
+      bool browser = req_.Header("accept").find("text/html") != std::string::npos;
+      AdminResponse resp =
+          browser ? AdminResponse{401, "text/html; charset=utf-8", std::string(kTokenNeededPage)}
+                  : AdminResponse{401, "text/plain; charset=utf-8",
+                                  "unauthorized: send Authorization: Bearer "
+                                  "<token>\n"};
       resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"feedwatch\"");
+      if (browser)
+        resp.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'");
       return Write(resp);
     }
     if (auto refused = CrossSiteRefusal(req_)) return Write(*refused);

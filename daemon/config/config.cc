@@ -1,5 +1,7 @@
 #include "feedwatch/config.h"
 
+#include <arpa/inet.h>
+
 #include <glob.h>
 
 #include <algorithm>
@@ -350,8 +352,12 @@ Status LoadConfigInto(const std::string& path, Config& cfg) {
       if (auto v = tomlutil::GetString(*t, "listen", errors)) {
         cfg.admin_listen = *v;
         bool unix_socket = v->rfind("unix:/", 0) == 0;
-        bool loopback = v->rfind("127.0.0.1:", 0) == 0 || v->rfind("[::1]:", 0) == 0 ||
-                        v->rfind("localhost:", 0) == 0;
+        // Loopback: all of 127.0.0.0/8 (127.0.0.2 too), ::1, localhost.
+        std::string host = v->substr(0, v->rfind(':'));
+        in_addr v4{};
+        bool loopback =
+            (inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127) ||
+            v->rfind("[::1]:", 0) == 0 || v->rfind("localhost:", 0) == 0;
         bool has_token = t->contains("token_file");
         if (unix_socket && has_token) {
           errors.Add(t->get("token_file"),

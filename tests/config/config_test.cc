@@ -342,6 +342,11 @@ TEST(Config, AnAdminEndpointFacingANetworkNeedsAToken) {
                                          "network: set [admin] token_file"),
             std::string::npos)
       << open.status().message();
+  // All of 127.0.0.0/8 is loopback, not a network.
+  for (const char* lo : {"127.0.0.2:9321", "127.1.2.3:9321", "[::1]:9321", "localhost:9321"})
+    EXPECT_TRUE(load(std::string("listen = \"") + lo + "\"\n").ok()) << lo;
+  EXPECT_FALSE(load("listen = \"128.0.0.1:9321\"\n").ok());
+  EXPECT_FALSE(load("listen = \"127.attacker.example:9321\"\n").ok()) << "a name, not 127/8";
   dir.Write("admin.token", "tok-123\n");
   auto with_token =
       load("listen = \"[::]:9321\"\ntoken_file = \"admin.token\"\nmetrics_public = true\n");

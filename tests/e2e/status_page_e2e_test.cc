@@ -433,6 +433,17 @@ TEST(AdminAuth, BearerTokenOnEveryRequestAndTheMetricsExemption) {
   wrong.set_bearer_token_auth(token.substr(0, 10));
   EXPECT_EQ(wrong.Get("/status")->status, 401);
   EXPECT_EQ(anon.Post("/reload", "", "text/plain")->status, 401);
+  // A browser is told how people get in (a proxy that adds the header, or a
+  // tunnel to a loopback listen); a tool gets one line.
+  auto browser = anon.Get("/feeds", {{"Accept", "text/html,application/xhtml+xml"}});
+  ASSERT_TRUE(browser);
+  EXPECT_EQ(browser->status, 401);
+  EXPECT_EQ(browser->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(browser->body.find("This feedwatch endpoint needs a token"), std::string::npos);
+  EXPECT_NE(browser->body.find("proxy_set_header Authorization"), std::string::npos);
+  EXPECT_NE(browser->body.find("ssh -L 9321:127.0.0.1:9321"), std::string::npos);
+  EXPECT_EQ(browser->body.find(token), std::string::npos);
+  EXPECT_EQ(anon.Get("/feeds")->body, "unauthorized: send Authorization: Bearer <token>\n");
   // /metrics alone is exempt, for a Prometheus without the token.
   auto metrics = anon.Get("/metrics");
   ASSERT_TRUE(metrics);
