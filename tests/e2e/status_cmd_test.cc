@@ -62,17 +62,22 @@ TEST(Status, NeverCreatesAStateFileAndSaysSo) {
 TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   TempDir dir;
   FixtureServer server;
-  server.SetFeed("/wire.xml", testing::RssDocument("Wire", {{"w1", "New export controls on chips",
-                                                             "https://wire.example/1", ""}}));
+  server.SetFeed("/wire.xml",
+                 testing::RssDocument(
+                     "Wire", {{"w1", "New export controls on chips", "https://wire.example/1", ""},
+                              {"w2", "Japan joins the chip tool export controls",
+                               "https://wire.example/2", ""},
+                              {"w3", "Dutch lithography maker reports export controls hit to sales",
+                               "https://wire.example/3", ""}}));
   server.SetFeed("/gone.xml", "not here", 404, "text/plain");
   std::string config = dir.Write("feedwatch.toml", Config(dir, server, ClosedPort()));
   testing::RunningDaemon d(testing::LoadConfigText(dir, testing::ReadFile(config)));
-  // The offline sink's first attempt failed: its alert waits for a retry.
+  // The offline sink's first attempt failed: its alerts wait for a retry.
   ASSERT_TRUE(testing::WaitUntil([&] {
     auto j = json::parse(RunFeedwatch("status --json -c " + config).output, nullptr, false);
     return j.is_object() && j["failing"]["sinks"] == 1 && j["failing"]["feeds"] == 1 &&
-           j["outbox"]["delivered"] == 1;
-  }));
+           j["outbox"]["delivered"] == 3;
+  })) << RunFeedwatch("status --json -c " + config).output;
 
   testing::Ran text = RunFeedwatch("status -c " + config);
   EXPECT_EQ(text.code, 1) << text.output;
@@ -90,7 +95,7 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
       << o;
   EXPECT_NE(o.find("attempt(s) at its oldest alert: "), std::string::npos) << o;
   EXPECT_NE(o.find("onnect"), std::string::npos) << "the receiver's error is shown";
-  EXPECT_NE(o.find("2 feeds, 1 failing; outbox: 1 pending, 1 delivered, 0 dead"), std::string::npos)
+  EXPECT_NE(o.find("2 feeds, 1 failing; outbox: 3 pending, 3 delivered, 0 dead"), std::string::npos)
       << o;
 
   json j = json::parse(RunFeedwatch("status --json -c " + config).output);
@@ -101,7 +106,7 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   EXPECT_EQ(j["feeds"][0]["http_status"], 404);
   EXPECT_EQ(j["sinks"][0]["name"], "offline");
   EXPECT_EQ(j["sinks"][0]["state"], "failing");
-  EXPECT_EQ(j["sinks"][0]["pending"], 1);
+  EXPECT_EQ(j["sinks"][0]["pending"], 3);
   EXPECT_GT(j["sinks"][0]["failing_since_ms"], 0);
   EXPECT_EQ(j["sinks"][1]["name"], "hook");
   EXPECT_EQ(j["sinks"][1]["state"], "ok");
@@ -115,6 +120,15 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   ASSERT_NE(section, std::string::npos) << overview->body;
   EXPECT_NE(overview->body.find(">offline</a>", section), std::string::npos);
   EXPECT_NE(overview->body.find(">1</div><div class=\"l\">failing sinks"), std::string::npos);
+  // The offline sink is ordered: its two later alerts say what they wait for.
+  auto alerts = admin.Get("/alerts", {{"Accept", "text/html"}});
+  ASSERT_TRUE(alerts);
+  std::size_t waiting = 0;
+  for (std::size_t at = alerts->body.find("waits behind this sink");
+       at != std::string::npos;
+       at = alerts->body.find("waits behind this sink", at + 1))
+    ++waiting;
+  EXPECT_EQ(waiting, 2u) << alerts->body;
   auto metrics = admin.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("feedwatch_sink_failing{sink=\"offline\"} 1"), std::string::npos)
@@ -140,7 +154,7 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   EXPECT_NE(once.output.find("polling once beside it"), std::string::npos) << once.output;
   json after = json::parse(RunFeedwatch("status --json -c " + config).output);
   EXPECT_EQ(after["feeds"][0]["failures"], 1) << "the once cycle's failure is not counted";
-  EXPECT_EQ(after["sinks"][0]["pending"], 1) << "nor did it try the offline sink's alert";
+  EXPECT_EQ(after["sinks"][0]["pending"], 3) << "nor did it try the offline sink's alerts";
   d.Stop();
 
   // No daemon: said.

@@ -18,6 +18,7 @@ Page Alerts(const PageArgs& args) {
   dead.limit = 100;
   auto dead_rows = store.ListOutbox(dead);
   auto counts = store.CountOutbox();
+  auto held = HeldSinks(gen, store);
   Page p{"Alerts", "/alerts", ""};
   p.body = "<h1>Alerts</h1>" + Flash(req);
   if (counts.ok())
@@ -28,7 +29,7 @@ Page Alerts(const PageArgs& args) {
   p.body += dead_rows.ok() ? AlertsTable(*dead_rows, live, names, live.actions, "/alerts")
                            : "<p class=\"bad\">" + H(dead_rows.status().message()) + "</p>";
   p.body += "<h2 id=\"recent\">Recent</h2>";
-  p.body += rows.ok() ? AlertsTable(*rows, live, names, live.actions, "/alerts")
+  p.body += rows.ok() ? AlertsTable(*rows, live, names, live.actions, "/alerts", held)
                       : "<p class=\"bad\">" + H(rows.status().message()) + "</p>";
   return p;
 }

@@ -307,9 +307,27 @@ FeedHealth HealthOf(const FeedLive& f, const FeedStatus* s) {
   return {"ok", "ok", 3};
 }
 
+std::string Plural(std::int64_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+std::map<std::string, std::string> HeldSinks(const LoadedConfig& gen, StateView& store) {
+  std::map<std::string, std::string> held;
+  auto healths = store.SinkHealths();
+  if (!healths.ok()) return held;
+  for (const SinkHealth& h : *healths) {
+    if (!h.failing()) continue;
+    for (const SinkSpec& s : gen.config.sinks)
+      if (s.name == h.sink && s.ordered)
+        held[h.sink] = "waits behind this sink's oldest alert (" + Plural(h.attempts, "attempt") +
+                       " so far: " + h.last_error + "); the sink is ordered";
+  }
+  return held;
+}
+
 std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live,
                         const std::map<std::string, std::string>& names, bool with_actions,
-                        const std::string& back) {
+                        const std::string& back, const std::map<std::string, std::string>& held) {
   if (rows.empty()) return "<p class=\"muted\">None.</p>";
   std::string t =
       "<div class=\"table\"><table class=\"stack\"><thead><tr><th scope=\"col\">Queued</th><th "
@@ -331,15 +349,21 @@ std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live
     if (r.state == AlertState::kDelivered)
       t += "<div class=\"small muted\">" + Time(r.delivered_ms, live.now_ms) + "</div>";
     else if (r.attempts > 0)
-      t += "<div class=\"small muted\">" + std::to_string(r.attempts) + " attempt(s)</div>";
+      t += "<div class=\"small muted\">" + Plural(r.attempts, "attempt") + "</div>";
     if (!r.last_error.empty() && r.state != AlertState::kDelivered)
       t += "<div class=\"small err bad\">" + H(r.last_error) + "</div>";
+    if (auto h = held.find(r.sink);
+        h != held.end() && r.state == AlertState::kPending && r.attempts == 0)
+      t += "<div class=\"small warn\">" + H(h->second) + "</div>";
     t += "</td>";
     if (with_actions) {
       t += "<td data-label=\"Actions\">";
       if (r.state == AlertState::kDead)
         t += ActionForm(live, "/actions/retry", r.alert_id, "Retry", back) + " ";
-      t += ActionForm(live, "/actions/drop", r.alert_id, "Drop", back) + "</td>";
+      // Dropping a delivered alert would change nothing a receiver sees.
+      if (r.state != AlertState::kDelivered)
+        t += ActionForm(live, "/actions/drop", r.alert_id, "Drop", back);
+      t += "</td>";
     }
     t += "</tr>";
   }

@@ -100,9 +100,16 @@ struct FeedHealth {
   int rank;  // for sorting: worst first
 };
 FeedHealth HealthOf(const FeedLive& f, const FeedStatus* s);
+// "1 attempt", "3 attempts".
+std::string Plural(std::int64_t n, const std::string& noun);
+// `held`: per ordered sink whose oldest alert keeps failing, why its other
+// pending alerts wait (shown on each of them).
 std::string AlertsTable(const std::vector<OutboxRow>& rows, const LiveView& live,
                         const std::map<std::string, std::string>& names, bool with_actions,
-                        const std::string& back);
+                        const std::string& back,
+                        const std::map<std::string, std::string>& held = {});
+// For AlertsTable: the ordered sinks of `gen` whose oldest alert keeps failing.
+std::map<std::string, std::string> HeldSinks(const LoadedConfig& gen, StateView& store);
 std::map<std::string, std::string> FeedNames(const LoadedConfig& gen);
 
 }  // namespace feedwatch::service::pages
