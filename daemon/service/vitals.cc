@@ -39,7 +39,7 @@ std::string Vitals::StatusLine() {
   RefreshGauges();
   std::string line = "polling " + std::to_string(r_.metrics.feeds) + " feeds, " +
                      std::to_string(r_.metrics.feeds_failing) + " failing, " +
-                     std::to_string(r_.metrics.outbox_pending) + " alerts queued";
+                     std::to_string(r_.metrics.outbox_pending) + " alerts pending";
   if (r_.metrics.outbox_dead > 0) line += ", " + std::to_string(r_.metrics.outbox_dead) + " dead";
   for (const auto& sink : r_.metrics.sinks_gone)
     line += "; sink " + sink + " answered 410 Gone (reload once its URL is fixed)";

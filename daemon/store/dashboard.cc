@@ -102,7 +102,12 @@ Result<std::vector<RuleMatch>> DashboardTable::LastMatches() {
 }
 
 Result<std::int64_t> DashboardTable::CountAlertsSince(std::int64_t since_ms) {
-  Stmt q(db_, "SELECT COUNT(*) FROM outbox WHERE created_ms >= ?", cache_);
+  // News items, not sink copies: a story counts once (whatever feeds and
+  // sinks carried it), an entry without a story once.
+  Stmt q(db_,
+         "SELECT COUNT(DISTINCT COALESCE(story_id, feed_id || ' ' || "
+         "json_extract(payload, '$.entry.key'))) FROM outbox WHERE created_ms >= ?",
+         cache_);
   q.Bind(1, since_ms);
   if (!q.Step()) return q.status("counting alerts");
   return q.Int(0);

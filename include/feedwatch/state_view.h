@@ -121,7 +121,8 @@ class StateView {
   // Each sink with outbox rows: counts, last delivery, whether it is failing.
   virtual Result<std::vector<SinkHealth>> SinkHealths() = 0;
   virtual Result<std::vector<std::pair<std::string, std::int64_t>>> PendingBySink() = 0;
-  // Alerts queued since `since_ms` (each sink's copy counts once per entry: by alert row).
+  // News items alerted since `since_ms`: a story once, whatever feeds and
+  // sinks carried it; an entry outside any story once.
   virtual Result<std::int64_t> CountAlertsSince(std::int64_t since_ms) = 0;
 
   // Daily counts of `kind` from `since_day` on (of every key, or only `only_key`).

@@ -624,7 +624,7 @@ TEST(Notify, ReadyStatusWatchdogReloadingAndStopping) {
                     {"NOTIFY_SOCKET=" + dir.path() + "/notify.sock", "WATCHDOG_USEC=600000"},
                     dir.path() + "/log");
   EXPECT_TRUE(sock.WaitFor("READY=1", seconds(20))) << sock.All();
-  EXPECT_NE(sock.All().find("STATUS=polling 1 feeds, 0 failing, 0 alerts queued"),
+  EXPECT_NE(sock.All().find("STATUS=polling 1 feeds, 0 failing, 0 alerts pending"),
             std::string::npos)
       << sock.All();
   EXPECT_TRUE(sock.WaitFor("WATCHDOG=1", seconds(5))) << sock.All();

@@ -49,8 +49,9 @@ Page Overview(const PageArgs& args) {
            card(std::to_string(polled), "polled at least once") +
            card(std::to_string(failing), "failing", failing ? "bad" : "ok") +
            card(std::to_string(backing_off), "backing off", backing_off ? "bad" : "") +
-           "</div><h2>Alerts</h2><div class=\"cards\">" + card(num(today), "queued today (UTC)") +
-           card(num(week), "queued in 7 days") +
+           "</div><h2>Alerts</h2><div class=\"cards\">" +
+           card(num(today), "news items alerted today (UTC)") +
+           card(num(week), "news items alerted in 7 days") +
            card(counts.ok() ? std::to_string(counts->pending) : "?", "pending in the outbox",
                 counts.ok() && counts->pending > 0 ? "warn" : "") +
            card(counts.ok() ? std::to_string(counts->dead) : "?", "dead letters",
