@@ -143,6 +143,7 @@ void RegisterBacktestCommand(CLI::App& app, CliContext& ctx) {
   backtest_cmd->add_option("--format", backtest->format, "text or jsonl (scan's lines)")
       ->check(CLI::IsMember({"text", "jsonl"}))
       ->capture_default_str();
+  AddJsonSwitch(backtest_cmd, backtest->format, "jsonl");
   backtest_cmd->add_option("--examples", backtest->examples, "recent matches shown per rule")
       ->capture_default_str();
   backtest_cmd->add_option("--send", backtest->send_sink,

@@ -373,6 +373,7 @@ void RegisterEvalCommand(CLI::App& app, CliContext& ctx) {
   eval_cmd->add_option("--format", eval->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  AddJsonSwitch(eval_cmd, eval->format, "json");
   eval_cmd
       ->add_option("--feeds", eval->feeds_dir,
                    "score a stream: every feed file in this folder, labelled by link from LABELS")

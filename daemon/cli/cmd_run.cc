@@ -2,6 +2,7 @@
 // daemon would load it, with lint warnings.
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "feedwatch/cli.h"
 #include "feedwatch/commands.h"
@@ -32,7 +33,21 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
     err << st.message() << "\n";
     return kExitBadSetup;
   }
-  if (cmd.once) {
+  if (cmd.once && cmd.json) {
+    const DaemonStats& s = daemon.stats();
+    out << nlohmann::ordered_json{{"feeds", configured},
+                                  {"feeds_polled", s.feeds_polled},
+                                  {"feeds_primed", s.feeds_primed},
+                                  {"feeds_failed", s.feeds_failed},
+                                  {"entries", s.entries},
+                                  {"new_entries", s.new_entries},
+                                  {"matches", s.matches},
+                                  {"alerts_queued", s.alerts_queued},
+                                  {"alerts_delivered", s.alerts_delivered},
+                                  {"alerts_pending", s.alerts_pending}}
+               .dump()
+        << "\n";
+  } else if (cmd.once) {
     const DaemonStats& s = daemon.stats();
     out << "feeds:            " << configured << " configured: " << s.feeds_polled << " polled ("
         << s.feeds_primed << " of them primed on first sight), " << s.feeds_failed << " failed\n"
@@ -93,8 +108,10 @@ void RegisterRunCommand(CLI::App& app, CliContext& ctx) {
   auto* run_cmd =
       app.add_subcommand("run", "run the daemon in the foreground until SIGINT/SIGTERM");
   AddConfigOption(run_cmd, run->config_path, ctx);
-  run_cmd->add_flag("--once", run->once,
-                    "poll every feed once, deliver what is due, print a summary and exit");
+  auto* once = run_cmd->add_flag(
+      "--once", run->once, "poll every feed once, deliver what is due, print a summary and exit");
+  run_cmd->add_flag("--json", run->json, "with --once: the summary as one JSON object")
+      ->needs(once);
 
   run_cmd->callback(
       [&ctx, run] { ctx.Choose([=] { return CmdRun(*run, std::cout, std::cerr); }); });

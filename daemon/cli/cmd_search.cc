@@ -77,6 +77,7 @@ void RegisterSearchCommand(CLI::App& app, CliContext& ctx) {
   search_cmd->add_option("--format", search->format, "text or jsonl")
       ->check(CLI::IsMember({"text", "jsonl"}))
       ->capture_default_str();
+  AddJsonSwitch(search_cmd, search->format, "jsonl");
 
   search_cmd->callback([&ctx, search] {
     ctx.Choose([=] {

@@ -23,6 +23,14 @@ inline CLI::Option* AddConfigOption(CLI::App* sub, std::string& path, const CliC
   return sub->add_option("-c,--config", path, "config file")->capture_default_str();
 }
 
+// `--json`, the one JSON switch of every command: for a command that also
+// has `--format`, the same as `--format <json_format>` ("json" or "jsonl").
+inline CLI::Option* AddJsonSwitch(CLI::App* sub, std::string& format, std::string json_format) {
+  return sub->add_flag_callback(
+      "--json", [&format, json_format] { format = json_format; },
+      "JSON (" + json_format + ") instead of text; same as --format " + json_format);
+}
+
 // Adds every subcommand to `app`.
 void RegisterCommands(CLI::App& app, CliContext& ctx);
 

@@ -13,6 +13,7 @@ namespace feedwatch {
 struct RunCommand {
   std::string config_path;
   bool once = false;
+  bool json = false;  // with once: the summary as one JSON object
 };
 int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err);
 

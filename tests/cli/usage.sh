@@ -43,4 +43,13 @@ out=$("$feedwatch" outbox list -c "$tmp/c.toml" 2> "$tmp/err") || fail "outbox l
 "$feedwatch" check -c "$tmp/c.toml" --log-format json > /dev/null 2> "$tmp/err" || fail "check --log-format json"
 "$feedwatch" check --log-format nope -c "$tmp/c.toml" > /dev/null 2> "$tmp/err"
 [ $? -eq 2 ] || fail "a bad --log-format value should exit 2"
+# One JSON switch: every command that prints JSON takes --json.
+for c in status "outbox list" "sink test" search backtest eval "run"; do
+  "$feedwatch" $c --help | grep -q -- "--json" || fail "$c has no --json"
+done
+out=$("$feedwatch" run --once --json -c "$tmp/c.toml" 2> "$tmp/err") || fail "run --once --json"
+printf '%s' "$out" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["feeds"] == 0 and "alerts_pending" in d, d' \
+  || fail "run --once --json printed: $out"
+"$feedwatch" run --json -c "$tmp/c.toml" > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "run --json without --once"
+grep -q -- "--json requires --once" "$tmp/err" || fail "run --json: no reason"
 echo ok

@@ -356,8 +356,16 @@ any = ['\bdistill(?:ing|ation)\b']
             "DeepSeek accused of distilling US models");
   RunOnce(testing::LoadConfigText(dir, testing::ReadFile(config)));
   EXPECT_EQ(server.Hooks().size(), 1u) << "sent once";
+  // Without --rules: what the rules in force raise (the primed entries they
+  // match were never sent), once.
   Ran no_rules = Feedwatch(dir, "backtest --config " + config + " --send hook");
-  EXPECT_EQ(no_rules.code, 2);
+  EXPECT_EQ(no_rules.code, 0) << no_rules.err;
+  EXPECT_NE(no_rules.err.find("queued 2 alerts to sink hook (0 were queued before)"),
+            std::string::npos)
+      << no_rules.err;
+  EXPECT_NE(Feedwatch(dir, "backtest --config " + config + " --send hook")
+                .err.find("queued 0 alerts to sink hook (2 were queued before)"),
+            std::string::npos);
   Ran bad_sink =
       Feedwatch(dir, "backtest --config " + config + " --rules " + changed + " --send nowhere");
   EXPECT_EQ(bad_sink.code, 2);
