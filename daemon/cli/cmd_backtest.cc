@@ -81,11 +81,10 @@ int CmdBacktest(const BacktestCommand& cmd, std::ostream& out, std::ostream& err
       MatchContext ctx{hit.feed.name, hit.archived.feed_title, &hit.feed.tags,
                        hit.archived.first_seen_ms / 1000};
       std::vector<Highlight> highlights = tested->Explain(e, ctx, hit.rule_index).highlights;
-      to_send.push_back(
-          {e.published ? *e.published * 1000 : hit.archived.first_seen_ms, hit.archived.feed_url,
-           deliver::AlertFor(
-               {hit.rule, hit.feed, hit.archived.feed_title, e, highlights, now_ms / 1000},
-               send_to->name)});
+      to_send.push_back({DatedMs(e.published, hit.archived.first_seen_ms), hit.archived.feed_url,
+                         deliver::AlertFor({hit.rule, hit.feed, hit.archived.feed_title, e,
+                                            highlights, now_ms / 1000},
+                                           send_to->name)});
     }
   };
   auto report = service::RunBacktest(*store, spec, on_hit);

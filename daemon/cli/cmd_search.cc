@@ -51,8 +51,8 @@ int CmdSearch(const SearchCommand& cmd, std::ostream& out, std::ostream& err) {
           << "\n";
       continue;
     }
-    out << FormatUtcMinute(h.first_seen_ms / 1000) << "  " << feed << "  " << h.title_marked
-        << "\n";
+    out << FormatUtcMinute(DatedMs(h.published, h.first_seen_ms) / 1000) << "  " << feed << "  "
+        << h.title_marked << "\n";
     if (!h.link.empty()) out << "    " << h.link << "\n";
     if (!h.snippet.empty()) out << "    " << h.snippet << "\n";
   }

@@ -100,7 +100,8 @@ Result<BacktestReport> RunBacktest(StateView& store, const BacktestSpec& spec,
       for (std::size_t j : matched_before)
         if (force_slot[j] >= 0) before_hit[static_cast<std::size_t>(force_slot[j])] = 1;
     }
-    std::int64_t day = a.first_seen_ms / 1000 / kDay * kDay;
+    // Counted on the day it was published (first seen: without a date).
+    std::int64_t day = DatedMs(a.entry.published, a.first_seen_ms) / 1000 / kDay * kDay;
     for (std::size_t i : matched) {
       if (slot[i] < 0) continue;
       auto k = static_cast<std::size_t>(slot[i]);
@@ -166,7 +167,8 @@ namespace {
 void RenderExamples(std::string& out, const std::vector<BacktestExample>& examples) {
   for (const BacktestExample& ex : examples) {
     const Entry& e = ex.archived.entry;
-    out += "    " + Minute(ex.archived.first_seen_ms) + "  " + ex.feed_name + "  " + e.title + "\n";
+    out += "    " + Minute(DatedMs(e.published, ex.archived.first_seen_ms)) + "  " + ex.feed_name +
+           "  " + e.title + "\n";
     if (!e.link.empty()) out += "        " + e.link + "\n";
     if (!ex.highlights.empty()) {
       std::string line = "        matched:";
@@ -243,12 +245,14 @@ nlohmann::ordered_json BacktestJson(const BacktestReport& report) {
       ordered_json hs = ordered_json::array();
       for (const Highlight& h : ex.highlights)
         hs.push_back({{"field", FieldName(h.field)}, {"text", h.text}});
-      arr.push_back({{"first_seen", FormatRfc3339(ex.archived.first_seen_ms / 1000)},
-                     {"feed", ex.feed_name},
-                     {"entry_id", e.key},
-                     {"title", e.title},
-                     {"link", e.link},
-                     {"highlights", std::move(hs)}});
+      arr.push_back(
+          {{"first_seen", FormatRfc3339(ex.archived.first_seen_ms / 1000)},
+           {"published", e.published ? ordered_json(FormatRfc3339(*e.published)) : ordered_json()},
+           {"feed", ex.feed_name},
+           {"entry_id", e.key},
+           {"title", e.title},
+           {"link", e.link},
+           {"highlights", std::move(hs)}});
     }
     return arr;
   };

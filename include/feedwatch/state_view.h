@@ -4,6 +4,7 @@
 // implements them; nothing here knows SQLite.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -35,6 +36,15 @@ struct ArchivedEntry {
   Entry entry;                     // key, title, link, dates, authors, categories, text
   std::vector<std::string> rules;  // the rules it matched when it arrived
 };
+
+// When an archived entry is dated for people (histograms, lists): when it was
+// published, or when it was first seen if it carries no date or one later
+// than that (a feed's clock or a future date is not trusted past it).
+inline std::int64_t DatedMs(const std::optional<std::int64_t>& published,
+                            std::int64_t first_seen_ms) {
+  if (!published || *published <= 0) return first_seen_ms;
+  return std::min(*published * 1000, first_seen_ms);
+}
 
 struct ArchiveFilter {
   std::int64_t since_ms = 0;           // first seen at or after

@@ -64,6 +64,14 @@ TEST(FirstRun, PrimingSaysWhyNothingWasSentAndBacktestSendsTheLatestOnce) {
     EXPECT_NE(page->body.find("feedwatch sink test SINK"), std::string::npos);
   }
 
+  // What was read is dated by publication, not all "today".
+  testing::Ran backtest = RunFeedwatch("backtest --since all -c " + config);
+  ASSERT_EQ(backtest.code, 0) << backtest.output;
+  for (const char* day : {"2026-11-30", "2026-12-03", "2026-12-04"})
+    EXPECT_NE(backtest.output.find(day), std::string::npos) << day << "\n" << backtest.output;
+  testing::Ran search = RunFeedwatch("search 'chip tools' -c " + config);
+  EXPECT_NE(search.output.find("2026-12-04 09:00"), std::string::npos) << search.output;
+
   testing::Ran bad = RunFeedwatch("backtest --last 2 -c " + config);
   EXPECT_EQ(bad.code, 2) << bad.output;
   EXPECT_NE(bad.output.find("--last chooses what --send queues"), std::string::npos);

@@ -62,7 +62,7 @@ Page SearchPage(const PageArgs& args) {
                                   title + "</a>") +
               "<div class=\"small\">" + Marked(h.snippet) + "</div><div class=\"small muted\">" +
               H(it != names.end() ? it->second : DisplayUrl(h.feed_url)) + " · " +
-              Time(h.first_seen_ms, live.now_ms) + "</div></li>";
+              Time(DatedMs(h.published, h.first_seen_ms), live.now_ms) + "</div></li>";
   }
   p.body += "</ol>";
   return p;
