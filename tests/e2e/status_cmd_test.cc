@@ -124,8 +124,7 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   auto alerts = admin.Get("/alerts", {{"Accept", "text/html"}});
   ASSERT_TRUE(alerts);
   std::size_t waiting = 0;
-  for (std::size_t at = alerts->body.find("waits behind this sink");
-       at != std::string::npos;
+  for (std::size_t at = alerts->body.find("waits behind this sink"); at != std::string::npos;
        at = alerts->body.find("waits behind this sink", at + 1))
     ++waiting;
   EXPECT_EQ(waiting, 2u) << alerts->body;
