@@ -1,5 +1,4 @@
 // The daemon as wiring: it owns the rooms and connects them in pipeline order.
-//
 //   fetch::Scheduler --body--> service::PollPipeline: RunPollJob on a worker
 //    (timers, slots,            (parse, skip known, match, deliver::Route),
 //     backoff, 304s)            then PollRecorder (store thread: the invariant
@@ -66,7 +65,7 @@ class Daemon::Impl {
 
   Status Run(const RunOptions& opt, bool beside_a_daemon) {
     once_ = opt.once;
-    beside_ = beside_a_daemon;
+    beside_ = beside_a_daemon;  // once mode while a daemon runs on the same state
     scheduler_.SetOnce(once_);
     pipeline_.SetOnce(once_);
     metrics_.start_time_seconds = static_cast<double>(clock_.WallSeconds());
@@ -174,8 +173,7 @@ class Daemon::Impl {
             [this](PolledFeed& f, const std::string& reason, const FeedState& state,
                    std::function<void()> done) {
               ++metrics_.polls_failed;
-              // Beside a running daemon, its feeds' backoff is its own.
-              if (beside_) return done();
+              if (beside_) return done();  // beside a daemon: its feeds' backoff is its own
               recorder_.RecordFailure(f.spec->url, reason, state, std::move(done));
             },
         .poll_ended =
@@ -307,8 +305,7 @@ class Daemon::Impl {
   service::Vitals vitals_{
       {clock_, metrics_, scheduler_, recorder_, dispatcher_, state_, reloader_}};
   std::unique_ptr<asio::steady_timer> drain_timer_;
-  bool once_ = false, stopping_ = false, finished_ = false;
-  bool beside_ = false;  // once mode while a daemon runs on the same state
+  bool once_ = false, stopping_ = false, finished_ = false, beside_ = false;
 };
 
 Daemon::Daemon(LoadedConfig loaded) : loaded_(std::move(loaded)) {}
