@@ -3,12 +3,7 @@
 # guard); `feedwatch status` lists feeds after a cycle.
 set -u
 feedwatch=$1; fixture=$2; root=$3
-tmp=$(mktemp -d)
-"$fixture" --dir "$root/etc/demo/feeds" --port-file "$tmp/port" > /dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-port=$(cat "$tmp/port")
+. "$(dirname "$0")/demo_feeds.sh"
 url="http://127.0.0.1:$port/policy-wire.xml"
 out=$("$feedwatch" fetch "$url"); rc=$?
 printf '%s\n' "$out"

@@ -5,12 +5,7 @@
 # --last then delivers.
 set -u
 feedwatch=$1; fixture=$2; root=$3
-tmp=$(mktemp -d)
-"$fixture" --dir "$root/etc/demo/feeds" --port-file "$tmp/port" > /dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-port=$(cat "$tmp/port")
+. "$(dirname "$0")/demo_feeds.sh"
 fail() { echo "FAIL: $*"; exit 1; }
 # The first ```toml block of the page, paths and feeds pointed here.
 awk '/^```toml$/ { on = 1; next } /^```$/ && on { exit } on { print }' "$root/docs/quickstart.md" |
