@@ -59,8 +59,10 @@ Page Overview(const PageArgs& args) {
            card(sinks.ok() ? std::to_string(failing_sinks.size()) : "?", "failing sinks",
                 failing_sinks.empty() ? "ok" : "bad") +
            "</div><h2>Daemon</h2><div class=\"cards\">" +
-           card(FormatDuration(std::chrono::milliseconds(
-                    std::max<std::int64_t>(0, live.now_ms - live.started_ms) / 1000 * 1000)),
+           card(live.now_ms - live.started_ms < 1000
+                    ? std::string("just started")
+                    : FormatDuration(
+                          std::chrono::milliseconds((live.now_ms - live.started_ms) / 1000 * 1000)),
                 "uptime") +
            card(kVersion, "version") + card(std::to_string(live.generation), "rules generation");
   if (live.last_reload_ms == 0) {
