@@ -69,10 +69,31 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err) {
+namespace {
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    if (nl > start) lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+}  // namespace
+
+int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err, bool json) {
   auto loaded = LoadAll(config_path);
   if (!loaded.ok()) {
-    err << loaded.status().message() << "\n";
+    if (json) {
+      out << nlohmann::ordered_json{{"config", config_path},
+                                    {"ok", false},
+                                    {"errors", Lines(loaded.status().message())}}
+                 .dump()
+          << "\n";
+    } else {
+      err << loaded.status().message() << "\n";
+    }
     return kExitBadSetup;
   }
   const Config& c = loaded->config;
@@ -95,6 +116,19 @@ int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& er
                          "': its url carries a credential (" + DisplayUrl(f.url) +
                          "); logs and pages hide it, but it stays in this file and in the state "
                          "file: prefer username + password_file, or bearer_token_file");
+  }
+  if (json) {
+    out << nlohmann::ordered_json{{"config", config_path},
+                                  {"ok", true},
+                                  {"feeds", c.feeds.size()},
+                                  {"rules", loaded->matcher->rules().size()},
+                                  {"rule_files", c.rule_files.size()},
+                                  {"sinks", c.sinks.size()},
+                                  {"warnings", warnings},
+                                  {"errors", nlohmann::ordered_json::array()}}
+               .dump()
+        << "\n";
+    return kExitOk;
   }
   for (const auto& w : warnings) err << "warning: " << w << "\n";
   out << config_path << ": ok: " << c.feeds.size() << " feeds, " << loaded->matcher->rules().size()
@@ -119,12 +153,14 @@ void RegisterRunCommand(CLI::App& app, CliContext& ctx) {
 
 void RegisterCheckCommand(CLI::App& app, CliContext& ctx) {
   auto check_config = std::make_shared<std::string>();
+  auto check_json = std::make_shared<bool>(false);
   auto* check_cmd =
       app.add_subcommand("check", "validate the config and its rule files; non-zero on errors");
   AddConfigOption(check_cmd, *check_config, ctx);
+  check_cmd->add_flag("--json", *check_json, "one JSON object: counts, warnings, errors");
 
-  check_cmd->callback([&ctx, check_config] {
-    ctx.Choose([=] { return CmdCheck(*check_config, std::cout, std::cerr); });
+  check_cmd->callback([&ctx, check_config, check_json] {
+    ctx.Choose([=] { return CmdCheck(*check_config, std::cout, std::cerr, *check_json); });
   });
 }
 

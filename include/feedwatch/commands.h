@@ -17,7 +17,10 @@ struct RunCommand {
 };
 int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err);
 
-int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err);
+// `json`: one object on `out` (config, ok, counts, warnings, errors) instead
+// of text; the exit status is the same.
+int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err,
+             bool json = false);
 
 struct ScanCommand {
   std::vector<std::string> rule_paths;  // files, directories, globs

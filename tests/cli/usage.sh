@@ -44,12 +44,19 @@ out=$("$feedwatch" outbox list -c "$tmp/c.toml" 2> "$tmp/err") || fail "outbox l
 "$feedwatch" check --log-format nope -c "$tmp/c.toml" > /dev/null 2> "$tmp/err"
 [ $? -eq 2 ] || fail "a bad --log-format value should exit 2"
 # One JSON switch: every command that prints JSON takes --json.
-for c in status "outbox list" "sink test" search backtest eval "run"; do
+for c in status check "outbox list" "sink test" search backtest eval "run"; do
   "$feedwatch" $c --help | grep -q -- "--json" || fail "$c has no --json"
 done
 out=$("$feedwatch" run --once --json -c "$tmp/c.toml" 2> "$tmp/err") || fail "run --once --json"
 printf '%s' "$out" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["feeds"] == 0 and "alerts_pending" in d, d' \
   || fail "run --once --json printed: $out"
+out=$("$feedwatch" check --json -c "$tmp/c.toml") || fail "check --json"
+printf '%s' "$out" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["ok"] and d["rules"] > 0 and d["errors"] == [], d' \
+  || fail "check --json printed: $out"
+printf '[daemon]\nrulez = ["x"]\n' > "$tmp/bad.toml"
+out=$("$feedwatch" check --json -c "$tmp/bad.toml"); [ $? -eq 2 ] || fail "check --json on a bad config should exit 2"
+printf '%s' "$out" | python3 -c 'import json, sys; d = json.load(sys.stdin); assert not d["ok"] and any(":2: unknown key '"'"'rulez'"'"'" in e and "did you mean '"'"'rules'"'"'" in e for e in d["errors"]), d' \
+  || fail "check --json errors: $out"
 "$feedwatch" run --json -c "$tmp/c.toml" > /dev/null 2> "$tmp/err"; [ $? -eq 2 ] || fail "run --json without --once"
 grep -q -- "--json requires --once" "$tmp/err" || fail "run --json: no reason"
 echo ok
