@@ -69,26 +69,13 @@ int CmdRun(const RunCommand& cmd, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
-namespace {
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  for (std::size_t start = 0; start < text.size();) {
-    std::size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > start) lines.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
-}  // namespace
-
 int CmdCheck(const std::string& config_path, std::ostream& out, std::ostream& err, bool json) {
   auto loaded = LoadAll(config_path);
   if (!loaded.ok()) {
     if (json) {
       out << nlohmann::ordered_json{{"config", config_path},
                                     {"ok", false},
-                                    {"errors", Lines(loaded.status().message())}}
+                                    {"errors", SplitLines(loaded.status().message())}}
                  .dump()
           << "\n";
     } else {

@@ -187,12 +187,6 @@ std::string Quoted(const std::string& s) {
 }
 
 namespace {
-std::string Printable(std::string s) {
-  s = SanitizeUtf8(s);
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  return s;
-}
 // Columns count characters, not bytes: UTF-8 continuation bytes take no room.
 std::size_t Width(const std::string& s) {
   std::size_t n = 0;
@@ -207,23 +201,18 @@ void TextTable::Print(std::ostream& out) const {
   for (const auto& [cells, note] : rows_)
     for (std::size_t i = 0; i < cells.size(); ++i) {
       if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], Width(Printable(cells[i])));
+      widths[i] = std::max(widths[i], Width(OneLine(cells[i])));
     }
   for (const auto& [cells, note] : rows_) {
     std::string line;
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      std::string c = Printable(cells[i]);
+      std::string c = OneLine(cells[i]);
       line += c;
       if (i + 1 < cells.size()) line += std::string(widths[i] - Width(c) + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << "\n";
-    for (std::size_t start = 0; start < note.size();) {
-      std::size_t nl = note.find('\n', start);
-      if (nl == std::string::npos) nl = note.size();
-      out << Printable(note.substr(start, nl - start)) << "\n";
-      start = nl + 1;
-    }
+    for (const std::string& n : SplitLines(note)) out << OneLine(n) << "\n";
   }
 }
 

@@ -16,16 +16,12 @@ namespace feedwatch {
 
 namespace {
 
-// "HTTP 200: <the body's start>": one line of at most 200 bytes of valid UTF-8,
-// control characters shown as spaces (the receiver's text is untrusted).
+// "HTTP 200: <the body's start>": one line of at most 200 bytes of valid
+// UTF-8 (the receiver's text is untrusted).
 std::string HttpAnswer(const HttpResponse& r) {
-  std::string a = "HTTP " + std::to_string(r.status);
-  std::string body = SanitizeUtf8(std::string_view(r.body).substr(0, 200));
-  for (char& c : body)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  std::string body = ClipUtf8(OneLine(r.body.substr(0, 1024)), 200);
   while (!body.empty() && body.back() == ' ') body.pop_back();
-  if (!body.empty()) a += ": " + body + (r.body.size() > 200 ? "…" : "");
-  return a;
+  return "HTTP " + std::to_string(r.status) + (body.empty() ? "" : ": " + body);
 }
 
 }  // namespace

@@ -65,19 +65,6 @@ std::string JoinLines(const std::vector<std::string>& items) {
   return out;
 }
 
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t nl = text.find('\n', start);
-    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
-
 // Reads kOutboxColumns, in its order.
 OutboxRow ReadOutboxRow(const Stmt& q) {
   OutboxRow r;

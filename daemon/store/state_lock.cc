@@ -55,9 +55,9 @@ long StateLockHolder(const std::string& state_dir) {
   int fd = ::open(LockPath(state_dir).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
   long pid = 0;
-  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
-    pid = errno == EWOULDBLOCK ? ReadPid(fd) : 0;
-    if (pid == 0 && errno == EWOULDBLOCK) pid = -1;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    pid = ReadPid(fd);
+    if (pid <= 0) pid = -1;  // held, but no pid written (yet)
   }
   ::close(fd);  // a shared lock taken here goes with it
   return pid;

@@ -35,8 +35,8 @@ inline constexpr const char* kInsertAlertSql =
 
 // Lists kept one item a line (authors, categories, rule ids: the parser
 // removed control characters, so a newline never occurs inside one).
+// SplitLines (util.h) reads them back.
 std::string JoinLines(const std::vector<std::string>& items);
-std::vector<std::string> SplitLines(const std::string& text);
 
 // Registers the archive's FTS5 tokenizer "fw" on a connection (every
 // connection that reads or writes the archive needs it).

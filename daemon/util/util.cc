@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
@@ -193,6 +194,26 @@ std::string SanitizeUtf8(std::string_view in) {
     }  // C1 controls
     out.append(reinterpret_cast<const char*>(s + i), len);
     i += len;
+  }
+  return out;
+}
+
+std::string OneLine(std::string_view in) {
+  std::string s = SanitizeUtf8(in);  // other control characters are gone already
+  std::replace(s.begin(), s.end(), '\t', ' ');
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  return s;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t nl = text.find('\n', start);
+    out.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
   }
   return out;
 }

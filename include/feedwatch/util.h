@@ -42,6 +42,13 @@ std::int64_t UnixNowMs();
 // before it reaches a log line, a rule or a payload.
 std::string SanitizeUtf8(std::string_view in);
 
+// SanitizeUtf8, then tabs and newlines as spaces: untrusted text (a
+// receiver's answer, a table cell) kept to one line.
+std::string OneLine(std::string_view in);
+
+// "a\nb" -> {"a", "b"}; "" -> {}. Lines are kept as they are, empty ones too.
+std::vector<std::string> SplitLines(const std::string& text);
+
 // Truncates to at most max_bytes without cutting a UTF-8 sequence in half.
 std::string TruncateUtf8(std::string_view in, std::size_t max_bytes);
 // The same for text a person reads: past max_bytes, cut shorter and end with

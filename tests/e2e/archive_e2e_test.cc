@@ -33,26 +33,6 @@ using testing::FixtureServer;
 using testing::RunOnce;
 using testing::TempDir;
 
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
-
-// The real binary; stdout and stderr captured.
-Ran Feedwatch(const TempDir& dir, const std::string& args) {
-  std::string err_file = dir.path() + "/cmd.err";
-  std::string cmd = std::string(FEEDWATCH_BINARY) + " " + args + " 2>" + err_file;
-  Ran r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = testing::ReadFile(err_file);
-  return r;
-}
-
 std::string Item(const std::string& guid, const std::string& title,
                  const std::string& description = "") {
   return testing::RssItemXml({guid, title, "https://wire.example/" + guid, description,
@@ -155,7 +135,7 @@ TEST(ArchiveE2E, ArchiveOffKeepsNothingAndSaysSo) {
       dir, ConfigText({{"wire", server.Url("/wire.xml")}}, JsonlSink(), "archive = false", false)));
   EXPECT_TRUE(Archived(dir.path() + "/state").empty());
   std::string config = dir.path() + "/feedwatch.toml";
-  Ran r = Feedwatch(dir, "backtest --config " + config);
+  testing::Ran r = testing::RunFeedwatch("backtest --config " + config);
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("archive = false"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("holds no entries"), std::string::npos) << r.out;
@@ -278,23 +258,26 @@ TEST(ArchiveE2E, BacktestGivesExactlyTheMatchesScanGives) {
     }
     return set;
   };
-  Ran scan = Feedwatch(dir, "scan --config " + config + " " + dir.path() + "/docs");
+  testing::Ran scan = testing::RunFeedwatch("scan --config " + config + " " + dir.path() + "/docs");
   ASSERT_EQ(scan.code, 0) << scan.err;
-  Ran back = Feedwatch(dir, "backtest --config " + config + " --since all --format jsonl");
+  testing::Ran back =
+      testing::RunFeedwatch("backtest --config " + config + " --since all --format jsonl");
   ASSERT_EQ(back.code, 0) << back.err;
   auto expected = matches(scan.out);
   EXPECT_GT(expected.size(), 50u) << "the packs match real headlines";
   EXPECT_EQ(matches(back.out), expected);
 
-  // The text report: a histogram line for today, the recent examples.
-  Ran text = Feedwatch(dir, "backtest --config " + config + " --since 7d");
+  // The text report: a histogram line for the day the entries were
+  // published (Item() dates them an hour ago: yesterday just after midnight),
+  // the recent examples.
+  testing::Ran text = testing::RunFeedwatch("backtest --config " + config + " --since 7d");
   ASSERT_EQ(text.code, 0) << text.err;
-  std::string today = FormatRfc3339(UnixNowMs() / 1000).substr(0, 10);
-  EXPECT_NE(text.out.find("  " + today + " #"), std::string::npos) << text.out;
+  std::string published_day = FormatRfc3339(UnixNowMs() / 1000 - 3600).substr(0, 10);
+  EXPECT_NE(text.out.find("  " + published_day + " #"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("most recent:"), std::string::npos);
   EXPECT_NE(text.out.find("matched: title"), std::string::npos);
   // The archive is younger than asked for: said plainly.
-  Ran month = Feedwatch(dir, "backtest --config " + config + " --since 30d");
+  testing::Ran month = testing::RunFeedwatch("backtest --config " + config + " --since 30d");
   EXPECT_NE(month.out.find("covers only the last"), std::string::npos) << month.out;
 }
 
@@ -320,15 +303,15 @@ any = ['\bexport controls?\b']
 id = "distill"
 any = ['\bdistill(?:ing|ation)\b']
 )");
-  Ran text = Feedwatch(dir, "backtest --config " + config + " --rules " + changed);
+  testing::Ran text = testing::RunFeedwatch("backtest --config " + config + " --rules " + changed);
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_NE(text.out.find("rule chips: 1 match, 0 added and 1 no longer matched"),
             std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("rule distill: 1 match, 1 added"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("Commerce adds chip curbs"), std::string::npos);
-  Ran lines =
-      Feedwatch(dir, "backtest --config " + config + " --rules " + changed + " --format jsonl");
+  testing::Ran lines = testing::RunFeedwatch("backtest --config " + config + " --rules " + changed +
+                                             " --format jsonl");
   std::set<std::string> got;
   std::istringstream in(lines.out);
   for (std::string l; std::getline(in, l);) {
@@ -339,11 +322,12 @@ any = ['\bdistill(?:ing|ation)\b']
   EXPECT_EQ(got, (std::set<std::string>{"chips:a:same", "chips:c:removed", "distill:b:added"}));
 
   // --send: the added alert, once, under the id the daemon would have used.
-  Ran send = Feedwatch(dir, "backtest --config " + config + " --rules " + changed + " --send hook");
+  testing::Ran send =
+      testing::RunFeedwatch("backtest --config " + config + " --rules " + changed + " --send hook");
   ASSERT_EQ(send.code, 0) << send.err;
   EXPECT_NE(send.err.find("queued 1 alerts to sink hook"), std::string::npos) << send.err;
-  Ran again =
-      Feedwatch(dir, "backtest --config " + config + " --rules " + changed + " --send hook");
+  testing::Ran again =
+      testing::RunFeedwatch("backtest --config " + config + " --rules " + changed + " --send hook");
   EXPECT_NE(again.err.find("queued 0 alerts to sink hook (1 were queued before)"),
             std::string::npos)
       << again.err;
@@ -358,16 +342,16 @@ any = ['\bdistill(?:ing|ation)\b']
   EXPECT_EQ(server.Hooks().size(), 1u) << "sent once";
   // Without --rules: what the rules in force raise (the primed entries they
   // match were never sent), once.
-  Ran no_rules = Feedwatch(dir, "backtest --config " + config + " --send hook");
+  testing::Ran no_rules = testing::RunFeedwatch("backtest --config " + config + " --send hook");
   EXPECT_EQ(no_rules.code, 0) << no_rules.err;
   EXPECT_NE(no_rules.err.find("queued 2 alerts to sink hook (0 were queued before)"),
             std::string::npos)
       << no_rules.err;
-  EXPECT_NE(Feedwatch(dir, "backtest --config " + config + " --send hook")
+  EXPECT_NE(testing::RunFeedwatch("backtest --config " + config + " --send hook")
                 .err.find("queued 0 alerts to sink hook (2 were queued before)"),
             std::string::npos);
-  Ran bad_sink =
-      Feedwatch(dir, "backtest --config " + config + " --rules " + changed + " --send nowhere");
+  testing::Ran bad_sink = testing::RunFeedwatch("backtest --config " + config + " --rules " +
+                                                changed + " --send nowhere");
   EXPECT_EQ(bad_sink.code, 2);
   EXPECT_NE(bad_sink.err.find("no sink named 'nowhere'"), std::string::npos);
 }
@@ -386,7 +370,7 @@ TEST(ArchiveE2E, SearchFindsRanksAndExplainsBadQueries) {
                 ConfigText({{"wire", server.Url("/wire.xml")}, {"other", server.Url("/other.xml")}},
                            JsonlSink()));
   RunOnce(testing::LoadConfigText(dir, testing::ReadFile(config)));
-  Ran r = Feedwatch(dir, "search --config " + config + " '\"export controls\"'");
+  testing::Ran r = testing::RunFeedwatch("search --config " + config + " '\"export controls\"'");
   ASSERT_EQ(r.code, 0) << r.err;
   std::istringstream in(r.out);
   std::vector<std::string> heads;
@@ -398,18 +382,19 @@ TEST(ArchiveE2E, SearchFindsRanksAndExplainsBadQueries) {
   EXPECT_NE(r.out.find("[Export controls]"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("3 entries found"), std::string::npos) << r.err;
 
-  Ran one = Feedwatch(dir, "search --config " + config + " --feed other --format jsonl export");
+  testing::Ran one =
+      testing::RunFeedwatch("search --config " + config + " --feed other --format jsonl export");
   ASSERT_EQ(one.code, 0) << one.err;
   json j = json::parse(one.out.substr(0, one.out.find('\n')));
   EXPECT_EQ(j["feed"], "other");
   EXPECT_EQ(j["title"], "Export controls: what changes");
   EXPECT_EQ(j["link"], "https://wire.example/d");
 
-  Ran bad = Feedwatch(dir, "search --config " + config + " 'export AND'");
+  testing::Ran bad = testing::RunFeedwatch("search --config " + config + " 'export AND'");
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("bad search query 'export AND'"), std::string::npos) << bad.err;
   EXPECT_EQ(bad.err.find("SQL"), std::string::npos) << "no SQLite wording: " << bad.err;
-  Ran none = Feedwatch(dir, "search --config " + config + " zeppelin");
+  testing::Ran none = testing::RunFeedwatch("search --config " + config + " zeppelin");
   EXPECT_EQ(none.code, 0);
   EXPECT_NE(none.err.find("0 entries found"), std::string::npos);
 }

@@ -45,14 +45,15 @@ TEST(FirstRun, PrimingSaysWhyNothingWasSentAndBacktestSendsTheLatestOnce) {
           server.Url("/hook") + "\"\n[admin]\nlisten = \"127.0.0.1:0\"\n");
 
   testing::Ran first = RunFeedwatch("run --once -c " + config);
-  ASSERT_EQ(first.code, 0) << first.output;
-  EXPECT_NE(first.output.find("1 configured: 1 polled (1 of them primed on first sight), 0 failed"),
+  ASSERT_EQ(first.code, 0) << first.output();
+  EXPECT_NE(
+      first.output().find("1 configured: 1 polled (1 of them primed on first sight), 0 failed"),
+      std::string::npos)
+      << first.output();
+  EXPECT_NE(first.output().find("recorded as seen without alerting (prime = true)"),
             std::string::npos)
-      << first.output;
-  EXPECT_NE(first.output.find("recorded as seen without alerting (prime = true)"),
-            std::string::npos)
-      << first.output;
-  EXPECT_NE(first.output.find("feedwatch backtest --send SINK --last 3"), std::string::npos);
+      << first.output();
+  EXPECT_NE(first.output().find("feedwatch backtest --send SINK --last 3"), std::string::npos);
   EXPECT_TRUE(server.Hooks().empty());
 
   {  // The Overview says the same.
@@ -66,23 +67,23 @@ TEST(FirstRun, PrimingSaysWhyNothingWasSentAndBacktestSendsTheLatestOnce) {
 
   // What was read is dated by publication, not all "today".
   testing::Ran backtest = RunFeedwatch("backtest --since all -c " + config);
-  ASSERT_EQ(backtest.code, 0) << backtest.output;
+  ASSERT_EQ(backtest.code, 0) << backtest.output();
   for (const char* day : {"2026-11-30", "2026-12-03", "2026-12-04"})
-    EXPECT_NE(backtest.output.find(day), std::string::npos) << day << "\n" << backtest.output;
+    EXPECT_NE(backtest.output().find(day), std::string::npos) << day << "\n" << backtest.output();
   testing::Ran search = RunFeedwatch("search 'chip tools' -c " + config);
-  EXPECT_NE(search.output.find("2026-12-04 09:00"), std::string::npos) << search.output;
+  EXPECT_NE(search.output().find("2026-12-04 09:00"), std::string::npos) << search.output();
 
   testing::Ran bad = RunFeedwatch("backtest --last 2 -c " + config);
-  EXPECT_EQ(bad.code, 2) << bad.output;
-  EXPECT_NE(bad.output.find("--last chooses what --send queues"), std::string::npos);
+  EXPECT_EQ(bad.code, 2) << bad.output();
+  EXPECT_NE(bad.output().find("--last chooses what --send queues"), std::string::npos);
 
   // The two latest by publication date of the three that match.
   testing::Ran send = RunFeedwatch("backtest --send hook --last 2 -c " + config);
-  ASSERT_EQ(send.code, 0) << send.output;
-  EXPECT_NE(send.output.find("queued 2 alerts to sink hook (0 were queued before); no daemon "
-                             "runs on this state"),
+  ASSERT_EQ(send.code, 0) << send.output();
+  EXPECT_NE(send.output().find("queued 2 alerts to sink hook (0 were queued before); no daemon "
+                               "runs on this state"),
             std::string::npos)
-      << send.output;
+      << send.output();
   ASSERT_EQ(RunFeedwatch("run --once -c " + config).code, 0);
   ASSERT_EQ(server.Hooks().size(), 2u);
   std::set<std::string> titles;
@@ -92,9 +93,9 @@ TEST(FirstRun, PrimingSaysWhyNothingWasSentAndBacktestSendsTheLatestOnce) {
 
   // Once: the same again queues nothing new, and nothing more is sent.
   testing::Ran again = RunFeedwatch("backtest --send hook --last 2 -c " + config);
-  EXPECT_NE(again.output.find("queued 0 alerts to sink hook (2 were queued before)"),
+  EXPECT_NE(again.output().find("queued 0 alerts to sink hook (2 were queued before)"),
             std::string::npos)
-      << again.output;
+      << again.output();
   ASSERT_EQ(RunFeedwatch("run --once -c " + config).code, 0);
   EXPECT_EQ(server.Hooks().size(), 2u);
 }

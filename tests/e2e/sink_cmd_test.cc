@@ -36,9 +36,9 @@ TEST(SinkTest, AWebhookGetsOneSignedTestAlertAndTheAnswerIsShown) {
   std::string config = Config(dir, "[[sink]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
                                        server.Url("/hook") + "\"\nsecret = \"" + kSecret + "\"\n");
   testing::Ran r = testing::RunFeedwatch("sink test hook -c " + config);
-  EXPECT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("answer:    HTTP 200: thanks"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("delivered: yes"), std::string::npos) << r.output;
+  EXPECT_EQ(r.code, 0) << r.output();
+  EXPECT_NE(r.output().find("answer:    HTTP 200: thanks"), std::string::npos) << r.output();
+  EXPECT_NE(r.output().find("delivered: yes"), std::string::npos) << r.output();
   ASSERT_EQ(server.Hooks().size(), 1u);
   const testing::ReceivedRequest hook = server.Hooks()[0];
   EXPECT_TRUE(testing::SignatureValid(hook, kSecret)) << "signed as real alerts are";
@@ -49,7 +49,7 @@ TEST(SinkTest, AWebhookGetsOneSignedTestAlertAndTheAnswerIsShown) {
             std::string::npos);
   EXPECT_EQ(hook.Header("webhook-id"), j["alert_id"]);
   EXPECT_EQ(j["alert_id"].get<std::string>().rfind("fwt_", 0), 0u);
-  EXPECT_NE(r.output.find(j["alert_id"].get<std::string>()), std::string::npos);
+  EXPECT_NE(r.output().find(j["alert_id"].get<std::string>()), std::string::npos);
 
   // Each run is a new alert: a receiver dropping repeated ids takes it too.
   EXPECT_EQ(testing::RunFeedwatch("sink test hook -c " + config).code, 0);
@@ -63,8 +63,8 @@ TEST(SinkTest, AChatSinkGetsItsOwnFormat) {
   std::string config = Config(dir, "[[sink]]\nname = \"team\"\ntype = \"slack\"\nurl = \"" +
                                        server.Url("/hook/slack") + "\"\n");
   testing::Ran r = testing::RunFeedwatch("sink test team -c " + config + " --json");
-  EXPECT_EQ(r.code, 0) << r.output;
-  json out = json::parse(r.output);
+  EXPECT_EQ(r.code, 0) << r.output();
+  json out = json::parse(r.out);
   EXPECT_EQ(out["sink"], "team");
   EXPECT_EQ(out["type"], "slack");
   EXPECT_EQ(out["delivered"], true);
@@ -80,9 +80,9 @@ TEST(SinkTest, AJsonlSinkAppendsAMarkedLine) {
   std::string config = Config(dir, "[[sink]]\nname = \"file\"\ntype = \"jsonl\"\npath = \"" +
                                        dir.File("alerts.jsonl") + "\"\n");
   testing::Ran r = testing::RunFeedwatch("sink test file -c " + config);
-  EXPECT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("appended to " + dir.File("alerts.jsonl")), std::string::npos)
-      << r.output;
+  EXPECT_EQ(r.code, 0) << r.output();
+  EXPECT_NE(r.output().find("appended to " + dir.File("alerts.jsonl")), std::string::npos)
+      << r.output();
   json line = json::parse(testing::ReadFile(dir.File("alerts.jsonl")));
   EXPECT_EQ(line["test"], true);
 }
@@ -94,8 +94,9 @@ TEST(SinkTest, AFailingSinkSaysWhyAndExitsOne) {
   std::string config = Config(dir, "[[sink]]\nname = \"down\"\ntype = \"webhook\"\nurl = \"" +
                                        server.Url("/hook") + "\"\n");
   testing::Ran refused = testing::RunFeedwatch("sink test down -c " + config);
-  EXPECT_EQ(refused.code, 1) << refused.output;
-  EXPECT_NE(refused.output.find("delivered: no: HTTP 503"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.code, 1) << refused.output();
+  EXPECT_NE(refused.output().find("delivered: no: HTTP 503"), std::string::npos)
+      << refused.output();
 
   int closed = 0;
   {
@@ -107,9 +108,9 @@ TEST(SinkTest, AFailingSinkSaysWhyAndExitsOne) {
                   "\"http://127.0.0.1:" +
                       std::to_string(closed) + "/hook\"\n");
   testing::Ran offline = testing::RunFeedwatch("sink test offline -c " + config);
-  EXPECT_EQ(offline.code, 1) << offline.output;
-  EXPECT_NE(offline.output.find("delivered: no: "), std::string::npos) << offline.output;
-  EXPECT_NE(offline.output.find("onnect"), std::string::npos) << offline.output;
+  EXPECT_EQ(offline.code, 1) << offline.output();
+  EXPECT_NE(offline.output().find("delivered: no: "), std::string::npos) << offline.output();
+  EXPECT_NE(offline.output().find("onnect"), std::string::npos) << offline.output();
 }
 
 TEST(SinkTest, AnUnknownNameIsAUsageErrorWithTheSinksListed) {
@@ -118,15 +119,15 @@ TEST(SinkTest, AnUnknownNameIsAUsageErrorWithTheSinksListed) {
                               "[[sink]]\nname = \"alerts-log\"\ntype = \"log\"\n"
                               "[[sink]]\nname = \"team\"\ntype = \"log\"\n");
   testing::Ran r = testing::RunFeedwatch("sink test alert-log -c " + config);
-  EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_NE(r.output.find("no sink named 'alert-log'; did you mean 'alerts-log'?"),
+  EXPECT_EQ(r.code, 2) << r.output();
+  EXPECT_NE(r.output().find("no sink named 'alert-log'; did you mean 'alerts-log'?"),
             std::string::npos)
-      << r.output;
-  EXPECT_NE(r.output.find("sinks: alerts-log, team"), std::string::npos) << r.output;
+      << r.output();
+  EXPECT_NE(r.output().find("sinks: alerts-log, team"), std::string::npos) << r.output();
   // The log sink is a sink like the others.
   testing::Ran log = testing::RunFeedwatch("sink test team -c " + config);
-  EXPECT_EQ(log.code, 0) << log.output;
-  EXPECT_NE(log.output.find("written to feedwatch's log"), std::string::npos) << log.output;
+  EXPECT_EQ(log.code, 0) << log.output();
+  EXPECT_NE(log.output().find("written to feedwatch's log"), std::string::npos) << log.output();
 }
 
 }  // namespace

@@ -51,10 +51,10 @@ TEST(Status, NeverCreatesAStateFileAndSaysSo) {
   std::string config = dir.Write("feedwatch.toml", Config(dir, server, ClosedPort()));
   for (const std::string& args : {"status -c " + config, "outbox list -c " + config}) {
     testing::Ran r = RunFeedwatch(args);
-    EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
-    EXPECT_NE(r.output.find("no state yet (has the daemon run with this state_dir?)"),
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.output();
+    EXPECT_NE(r.output().find("no state yet (has the daemon run with this state_dir?)"),
               std::string::npos)
-        << r.output;
+        << r.output();
   }
   EXPECT_FALSE(std::filesystem::exists(dir.File("state/feedwatch.db")));
 }
@@ -74,14 +74,14 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   testing::RunningDaemon d(testing::LoadConfigText(dir, testing::ReadFile(config)));
   // The offline sink's first attempt failed: its alerts wait for a retry.
   ASSERT_TRUE(testing::WaitUntil([&] {
-    auto j = json::parse(RunFeedwatch("status --json -c " + config).output, nullptr, false);
+    auto j = json::parse(RunFeedwatch("status --json -c " + config).out, nullptr, false);
     return j.is_object() && j["failing"]["sinks"] == 1 && j["failing"]["feeds"] == 1 &&
            j["outbox"]["delivered"] == 3;
-  })) << RunFeedwatch("status --json -c " + config).output;
+  })) << RunFeedwatch("status --json -c " + config).output();
 
   testing::Ran text = RunFeedwatch("status -c " + config);
-  EXPECT_EQ(text.code, 1) << text.output;
-  const std::string& o = text.output;
+  EXPECT_EQ(text.code, 1) << text.output();
+  const std::string& o = text.output();
   EXPECT_NE(o.find("daemon: running (pid " + std::to_string(::getpid()) + ")"), std::string::npos)
       << o;
   // Failing first, whatever the config's order; the reason under the row.
@@ -98,7 +98,7 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   EXPECT_NE(o.find("2 feeds, 1 failing; outbox: 3 pending, 3 delivered, 0 dead"), std::string::npos)
       << o;
 
-  json j = json::parse(RunFeedwatch("status --json -c " + config).output);
+  json j = json::parse(RunFeedwatch("status --json -c " + config).out);
   EXPECT_EQ(j["daemon"]["running"], true);
   EXPECT_EQ(j["daemon"]["pid"], ::getpid());
   EXPECT_EQ(j["feeds"][0]["name"], "gone");
@@ -136,29 +136,29 @@ TEST(Status, FailingFeedsAndSinksComeFirstAndTheExitSaysSo) {
   EXPECT_NE(metrics->body.find("feedwatch_sink_failing_since_timestamp_seconds{sink=\"offline\"}"),
             std::string::npos);
 
-  json failing = json::parse(RunFeedwatch("status --json --failing -c " + config).output);
+  json failing = json::parse(RunFeedwatch("status --json --failing -c " + config).out);
   EXPECT_EQ(failing["feeds"].size(), 1u);
   EXPECT_EQ(failing["sinks"].size(), 1u);
 
   // A second daemon on the same state is refused; one cycle beside it runs,
   // warns, and leaves the daemon's backoff and deliveries alone.
   testing::Ran second = RunFeedwatch("run -c " + config);
-  EXPECT_EQ(second.code, 2) << second.output;
-  EXPECT_NE(second.output.find("another feedwatch daemon (pid " + std::to_string(::getpid()) +
-                               ") runs on this state_dir"),
+  EXPECT_EQ(second.code, 2) << second.output();
+  EXPECT_NE(second.output().find("another feedwatch daemon (pid " + std::to_string(::getpid()) +
+                                 ") runs on this state_dir"),
             std::string::npos)
-      << second.output;
+      << second.output();
   testing::Ran once = RunFeedwatch("run --once -c " + config);
-  EXPECT_EQ(once.code, 0) << once.output;
-  EXPECT_NE(once.output.find("polling once beside it"), std::string::npos) << once.output;
-  json after = json::parse(RunFeedwatch("status --json -c " + config).output);
+  EXPECT_EQ(once.code, 0) << once.output();
+  EXPECT_NE(once.output().find("polling once beside it"), std::string::npos) << once.output();
+  json after = json::parse(RunFeedwatch("status --json -c " + config).out);
   EXPECT_EQ(after["feeds"][0]["failures"], 1) << "the once cycle's failure is not counted";
   EXPECT_EQ(after["sinks"][0]["pending"], 3) << "nor did it try the offline sink's alerts";
   d.Stop();
 
   // No daemon: said.
   testing::Ran alone = RunFeedwatch("status -c " + config);
-  EXPECT_NE(alone.output.find("daemon: not running"), std::string::npos) << alone.output;
+  EXPECT_NE(alone.output().find("daemon: not running"), std::string::npos) << alone.output();
 }
 
 }  // namespace
